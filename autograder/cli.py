@@ -1,0 +1,48 @@
+"""Command line of the instructor's tools: ``python -m autograder <command> …``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle import build_learner_bundle
+
+    result = build_learner_bundle(Path(args.out))
+    print(
+        f"learner bundle written to {result.out_dir}: "
+        f"{len(result.modules)} modules of course, {len(result.notebooks)} notebooks"
+    )
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description="Instructor tools of the course.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bundle = commands.add_parser(
+        "bundle",
+        help="build what learners receive (release notebooks + learner part of course)",
+        description="Write the learner bundle: the release notebooks and the learner-side modules of "
+        "`course`, without the reference solutions or anything the hidden tests use.",
+    )
+    bundle.add_argument("out", metavar="OUT", help="folder to write the bundle into (emptied first)")
+    bundle.set_defaults(func=_cmd_bundle)
+    demo = commands.add_parser(
+        "demo",
+        help="run the main job on the embedded digits data",
+        description="Train the reference network on the embedded digits data and print its accuracy.",
+    )
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,81 @@
+"""Activation functions and the perceptron logic gates (chapter 1).
+
+All functions work elementwise on arrays of any shape unless stated otherwise and
+return float64 arrays for float64 input (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["step_function", "sigmoid", "relu", "softmax", "AND", "NAND", "OR", "XOR"]
+
+
+def step_function(x: np.ndarray) -> np.ndarray:
+    """Heaviside step: 1 where x > 0, else 0 (so step(0) = 0, as in the textbook).
+
+    x: array of any shape. Returns an int64 array of the same shape.
+    """
+    return (np.asarray(x) > 0).astype(np.int64)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid 1 / (1 + exp(-x)), without overflow warnings for large |x|.
+
+    x: array of any shape. Returns an array of the same shape with values in [0, 1].
+    For x >= 0 it evaluates 1 / (1 + exp(-x)); for x < 0 the equal form
+    exp(x) / (1 + exp(x)), so exp never sees a large positive argument.
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """Rectified linear unit max(0, x), elementwise. x: array of any shape."""
+    return np.maximum(0, x)
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax of a vector, or of each row of a batch.
+
+    x: array of shape (C,) or (N, C). Returns the same shape; each row sums to 1.
+    The row maximum is subtracted before exp (softmax is invariant to it), so
+    large inputs such as [1000, 1010] give finite results instead of nan.
+    """
+    x = np.asarray(x)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"softmax expects shape (C,) or (N, C), got {x.shape}")
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _perceptron(x1: float, x2: float, w1: float, w2: float, b: float) -> int:
+    """One perceptron: 1 if w1*x1 + w2*x2 + b > 0, else 0."""
+    return int(w1 * x1 + w2 * x2 + b > 0)
+
+
+def AND(x1: float, x2: float) -> int:
+    """AND gate as a single perceptron (w = (0.5, 0.5), b = -0.7). Inputs 0/1, output 0/1."""
+    return _perceptron(x1, x2, 0.5, 0.5, -0.7)
+
+
+def NAND(x1: float, x2: float) -> int:
+    """NAND gate as a single perceptron (w = (-0.5, -0.5), b = 0.7)."""
+    return _perceptron(x1, x2, -0.5, -0.5, 0.7)
+
+
+def OR(x1: float, x2: float) -> int:
+    """OR gate as a single perceptron (w = (0.5, 0.5), b = -0.2)."""
+    return _perceptron(x1, x2, 0.5, 0.5, -0.2)
+
+
+def XOR(x1: float, x2: float) -> int:
+    """XOR as a two-layer perceptron: AND(NAND(x1, x2), OR(x1, x2)).
+
+    No single perceptron can compute XOR: its four points are not linearly separable.
+    """
+    return AND(NAND(x1, x2), OR(x1, x2))

@@ -1,0 +1,142 @@
+"""Batch Normalization (Ioffe & Szegedy 2015), staged and as a layer (chapter 7).
+
+Conventions (the same as ``torch.nn.BatchNorm1d`` except where marked):
+
+- x has shape (N, D): statistics are taken over the batch axis 0, per feature.
+- The batch variance is the BIASED one, σ² = mean((x − μ)²), in training and in
+  the running average. PyTorch uses the unbiased N/(N − 1)·σ² for its running
+  variance (not for normalising the batch); we follow the paper's formula and
+  the textbook. eps = 1e-5 sits inside the square root: x̂ = (x − μ)/√(σ² + eps).
+- ``momentum`` is the weight of the OLD value: running ← momentum · running +
+  (1 − momentum) · batch_stat, so the default 0.9 equals PyTorch's momentum=0.1.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import numpy as np
+
+__all__ = [
+    "BatchNormCache",
+    "batchnorm_forward",
+    "batchnorm_backward_graph",
+    "batchnorm_backward_compact",
+    "BatchNormalization",
+]
+
+
+class BatchNormCache(TypedDict):
+    """What the training-mode forward keeps for the backward (all arrays for x of shape (N, D))."""
+
+    x: np.ndarray  # input, (N, D)
+    xc: np.ndarray  # centred input x − μ, (N, D)
+    var: np.ndarray  # biased batch variance, (D,)
+    std: np.ndarray  # √(var + eps), (D,)
+    xn: np.ndarray  # normalised input xc / std, (N, D)
+    gamma: np.ndarray  # scale, (D,)
+    eps: float
+
+
+def batchnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+) -> tuple[np.ndarray, BatchNormCache]:
+    """Training-mode forward with the batch's own statistics.
+
+    x: (N, D); gamma, beta: (D,). Returns (out, cache), out = γ x̂ + β of shape (N, D).
+    """
+    mu = x.mean(axis=0)  # (D,)
+    xc = x - mu  # centring
+    var = np.mean(xc**2, axis=0)  # biased variance
+    std = np.sqrt(var + eps)
+    xn = xc / std  # normalisation
+    out = gamma * xn + beta  # scale and shift
+    return out, BatchNormCache(x=x, xc=xc, var=var, std=std, xn=xn, gamma=gamma, eps=eps)
+
+
+def batchnorm_backward_graph(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward through the computational graph of the forward, one node at a time.
+
+    dout: (N, D), ∂L/∂out. cache: from :func:`batchnorm_forward`.
+    Returns (dx (N, D), dgamma (D,), dbeta (D,)).
+    """
+    xc, std, xn, gamma = cache["xc"], cache["std"], cache["xn"], cache["gamma"]
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)  # out = γ x̂ + β: β is broadcast over N
+    dgamma = np.sum(dout * xn, axis=0)
+    dxn = dout * gamma
+    dxc = dxn / std  # x̂ = xc · (1/std): branch through xc
+    dstd = -np.sum(dxn * xc / std**2, axis=0)  # …and branch through 1/std
+    dvar = 0.5 * dstd / std  # std = √(var + eps)
+    dxc += (2.0 / n) * xc * dvar  # var = mean(xc²)
+    dmu = -np.sum(dxc, axis=0)  # xc = x − μ
+    dx = dxc + dmu / n  # μ = mean(x)
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_compact(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward by the simplified formula dx = (γ/σ) (dout − mean(dout) − x̂ · mean(dout ⊙ x̂)).
+
+    The means run over the batch axis; σ = √(var + eps). Same arguments and results
+    as :func:`batchnorm_backward_graph`, with fewer temporaries.
+    """
+    xn, std, gamma = cache["xn"], cache["std"], cache["gamma"]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * xn, axis=0)
+    dx = (gamma / std) * (dout - dout.mean(axis=0) - xn * np.mean(dout * xn, axis=0))
+    return dx, dgamma, dbeta
+
+
+class BatchNormalization:
+    """Batch Normalization layer with running averages for inference.
+
+    gamma, beta: (D,). momentum: weight of the old running value (0.9 ≡ PyTorch 0.1).
+    running_mean, running_var: (D,) or None, in which case they start at 0 and 1
+    on the first forward (as PyTorch; the textbook starts the variance at 0).
+    forward(x, train_flg=True): x of shape (N, D) or (N, d1, d2, …), flattened to
+    (N, D) and restored on output. With train_flg=True it normalises with the
+    batch statistics, updates the running averages (biased variance, see the
+    module docstring) and keeps a cache for backward. With train_flg=False it
+    normalises with running_mean/running_var, changes no state, and needs no batch
+    (N = 1 works).
+    backward(dout): dout like the output; sets dgamma, dbeta (D,), returns dx.
+    """
+
+    def __init__(
+        self,
+        gamma: np.ndarray,
+        beta: np.ndarray,
+        momentum: float = 0.9,
+        running_mean: np.ndarray | None = None,
+        running_var: np.ndarray | None = None,
+        eps: float = 1e-5,
+    ) -> None:
+        self.gamma = gamma
+        self.beta = beta
+        self.momentum = momentum
+        self.running_mean = running_mean
+        self.running_var = running_var
+        self.eps = eps
+        self.input_shape: tuple[int, ...] | None = None
+        self.cache: BatchNormCache | None = None
+        self.dgamma: np.ndarray | None = None
+        self.dbeta: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
+        self.input_shape = x.shape
+        x2 = x.reshape(x.shape[0], -1)
+        if self.running_mean is None:
+            self.running_mean = np.zeros(x2.shape[1], dtype=x2.dtype)
+            self.running_var = np.ones(x2.shape[1], dtype=x2.dtype)
+        if train_flg:
+            out, self.cache = batchnorm_forward(x2, self.gamma, self.beta, self.eps)
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * x2.mean(axis=0)
+            self.running_var = m * self.running_var + (1 - m) * self.cache["var"]
+        else:
+            out = self.gamma * (x2 - self.running_mean) / np.sqrt(self.running_var + self.eps) + self.beta
+        return out.reshape(self.input_shape)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dx, self.dgamma, self.dbeta = batchnorm_backward_compact(dout.reshape(dout.shape[0], -1), self.cache)
+        return dx.reshape(self.input_shape)

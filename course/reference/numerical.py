@@ -1,0 +1,63 @@
+"""Numerical differentiation and gradient descent (chapter 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent"]
+
+
+def numerical_diff(f: Callable[[float], float], x: float, h: float = 1e-4) -> float:
+    """Central difference (f(x + h) − f(x − h)) / 2h.
+
+    Its truncation error is O(h²), against O(h) for the forward difference
+    (f(x + h) − f(x)) / h; h = 1e-4 balances it against rounding error in float64.
+    """
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Gradient of a scalar function by central differences, one element at a time.
+
+    f: scalar function of x. x: array of any shape, any strides (float32 allowed).
+    Each element is perturbed IN PLACE (so ``f`` may ignore its argument and read
+    the same array, as in ``lambda W: net.loss(x, t)``) and restored exactly
+    afterwards, even if f raises. The quotient uses the step actually taken,
+    (x + h) − (x − h) as stored in x's dtype, which keeps float32 input accurate.
+    Returns a float64 array of the shape of x.
+    """
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"x must be a floating-point array to be perturbed in place, got dtype {x.dtype}")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for idx in np.ndindex(*x.shape):
+        original = x[idx].copy()
+        try:
+            x[idx] = original + h
+            upper, f_upper = x[idx].astype(np.float64), f(x)
+            x[idx] = original - h
+            lower, f_lower = x[idx].astype(np.float64), f(x)
+        finally:
+            x[idx] = original
+        if upper == lower:
+            raise FloatingPointError(f"x{list(idx)} = {original} is too large for the step h = {h}: x ± h rounds to x")
+        grad[idx] = (f_upper - f_lower) / (upper - lower)
+    return grad
+
+
+def gradient_descent(
+    f: Callable[[np.ndarray], float], init_x: np.ndarray, lr: float = 0.01, step_num: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain gradient descent x ← x − lr · ∇f(x) with numerical gradients.
+
+    init_x: starting point of any shape; it is not modified.
+    Returns (x, history): the final point (float64, shape of init_x) and every
+    point visited, of shape (step_num + 1, *init_x.shape), history[0] = init_x.
+    """
+    x = np.array(init_x, dtype=np.float64)
+    history = [x.copy()]
+    for _ in range(step_num):
+        x -= lr * numerical_gradient(f, x)
+        history.append(x.copy())
+    return x, np.array(history)

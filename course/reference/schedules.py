@@ -1,0 +1,64 @@
+"""Learning-rate schedules (reference solutions).
+
+Pure functions of the initial learning rate and the epoch/step counter;
+set ``optimizer.lr = schedule(...)`` before each epoch or step.
+"""
+
+from __future__ import annotations
+
+import operator
+
+__all__ = ["step_decay", "inverse_time_decay"]
+
+
+def _check_int(name: str, value: int, minimum: int) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, got bool {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if value < minimum:
+        bound = "non-negative" if minimum == 0 else f">= {minimum}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def step_decay(lr0: float, epoch: int, drop: float = 0.5, epochs_drop: int = 10) -> float:
+    """Step decay: ``lr = lr0 * drop ** floor(epoch / epochs_drop)``.
+
+    Epochs are counted from 0, so epochs 0 .. epochs_drop-1 use ``lr0``, the
+    next ``epochs_drop`` epochs use ``lr0*drop``, and so on. Equals the
+    learning rate of ``torch.optim.lr_scheduler.StepLR(step_size=epochs_drop,
+    gamma=drop)`` after ``epoch`` calls of ``scheduler.step()``.
+
+    Args:
+        lr0: initial learning rate.
+        epoch: current epoch, integer >= 0.
+        drop: multiplicative factor applied every ``epochs_drop`` epochs (default 0.5).
+        epochs_drop: period in epochs, integer >= 1 (default 10).
+
+    Raises:
+        ValueError: if ``epoch`` < 0 or ``epochs_drop`` < 1 (or they are not integers).
+    """
+    epoch = _check_int("epoch", epoch, 0)
+    epochs_drop = _check_int("epochs_drop", epochs_drop, 1)
+    return float(lr0 * drop ** (epoch // epochs_drop))  # lr0 * drop^floor(epoch/epochs_drop)
+
+
+def inverse_time_decay(lr0: float, step: int, decay_rate: float = 0.01) -> float:
+    """Inverse-time decay: ``lr = lr0 / (1 + decay_rate * step)``.
+
+    Args:
+        lr0: initial learning rate (the value at step 0).
+        step: current step (or epoch), integer >= 0.
+        decay_rate: non-negative rate (default 0.01); 0 keeps ``lr0``.
+
+    Raises:
+        ValueError: if ``step`` < 0 (or not an integer) or ``decay_rate`` < 0.
+    """
+    step = _check_int("step", step, 0)
+    if not float(decay_rate) >= 0.0:
+        raise ValueError(f"decay_rate must be non-negative, got {decay_rate}")
+    return float(lr0 / (1.0 + decay_rate * step))  # lr0 / (1 + k*step)
