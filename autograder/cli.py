@@ -17,6 +17,20 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_all, check_drift
+
+    if args.check:
+        problems = check_drift(args.assignment or None)
+        for problem in problems:
+            print(f"DRIFT: {problem}")
+        print("generated notebooks are up to date" if not problems else "run `python -m autograder build` and commit")
+        return 1 if problems else 0
+    for report in build_all(args.assignment or None):
+        print(f"{report.assignment}: executed in {report.seconds:.1f} s, release generated")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -34,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bundle.add_argument("out", metavar="OUT", help="folder to write the bundle into (emptied first)")
     bundle.set_defaults(func=_cmd_bundle)
+    build = commands.add_parser(
+        "build",
+        help="regenerate source_notebooks/ (executed) and release/ from chapters/",
+        description="Build every source notebook from chapters/<id>.py, execute it to store its outputs, "
+        "and generate the student version in release/ with nbgrader.",
+    )
+    build.add_argument("--assignment", action="append", metavar="ID", help="only this assignment (repeatable)")
+    build.add_argument(
+        "--check", action="store_true", help="change nothing; list generated files that differ from a fresh build"
+    )
+    build.set_defaults(func=_cmd_build)
     demo = commands.add_parser(
         "demo",
         help="run the main job on the embedded digits data",

@@ -1,4 +1,4 @@
-"""Activation functions and the perceptron logic gates (chapter 1).
+"""Perceptron logic gates, activation functions and a batched forward pass (chapter 1).
 
 All functions work elementwise on arrays of any shape unless stated otherwise and
 return float64 arrays for float64 input (float32 stays float32).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["step_function", "sigmoid", "relu", "softmax", "AND", "NAND", "OR", "XOR"]
+__all__ = ["step_function", "sigmoid", "relu", "softmax", "AND", "NAND", "OR", "XOR", "three_layer_forward"]
 
 
 def step_function(x: np.ndarray) -> np.ndarray:
@@ -53,24 +53,22 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
-def _perceptron(x1: float, x2: float, w1: float, w2: float, b: float) -> int:
-    """One perceptron: 1 if w1*x1 + w2*x2 + b > 0, else 0."""
-    return int(w1 * x1 + w2 * x2 + b > 0)
-
-
 def AND(x1: float, x2: float) -> int:
-    """AND gate as a single perceptron (w = (0.5, 0.5), b = -0.7). Inputs 0/1, output 0/1."""
-    return _perceptron(x1, x2, 0.5, 0.5, -0.7)
+    """AND gate as one perceptron: 1 if 0.5·x1 + 0.5·x2 − 0.7 > 0 else 0. Inputs and output 0/1."""
+    w, b = np.array([0.5, 0.5]), -0.7
+    return int(np.sum(w * np.array([x1, x2])) + b > 0)
 
 
 def NAND(x1: float, x2: float) -> int:
-    """NAND gate as a single perceptron (w = (-0.5, -0.5), b = 0.7)."""
-    return _perceptron(x1, x2, -0.5, -0.5, 0.7)
+    """NAND gate as one perceptron: AND with the signs of the weights and bias flipped."""
+    w, b = np.array([-0.5, -0.5]), 0.7
+    return int(np.sum(w * np.array([x1, x2])) + b > 0)
 
 
 def OR(x1: float, x2: float) -> int:
-    """OR gate as a single perceptron (w = (0.5, 0.5), b = -0.2)."""
-    return _perceptron(x1, x2, 0.5, 0.5, -0.2)
+    """OR gate as one perceptron: 1 if 0.5·x1 + 0.5·x2 − 0.2 > 0 else 0."""
+    w, b = np.array([0.5, 0.5]), -0.2
+    return int(np.sum(w * np.array([x1, x2])) + b > 0)
 
 
 def XOR(x1: float, x2: float) -> int:
@@ -78,4 +76,21 @@ def XOR(x1: float, x2: float) -> int:
 
     No single perceptron can compute XOR: its four points are not linearly separable.
     """
-    return AND(NAND(x1, x2), OR(x1, x2))
+    s1 = NAND(x1, x2)
+    s2 = OR(x1, x2)
+    return AND(s1, s2)
+
+
+def three_layer_forward(params: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Forward pass of a 3-layer network: sigmoid hidden layers, identity output.
+
+    params: 'W1' (D, H1), 'b1' (H1,), 'W2' (H1, H2), 'b2' (H2,), 'W3' (H2, C), 'b3' (C,).
+    x: (N, D), or (D,) for one sample. Returns y of shape (N, C) (or (C,)):
+    a1 = x·W1 + b1 (b broadcast over the N rows), z1 = σ(a1), a2 = z1·W2 + b2,
+    z2 = σ(a2), y = z2·W3 + b3.
+    """
+    a1 = x @ params["W1"] + params["b1"]
+    z1 = sigmoid(a1)
+    a2 = z1 @ params["W2"] + params["b2"]
+    z2 = sigmoid(a2)
+    return z2 @ params["W3"] + params["b3"]

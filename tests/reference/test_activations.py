@@ -76,3 +76,29 @@ def test_sigmoid_relu_softmax_vs_torch(torch):
         np.testing.assert_allclose(sigmoid(x), torch.sigmoid(xt).numpy(), rtol=FORWARD_RTOL, atol=1e-300)
         np.testing.assert_allclose(relu(x), torch.relu(xt).numpy(), rtol=0, atol=0)
         np.testing.assert_allclose(softmax(x), torch.softmax(xt, dim=1).numpy(), rtol=FORWARD_RTOL, atol=1e-300)
+
+
+def test_three_layer_forward_matches_explicit_loops(rng):
+    from course.reference import three_layer_forward
+
+    params = {
+        "W1": rng.standard_normal((2, 3)),
+        "b1": rng.standard_normal(3),
+        "W2": rng.standard_normal((3, 2)),
+        "b2": rng.standard_normal(2),
+        "W3": rng.standard_normal((2, 2)),
+        "b3": rng.standard_normal(2),
+    }
+    x = rng.standard_normal((4, 2))
+
+    def neuron_by_neuron(sample):
+        h = sample
+        for layer in (1, 2, 3):
+            W, b = params[f"W{layer}"], params[f"b{layer}"]
+            a = [sum(h[i] * W[i, j] for i in range(W.shape[0])) + b[j] for j in range(W.shape[1])]
+            h = [1 / (1 + np.exp(-v)) for v in a] if layer < 3 else a
+        return h
+
+    expected = np.array([neuron_by_neuron(row) for row in x])
+    np.testing.assert_allclose(three_layer_forward(params, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(three_layer_forward(params, x[0]), expected[0], rtol=1e-12)

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 REQUIRED = """
-step_function sigmoid relu softmax AND NAND OR XOR
+step_function sigmoid relu softmax AND NAND OR XOR three_layer_forward
 sum_squared_error mean_squared_error cross_entropy_error binary_cross_entropy
 numerical_diff numerical_gradient gradient_descent
 MulLayer AddLayer Relu Sigmoid Affine SoftmaxWithLoss softmax_backward softmax_jacobian

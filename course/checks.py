@@ -1,0 +1,121 @@
+"""Comparisons with Japanese diagnostics, used by the public tests of the notebooks.
+
+Each function raises :class:`CheckFailure` (an ``AssertionError``) whose message says
+WHAT is wrong: not an array, wrong shape, nan/inf, or which element is off by how much,
+and, when the value matches a known mistake, the hint for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CheckFailure", "check_array", "check_scalar", "check_true", "Mistake"]
+
+
+class CheckFailure(AssertionError):
+    """A failed check; ``str(error)`` is the Japanese diagnostic shown to the learner."""
+
+
+Mistake = tuple[Any, str]
+"""A known mistake: (the value that mistake would produce, the hint to show)."""
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    if value is None:
+        raise CheckFailure(f"{name} が None を返しました。return 文を書き忘れていませんか。")
+    if isinstance(value, (str, bytes, dict, set)):
+        raise CheckFailure(f"{name} の戻り値の型が {type(value).__name__} です。数値の配列を返してください。")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailure(f"{name} の戻り値 ({type(value).__name__}) を数値の配列に変換できません。") from None
+    return array
+
+
+def _matching_mistake(actual: np.ndarray, mistakes: Iterable[Mistake], rtol: float, atol: float) -> str | None:
+    for value, hint in mistakes:
+        candidate = np.asarray(value, dtype=np.float64)
+        if candidate.shape == actual.shape and np.allclose(actual, candidate, rtol=rtol, atol=atol):
+            return hint
+    return None
+
+
+def _format_index(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]" if index else "(スカラー)"
+
+
+def check_array(
+    actual: Any,
+    expected: Any,
+    name: str,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    mistakes: Sequence[Mistake] = (),
+    show_values: bool = True,
+) -> None:
+    """Check that ``actual`` equals ``expected`` elementwise within the tolerances.
+
+    actual: what the learner's code returned. expected: array-like of the right shape.
+    name: how to call the value in the message, e.g. ``"softmax(x)"``.
+    rtol, atol: |actual − expected| <= atol + rtol · |expected| (as ``np.allclose``).
+    mistakes: known mistakes as (value, hint); the hint of the first match is shown.
+    show_values: False for hidden checks, so the message never reveals expected values.
+    """
+    got = _as_array(actual, name)
+    want = np.asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        hint = _matching_mistake(got, mistakes, rtol, atol)
+        message = f"{name} の形状が違います: 期待 {want.shape}、実際 {got.shape}。"
+        if got.shape == want.shape[::-1] and got.ndim == 2:
+            message += " 転置になっていませんか。"
+        raise CheckFailure(message + (f"\nヒント: {hint}" if hint else ""))
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
+        bad = int(np.sum(~np.isfinite(got)))
+        message = f"{name} に nan または inf が {bad} 個含まれています。"
+        hint = _matching_mistake(got, mistakes, rtol, atol)
+        if hint is None:
+            hint = "exp や log に大きすぎる値・0 を渡していないか確認してください。"
+        raise CheckFailure(f"{message}\nヒント: {hint}")
+    close = np.isclose(got, want, rtol=rtol, atol=atol)
+    if np.all(close):
+        return
+    error = np.abs(got - want)
+    error[close] = 0
+    worst = np.unravel_index(int(np.argmax(error)), got.shape) if got.ndim else ()
+    message = (
+        f"{name} の値が違います: {got.size} 要素中 {int(np.sum(~close))} 要素が許容誤差"
+        f" (相対 {rtol:g}、絶対 {atol:g}) を超えています。"
+    )
+    if show_values:
+        message += f" 最大のずれは位置 {_format_index(worst)}: 期待 {want[worst]:.6g}、実際 {got[worst]:.6g}。"
+    else:
+        message += f" 最大のずれは {float(error[worst]):.3g} です。"
+    hint = _matching_mistake(got, mistakes, rtol, atol)
+    raise CheckFailure(message + (f"\nヒント: {hint}" if hint else ""))
+
+
+def check_scalar(
+    actual: Any,
+    expected: float,
+    name: str,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    mistakes: Sequence[Mistake] = (),
+    show_values: bool = True,
+) -> None:
+    """Check that ``actual`` is one number equal to ``expected`` within the tolerances."""
+    got = _as_array(actual, name)
+    if got.size != 1:
+        raise CheckFailure(f"{name} はスカラー (1 つの数) のはずですが、形状 {got.shape} の配列が返されました。")
+    check_array(got.reshape(()), expected, name, rtol=rtol, atol=atol, mistakes=mistakes, show_values=show_values)
+
+
+def check_true(condition: bool, message: str) -> None:
+    """Raise :class:`CheckFailure` with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailure(message)
