@@ -192,6 +192,8 @@ def build_notebook(chapter: Path) -> nbformat.NotebookNode:
         elif cell.kind == "tests":
             source = "\n".join(cell.lines)
             hidden = cell.options.get("hidden")
+            if not hidden:
+                raise ChapterError(f"{name}:{cell.line_number}: [tests] needs hidden=CHECK (the trusted verdict)")
             if hidden:
                 source += (
                     f"\n{BEGIN_HIDDEN}\nfrom course.hidden import run_hidden_check\n\n"

@@ -31,6 +31,28 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .grade_command import print_summary, run_grade
+
+    run = run_grade(
+        Path(args.submissions),
+        Path(args.out),
+        assignments=args.assignment,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        db_url=args.db_url,
+        force=args.force,
+    )
+    print_summary(run)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from course.selfcheck import main as selfcheck
+
+    return selfcheck([str(args.notebook)])
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -59,6 +81,59 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing; list generated files that differ from a fresh build"
     )
     build.set_defaults(func=_cmd_build)
+    grade = commands.add_parser(
+        "grade",
+        help="grade a folder of submissions: grades.csv, feedback, report.html and the gradebook",
+        description="Grade every submission found in SUBMISSIONS and write the results into OUT. Each notebook "
+        "runs in its own sandbox; the hidden tests decide the grades outside it.",
+    )
+    grade.add_argument(
+        "submissions",
+        metavar="SUBMISSIONS",
+        help="folder of submissions: nbgrader's layout <student_id>/<assignment_id>/<assignment_id>.ipynb, "
+        "or a flat export from a learning-management system (<student_id>…ipynb files or one zip per student)",
+    )
+    grade.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT",
+        help="folder for grades.csv, summary.csv, "
+        "feedback/, report.html and the nbgrader course with its gradebook (created if missing)",
+    )
+    grade.add_argument(
+        "--assignment",
+        action="append",
+        metavar="ID",
+        help="grade only this assignment (repeat the option for several; default: all found)",
+    )
+    grade.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="how many notebooks to grade at the same time (default: one per CPU core)",
+    )
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask distributed cluster instead of this machine, e.g. tcp://host:8786",
+    )
+    grade.add_argument(
+        "--db-url",
+        metavar="URL",
+        help="SQLAlchemy URL of nbgrader's gradebook (default: SQLite in OUT/course/gradebook.db), "
+        "e.g. postgresql+psycopg2://user@host/dbname",
+    )
+    grade.add_argument(
+        "--force", action="store_true", help="grade everything again, even submissions unchanged since the last run"
+    )
+    grade.set_defaults(func=_cmd_grade)
+    check = commands.add_parser(
+        "check",
+        help="run the public tests of a filled-in notebook and print a Japanese summary (what learners run)",
+        description="Execute NOTEBOOK offline and report, for every test cell, whether its public tests pass.",
+    )
+    check.add_argument("notebook", metavar="NOTEBOOK", help="a release notebook with the exercises filled in")
+    check.set_defaults(func=_cmd_check)
     demo = commands.add_parser(
         "demo",
         help="run the main job on the embedded digits data",

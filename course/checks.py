@@ -83,7 +83,7 @@ def check_array(
     close = np.isclose(got, want, rtol=rtol, atol=atol)
     if np.all(close):
         return
-    error = np.abs(got - want)
+    error = np.array(np.abs(got - want), dtype=np.float64)  # 0-d stays an array
     error[close] = 0
     worst = np.unravel_index(int(np.argmax(error)), got.shape) if got.ndim else ()
     message = (

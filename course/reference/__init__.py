@@ -33,6 +33,8 @@ from .softmax_layers import *  # noqa: F401,F403
 from .softmax_layers import __all__ as _softmax_layers
 from .trainer import *  # noqa: F401,F403
 from .trainer import __all__ as _trainer
+from .training import *  # noqa: F401,F403
+from .training import __all__ as _training
 
 __all__ = [
     *_activations,
@@ -49,4 +51,5 @@ __all__ = [
     *_early_stopping,
     *_networks,
     *_trainer,
+    *_training,
 ]

@@ -1,4 +1,4 @@
-"""Numerical differentiation and gradient descent (chapter 3)."""
+"""Numerical differentiation, gradient descent and a one-layer network's numerical gradient (chapter 3)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent"]
+from .activations import softmax
+from .losses import cross_entropy_error
+
+__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent", "SimpleNet"]
 
 
 def numerical_diff(f: Callable[[float], float], x: float, h: float = 1e-4) -> float:
@@ -61,3 +64,28 @@ def gradient_descent(
         x -= lr * numerical_gradient(f, x)
         history.append(x.copy())
     return x, np.array(history)
+
+
+class SimpleNet:
+    """The textbook's simpleNet: scores x @ W, softmax, cross-entropy; no bias, no hidden layer.
+
+    W: weight matrix of shape (D, C), kept as ``self.W`` without copying.
+    predict(x): x of shape (N, D) or (D,) → scores of shape (N, C) or (C,).
+    loss(x, t): mean cross-entropy of softmax(scores); t labels (N,) or one-hot (N, C)
+    (one sample: a label () or one-hot (C,)).
+    numerical_gradient(x, t): ∂loss/∂W of shape (D, C) by central differences; the loss
+    ignores its argument and reads self.W, which numerical_gradient perturbs in place.
+    """
+
+    def __init__(self, W: np.ndarray) -> None:
+        self.W = W
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.W
+
+    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        return cross_entropy_error(softmax(self.predict(x)), t)
+
+    def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        # the loss does not use its argument: numerical_gradient changes self.W itself
+        return numerical_gradient(lambda _: self.loss(x, t), self.W)

@@ -1,0 +1,136 @@
+"""Grade one submission: run the instructor's notebook around the learner's answers in the
+sandbox, and decide every exercise with the hidden checks in this (trusted) process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from course.checks import CheckFailure
+from course.hidden import run_check
+
+from . import sandbox
+from .assignment import AssignmentSpec, load_assignment
+from .matching import extract_answers
+from .model import ExerciseResult, Submission, SubmissionResult
+from .nbgrader_setup import CELL_TIMEOUT
+from .notebook_reading import read_submission
+from .remote_runner import RemoteRunner
+from .worker_session import SandboxSession, SessionError
+
+#: Wall-clock budget of one submission; what has not been graded by then scores 0.
+SUBMISSION_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    bundle_dir: Path  # the learner bundle the sandbox imports `course` from
+    mode: str  # "bubblewrap" or "rlimits"
+    hidden: tuple[Path, ...]  # folders the sandbox must not see
+    limits: sandbox.Limits = sandbox.DEFAULT_LIMITS
+    cell_timeout: float = CELL_TIMEOUT
+    call_timeout: float = 20.0
+    submission_seconds: float = SUBMISSION_SECONDS
+
+
+def _zeros(spec: AssignmentSpec, message: str) -> list[ExerciseResult]:
+    results = []
+    for cell in spec.cells:
+        if cell.kind == "tests":
+            results.append(ExerciseResult(cell.grade_id, 0.0, cell.points, message))
+        elif cell.kind == "answer":
+            results.append(ExerciseResult(cell.grade_id, 0.0, cell.points, message, manual=True))
+    return results
+
+
+def grade_submission(
+    submission: Submission, options: GradingOptions, spec: AssignmentSpec | None = None
+) -> SubmissionResult:
+    """Grade ``submission``; never raises for anything the learner did."""
+    start = time.monotonic()
+    spec = spec or load_assignment(submission.assignment)
+    result = SubmissionResult(
+        submission.student_id, submission.assignment, submission.origin, submission.sha256, sandbox=options.mode
+    )
+    nb, problems = read_submission(submission.path)
+    result.problems.extend(problems)
+    if nb is None:
+        result.ran = False
+        result.exercises = _zeros(
+            spec, "ノートブックを読み込めなかったため採点できませんでした: " + " / ".join(problems)
+        )
+        return result
+    answers = extract_answers(nb, spec)
+    result.problems.extend(answers.notes)
+
+    session = SandboxSession(
+        options.bundle_dir,
+        options.mode,
+        sandbox.sandbox_uid(options.mode),
+        list(options.hidden),
+        options.limits,
+        options.call_timeout,
+    )
+    try:
+        session.start()
+    except (SessionError, TimeoutError, EOFError, OSError) as error:
+        result.ran = False
+        result.exercises = _zeros(spec, f"採点用プロセスを起動できませんでした: {error}")
+        session.close()
+        return result
+    solution_errors: dict[str, str] = {}
+    try:
+        runner = RemoteRunner(session)
+        for cell in spec.cells:
+            out_of_time = time.monotonic() - start > options.submission_seconds
+            if cell.kind == "code":
+                if not out_of_time:
+                    _run(session, cell.source, options.cell_timeout)
+            elif cell.kind == "solution":
+                code = answers.code.get(cell.grade_id)
+                if code is None:
+                    solution_errors[cell.grade_id] = f"解答セル {cell.grade_id} が見つかりませんでした。"
+                elif not out_of_time:
+                    error = _run(session, code, options.cell_timeout)
+                    if error:
+                        solution_errors[cell.grade_id] = f"解答セル {cell.grade_id} の実行でエラー: {error}"
+            elif cell.kind == "tests":
+                result.exercises.append(_grade_tests_cell(cell, runner, submission, solution_errors, out_of_time))
+            elif cell.kind == "answer":
+                text = answers.text.get(cell.grade_id)
+                if text is None or not text.strip():
+                    result.exercises.append(
+                        ExerciseResult(cell.grade_id, 0.0, cell.points, "記述式の解答が見つかりませんでした。", True)
+                    )
+                else:
+                    result.exercises.append(ExerciseResult(cell.grade_id, None, cell.points, "", manual=True))
+    finally:
+        if session.restarts:
+            result.problems.append(f"採点中にプロセスを {session.restarts} 回再起動しました (crash or timeout)。")
+        session.close()
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _run(session: SandboxSession, code: str, timeout: float) -> str:
+    """Run a cell; returns the error text ('' on success)."""
+    try:
+        reply = session.run_cell(code, timeout)
+    except SessionError as error:
+        return str(error)
+    return "" if reply.ok else reply.error
+
+
+def _grade_tests_cell(cell, runner, submission: Submission, solution_errors: dict[str, str], out_of_time: bool):
+    if out_of_time:
+        return ExerciseResult(cell.grade_id, 0.0, cell.points, "採点の制限時間を超えたため採点できませんでした。")
+    try:
+        run_check(submission.assignment, cell.check, runner, learner=submission.student_id)
+    except CheckFailure as failure:
+        message = str(failure)
+        related = [text for grade_id, text in solution_errors.items() if grade_id == cell.check]
+        if related:
+            message = related[0] + "\n" + message
+        return ExerciseResult(cell.grade_id, 0.0, cell.points, message)
+    return ExerciseResult(cell.grade_id, cell.points, cell.points, "")

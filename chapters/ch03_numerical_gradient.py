@@ -1,0 +1,742 @@
+# Chapter 3 of the course. Built into source_notebooks/ by `python -m autograder build`.
+
+# %% [markdown]
+# # 第3章 数値微分と勾配降下法
+#
+# 第 2 章で、学習とは損失関数の値を小さくするパラメータを探すことだと学びました。この章では、その探し方の基本である
+# 「傾き (微分) を求めて、下る向きに少しずつ動く」方法を NumPy で実装します。
+#
+# 1. 数値微分 (numerical differentiation): 前方差分 (forward difference) と中心差分 (central difference)
+# 2. 打ち切り誤差 (truncation error) と丸め誤差 (rounding error): テイラー展開による導出と、誤差を刻み幅 $h$ に対して描いた両対数グラフ
+# 3. 偏微分 (partial derivative) と勾配 (gradient): 任意の形状の配列に対する数値勾配
+# 4. 勾配ベクトルの図
+# 5. 勾配降下法 (gradient descent) と学習率 (learning rate) の選び方
+# 6. 小さなニューラルネットワークの損失の、重み行列に関する勾配
+#
+# **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
+# テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
+# 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course.checks import check_array, check_scalar, check_true
+from course.plotting import use_japanese_font
+
+use_japanese_font()
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 3.1 微分と数値微分
+#
+# 関数 $f$ の点 $x$ における微分 (derivative) は、$x$ をほんの少し動かしたときの $f$ の変化の割合の極限です。
+#
+# $$
+# f'(x) = \frac{df}{dx}(x) = \lim_{h \to 0} \frac{f(x + h) - f(x)}{h}
+# $$
+#
+# コンピュータは極限を計算できないので、小さな正の数 $h$ (刻み幅 (step size)) を 1 つ決めて、極限の手前の差分商で近似します。
+# これを数値微分と呼び、上の式をそのまま使ったものを前方差分と呼びます。
+#
+# $$
+# \text{前方差分:}\quad \frac{f(x + h) - f(x)}{h}
+# $$
+#
+# 素朴に「$h$ は小さいほど正確だろう」と考えて $h = 10^{-50}$ にすると、まったく違う値が返ります。
+# float64 は 1 の近くでは約 16 桁しか表せないため、$1 + 10^{-50}$ は 1 に丸められ、分子が 0 になってしまうのです。
+
+
+# %%
+def numerical_diff_bad(f, x):
+    h = 1e-50
+    return (f(x + h) - f(x)) / h
+
+
+print("1.0 + 1e-50 == 1.0 :", 1.0 + 1e-50 == 1.0)
+print("h = 1e-50 の前方差分による x² の x = 1 での微分:", numerical_diff_bad(lambda x: x**2, 1.0), "(正しくは 2)")
+
+# %% [markdown]
+# もう 1 つの問題は、前方差分は $h$ を十分小さくしても系統的にずれることです。テイラー展開 (Taylor expansion) で確かめます。
+# $f$ が十分滑らかなら
+#
+# $$
+# \begin{aligned}
+# f(x + h) &= f(x) + h f'(x) + \frac{h^2}{2} f''(x) + \frac{h^3}{6} f'''(x) + O(h^4) \\
+# f(x - h) &= f(x) - h f'(x) + \frac{h^2}{2} f''(x) - \frac{h^3}{6} f'''(x) + O(h^4)
+# \end{aligned}
+# $$
+#
+# です ($O(h^4)$ は「$h^4$ に比例する程度以下の項」を表します)。1 行目から $f(x)$ を引いて $h$ で割ると
+#
+# $$
+# \frac{f(x + h) - f(x)}{h} = f'(x) + \underbrace{\frac{h}{2} f''(x) + O(h^2)}_{\text{誤差}}
+# $$
+#
+# となり、前方差分の誤差は $h$ に比例します ($O(h)$、1 次の精度)。一方、1 行目から 2 行目を引くと、偶数次の項
+# ($f(x)$ と $h^2 f''(x)/2$) が打ち消し合って
+#
+# $$
+# f(x + h) - f(x - h) = 2h f'(x) + \frac{h^3}{3} f'''(x) + O(h^5)
+# \quad\Longrightarrow\quad
+# \frac{f(x + h) - f(x - h)}{2h} = f'(x) + \underbrace{\frac{h^2}{6} f'''(x) + O(h^4)}_{\text{誤差}}
+# $$
+#
+# となります。これが中心差分で、誤差は $h^2$ に比例します ($O(h^2)$、2 次の精度)。$h = 10^{-4}$ なら、前方差分の誤差が
+# $10^{-4}$ 程度なのに対し、中心差分の誤差は $10^{-8}$ 程度です。このように、テイラー展開を途中で打ち切ったことによる誤差を
+# **打ち切り誤差** と呼びます。
+#
+# 手で確かめられる例を 2 つ挙げます。
+#
+# - $f(x) = x^2$: 前方差分は $\dfrac{(x+h)^2 - x^2}{h} = 2x + h$ (誤差 $h$)、中心差分は $\dfrac{(x+h)^2 - (x-h)^2}{2h} = 2x$ (誤差 0。$f''' = 0$ だから)。
+# - $f(x) = x^3$: 前方差分は $3x^2 + 3xh + h^2$、中心差分は $\dfrac{(x+h)^3 - (x-h)^3}{2h} = \dfrac{6x^2 h + 2h^3}{2h} = 3x^2 + h^2$。
+#
+# ### 演習 1: 中心差分による数値微分
+
+
+# %% [solution] id=numerical_diff
+def numerical_diff(f, x, h=1e-4):
+    """中心差分で f の x における微分を近似する。
+
+    f: 1 変数の関数 (数を受け取り数を返す)。x: 微分する点 (float)。h: 刻み幅 (既定値 1e-4)。
+    戻り値: (f(x + h) − f(x − h)) / (2h) (float)。
+    """
+    # ヒント: 分母は 2 * h 全体。/ 2 * h と書くと (… / 2) * h の意味になる
+    # @reference numerical_diff
+
+
+# %% [tests] id=test_numerical_diff points=2 hidden=numerical_diff
+# x² の中心差分は打ち切り誤差なしで 2x (上の導出)。x = 3 なら 6 (前方差分なら 6 + h = 6.0001)
+check_scalar(numerical_diff(lambda x: x**2, 3.0), 6.0, "numerical_diff(x², 3)", atol=1e-9)
+# x³ の中心差分は 3x² + h²。x = 2、h = 0.1 なら 12 + 0.01 = 12.01 (h を引数どおりに使うこと)
+check_scalar(numerical_diff(lambda x: x**3, 2.0, h=0.1), 12.01, "numerical_diff(x³, 2, h=0.1)", atol=1e-9)
+# 既定値 h = 1e-4 なら 12 + 1e-8
+check_scalar(numerical_diff(lambda x: x**3, 2.0), 12.0 + 1e-8, "numerical_diff(x³, 2)", atol=1e-9)
+print("公開テスト: OK")
+
+# %% [markdown]
+# 数値微分を使ってみましょう。$f(x) = 0.01 x^2 + 0.1 x$ の導関数は $f'(x) = 0.02 x + 0.1$ なので、$x = 5$ では 0.2、
+# $x = 10$ では 0.3 が正解です。求めた傾きで接線 $y = f(a) + f'(a)(x - a)$ を引くと、グラフにぴったり接します。
+
+
+# %%
+def function_1(x):
+    return 0.01 * x**2 + 0.1 * x
+
+
+x_plot = np.linspace(0.0, 20.0, 201)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(x_plot, function_1(x_plot), label="$f(x) = 0.01x^2 + 0.1x$")
+for a in [5.0, 10.0]:
+    slope = numerical_diff(function_1, a)
+    print(f"x = {a:4.1f}: 数値微分 {slope:.12f}  (解析解 {0.02 * a + 0.1:.1f})")
+    ax.plot(x_plot, function_1(a) + slope * (x_plot - a), "--", label=f"x = {a:.0f} での接線 (傾き {slope:.3f})")
+ax.set_xlabel("$x$")
+ax.set_ylabel("$f(x)$")
+ax.set_title("数値微分で求めた傾きによる接線")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 3.2 打ち切り誤差と丸め誤差
+#
+# 打ち切り誤差だけなら $h$ を小さくするほど誤差は減るはずですが、$h = 10^{-50}$ の例で見たとおり、小さすぎる $h$ では
+# 答えが壊れます。原因は **丸め誤差** です。
+#
+# float64 の数は、相対的に約 $\varepsilon = 2^{-52} \approx 2.2 \times 10^{-16}$ (マシンイプシロン (machine epsilon)) の
+# 精度でしか表せません。そのため $f(x + h)$ や $f(x)$ の計算結果には、それぞれ $\varepsilon |f(x)|$ 程度の誤差が含まれます。
+# 2 つの値の差 $f(x + h) - f(x) \approx h f'(x)$ は小さな数ですが、誤差の大きさ $\varepsilon |f(x)|$ は小さくなりません
+# (近い数どうしの引き算で有効数字が失われる、桁落ち (cancellation))。これを $h$ で割るので、微分の近似値には
+#
+# $$
+# \text{丸め誤差} \approx \frac{\varepsilon |f(x)|}{h}
+# $$
+#
+# 程度の誤差が加わり、$h$ が小さいほど大きくなります ($x + h$ 自体の丸めも同じ程度の誤差を生みます)。2 つの誤差を合わせると
+#
+# $$
+# \begin{aligned}
+# \text{前方差分:}\quad E(h) &\approx \frac{h}{2} |f''(x)| + \frac{\varepsilon |f(x)|}{h},
+# &\quad \text{最小になる } h &= \sqrt{\frac{2 \varepsilon |f(x)|}{|f''(x)|}} \\
+# \text{中心差分:}\quad E(h) &\approx \frac{h^2}{6} |f'''(x)| + \frac{\varepsilon |f(x)|}{h},
+# &\quad \text{最小になる } h &= \left(\frac{3 \varepsilon |f(x)|}{|f'''(x)|}\right)^{1/3}
+# \end{aligned}
+# $$
+#
+# です (右の式は $E(h)$ を $h$ で微分して 0 とおくと得られます)。$f(x) = e^x$、$x = 1$ なら $f = f'' = f''' = e$ なので、
+# 最適な $h$ は前方差分で $\sqrt{2\varepsilon} \approx 2 \times 10^{-8}$、中心差分で $(3\varepsilon)^{1/3} \approx 9 \times 10^{-6}$ です。
+#
+# 実際に $h$ を $10^{-18}$ から $1$ まで変えて、$f(x) = e^x$ の $x = 1$ での微分 (正解は $e$) の誤差を測ってみましょう。
+# 両対数グラフ (log-log plot) では、$h^p$ に比例する誤差は傾き $p$ の直線になります。
+
+# %%
+eps = np.finfo(np.float64).eps
+steps = np.logspace(-18, 0, 91)
+x0, exact = 1.0, np.e
+forward_error = np.array([abs((np.exp(x0 + h) - np.exp(x0)) / h - exact) for h in steps])
+central_error = np.array([abs(numerical_diff(np.exp, x0, h) - exact) for h in steps])
+floor = 1e-17  # an error of exactly 0 cannot be drawn on a log scale
+
+fig, ax = plt.subplots(figsize=(7, 4.5))
+ax.loglog(steps, np.maximum(forward_error, floor), "o-", ms=3, label="前方差分の誤差")
+ax.loglog(steps, np.maximum(central_error, floor), "s-", ms=3, label="中心差分の誤差")
+ax.loglog(steps, steps / 2 * np.e, "k--", lw=1, label="打ち切り誤差 $(h/2)\\,|f''|$")
+ax.loglog(steps, steps**2 / 6 * np.e, "k-.", lw=1, label="打ち切り誤差 $(h^2/6)\\,|f'''|$")
+ax.loglog(steps, eps * np.e / steps, "k:", lw=1.5, label="丸め誤差 $\\varepsilon\\,|f|/h$")
+ax.axvline(1e-4, color="gray", lw=0.8)
+ax.text(1.5e-4, 3e0, "$h = 10^{-4}$", color="gray")
+ax.set_ylim(1e-13, 1e2)
+ax.set_xlabel("刻み幅 $h$")
+ax.set_ylabel("絶対誤差 |近似値 − e|")
+ax.set_title("$e^x$ の $x = 1$ での数値微分の誤差")
+ax.legend(fontsize=8, loc="upper center")
+plt.show()
+
+for name, error in [("前方差分", forward_error), ("中心差分", central_error)]:
+    best = np.argmin(error)
+    at_default = error[np.argmin(abs(steps - 1e-4))]
+    print(
+        f"{name}: 誤差が最小になる h = {steps[best]:.1e} (誤差 {error[best]:.1e})、h = 1e-4 での誤差 {at_default:.1e}"
+    )
+
+# %% [markdown]
+# グラフは V 字になります。
+#
+# - **右側 (大きな $h$)**: 打ち切り誤差が支配的で、前方差分は傾き 1 ($O(h)$)、中心差分は傾き 2 ($O(h^2)$) の直線に沿って減ります。
+# - **左側 (小さな $h$)**: 丸め誤差が支配的で、どちらも傾き $-1$ ($\propto 1/h$) で増えます。ぎざぎざなのは、丸めの向きが $h$ ごとに不規則に変わるためです。
+# - **左端**: $h$ がおよそ $\varepsilon |x|$ より小さくなると $x + h$ が $x$ に丸められて分子が 0 になり、誤差は $|f'(x)| = e$ に張り付きます ($h = 10^{-50}$ の例と同じです)。
+#
+# 中心差分の V 字の底は前方差分より低く、右にあります。教科書の $h = 10^{-4}$ は、中心差分なら誤差が $10^{-8}$ 台で、
+# 丸め誤差の壁から十分離れた安全な値です (最適な $h$ は $|f|$ や $|f'''|$ によって変わるので、ぎりぎりを狙わないのが定石です)。
+# なお、さらに多くの点を使って誤差を $O(h^4)$ にする 5 点公式 (five-point stencil) などもあります。
+#
+# **問**: このグラフを使って、(1) $h$ を小さくしていくと右側では誤差が減るのに左側では増えるのはなぜか、
+# (2) 中心差分の誤差が前方差分より小さいのはなぜか、また $h = 10^{-4}$ が中心差分の刻み幅としてよい選択である理由を説明してください。
+
+# %% [answer] id=why_central points=2
+# **模範解答**: (1) 数値微分の誤差は 2 種類ある。テイラー展開を打ち切ったことによる打ち切り誤差は $h$ を小さくすると減り
+# (前方差分は $h$ に、中心差分は $h^2$ に比例)、右側ではこれが支配的である。一方、$f(x \pm h)$ は float64 で相対
+# $\varepsilon \approx 2.2 \times 10^{-16}$ 程度の誤差を含み、差を取ると値は小さくなるのに誤差は $\varepsilon|f|$ のまま残るので、$h$ で
+# 割ると $\varepsilon|f|/h$ の丸め誤差になる。これは $h$ を小さくすると増え、左側ではこちらが支配的になる (さらに小さいと
+# $x + h = x$ となって近似値が 0 になる)。(2) テイラー展開で $f(x+h)$ と $f(x-h)$ の差を取ると $h^2 f''/2$ の項が打ち消し合い、
+# 中心差分の打ち切り誤差は $h^2 f'''/6$ と 1 次高い。$h = 10^{-4}$ では中心差分の打ち切り誤差は $10^{-8}$ 程度と十分小さく、
+# しかも丸め誤差 ($\approx 10^{-12}$) が効き始める $h \approx 10^{-5}$ 付近より大きいので、関数の値の大きさが多少変わっても安全である。
+#
+# (採点の目安: 打ち切り誤差と丸め誤差がそれぞれ $h$ とともにどう変わるかが書けていれば 1 点、中心差分で偶数次の項が
+# 打ち消されて $O(h^2)$ になることと $h = 10^{-4}$ の理由が書けていれば 1 点。)
+
+# %% [markdown]
+# ## 3.3 偏微分
+#
+# 変数が 2 つ以上ある関数、例えば
+#
+# $$
+# f(x_0, x_1) = x_0^2 + x_1^2
+# $$
+#
+# では、1 つの変数だけを動かし、残りを定数とみなして微分します。これを偏微分と呼び、$\dfrac{\partial f}{\partial x_0}$ のように書きます。
+# この $f$ では $\dfrac{\partial f}{\partial x_0} = 2x_0$、$\dfrac{\partial f}{\partial x_1} = 2x_1$ です。
+#
+# 数値的に求めるには、ほかの変数を固定した 1 変数関数を作って `numerical_diff` に渡すだけです。$(x_0, x_1) = (3, 4)$ で確かめます
+# (正解は 6 と 8)。
+
+# %%
+partial_x0 = numerical_diff(lambda x0: x0**2 + 4.0**2, 3.0)  # x1 = 4 に固定して x0 で微分
+partial_x1 = numerical_diff(lambda x1: 3.0**2 + x1**2, 4.0)  # x0 = 3 に固定して x1 で微分
+print(f"∂f/∂x0 (3, 4) ≈ {partial_x0:.10f}")
+print(f"∂f/∂x1 (3, 4) ≈ {partial_x1:.10f}")
+
+# %% [markdown]
+# ## 3.4 勾配
+#
+# すべての変数の偏微分を、変数と同じ並びにまとめたものを勾配と呼び、$\nabla f$ と書きます。
+#
+# $$
+# \nabla f(x_0, x_1) = \left( \frac{\partial f}{\partial x_0}, \frac{\partial f}{\partial x_1} \right)
+# $$
+#
+# ニューラルネットワークのパラメータはベクトルだけでなく行列 (重み、形状 (D, H)) や、畳み込みニューラルネットワーク (convolutional neural network)
+# のフィルターのような 4 次元の配列です。そこで `numerical_gradient(f, x)` は、**任意の形状** の配列 `x` の各要素 $x_i$ について
+# $\dfrac{f(\dots, x_i + h, \dots) - f(\dots, x_i - h, \dots)}{2h}$ を計算し、`x` と同じ形状の配列として返すことにします。
+# 実装には次の落とし穴があります。
+#
+# 1. **全要素の添字を回す**: `for i in range(x.size): x[i]` は 1 次元配列でしか働きません (2 次元配列では `x[i]` が行全体を指します)。
+#    `np.ndindex(x.shape)` は、どんな形状でも全要素の添字のタプル (例えば `(0, 2, 1)`) を順に返します。
+#    また、`x.reshape(-1)` で 1 次元にしてから書き換える方法は、`W[:, ::2]` のような連続でない (non-contiguous) 配列では
+#    `reshape` がコピーを返すため、`x` 自体が変わらず勾配が 0 になります。
+# 2. **`x` そのものを書き換えて (その場で、in place) 元に戻す**: 要素 $x_i$ を $x_i + h$ に書き換えて `f(x)` を呼び、次に
+#    $x_i - h$ に書き換えて `f(x)` を呼び、最後に保存しておいた元の値を代入して戻します。そのためにコピーを作らず `x` 自体を
+#    書き換えるので、`f` が引数を使わずに同じ配列を読む関数 (3.6 節の `lambda W: net.loss(x, t)`) でも正しく動きます。
+#    元に戻すのを忘れると、次の要素の計算が狂ううえ、呼び出し元の配列が壊れます。`f` が例外を出しても戻るように
+#    `try` / `finally` で書くと安全です。なお `x[i] += h` のあと `x[i] -= h` で戻す書き方では、丸めのせいで元の値に正確に戻らないことがあります。
+# 3. **実際に取った刻み幅で割る**: float32 の配列では $x_i + h$ が float32 に丸められて保存されるので、実際の刻み
+#    $(x_i + h) - (x_i - h)$ は $2h$ とかなりずれます。分母には、書き換えた後の値から求めた実際の刻みを使います。
+# 4. **整数の配列は受け付けない**: 整数の配列に $3 + 10^{-4}$ を代入すると 3 に切り捨てられ、刻みが 0 になります。
+#
+# 3 と 4 を確かめてみましょう。
+
+# %%
+x32 = np.array([3.0], dtype=np.float32)
+x32[0] = 3.0 + 1e-4
+upper = float(x32[0])
+x32[0] = 3.0 - 1e-4
+lower = float(x32[0])
+print(f"float32 での実際の刻み (x + h) − (x − h) = {upper - lower:.10f}  (2h = 0.0002)")
+print(
+    f"2h で割った x² の微分: {(upper**2 - lower**2) / 2e-4:.6f}、実際の刻みで割った値: {(upper**2 - lower**2) / (upper - lower):.6f}"
+)
+
+x_int = np.array([3, 4])
+x_int[0] = 3 + 1e-4
+print("整数の配列に 3 + 1e-4 を代入すると:", x_int)
+
+# %% [markdown]
+# ### 演習 2: 任意の形状の配列に対する数値勾配
+#
+# テストと図では、3.3 節の関数を任意の形状の配列に広げた次の `function_2` (全要素の二乗和) を使います。
+
+
+# %%
+def function_2(x):
+    return np.sum(x**2)  # 2 要素なら f(x0, x1) = x0² + x1²
+
+
+# %% [solution] id=numerical_gradient
+def numerical_gradient(f, x, h=1e-4):
+    """中心差分で、スカラー関数 f の x における勾配を 1 要素ずつ求める。
+
+    f: 配列を受け取り数 (スカラー) を返す関数。
+    x: 浮動小数点数の配列。形状は任意 (0 次元・3 次元以上も可)、連続でないビューや float32 も可。
+       整数の配列なら TypeError を出す。
+    h: 刻み幅 (既定値 1e-4)。
+    各要素を x そのものの上で x_i + h, x_i − h に書き換えて f(x) を呼び (コピーは作らない)、
+    最後に元の値を代入して正確に元に戻す (f が例外を出したときも)。
+    分母は 2h ではなく、書き換えた後の値から求めた実際の刻み (x_i + h) − (x_i − h) を使う。
+    |x_i| が大きすぎて x_i ± h が x_i に丸められるときは FloatingPointError を出す。
+    戻り値: x と同じ形状の float64 の配列。
+    """
+    # ヒント: for idx in np.ndindex(x.shape): で全要素を回し、original = x[idx].copy() で元の値を保存する。
+    #         x[idx] = original + h とした直後の x[idx] が、実際に保存された x_i + h の値
+    # @reference numerical_gradient
+
+
+# %% [tests] id=test_numerical_gradient points=4 hidden=numerical_gradient
+# 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
+check_array(
+    numerical_gradient(function_2, np.array([3.0, 4.0])),
+    [6.0, 8.0],
+    "numerical_gradient(function_2, [3, 4])",
+    atol=1e-7,
+)
+check_array(
+    numerical_gradient(function_2, np.array([0.0, 2.0])),
+    [0.0, 4.0],
+    "numerical_gradient(function_2, [0, 2])",
+    atol=1e-7,
+)
+
+# 3 次元の配列。Σ x³ の中心差分は要素ごとに 3x² + h² (3.1 節の計算)
+x3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
+x3_before = x3.copy()
+check_array(
+    numerical_gradient(lambda v: np.sum(v**3), x3), 3 * x3_before**2 + 1e-8, "形状 (2, 3, 4) の x の勾配", atol=1e-9
+)
+check_true(np.array_equal(x3, x3_before), "numerical_gradient の呼び出しの後、x が元の値に戻っていません。")
+
+# 連続でないビュー (1 列おきの列)。Σ v² の勾配は 2v。元の配列 base も変わってはいけない
+base = np.arange(12.0).reshape(3, 4)
+view = base[:, ::2]
+check_array(
+    numerical_gradient(function_2, view), [[0.0, 4.0], [8.0, 12.0], [16.0, 20.0]], "連続でないビューの勾配", atol=1e-7
+)
+check_true(np.array_equal(base, np.arange(12.0).reshape(3, 4)), "ビューの元の配列が元に戻っていません。")
+
+# 引数を使わず W を直接読む f (3.6 節の形)。W がその場で書き換えられるので勾配 2W が求まる
+W = np.array([[1.0, -2.0], [0.5, 3.0]])
+check_array(
+    numerical_gradient(lambda _: np.sum(W**2), W),
+    2 * W,
+    "引数を使わない f に対する勾配",
+    atol=1e-7,
+    mistakes=[(np.zeros((2, 2)), "x のコピーを書き換えていませんか。x そのものを書き換えてください。")],
+)
+
+# float32: 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
+grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), np.array([3.0], dtype=np.float32))
+check_array(grad32, [6.0], "float32 の x = [3] での x² の勾配", rtol=1e-6)
+check_true(grad32.dtype == np.float64, f"戻り値は float64 の配列にしてください (実際は {grad32.dtype})。")
+
+try:
+    numerical_gradient(function_2, np.array([3, 4]))
+except TypeError:
+    pass
+else:
+    raise AssertionError("整数の配列 x には TypeError を出してください。")
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 勾配の図
+#
+# $f(x_0, x_1) = x_0^2 + x_1^2$ の勾配を、平面上の格子点ごとに矢印で描きます。勾配 $\nabla f$ そのものは関数の値が
+# **最も急に増える** 向きを指すので、ここでは符号を反転した $-\nabla f$ (最も急に減る向き) を描きます
+# (「勾配の向きは関数の値を最も減らす方向」と書かれた資料がありますが、それはマイナスを付けた $-\nabla f$ のことです)。
+# 破線は $f$ の等高線 (contour line) です。
+
+# %%
+grid = np.arange(-2.0, 2.25, 0.25)
+x0_grid, x1_grid = np.meshgrid(grid, grid)
+points = np.stack([x0_grid.ravel(), x1_grid.ravel()], axis=1)  # (格子点の数, 2)
+gradients = np.array([numerical_gradient(function_2, point) for point in points])
+
+fig, ax = plt.subplots(figsize=(5.5, 5.5))
+contours = ax.contour(
+    x0_grid, x1_grid, x0_grid**2 + x1_grid**2, levels=[0.5, 1, 2, 4, 6], colors="gray", linestyles="--"
+)
+ax.clabel(contours, fontsize=8)
+ax.quiver(points[:, 0], points[:, 1], -gradients[:, 0], -gradients[:, 1], angles="xy", color="tab:blue")
+ax.plot(0, 0, "r*", ms=12, label="最小点 (0, 0)")
+ax.set_aspect("equal")
+ax.set_xlabel("$x_0$")
+ax.set_ylabel("$x_1$")
+ax.set_title("$f(x_0, x_1) = x_0^2 + x_1^2$ の $-\\nabla f$")
+ax.legend(loc="upper right")
+plt.show()
+
+# %% [markdown]
+# 図から次のことが読み取れます。
+#
+# - 矢印はどれも最小点 (0, 0) の方を向き、等高線と直交しています。
+# - 最小点から遠いほど矢印が長くなります ($\|\nabla f\| = 2\sqrt{x_0^2 + x_1^2}$)。最小点に近づくと勾配は 0 に近づきます。
+#
+# ただし、$-\nabla f$ が最小点をまっすぐ指すのは、この関数の等高線がきれいな円だからです。一般の関数では $-\nabla f$ は
+# 「その場所で最も急に下る向き」にすぎず、最小点を指すとは限りません。勾配が 0 になる点にも、極小点のほかに鞍点
+# (saddle point、ある方向には極小で別の方向には極大) などがあります。
+#
+# ## 3.5 勾配降下法
+#
+# 勾配の逆向きに少し進み、進んだ先で勾配を求め直す、を繰り返せば関数の値を減らしていけます。これが勾配降下法です。
+#
+# $$
+# x \leftarrow x - \eta \nabla f(x)
+# $$
+#
+# $\eta$ (イータ) は 1 回の更新でどれだけ進むかを決める学習率です。学習率のように、学習で自動的に決まるのではなく人が事前に
+# 決める値をハイパーパラメータ (hyperparameter) と呼びます。最大値を探すときは符号を逆にした勾配上昇法 (gradient ascent) を使います。
+# なお、ここで扱うのは全データで決まる 1 つの関数を下る勾配降下法です。毎回ランダムに選んだミニバッチの損失で更新するものを
+# 確率的勾配降下法 (stochastic gradient descent, SGD) と呼んで区別します。
+#
+# 実装の注意が 2 つあります。
+#
+# - 教科書の実装 `x = init_x` の後に `x -= lr * grad` とすると、`x` と `init_x` は同じ配列なので、**呼び出し元の初期値が書き換わります**。
+#   同じ初期値で学習率を変えて比べる実験が、知らないうちに別の初期値から始まってしまいます。最初にコピーを作りましょう。
+# - 経路を描くために、通った点をすべて記録した `history` も返します。初期値と $k$ 回更新後の点 ($k = 1, \dots$, `step_num`) を
+#   並べるので、形状は `(step_num + 1, *init_x.shape)` です。
+#
+# ### 演習 3: 勾配降下法
+
+
+# %% [solution] id=gradient_descent
+def gradient_descent(f, init_x, lr=0.01, step_num=100):
+    """勾配降下法 x ← x − lr · ∇f(x) を step_num 回繰り返す。勾配は演習 2 の numerical_gradient で求める。
+
+    f: 配列を受け取りスカラーを返す関数。init_x: 初期値 (任意の形状の配列)。書き換えないこと。
+    lr: 学習率。step_num: 更新の回数。
+    戻り値: (x, history) のタプル。
+      x: 最後の点 (float64、init_x と同じ形状)。
+      history: 形状 (step_num + 1, *init_x.shape) の配列。history[0] は init_x、history[k] は k 回更新した後の点
+      (history[-1] は x に等しい)。
+    """
+    # ヒント: x = np.array(init_x, dtype=np.float64) でコピーを作り、更新するたびに x.copy() をリストに追加する
+    # @reference gradient_descent
+
+
+# %% [tests] id=test_gradient_descent points=3 hidden=gradient_descent
+init = np.array([-3.0, 4.0])
+x_final, history = gradient_descent(function_2, init, lr=0.1, step_num=20)
+# ∇f = 2x なので 1 回の更新は x ← x − 0.1 · 2x = 0.8x。k 回の更新後は 0.8^k · init
+expected_history = 0.8 ** np.arange(21)[:, None] * np.array([-3.0, 4.0])
+check_true(
+    np.shape(history) == (21, 2),
+    f"history の形状は (step_num + 1, 2) = (21, 2) のはずですが {np.shape(history)} でした。",
+)
+check_array(history, expected_history, "history (lr=0.1, step_num=20)", atol=1e-9)
+check_array(x_final, expected_history[-1], "最後の点 x", atol=1e-9)
+check_array(init, [-3.0, 4.0], "呼び出しの後の init_x (書き換えてはいけない)")
+
+# 形状 (2, 2) の初期値。lr = 0.25 なら 1 回の更新で x ← 0.5x
+x_final, history = gradient_descent(function_2, np.ones((2, 2)), lr=0.25, step_num=3)
+check_true(np.shape(history) == (4, 2, 2), f"history の形状は (4, 2, 2) のはずですが {np.shape(history)} でした。")
+check_array(x_final, np.full((2, 2), 0.125), "形状 (2, 2) の初期値からの最後の点", atol=1e-9)
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 学習率の大きさと収束
+#
+# $f(x_0, x_1) = x_0^2 + x_1^2$ なら $\nabla f(x) = 2x$ なので、更新式は
+#
+# $$
+# x_{k+1} = x_k - \eta \cdot 2 x_k = (1 - 2\eta)\, x_k \quad\Longrightarrow\quad x_k = (1 - 2\eta)^k x_0
+# $$
+#
+# と解けます。1 回ごとに $x$ が $(1 - 2\eta)$ 倍されるので、振る舞いは $1 - 2\eta$ の値で決まります。
+# 同じ初期値 $(-3, 4)$ から、大きすぎる学習率 ($\eta = 1.05$)、小さすぎる学習率 ($\eta = 0.01$)、適切な学習率 ($\eta = 0.1$) で
+# 20 回更新し、経路と $f$ の値の変化を描きます。
+
+# %%
+settings = [(1.05, "大きすぎる"), (0.01, "小さすぎる"), (0.1, "適切")]
+start = np.array([-3.0, 4.0])
+runs = {lr: gradient_descent(function_2, start, lr=lr, step_num=20)[1] for lr, _ in settings}
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 4.3))
+for ax, (lr, label) in zip(axes, settings):
+    path = runs[lr]
+    extent = 1.15 * np.abs(path).max()
+    grid = np.linspace(-extent, extent, 101)
+    g0, g1 = np.meshgrid(grid, grid)
+    ax.contour(g0, g1, g0**2 + g1**2, levels=8, colors="lightgray")
+    ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1)
+    ax.plot(*path[0], "gs", ms=8, label="初期値 (−3, 4)")
+    ax.plot(0, 0, "r*", ms=12, label="最小点")
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
+    ax.set_title(f"η = {lr} ({label})")
+    ax.legend(fontsize=8, loc="lower right")
+fig.suptitle("学習率による勾配降下法の経路の違い (20 回の更新)")
+plt.show()
+
+fig, ax = plt.subplots(figsize=(6, 3.8))
+for lr, label in settings:
+    ax.semilogy([function_2(point) for point in runs[lr]], "o-", ms=3, label=f"η = {lr} ({label})")
+ax.set_xlabel("更新の回数 $k$")
+ax.set_ylabel("$f(x_k)$ (対数目盛)")
+ax.set_title("更新ごとの関数の値")
+ax.legend()
+plt.show()
+
+for lr, label in settings:
+    print(f"η = {lr:<5} ({label}): 20 回後の x = {runs[lr][-1]}, 1 回あたりの倍率 1 − 2η = {1 - 2 * lr:+.2f}")
+
+# %% [markdown]
+# - $\eta = 1.05$ では倍率が $-1.1$ です。毎回符号が反転して最小点を飛び越え、しかも $|x|$ が 1.1 倍ずつ大きくなって発散します。
+# - $\eta = 0.01$ では倍率が $0.98$ で、20 回更新しても $x$ は初期値の $0.98^{20} \approx 0.67$ 倍にしかなりません。
+# - $\eta = 0.1$ では倍率が $0.8$ で、20 回で $0.8^{20} \approx 0.012$ 倍まで順調に近づきます。
+#
+# **教科書の例の落とし穴**: 教科書では $\eta = 10$ で 100 回更新した結果として $(-2.58 \times 10^{13}, -1.29 \times 10^{12})$
+# が示されていますが、これは発散の行き着いた先ではありません。正しい更新なら $|x|$ は毎回 19 倍になり、100 回後には
+# $10^{128}$ 程度になるはずです。実際には 10 回ほどで $|x|$ が $10^{12}$ を超えると、$x \pm h$ が $x$ に丸められて数値勾配が
+# 0 になり、そこで止まっていたのです。この章の `numerical_gradient` は、その状況を黙って 0 を返す代わりに FloatingPointError で知らせます。
+
+# %%
+try:
+    x_diverged, _ = gradient_descent(function_2, np.array([-3.0, 4.0]), lr=10.0, step_num=100)
+except FloatingPointError as error:
+    print("FloatingPointError:", error)
+else:
+    print("100 回後の x =", x_diverged)
+
+# %% [markdown]
+# **問**: $f(x_0, x_1) = x_0^2 + x_1^2$ に対する勾配降下法で、どんな初期値からでも $x$ が最小点 (0, 0) に収束する学習率 $\eta$ の範囲を
+# 更新式 $x_{k+1} = (1 - 2\eta) x_k$ から求めてください。また、その範囲の中で $\eta$ を大きくしていくと経路がどう変わるか、
+# 図の 3 つの学習率の結果と結び付けて説明してください。
+
+# %% [answer] id=learning_rate_range points=2
+# **模範解答**: $x_k = (1 - 2\eta)^k x_0$ が 0 に収束するのは $|1 - 2\eta| < 1$、すなわち $0 < \eta < 1$ のときである。
+# $0 < \eta < 0.5$ では倍率 $1 - 2\eta$ が正で、$x$ は符号を変えずに最小点へ近づき、$\eta$ が小さいほど遅い ($\eta = 0.01$ では
+# 倍率 0.98 で、20 回でも 0.67 倍にしかならない)。$\eta = 0.1$ は倍率 0.8 で順調に収束する。$\eta = 0.5$ では倍率 0 で 1 回で
+# 最小点に着く。$0.5 < \eta < 1$ では倍率が負になり、最小点をはさんで左右に振動しながら収束する。$\eta \ge 1$ では
+# $|1 - 2\eta| \ge 1$ となり、$\eta = 1.05$ (倍率 $-1.1$) のように振動しながら発散する ($\eta = 1$ ちょうどでは往復し続ける)。
+#
+# (採点の目安: 範囲 $0 < \eta < 1$ を更新式から導けていれば 1 点、小さすぎると遅く、大きすぎると振動・発散することを図と
+# 結び付けて説明できていれば 1 点。)
+
+# %% [markdown]
+# ## 3.6 ニューラルネットワークの勾配
+#
+# ニューラルネットワークの学習でも、損失関数 $L$ の重みに関する勾配を求めて勾配降下法で更新します。形状 (2, 3) の重み行列
+# $W$ に対する勾配は、各要素の偏微分を $W$ と同じ形に並べた行列です。
+#
+# $$
+# W = \begin{pmatrix} w_{11} & w_{12} & w_{13} \\ w_{21} & w_{22} & w_{23} \end{pmatrix}, \qquad
+# \frac{\partial L}{\partial W} = \begin{pmatrix}
+# \dfrac{\partial L}{\partial w_{11}} & \dfrac{\partial L}{\partial w_{12}} & \dfrac{\partial L}{\partial w_{13}} \\[2mm]
+# \dfrac{\partial L}{\partial w_{21}} & \dfrac{\partial L}{\partial w_{22}} & \dfrac{\partial L}{\partial w_{23}}
+# \end{pmatrix}
+# $$
+#
+# 例えば $\dfrac{\partial L}{\partial w_{11}}$ は「$w_{11}$ を少し増やしたとき損失がどれだけ増えるか」です。
+#
+# 次のセルは第 1 章と第 2 章の演習の模範解答 (ソフトマックス関数と交差エントロピー誤差) です。この節で使います。
+
+# %% [given] names=softmax,cross_entropy_error
+
+# %% [markdown]
+# 隠れ層もバイアスもない、いちばん小さなネットワーク `SimpleNet` を作ります。入力 $x$ (形状 (N, D)) に対してスコア
+# $s = xW$ (形状 (N, C)) を計算し、ソフトマックス関数で確率 $y$ に変え、正解 $t$ との交差エントロピー誤差 (バッチ平均) を損失とします。
+#
+# $$
+# s = x W, \qquad y = \mathrm{softmax}(s), \qquad L = -\frac{1}{N} \sum_{n} \log y_{n, t_n}
+# $$
+#
+# 損失の勾配を `numerical_gradient` で求めるには、「$W$ を受け取って損失を返す関数」が必要です。教科書と同じく
+# `lambda _: self.loss(x, t)` と書くと、この関数は引数を使わず `self.W` を読みますが、`numerical_gradient` が `self.W` そのものを
+# その場で書き換えるので、書き換えられた $W$ での損失が計算されます (演習 2 で「コピーを作らない」とした理由です)。
+#
+# ### 演習 4: SimpleNet
+
+
+# %% [solution] id=simple_net
+class SimpleNet:
+    """バイアスも隠れ層もないネットワーク: スコア x @ W → ソフトマックス → 交差エントロピー誤差。
+
+    W: 形状 (D, C) の重み行列。コピーせず、そのまま self.W として持つ。
+    """
+
+    def __init__(self, W):
+        """W を保存する。"""
+        # @reference SimpleNet.__init__
+
+    def predict(self, x):
+        """スコアを返す。x: 形状 (N, D) (1 サンプルなら (D,))。戻り値: x @ W、形状 (N, C) (1 サンプルなら (C,))。"""
+        # ヒント: 行列の積は 1 行で書ける。ソフトマックスはここでは通さない
+        # @reference SimpleNet.predict
+
+    def loss(self, x, t):
+        """損失を返す。t: 正解ラベル (N,) または one-hot (N, C)。
+
+        戻り値: softmax(スコア) と t の交差エントロピー誤差 (バッチ平均、float)。上のセルの関数を使う。
+        """
+        # ヒント: self.predict(x) をソフトマックス関数に通し、その出力と t を cross_entropy_error に渡す
+        # @reference SimpleNet.loss
+
+    def numerical_gradient(self, x, t):
+        """損失の W に関する勾配 (形状 (D, C)) を、演習 2 の numerical_gradient で求める。
+
+        呼び出しの後、self.W は元の値に戻っていること。
+        """
+        # ヒント: 引数を使わない関数 lambda _: self.loss(x, t) と self.W を numerical_gradient に渡す
+        # @reference SimpleNet.numerical_gradient
+
+
+# %% [tests] id=test_simple_net points=3 hidden=simple_net
+W_zero = np.zeros((2, 3))
+net = SimpleNet(W_zero)
+x_one = np.array([0.6, 0.9])
+t_one = np.array([0.0, 0.0, 1.0])  # 正解はクラス 2 (one-hot)
+check_array(net.predict(x_one), [0.0, 0.0, 0.0], "W = 0 のときの predict(x)")
+check_true(
+    np.shape(net.predict(np.ones((4, 2)))) == (4, 3),
+    "形状 (4, 2) の x に対する predict(x) の形状は (4, 3) のはずです。",
+)
+# スコアがすべて 0 → 確率は 1/3 ずつ → 損失は −log(1/3 + 1e-7) ≈ log 3
+check_scalar(net.loss(x_one, t_one), np.log(3.0), "W = 0 のときの loss(x, t)", atol=1e-6)
+# ソフトマックスと交差エントロピー誤差を組み合わせた勾配は ∂L/∂W = x^T (y − t) (誤差逆伝播法の章で導出する)。
+# いまは y = (1/3, 1/3, 1/3) なので y − t = (1/3, 1/3, −2/3) で、勾配はその x 倍を並べた行列になる
+expected_grad = np.outer(x_one, [1 / 3, 1 / 3, -2 / 3])
+check_array(
+    net.numerical_gradient(x_one, t_one),
+    expected_grad,
+    "W = 0 のときの numerical_gradient(x, t)",
+    rtol=1e-5,
+    atol=1e-6,
+    mistakes=[
+        (
+            np.zeros((2, 3)),
+            "W のコピーの勾配を求めていませんか。self.W そのものを numerical_gradient に渡してください。",
+        )
+    ],
+)
+check_array(net.W, np.zeros((2, 3)), "numerical_gradient の後の net.W (元に戻っていること)")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 教科書と同じ入力 $x = (0.6, 0.9)$、正解クラス 2 で、ランダムな重みの勾配を求めてみます。
+
+# %%
+rng = np.random.default_rng(0)
+net = SimpleNet(rng.standard_normal((2, 3)))
+x_one, t_one = np.array([0.6, 0.9]), np.array([0, 0, 1])
+print("W =\n", net.W)
+print("スコア predict(x) =", net.predict(x_one))
+print("損失 loss(x, t) =", round(net.loss(x_one, t_one), 6))
+dW = net.numerical_gradient(x_one, t_one)
+print("∂L/∂W =\n", dW)
+
+# %% [markdown]
+# 正解クラス 2 の列 ($w_{13}, w_{23}$) の勾配は負、ほかの列は正です。$-\partial L/\partial W$ の向きに動かすと、正解クラスの
+# スコアが上がり、ほかのクラスのスコアが下がって損失が減ります。また各行の和は 0 になります。これは、すべてのスコアに
+# 同じ数を足してもソフトマックスの値が変わらないことの表れです。
+#
+# ### 勾配降下法で学習させる
+#
+# 演習 3 の `gradient_descent` で `SimpleNet` の重みを学習させます。ただし `gradient_descent` は初期値のコピーを書き換えるので、
+# 渡す関数は **引数から** 損失を計算しなければなりません (`lambda W: SimpleNet(W).loss(x, t)`)。`lambda _: net.loss(x, t)` の
+# ように引数を無視する関数を渡すと、コピーが書き換えられても `net.W` は変わらないので勾配が 0 になり、何も学習しません。
+#
+# 3 つの方向に分かれた 2 次元の点 (3 クラス、各 10 点) で試します。
+
+# %%
+rng = np.random.default_rng(0)
+angles = np.deg2rad([90.0, 210.0, 330.0])
+centres = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+t_train = np.repeat(np.arange(3), 10)
+x_train = centres[t_train] + 0.6 * rng.standard_normal((30, 2))
+W_init = 0.1 * rng.standard_normal((2, 3))
+
+net = SimpleNet(W_init.copy())
+frozen, _ = gradient_descent(lambda _: net.loss(x_train, t_train), net.W, lr=1.0, step_num=5)
+print("引数を無視する関数では W が変わらない:", np.array_equal(frozen, W_init))
+
+W_final, W_history = gradient_descent(lambda W: SimpleNet(W).loss(x_train, t_train), W_init, lr=1.0, step_num=50)
+losses = [SimpleNet(W).loss(x_train, t_train) for W in W_history]
+accuracy = np.mean(SimpleNet(W_final).predict(x_train).argmax(axis=1) == t_train)
+print(f"損失: {losses[0]:.4f} → {losses[-1]:.4f}、訓練データの正解率: {accuracy:.2f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+axes[0].plot(losses, "o-", ms=3)
+axes[0].set_xlabel("更新の回数")
+axes[0].set_ylabel("損失 (交差エントロピー誤差)")
+axes[0].set_title("数値勾配による勾配降下法の損失")
+grid = np.linspace(-4, 4, 161)
+g0, g1 = np.meshgrid(grid, grid)
+regions = SimpleNet(W_final).predict(np.stack([g0.ravel(), g1.ravel()], axis=1)).argmax(axis=1).reshape(g0.shape)
+axes[1].contourf(
+    g0, g1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=["tab:blue", "tab:orange", "tab:green"], alpha=0.2
+)
+for c, marker in enumerate("o^s"):
+    axes[1].scatter(*x_train[t_train == c].T, marker=marker, label=f"クラス {c}")
+axes[1].set_aspect("equal")
+axes[1].set_xlabel("入力 $x_1$")
+axes[1].set_ylabel("入力 $x_2$")
+axes[1].set_title("学習後の予測クラスの領域")
+axes[1].legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# 損失が下がり、訓練データの点が 3 つの領域に分けられました (バイアスがないので、境界はすべて原点を通ります)。
+#
+# **数値勾配の計算量**: 数値勾配は、パラメータ 1 個あたり損失を 2 回計算します。ここでは $W$ が 6 要素なので 1 回の更新で
+# 12 回ですが、MNIST 用の 2 層ネットワーク (784 → 100 → 10) ではパラメータが何個になり、1 回の更新で損失を何回計算するでしょうか。
+
+# %%
+sizes = {"W1": (784, 100), "b1": (100,), "W2": (100, 10), "b2": (10,)}
+n_params = sum(int(np.prod(shape)) for shape in sizes.values())
+print(f"パラメータ数: {n_params:,} 個 → 1 回の更新で損失を {2 * n_params:,} 回計算する")
+
+# %% [markdown]
+# 1 回の更新に約 16 万回の順伝播が必要で、実用的な速さでは学習できません。第 4 章の誤差逆伝播法 (backpropagation) は、
+# 順伝播 1 回と逆伝播 1 回で、すべてのパラメータの勾配を (丸め誤差の範囲で) 正確に求めます。数値勾配は遅い代わりに実装が
+# 簡単で間違えにくいので、誤差逆伝播法の実装が正しいかを確かめる勾配確認 (gradient check) に使われます。
+#
+# ## まとめ
+#
+# - 数値微分は差分商で微分を近似する。前方差分 $\frac{f(x+h) - f(x)}{h}$ の打ち切り誤差は $O(h)$、中心差分
+#   $\frac{f(x+h) - f(x-h)}{2h}$ は偶数次の項が打ち消し合って $O(h^2)$ (テイラー展開で導出)。
+# - $h$ を小さくしすぎると、桁落ちによる丸め誤差 $\approx \varepsilon|f|/h$ が増える。誤差と $h$ の両対数グラフは V 字になり、
+#   中心差分では $h = 10^{-4}$ が安全な選択。
+# - 偏微分は 1 つの変数以外を固定した微分で、全変数の偏微分を並べたものが勾配。`numerical_gradient` は任意の形状の配列について、
+#   各要素を **その場で** 書き換えて正確に元に戻し、実際に取った刻みで割る。
+# - $-\nabla f$ はその場所で関数の値が最も急に減る向き。勾配降下法 $x \leftarrow x - \eta \nabla f(x)$ は学習率 $\eta$ が大きすぎると
+#   振動・発散し、小さすぎるとほとんど進まない。$x_0^2 + x_1^2$ では $0 < \eta < 1$ で収束する。初期値の配列は書き換えないこと。
+# - ネットワークの損失の重みに関する勾配も同じ方法で求まるが、パラメータ 1 個につき損失を 2 回計算するので遅い。
+#   実際の学習には第 4 章の誤差逆伝播法を使い、数値勾配はその検算に使う。

@@ -1,0 +1,263 @@
+"""Hidden checks of ch02_loss (INSTRUCTOR ONLY)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, Mistake, check_array, check_true
+
+from ..runner import Runner
+
+# Tolerances: every loss is a sum of at most a few dozen float64 terms, so a correct
+# implementation (in any summation order, one-hot or label form) agrees to ~1e-14; every
+# mistake listed below changes the value by a factor of at least 2 or makes it inf / nan.
+RTOL, ATOL = 1e-7, 1e-9
+_LOG_WARNINGS = ("divide by zero", "invalid value")
+
+
+def _call(run: Runner, name: str, case: str, *args: Any, hint: str = "", **kwargs: Any) -> Any:
+    """Call the learner's function; an exception becomes a diagnostic that names the case."""
+    try:
+        return run.call(name, *args, **kwargs)
+    except CheckFailure as failure:
+        raise CheckFailure(f"{case}: {failure}" + (f"\nヒント: {hint}" if hint else "")) from None
+
+
+def _expect_value_error(run: Runner, name: str, y: np.ndarray, t: np.ndarray) -> None:
+    try:
+        run.call(name, y, t)
+    except CheckFailure as failure:
+        if "ValueError" in str(failure):
+            return
+        raise CheckFailure(
+            f"形状 {y.shape} の y と形状 {t.shape} の t に対して ValueError 以外が起きました: {failure}"
+        ) from None
+    raise CheckFailure(
+        f"{name} に形状 {y.shape} の y と形状 {t.shape} の t を渡しても ValueError が出ませんでした。"
+        "形状が違うときは計算せずに ValueError を出してください (ブロードキャストで黙って間違えないため)。"
+    )
+
+
+def _no_log_warnings(run: Runner, case: str) -> None:
+    bad = [w for w in run.last_warnings if any(key in w for key in _LOG_WARNINGS)]
+    check_true(
+        not bad,
+        f"{case} で log の警告が出ました ({bad[0] if bad else ''})。eps を log の中で足して log(0) を避けてください。",
+    )
+
+
+# ---------------------------------------------------------------- squared errors
+
+
+def _squared_cases(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    shapes = [(6,), (1, 4), (8, 3), (5, 10)]  # one sample, batch of 1, batches with N != C
+    return [(rng.standard_normal(shape), rng.standard_normal(shape)) for shape in shapes]
+
+
+def _mismatched_shapes(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    n = int(rng.integers(3, 8))
+    # (N, 1) against (N,) broadcasts to (N, N) without any error in NumPy
+    column, flat = rng.standard_normal((n, 1)), rng.standard_normal(n)
+    return [(column, flat), (flat.copy(), column.copy())]
+
+
+def check_sum_squared_error(run: Runner, rng: np.random.Generator) -> None:
+    for y, t in _squared_cases(rng):
+        n = y.shape[0] if y.ndim == 2 else 1
+        total = float(np.sum((y - t) ** 2))
+        mistakes: list[Mistake] = [
+            (total / n, "½ を掛け忘れています (E = ½ Σ (y − t)²)。"),
+            (0.5 * total / y.size, "全要素数で割っています。バッチでは N (= y.shape[0]) で割ってください。"),
+            (total / y.size, "½ を付けずに全要素の平均を取っています。それは平均二乗誤差 (mean_squared_error) です。"),
+        ]
+        if n > 1:
+            mistakes.insert(0, (0.5 * total, "バッチサイズ N で割っていません。バッチでは各サンプルの誤差の平均です。"))
+        check_array(
+            _call(run, "sum_squared_error", f"形状 {y.shape} の入力", y, t),
+            ref.sum_squared_error(y, t),
+            f"形状 {y.shape} の入力に対する sum_squared_error",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=mistakes,
+        )
+    for y, t in _mismatched_shapes(rng):
+        _expect_value_error(run, "sum_squared_error", y, t)
+
+
+def check_mean_squared_error(run: Runner, rng: np.random.Generator) -> None:
+    cases = [*_squared_cases(rng), (rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4)))]
+    for y, t in cases:
+        total = float(np.sum((y - t) ** 2))
+        mistakes: list[Mistake] = [
+            (0.5 * total / y.size, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
+            (total, "和になっています。全要素の個数で割って平均にしてください。"),
+        ]
+        if y.ndim >= 2 and y.shape[0] > 1:
+            mistakes.append((total / y.shape[0], "N (= y.shape[0]) で割っています。全要素の平均を取ってください。"))
+        check_array(
+            _call(run, "mean_squared_error", f"形状 {y.shape} の入力", y, t),
+            ref.mean_squared_error(y, t),
+            f"形状 {y.shape} の入力に対する mean_squared_error",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=mistakes,
+        )
+    for y, t in _mismatched_shapes(rng):
+        _expect_value_error(run, "mean_squared_error", y, t)
+
+
+# ---------------------------------------------------------------- cross-entropy
+
+
+def _probabilities(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return ref.softmax(rng.standard_normal(shape) * 2)
+
+
+def _with_zeros(rng: np.random.Generator, n: int, c: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities with exact zeros: row 0 gives the correct class 0, the others zero a wrong class."""
+    y = _probabilities(rng, (n, c))
+    labels = rng.integers(0, c, size=n)
+    for i in range(n):
+        zero = labels[i] if i == 0 else (labels[i] + 1) % c
+        y[i, zero] = 0.0
+        y[i] /= y[i].sum()
+    return y, labels
+
+
+def _cross_entropy_mistakes(y2: np.ndarray, labels: np.ndarray, eps: float, labels_given: bool) -> list[Mistake]:
+    n, c = y2.shape
+    correct = y2[np.arange(n), labels]
+    total = float(-np.sum(np.log(correct + eps)))
+    with np.errstate(divide="ignore"):  # the mistakes without eps give inf on exact zeros
+        without_eps = float(-np.sum(np.log(correct)) / n)
+    mistakes: list[Mistake] = [
+        (
+            total / c,
+            "クラス数 C で割っています (np.mean で全要素の平均を取っても同じです)。バッチサイズ N で割ってください"
+            " (C で割ると勾配が N/C 倍になり、学習率が黙って変わります)。",
+        ),
+        (without_eps, "eps を log の中で足していません。log(y) + eps ではなく log(y + eps) としてください。"),
+    ]
+    if n > 1:
+        mistakes += [
+            (total, "バッチサイズ N で割っていません。バッチの平均を返してください。"),
+            (total / (n * c), "全要素 (N×C 個) の平均を取っています (np.mean)。和を取ってから N で割ってください。"),
+        ]
+        if labels_given:
+            wrong_pick = float(-np.sum(np.log(y2[:, labels] + eps)) / n)
+            hint = "y[:, t] は形状 (N, N) になります。y[np.arange(N), t] で各行の正解の確率を取り出してください。"
+            mistakes.append((wrong_pick, hint))
+    return mistakes
+
+
+_TARGET_FORMS = (
+    "t は one-hot (y と同じ形状) のことも、整数の正解ラベル"
+    " (1 サンプルならスカラー、バッチなら形状 (N,)) のこともあります。"
+    "y が 1 次元なら y と t をバッチ 1 個分の形に直してから、t の形状で 2 つの形式を見分けてください。"
+)
+
+
+def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
+    c1 = int(rng.integers(4, 9))
+    y1 = _probabilities(rng, (c1,))
+    label1 = int(rng.integers(0, c1))
+    y_one, labels_one = _probabilities(rng, (1, 6)), rng.integers(0, 6, size=1)
+    y_big, labels_big = _probabilities(rng, (7, 10)), rng.integers(0, 10, size=7)
+    y_three, labels_three = _probabilities(rng, (6, 3)), rng.integers(0, 3, size=6)
+    y_zero, labels_zero = _with_zeros(rng, 5, 4)
+    cases = [
+        # (description, y, t, labels of t, eps or None for the default)
+        (f"1 サンプル (形状 ({c1},) の y) とスカラーのラベル", y1, label1, np.array([label1]), None),
+        (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, np.eye(c1)[label1], np.array([label1]), None),
+        ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
+        ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
+        ("形状 (7, 10) の y と one-hot の t", y_big, np.eye(10)[labels_big], labels_big, None),
+        ("形状 (6, 3) の y と one-hot の t", y_three, np.eye(3)[labels_three], labels_three, None),
+        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
+        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, np.eye(4)[labels_zero], labels_zero, None),
+        ("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3),
+    ]
+    for case, y, t, labels, eps in cases:
+        kwargs = {} if eps is None else {"eps": eps}
+        used_eps = 1e-7 if eps is None else eps
+        labels_given = np.ndim(t) == 1 and y.ndim == 2
+        mistakes = _cross_entropy_mistakes(y.reshape(-1, y.shape[-1]), labels, used_eps, labels_given)
+        if eps is not None:
+            default_eps = float(-np.sum(np.log(y[np.arange(len(labels)), labels] + 1e-7)) / len(labels))
+            mistakes.append((default_eps, "引数 eps を使わずに 1e-7 を直接書いていませんか。"))
+        check_array(
+            _call(run, "cross_entropy_error", case, y, t, hint=_TARGET_FORMS, **kwargs),
+            ref.cross_entropy_error(y, t, **kwargs),
+            f"{case} に対する cross_entropy_error",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=mistakes,
+        )
+        _no_log_warnings(run, case)
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+
+
+def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
+    def targets(shape: tuple[int, ...]) -> np.ndarray:
+        return rng.integers(0, 2, size=shape).astype(np.float64)
+
+    shapes = [(1,), (7,), (5, 1), (3, 4)]  # (3, 4): multi-label, mean over all 12 elements
+    cases = [(f"形状 {s} の入力", rng.uniform(0.02, 0.98, size=s), targets(s), None) for s in shapes]
+    y_edge = rng.uniform(0.05, 0.95, size=6)
+    t_edge = targets((6,))
+    y_edge[:3] = [0.0, 1.0, 0.0]
+    t_edge[:3] = [1.0, 0.0, 0.0]  # two confidently wrong answers and one confidently right one
+    cases += [
+        ("確率がちょうど 0 や 1 の要素を含む入力", y_edge, t_edge, None),
+        ("確率がちょうど 0 や 1 の要素を含む入力と eps=1e-3", y_edge, t_edge, 1e-3),
+    ]
+    for case, y, t, eps in cases:
+        kwargs = {} if eps is None else {"eps": eps}
+        used_eps = 1e-7 if eps is None else eps
+        terms = t * np.log(y + used_eps) + (1 - t) * np.log(1 - y + used_eps)
+        mistakes: list[Mistake] = [
+            (float(np.mean(terms)), "符号が逆です。損失は −[t log y + (1 − t) log(1 − y)] の平均です。"),
+            (float(-np.mean(t * np.log(y + used_eps))), "(1 − t) log(1 − y) の項 (負例の項) が抜けています。"),
+        ]
+        if y.size > 1:
+            mistakes.append((float(-np.sum(terms)), "和になっています。全要素の平均を取ってください。"))
+        if y.ndim == 2 and y.shape[1] > 1:
+            hint = "N で割っています。全要素 (N×K 個) の平均を取ってください。"
+            mistakes.append((float(-np.sum(terms) / y.shape[0]), hint))
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf / nan on exact 0 and 1
+            without_eps = float(-np.mean(t * np.log(y) + (1 - t) * np.log(1 - y)))
+        if np.isfinite(without_eps):
+            mistakes.append(
+                (without_eps, "eps を log の中で足していません。log(y + eps) と log(1 - y + eps) にしてください。")
+            )
+        if eps is not None:
+            default = float(-np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7)))
+            mistakes.append((default, "引数 eps を使わずに 1e-7 を直接書いていませんか。"))
+        check_array(
+            _call(run, "binary_cross_entropy", case, y, t, **kwargs),
+            ref.binary_cross_entropy(y, t, **kwargs),
+            f"{case} に対する binary_cross_entropy",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=mistakes,
+        )
+        _no_log_warnings(run, case)
+    y_bad, t_bad = rng.uniform(0.1, 0.9, size=(4, 1)), targets((4,))
+    _expect_value_error(run, "binary_cross_entropy", y_bad, t_bad)
+
+
+CHECKS = {
+    "sum_squared_error": check_sum_squared_error,
+    "mean_squared_error": check_mean_squared_error,
+    "cross_entropy_error": check_cross_entropy_error,
+    "binary_cross_entropy": check_binary_cross_entropy,
+}

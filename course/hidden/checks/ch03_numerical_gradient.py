@@ -1,0 +1,392 @@
+"""Hidden checks of ch03_numerical_gradient (INSTRUCTOR ONLY).
+
+The exercises take a function ``f`` as an argument. The objectives passed here are small
+callable objects that compute their value from their argument only, in float64, so they
+give the same verdicts whether they are called in this process or called back from a
+sandbox (a runner must then be able to send callables, which RemoteRunner cannot yet).
+
+Arrays are passed as KEYWORD arguments (``x=``, ``init_x=``): LocalRunner hands keyword
+arguments over without copying, so a check can see afterwards what the learner's code did
+to the very array it was given (restored bit for bit, init_x left alone). A runner that
+copies them only makes those observations pass trivially.
+
+Two things need the learner's code in this process (see ``_in_process``): a function that
+ignores its argument and reads the array itself (the textbook's ``lambda W: net.loss(x, t)``),
+and the reference ``numerical_gradient`` standing in for the learner's, because it receives
+the learner's own lambda. Elsewhere that case is skipped and the learner's numerical_gradient
+is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_scalar, check_true
+
+from ..runner import LocalRunner, Runner
+
+H = 1e-4  # the default step of numerical_diff and numerical_gradient
+
+
+def _in_process(run: Runner) -> bool:
+    """Whether the learner's code runs in this process, so that functions are passed as they are."""
+    return isinstance(run, LocalRunner)
+
+
+def _reference_gradient(run: Runner) -> dict[str, Callable]:
+    """The reference numerical_gradient in place of the learner's, where it can be (see the module docstring)."""
+    return {"numerical_gradient": ref.numerical_gradient} if _in_process(run) else {}
+
+
+def _call(run: Runner, where: str, hint: str | None, name: str, *args, **kwargs):
+    """run.call, saying which case failed (and giving ``hint``) when the learner's code raises."""
+    try:
+        return run.call(name, *args, **kwargs)
+    except CheckFailure as failure:
+        raise CheckFailure(f"{where}: {failure}" + (f"\nヒント: {hint}" if hint else "")) from None
+
+
+# ------------------------------------------------------------------------- numerical_diff
+class _Curve:
+    """f(x) = b·exp(a·x) + c·sin(x) + d·x³ of a float."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.a, self.b, self.c, self.d = (
+            rng.uniform(0.5, 1.5),
+            rng.uniform(0.5, 2),
+            rng.uniform(-2, 2),
+            rng.uniform(-1, 1),
+        )
+
+    def __call__(self, x: float) -> float:
+        return float(self.b * np.exp(self.a * x) + self.c * np.sin(x) + self.d * x**3)
+
+
+def check_numerical_diff(run: Runner, rng: np.random.Generator) -> None:
+    for h in [None, 1e-2, 1e-3]:
+        f, x = _Curve(rng), float(rng.uniform(-2, 2))
+        step = H if h is None else h
+        kwargs = {} if h is None else {"h": h}
+        expected = ref.numerical_diff(f, x, step)
+        mistakes = [
+            (
+                (f(x + step) - f(x)) / step,
+                "前方差分 (f(x + h) − f(x)) / h になっています。"
+                "中心差分 (f(x + h) − f(x − h)) / (2h) を使ってください。",
+            ),
+            ((f(x) - f(x - step)) / step, "後方差分 (f(x) − f(x − h)) / h になっています。中心差分を使ってください。"),
+            ((f(x + step) - f(x - step)) / step, "2h ではなく h で割っています。"),
+            (
+                (f(x + step) - f(x - step)) / 2 * step,
+                "/ 2 * h は (… / 2) * h の意味になります。/ (2 * h) と括弧を付けてください。",
+            ),
+        ]
+        if h is not None:
+            mistakes.append((ref.numerical_diff(f, x), "引数の h を使わず、刻み幅を 1e-4 に固定していませんか。"))
+        where = f"numerical_diff(f, x{'' if h is None else f', h={h:g}'})"
+        check_scalar(
+            _call(run, where, None, "numerical_diff", f, x, **kwargs),
+            expected,
+            where,
+            rtol=1e-8,
+            atol=1e-10,
+            show_values=False,
+            mistakes=mistakes,
+        )
+
+
+# ------------------------------------------------------------------------- numerical_gradient
+class _Smooth:
+    """f(x) = Σ a·sin(x) + ½ (Σ c·x)², evaluated in float64 whatever the dtype of x.
+
+    The squared sum couples the elements, so an element left perturbed (not restored)
+    changes the partial derivatives of the elements after it.
+    """
+
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+        self.a = rng.uniform(0.5, 2.0, size=shape)
+        self.c = rng.uniform(-1.0, 1.0, size=shape)
+
+    def __call__(self, x: np.ndarray) -> float:
+        v = np.asarray(x, dtype=np.float64)
+        return float(np.sum(self.a * np.sin(v)) + 0.5 * np.sum(self.c * v) ** 2)
+
+
+class _ReadsArray:
+    """A function that ignores its argument and evaluates ``objective`` on a fixed array."""
+
+    def __init__(self, objective: Callable[[np.ndarray], float], array: np.ndarray) -> None:
+        self.objective, self.array = objective, array
+
+    def __call__(self, _: np.ndarray) -> float:
+        return self.objective(self.array)
+
+
+def _difference_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, kind: str, h: float = H) -> np.ndarray:
+    """The gradient that a classic mistake computes, on a copy of x."""
+    work, grad = x.copy(), np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        original = work[idx].copy()
+        work[idx] = original + h
+        upper = f(work)
+        if kind == "forward":
+            work[idx] = original
+            grad[idx] = (upper - f(work)) / h
+            continue
+        work[idx] = original - h
+        grad[idx] = (upper - f(work)) / (2 * h)
+        if kind == "fixed_step":  # divides by 2h instead of the step actually taken
+            work[idx] = original
+        # kind == "no_restore": the element is left at x − h
+    return grad
+
+
+def _gradient_cases(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    base = rng.standard_normal((3, 6, 2))
+    return [
+        ("形状 (1,)", rng.standard_normal(1)),
+        ("形状 (7,)", rng.standard_normal(7)),
+        ("形状 (3, 4)", rng.standard_normal((3, 4))),
+        ("形状 (2, 3, 4)", rng.standard_normal((2, 3, 4))),
+        ("形状 (3, 3, 2) の連続でないビュー (x[:, ::2, :])", base[:, ::2, :]),
+        ("形状 (2, 4, 3) の転置された配列", rng.standard_normal((4, 3, 2)).transpose(2, 0, 1)),
+        ("形状 (3, 2) の float32 の配列", rng.uniform(1.0, 4.0, size=(3, 2)).astype(np.float32)),
+        ("形状 () (0 次元)", np.array(rng.standard_normal())),
+    ]
+
+
+def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: np.ndarray, h: float | None) -> None:
+    f = _Smooth(rng, x.shape)
+    step = H if h is None else h
+    kwargs = {} if h is None else {"h": h}
+    base = x.base if x.base is not None else x  # a view's owner must come back intact too
+    original, original_base = x.copy(), base.copy()
+    expected = ref.numerical_gradient(f, original.copy(), step)
+    mistakes = [
+        (
+            _difference_gradient(f, original, "forward", step),
+            "前方差分になっています。中心差分 (f(x + h) − f(x − h)) / (2h) を使ってください。",
+        ),
+        (2 * expected, "2h ではなく h で割っています。"),
+        (
+            _difference_gradient(f, original, "no_restore", step),
+            "各要素を計算した後で元の値に戻していません。保存しておいた元の値を x[idx] に代入してください。",
+        ),
+        (
+            np.zeros(x.shape),
+            "f に渡した x が書き換わっていません。x のコピー (連続でない配列の reshape(-1) や ravel() もコピーを返す)"
+            " ではなく x そのものを書き換えてください。",
+        ),
+    ]
+    if x.dtype == np.float32:
+        mistakes.append(
+            (
+                _difference_gradient(f, original, "fixed_step", step),
+                "float32 では x + h が丸められるので、2h ではなく実際の刻み (x_i + h) − (x_i − h) で割ってください。",
+            )
+        )
+    if h is not None:
+        mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
+    hint = None if x.ndim == 1 else "np.ndindex(x.shape) で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
+    where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
+    got = _call(run, where, hint, "numerical_gradient", f, x=x, **kwargs)
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {"rtol": 1e-6, "atol": 1e-8}
+    check_array(got, expected, where, **tolerance, show_values=False, mistakes=mistakes)
+    check_true(
+        np.asarray(got).dtype == np.float64,
+        f"{where} は float64 の配列を返してください (実際は {np.asarray(got).dtype})。"
+        " np.zeros_like(x) は x が float32 なら float32 になります。np.zeros(x.shape) を使ってください。",
+    )
+    check_true(
+        np.array_equal(x, original) and np.array_equal(base, original_base),
+        f"{where} の呼び出しの後、x が元の値に正確に戻っていません。元の値を変数に保存しておき、最後にその値を代入して"
+        "戻してください (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
+    )
+
+
+def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
+    for label, x in _gradient_cases(rng):
+        _check_gradient_case(run, rng, label, x, None)
+    _check_gradient_case(run, rng, "形状 (2, 3)", rng.standard_normal((2, 3)), 1e-2)
+
+    if _in_process(run):  # f must see the learner's perturbations of W itself
+        W = rng.standard_normal((3, 2))
+        objective = _Smooth(rng, W.shape)
+        expected = ref.numerical_gradient(objective, W.copy())
+        where = "引数を使わず W を直接読む関数 (lambda _: net.loss(x, t) の形) に対する numerical_gradient"
+        got = _call(run, where, None, "numerical_gradient", _ReadsArray(objective, W), x=W)
+        check_array(
+            got,
+            expected,
+            where,
+            rtol=1e-6,
+            atol=1e-8,
+            show_values=False,
+            mistakes=[
+                (
+                    np.zeros(W.shape),
+                    "x のコピーを書き換えて f に渡していませんか。x そのものを書き換えてから f(x) を呼んでください。",
+                )
+            ],
+        )
+
+    try:
+        run.call("numerical_gradient", _Smooth(rng, (3,)), x=np.array([1, 2, 3]))
+    except CheckFailure as failure:
+        check_true("TypeError" in str(failure), f"整数の配列 x には TypeError を出してください ({failure})。")
+    else:
+        raise CheckFailure(
+            "整数の配列 x を渡しても TypeError が出ませんでした。整数の配列は x_i + h を保存できません。"
+        )
+
+
+# ------------------------------------------------------------------------- gradient_descent
+class _Bowl:
+    """f(x) = ½ Σ a·(x − m)², whose gradient is a·(x − m)."""
+
+    def __init__(self, rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+        self.a = rng.uniform(0.5, 2.0, size=shape)
+        self.m = rng.standard_normal(shape)
+
+    def __call__(self, x: np.ndarray) -> float:
+        return float(0.5 * np.sum(self.a * (np.asarray(x, dtype=np.float64) - self.m) ** 2))
+
+
+def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
+    substitute = _reference_gradient(run)
+    for shape, lr, step_num in [((2,), 0.1, 15), ((1,), 0.3, 1), ((2, 3), 0.05, 8), ((3,), 0.2, 0), ((2,), None, None)]:
+        f = _Bowl(rng, shape)
+        init_x = rng.standard_normal(shape) * 3
+        before = init_x.copy()
+        kwargs = {} if lr is None else {"lr": lr, "step_num": step_num}
+        expected_x, expected_history = ref.gradient_descent(f, before.copy(), **kwargs)
+        _, ascent_history = ref.gradient_descent(_Negated(f), before.copy(), **kwargs)
+        where = "gradient_descent(f, init_x" + ("" if lr is None else f", lr={lr}, step_num={step_num}") + ")"
+
+        result = _call(run, where, None, "gradient_descent", f, init_x=init_x, substitute=substitute, **kwargs)
+        check_true(
+            isinstance(result, tuple) and len(result) == 2,
+            f"{where} は (x, history) の 2 つの値のタプルを返してください。",
+        )
+        x, history = result
+        check_array(
+            history,
+            expected_history,
+            f"{where} の history",
+            rtol=1e-7,
+            atol=1e-10,
+            show_values=False,
+            mistakes=[
+                (
+                    expected_history[:-1],
+                    "最後の点 (step_num 回更新した後の x) が history に入っていません。更新の後にも記録してください。",
+                ),
+                (expected_history[1:], "初期値 init_x が history[0] に入っていません。"),
+                (
+                    np.broadcast_to(expected_x, expected_history.shape),
+                    "同じ配列 x を何度も追加しています。x.copy() を追加してください。",
+                ),
+                (ascent_history, "勾配の向きに進んでいます (勾配上昇法)。x − lr · 勾配 で更新してください。"),
+            ],
+        )
+        check_array(
+            x,
+            expected_x,
+            f"{where} の最後の点 x",
+            rtol=1e-7,
+            atol=1e-10,
+            show_values=False,
+            mistakes=[
+                (ascent_history[-1], "勾配の向きに進んでいます (勾配上昇法)。x − lr · 勾配 で更新してください。")
+            ],
+        )
+        check_true(
+            np.array_equal(init_x, before),
+            f"{where} が init_x を書き換えました。x = init_x ではコピーにならず、x -= … が呼び出し元の配列を変えます。"
+            "x = np.array(init_x, dtype=np.float64) のようにコピーしてください。",
+        )
+
+
+class _Negated:
+    def __init__(self, f: Callable[[np.ndarray], float]) -> None:
+        self.f = f
+
+    def __call__(self, x: np.ndarray) -> float:
+        return -self.f(x)
+
+
+# ------------------------------------------------------------------------- SimpleNet
+def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
+    # earlier exercises and chapters are replaced by the reference: only SimpleNet is graded here
+    substitute = {"softmax": ref.softmax, "cross_entropy_error": ref.cross_entropy_error, **_reference_gradient(run)}
+    for n, d, c, one_hot in [(1, 2, 3, False), (5, 4, 3, True), (4, 3, 5, False), (None, 3, 4, False)]:
+        W = rng.standard_normal((d, c))
+        labels = rng.integers(0, c, size=1 if n is None else n)
+        if n is None:  # one sample: x (D,), t a label ()
+            x, t = rng.standard_normal(d), np.array(labels[0])
+            label = f"1 サンプル (x の形状 ({d},))"
+        else:
+            x, t = rng.standard_normal((n, d)), (np.eye(c)[labels] if one_hot else labels)
+            label = f"N={n}, D={d}, C={c}" + (" (one-hot)" if one_hot else "")
+        reference = ref.SimpleNet(W.copy())
+        scores = x @ W
+
+        net = run.new("SimpleNet", W, substitute=substitute)
+        check_array(
+            run.method(net, "predict", x, substitute=substitute),
+            reference.predict(x),
+            f"{label} の predict(x)",
+            rtol=1e-9,
+            atol=1e-12,
+            show_values=False,
+            mistakes=[(ref.softmax(scores), "predict はソフトマックスを通す前のスコア x @ W を返します。")],
+        )
+        loss_mistakes = [
+            (
+                ref.cross_entropy_error(ref.softmax(ref.softmax(scores)), t),
+                "ソフトマックスを 2 回通しています (predict はスコアを返し、loss でだけソフトマックスを使う)。",
+            )
+        ]
+        if n is not None and n > 1:
+            loss_mistakes.append(
+                (n * reference.loss(x, t), "バッチの合計になっています。N で割った平均にしてください。")
+            )
+        check_scalar(
+            run.method(net, "loss", x, t, substitute=substitute),
+            reference.loss(x, t),
+            f"{label} の loss(x, t)",
+            rtol=1e-9,
+            atol=1e-12,
+            show_values=False,
+            mistakes=loss_mistakes,
+        )
+        check_array(
+            run.method(net, "numerical_gradient", x, t, substitute=substitute),
+            reference.numerical_gradient(x, t),
+            f"{label} の numerical_gradient(x, t)",
+            rtol=1e-6,
+            atol=1e-9,
+            show_values=False,
+            mistakes=[
+                (
+                    np.zeros(W.shape),
+                    "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
+                    " numerical_gradient に渡してください。",
+                )
+            ],
+        )
+        check_true(
+            np.array_equal(run.attr(net, "W"), W),
+            f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",
+        )
+
+
+CHECKS = {
+    "numerical_diff": check_numerical_diff,
+    "numerical_gradient": check_numerical_gradient,
+    "gradient_descent": check_gradient_descent,
+    "simple_net": check_simple_net,
+}

@@ -1,0 +1,548 @@
+"""Hidden checks of ch05_softmax_training (INSTRUCTOR ONLY).
+
+Only plain data crosses the runner (arrays, numbers, dicts): no generators, no callables.
+Only FUNCTIONS are substituted (their proxies live for one call); classes are not, because
+a reference object created inside one call of a sandboxed runner does not outlive it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_scalar, check_true
+from course.data import load_digits
+
+from ..runner import Runner
+
+KEYS = ("W1", "b1", "W2", "b2")
+
+# What the learner's SoftmaxWithLoss calls: the earlier chapters' functions, replaced by the reference.
+_LOSS_SUBSTITUTES = {
+    "softmax": ref.softmax,
+    "cross_entropy_error": ref.cross_entropy_error,
+    "softmax_backward": ref.softmax_backward,
+}
+GRADED_ACCURACY = 0.95
+
+
+# ---------------------------------------------------------------------------- softmax_jacobian
+def _random_probabilities(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return ref.softmax(rng.standard_normal(shape) * 2)
+
+
+def _diag(y: np.ndarray) -> np.ndarray:
+    return y[..., :, None] * np.eye(y.shape[-1])
+
+
+def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
+    for shape in [(5,), (1, 4), (6, 3), (3, 10)]:
+        y = _random_probabilities(rng, shape)
+        expected = ref.softmax_jacobian(y)
+        got = run.call("softmax_jacobian", y)
+        got_shape = np.shape(got)
+        if got_shape != expected.shape:
+            hint = ""
+            if y.ndim == 2:
+                hint = (
+                    " バッチ (N, C) の入力には、行ごとのヤコビ行列 (C, C) を N 枚並べた形状 (N, C, C) を返します。"
+                    "np.diag や np.outer は 1 次元配列用です (y[..., :, None] などのブロードキャストを使う)。"
+                )
+            elif got_shape == ():
+                hint = " 1 次元配列の y.T @ y は内積 (スカラー) になります。外積は np.outer(y, y) です。"
+            raise CheckFailure(
+                f"形状 {y.shape} の y に対する softmax_jacobian の形状が違います: "
+                f"期待 {expected.shape}、実際 {got_shape}。{hint}"
+            )
+        check_array(
+            got,
+            expected,
+            f"形状 {y.shape} の y に対する softmax_jacobian",
+            rtol=1e-7,
+            atol=1e-12,
+            show_values=False,
+            mistakes=[
+                (-expected, "符号が逆です。J = diag(y) − (外積 y_i y_j) です。"),
+                (_diag(y), "非対角成分 −y_i y_j がありません (diag(y) だけになっています)。"),
+                (_diag(y - y**2), "非対角成分 −y_i y_j がありません (対角成分 y_i − y_i² だけになっています)。"),
+                (
+                    _diag(y) - np.sum(y * y, axis=-1)[..., None, None],
+                    "外積ではなく内積 Σ y_i² を引いています。1 次元配列の y.T @ y は内積 (スカラー) になります。"
+                    "外積は np.outer(y, y) や y[:, None] * y[None, :] です。",
+                ),
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- softmax_backward
+def check_softmax_backward(run: Runner, rng: np.random.Generator) -> None:
+    for shape in [(4,), (1, 5), (7, 3), (4, 10)]:
+        y = _random_probabilities(rng, shape)
+        dy = rng.standard_normal(shape)
+        expected = ref.softmax_backward(y, dy)
+        check_array(
+            run.call("softmax_backward", y, dy),
+            expected,
+            f"形状 {shape} の入力に対する softmax_backward",
+            rtol=1e-7,
+            atol=1e-12,
+            show_values=False,
+            mistakes=[
+                (
+                    y * (dy - np.sum(dy * y, axis=0, keepdims=True)),
+                    "内積 <dy, y> を列方向 (axis=0) に取っています。行ごとに取ってください (axis=-1, keepdims=True)。",
+                ),
+                (
+                    y * (dy - np.sum(dy * y)),
+                    "内積 <dy, y> を配列全体で取っています。行ごとに取ってください (axis=-1, keepdims=True)。",
+                ),
+                (
+                    y * (dy - np.sum(dy, axis=-1, keepdims=True)),
+                    "内積 <dy, y> = Σ dy_i y_i の y を掛け忘れています。",
+                ),
+                (
+                    dy * y * (1 - y),
+                    "ヤコビ行列の対角成分 y_i (1 − y_i) だけを使った結果になっています。"
+                    "非対角成分 −y_i y_j の寄与 (行ごとの内積 <dy, y>) も必要です。",
+                ),
+                (dy * y, "−y_j <dy, y> の項がありません。"),
+                (-expected, "符号が逆です。dx = y ⊙ (dy − <dy, y>) です。"),
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- SoftmaxWithLoss
+def _one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    return np.eye(num_classes)[labels]
+
+
+def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
+    # one layer object for every case: each forward must replace what the previous one stored
+    layer = run.new("SoftmaxWithLoss", substitute=_LOSS_SUBSTITUTES)
+    for n, c in [(1, 4), (6, 3), (9, 10), (4, 7)]:
+        x = rng.standard_normal((n, c)) * 2
+        labels = rng.integers(0, c, size=n)
+        for t, kind in [(labels, "ラベル"), (_one_hot(labels, c), "one-hot")]:
+            where = f"N={n}, C={c}, t が{kind}"
+            y = ref.softmax(x)
+            expected_loss = ref.cross_entropy_error(y, labels)
+            loss = run.method(layer, "forward", x, t, substitute=_LOSS_SUBSTITUTES)
+            check_scalar(
+                loss,
+                expected_loss,
+                f"forward の損失 ({where})",
+                rtol=1e-9,
+                show_values=False,
+                mistakes=[(expected_loss * n, "損失をバッチで合計しています。バッチの平均 (N で割る) にしてください。")]
+                if n > 1
+                else [],
+            )
+            stored = run.attr(layer, "loss")
+            check_true(
+                stored is not None,
+                "forward で損失を self.loss にも保存してください (学習のループが network.last_layer.loss を読みます)。",
+            )
+            check_scalar(
+                stored,
+                expected_loss,
+                f"forward 後の self.loss ({where})",
+                rtol=1e-9,
+                show_values=False,
+            )
+            y_minus_t = y - _one_hot(labels, c)
+            expected_dx = y_minus_t / n
+            mistakes = [
+                (-expected_dx, "符号が逆です。(y − t) / N です。"),
+                (y_minus_t / c, "クラス数 C で割っています。損失はバッチの平均なので、バッチサイズ N で割ります。"),
+                (y / n, "t を引き忘れています。"),
+            ]
+            if n > 1:
+                mistakes.insert(
+                    0, (y_minus_t, "バッチサイズ N で割り忘れています。損失がバッチ平均なので (y − t) / N です。")
+                )
+            check_array(
+                run.method(layer, "backward", substitute=_LOSS_SUBSTITUTES),
+                expected_dx,
+                f"backward() ({where})",
+                rtol=1e-9,
+                atol=1e-12,
+                show_values=False,
+                mistakes=mistakes,
+            )
+            try:
+                check_array(
+                    run.method(layer, "backward", substitute=_LOSS_SUBSTITUTES),
+                    expected_dx,
+                    f"同じ forward のあと 2 回目に呼んだ backward() ({where})",
+                    rtol=1e-9,
+                    atol=1e-12,
+                    show_values=False,
+                )
+            except CheckFailure as failure:
+                # the first call was right: the layer changed its own state
+                raise CheckFailure(
+                    f"{failure}\nヒント: 1 回目の backward は正しいのに 2 回目で変わりました。backward の中で保存した "
+                    "self.y (または self.t) を直接書き換えていませんか。dx = self.y.copy() を書き換えてください。"
+                ) from None
+            dout = float(rng.uniform(0.5, 3.0))
+            check_array(
+                run.method(layer, "backward", dout, substitute=_LOSS_SUBSTITUTES),
+                dout * expected_dx,
+                f"backward(dout) ({where}、dout ≠ 1)",
+                rtol=1e-9,
+                atol=1e-12,
+                show_values=False,
+                mistakes=[(expected_dx, "dout を掛け忘れています。")],
+            )
+
+
+# ---------------------------------------------------------------------------- TwoLayerNet
+# The learner's TwoLayerNet is built from the notebook's own layers (Affine and Relu are given
+# cells; SoftmaxWithLoss is exercise 3). So that a mistake of exercise 3 does not cost points
+# here, the expected values use the learner's OWN SoftmaxWithLoss for the last step (called as
+# a separate object) and the reference for the rest; values that match the plain reference
+# are accepted too. Only TwoLayerNet's wiring is graded.
+def _relu(a: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0.0)
+
+
+def _scores(params: dict, x: np.ndarray) -> np.ndarray:
+    return _relu(x @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+
+
+def _params_of(run: Runner, handle, sizes: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """The learner's params, checked for keys and shapes."""
+    d, h, c = sizes
+    params = run.attr(handle, "params")
+    check_true(isinstance(params, dict), "TwoLayerNet の params は辞書にしてください。")
+    check_true(
+        set(params) == set(KEYS),
+        f"TwoLayerNet の params のキーは {sorted(KEYS)} にしてください (実際: {sorted(params)})。",
+    )
+    shapes = {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
+    for key, shape in shapes.items():
+        got = np.shape(params[key])
+        check_true(
+            got == shape,
+            f"TwoLayerNet({d}, {h}, {c}) の params['{key}'] の形状は {shape} のはずですが {got} です。",
+        )
+    return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+
+def _new_network(run: Runner, sizes: tuple[int, int, int], std: float) -> tuple:
+    handle = run.new("TwoLayerNet", *sizes, weight_init_std=std)
+    return handle, _params_of(run, handle, sizes)
+
+
+def _learner_last_layer(run: Runner, scores: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """(loss, ∂L/∂scores) from the learner's own SoftmaxWithLoss, or None if it does not run."""
+    try:
+        layer = run.new("SoftmaxWithLoss", substitute=_LOSS_SUBSTITUTES)
+        loss = run.method(layer, "forward", scores, t, substitute=_LOSS_SUBSTITUTES)
+        dscores = run.method(layer, "backward", 1.0, substitute=_LOSS_SUBSTITUTES)
+        if np.shape(dscores) != scores.shape or np.ndim(loss) != 0:
+            return None
+        return float(loss), np.asarray(dscores, dtype=np.float64)
+    except (CheckFailure, TypeError, ValueError):
+        return None
+
+
+def _reference_last_layer(scores: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    layer = ref.SoftmaxWithLoss()
+    loss = layer.forward(scores, t)
+    return loss, layer.backward(1.0)
+
+
+def _last_layers(run: Runner, scores: np.ndarray, t: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """Candidates for the last layer: the learner's own (if it runs) first, then the reference."""
+    candidates = [_reference_last_layer(scores, t)]
+    own = _learner_last_layer(run, scores, t)
+    if own is not None:
+        candidates.insert(0, own)
+    return candidates
+
+
+def _hint_if_last_layer_broken(candidates: list) -> str:
+    if len(candidates) == 1:
+        return (
+            "\n(SoftmaxWithLoss (演習 3) が動かないため、その部分は模範解答の値と比べています。"
+            "先に演習 3 を直してください。)"
+        )
+    return ""
+
+
+def _backprop(params: dict, x: np.ndarray, dscores: np.ndarray, reverse: bool = True) -> dict | None:
+    """Gradients of the reference layers from ∂L/∂scores; reverse=False runs the layers'
+    backward in FORWARD order (a classic mistake); None if the shapes then clash."""
+    layers = [ref.Affine(params["W1"].copy(), params["b1"].copy()), ref.Relu()]
+    layers.append(ref.Affine(params["W2"].copy(), params["b2"].copy()))
+    out = x
+    for layer in layers:
+        out = layer.forward(out)
+    dout = dscores
+    try:
+        for layer in reversed(layers) if reverse else layers:
+            dout = layer.backward(dout)
+    except ValueError:
+        return None
+    return {"W1": layers[0].dW, "b1": layers[0].db, "W2": layers[2].dW, "b2": layers[2].db}
+
+
+def _close(got, expected) -> bool:
+    got = np.asarray(got, dtype=np.float64)
+    return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=1e-7, atol=1e-10))
+
+
+def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
+    subs = _LOSS_SUBSTITUTES
+    # initialisation: biases 0, weights with the requested standard deviation
+    std = float(rng.uniform(0.02, 0.2))
+    _, params = _new_network(run, (30, 40, 20), std)
+    for key in ("b1", "b2"):
+        check_array(params[key], np.zeros_like(params[key]), f"params['{key}'] の初期値", show_values=False)
+    for key in ("W1", "W2"):
+        measured = float(np.std(params[key]))
+        check_true(
+            0.8 * std < measured < 1.2 * std,
+            f"weight_init_std={std:.3f} で作った params['{key}'] の標準偏差が {measured:.3g} です。"
+            "重みは weight_init_std × 標準正規分布の乱数 (rng.standard_normal) にしてください。",
+        )
+
+    for sizes, n in [((5, 4, 3), 1), ((8, 6, 10), 12), ((3, 7, 2), 5)]:
+        handle, params = _new_network(run, sizes, 1.0)
+        x = rng.standard_normal((n, sizes[0]))
+        scores = _scores(params, x)
+        where = f"TwoLayerNet{sizes}、N={n}"
+        check_array(
+            run.method(handle, "predict", x, substitute=subs),
+            scores,
+            f"predict ({where})",
+            show_values=False,
+            mistakes=[
+                (
+                    ref.softmax(scores),
+                    "predict はソフトマックスをかける前のスコアを返します (ソフトマックスは last_layer の中)。",
+                ),
+                ((x @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"], "隠れ層の ReLU を通していません。"),
+                (
+                    ref.sigmoid(x @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"],
+                    "隠れ層の活性化関数は ReLU です。",
+                ),
+            ],
+        )
+        labels = rng.integers(0, sizes[2], size=n)
+        for t, kind in [(labels, "ラベル"), (_one_hot(labels, sizes[2]), "one-hot")]:
+            candidates = _last_layers(run, scores, t)
+            got = run.method(handle, "loss", x, t, substitute=subs)
+            if any(_close(got, loss) for loss, _ in candidates):
+                continue
+            try:
+                check_scalar(
+                    got,
+                    candidates[0][0],
+                    f"loss ({where}、t が{kind})",
+                    rtol=1e-9,
+                    show_values=False,
+                    mistakes=[
+                        (
+                            ref.cross_entropy_error(ref.softmax(ref.softmax(scores)), labels),
+                            "ソフトマックスを 2 回かけています。"
+                            "predict はスコアを返し、loss は last_layer.forward に任せます。",
+                        )
+                    ],
+                )
+            except CheckFailure as failure:
+                raise CheckFailure(f"{failure}{_hint_if_last_layer_broken(candidates)}") from None
+        # labels that partly agree with the prediction, so that the accuracy is not trivially 0
+        agree = rng.random(n) < 0.5
+        labels = np.where(agree, scores.argmax(axis=1), rng.integers(0, sizes[2], size=n))
+        expected_acc = float(np.mean(scores.argmax(axis=1) == labels))
+        for t, kind in [(labels, "ラベル"), (_one_hot(labels, sizes[2]), "one-hot")]:
+            check_scalar(
+                run.method(handle, "accuracy", x, t, substitute=subs),
+                expected_acc,
+                f"accuracy ({where}、t が{kind})",
+                show_values=False,
+                mistakes=[(expected_acc * n, "正解の個数ではなく割合 (0 以上 1 以下) を返してください。")]
+                if n > 1
+                else [],
+            )
+
+
+def _gradient_mistakes(key: str, n: int, expected: dict, wrong_order: dict | None, stale: dict) -> list:
+    """Known mistakes of TwoLayerNet.gradient for one key, as (value, hint)."""
+    found = []
+    if n > 1:
+        found.append(
+            (
+                n * expected[key],
+                "勾配が N 倍になっています。バッチ平均の損失の勾配 (y − t) / N から逆伝播してください "
+                "(last_layer.backward(1.0) の結果をそのまま使う)。",
+            )
+        )
+    for other in KEYS:
+        if other != key and expected[other].shape == expected[key].shape:
+            found.append(
+                (expected[other], f"'{key}' に '{other}' の勾配を入れています。キーと層の対応を確かめてください。")
+            )
+    if wrong_order is not None:
+        found.append(
+            (
+                wrong_order[key],
+                "逆伝播を順伝播と同じ順番で行っています。reversed(self.layers.values()) の順に backward してください。",
+            )
+        )
+    found.append(
+        (
+            stale[key],
+            "前に呼んだ loss の入力に対する勾配になっています。gradient の最初で self.loss(x, t) を呼び、"
+            "順伝播をやり直してください。",
+        )
+    )
+    return found
+
+
+def _check_gradient_dict(got, candidates: list[dict], where: str, mistakes: dict, note: str) -> None:
+    check_true(isinstance(got, dict), f"gradient ({where}) は辞書を返してください (実際: {type(got).__name__})。")
+    missing, extra = sorted(set(KEYS) - set(got)), sorted(set(got) - set(KEYS))
+    check_true(
+        not missing and not extra,
+        f"gradient ({where}) の辞書のキーは params と同じ {sorted(KEYS)} にしてください"
+        + (f" (足りないキー: {missing})" if missing else "")
+        + (f" (余分なキー: {extra})" if extra else "")
+        + "。",
+    )
+    if any(all(_close(got[key], expected[key]) for key in KEYS) for expected in candidates):
+        return
+    try:
+        for key in KEYS:
+            check_array(
+                got[key],
+                candidates[0][key],
+                f"gradient(...)['{key}'] ({where})",
+                rtol=1e-7,
+                atol=1e-10,
+                show_values=False,
+                mistakes=mistakes[key],
+            )
+    except CheckFailure as failure:
+        raise CheckFailure(f"{failure}{note}") from None
+
+
+def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
+    subs = _LOSS_SUBSTITUTES
+    # square sizes (D = H = C) make the wrong-key and wrong-order mistakes computable
+    for sizes, n in [((4, 4, 4), 1), ((4, 4, 4), 6), ((6, 5, 3), 8), ((3, 8, 10), 1)]:
+        handle, params = _new_network(run, sizes, 1.0)
+        where = f"TwoLayerNet{sizes}、N={n}"
+        x, x_other = rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[0]))
+        t = rng.integers(0, sizes[2], size=n)
+        t_other = rng.integers(0, sizes[2], size=n)
+        if rng.random() < 0.5:
+            t = _one_hot(t, sizes[2])
+        last_layers = _last_layers(run, _scores(params, x), t)
+        candidates = [_backprop(params, x, dscores) for _, dscores in last_layers]
+        _, dscores_other = _last_layers(run, _scores(params, x_other), t_other)[0]
+        stale = _backprop(params, x_other, dscores_other)
+        wrong_order = _backprop(params, x, last_layers[0][1], reverse=False)
+        mistakes = {key: _gradient_mistakes(key, n, candidates[0], wrong_order, stale) for key in KEYS}
+
+        run.method(handle, "loss", x_other, t_other, substitute=subs)  # leaves other data in the layers
+        try:
+            got = run.method(handle, "gradient", x, t, substitute=subs)
+        except CheckFailure as failure:
+            hint = ""
+            if "ValueError" in str(failure):
+                hint = (
+                    "\nヒント: 形状が合わないという例外なら、逆伝播の順番 (reversed(self.layers.values())) と、"
+                    "各層の backward に前の層の戻り値を渡しているかを確かめてください。"
+                )
+            raise CheckFailure(f"{failure}{hint}{_hint_if_last_layer_broken(last_layers)}") from None
+        _check_gradient_dict(got, candidates, where, mistakes, _hint_if_last_layer_broken(last_layers))
+
+    # numerical_gradient: compared with the reference's central differences of the same loss
+    # (the learner's last layer is used when it runs, as above)
+    sizes, n = (3, 4, 3), 2
+    handle, params = _new_network(run, sizes, 1.0)
+    x, t = rng.standard_normal((n, sizes[0])), rng.integers(0, sizes[2], size=n)
+    got = run.method(handle, "numerical_gradient", x, t, substitute=subs)
+    check_true(isinstance(got, dict), "numerical_gradient は辞書を返してください。")
+    check_true(
+        set(got) == set(KEYS),
+        f"numerical_gradient の辞書のキーは {sorted(KEYS)} にしてください (実際: {sorted(got)})。",
+    )
+    net = ref.TwoLayerNet(*sizes)
+    for key in KEYS:
+        net.params[key][...] = params[key]  # in place: the reference layers share these arrays
+    expected = net.numerical_gradient(x, t)
+    for key in KEYS:
+        check_array(
+            got[key],
+            expected[key],
+            f"numerical_gradient(...)['{key}'] (TwoLayerNet{sizes}、N={n})",
+            # both are central differences with h = 1e-4; a learner's last layer that differs
+            # from the reference only in the backward changes nothing here
+            rtol=1e-6,
+            atol=1e-9,
+            show_values=False,
+            mistakes=[
+                (
+                    np.zeros_like(expected[key]),
+                    "勾配が 0 です。numerical_gradient が動かす配列 self.params[key] が、損失の計算に使われていません。"
+                    "Affine には params の配列そのもの (コピーではなく) を渡し、numerical_gradient にも "
+                    "self.params[key] そのものを渡してください。",
+                )
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- training
+def check_trained_network(run: Runner, rng: np.random.Generator) -> None:
+    try:
+        params = run.value("trained_network.params")
+    except CheckFailure as failure:
+        raise CheckFailure(
+            f"{failure}\n学習のセルで trained_network, history = train_two_layer_net(...) を実行し、"
+            "学習した TwoLayerNet のオブジェクトを trained_network に入れてください (採点はその params から行います)。"
+        ) from None
+    check_true(
+        isinstance(params, dict) and set(KEYS) <= set(params),
+        "trained_network.params は 'W1'、'b1'、'W2'、'b2' を持つ辞書にしてください。",
+    )
+    params = {key: np.asarray(params[key], dtype=np.float64) for key in KEYS}
+    (_, _), (x_test, t_test) = load_digits()
+    d, c = x_test.shape[1], 10
+    check_true(
+        params["W1"].ndim == 2 and params["W1"].shape[0] == d,
+        f"trained_network.params['W1'] の形状は (64, 隠れ層の大きさ) のはずですが {params['W1'].shape} です。",
+    )
+    h = params["W1"].shape[1]
+    shapes = {"b1": (h,), "W2": (h, c), "b2": (c,)}
+    for key, shape in shapes.items():
+        check_true(
+            params[key].shape == shape,
+            f"trained_network.params['{key}'] の形状は {shape} のはずですが {params[key].shape} です。",
+        )
+    check_true(
+        all(np.all(np.isfinite(params[key])) for key in KEYS),
+        "trained_network のパラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
+    )
+    accuracy = float(np.mean(_scores(params, x_test).argmax(axis=1) == t_test))
+    check_true(
+        accuracy >= GRADED_ACCURACY,
+        f"trained_network のパラメータで計算した digits のテスト正解率は {accuracy:.1%} で、"
+        f"{GRADED_ACCURACY:.0%} に届いていません。"
+        "学習していない (あるいは学習が進んでいない) ネットワークでは点になりません。"
+        "TwoLayerNet.gradient が勾配確認に通るか、"
+        "更新が params[key] -= learning_rate * grads[key] (その場での更新) になっているかを確かめてください。",
+    )
+
+
+CHECKS = {
+    "softmax_jacobian": check_softmax_jacobian,
+    "softmax_backward": check_softmax_backward,
+    "softmax_with_loss": check_softmax_with_loss,
+    "two_layer_net_forward": check_two_layer_net_forward,
+    "two_layer_net_gradient": check_two_layer_net_gradient,
+    "trained_network": check_trained_network,
+}

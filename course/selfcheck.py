@@ -1,0 +1,84 @@
+"""Run the public tests of a filled-in notebook offline and summarise them in Japanese.
+
+Usage (learners): ``python -m course.selfcheck release/ch01_activation/ch01_activation.ipynb``
+(the instructor's ``autograder check NOTEBOOK`` does the same). Only the public tests are in
+the learner's notebook; the grader also runs hidden tests with other inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+
+@dataclass
+class CellVerdict:
+    grade_id: str
+    points: float
+    passed: bool
+    message: str
+
+
+def _error_text(cell: nbformat.NotebookNode) -> str:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+    return ""
+
+
+def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
+    """Execute the notebook in a fresh kernel (errors do not stop it) and judge each test cell."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    verdicts = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade"):
+            error = _error_text(cell)
+            verdicts.append(CellVerdict(meta.get("grade_id", "?"), float(meta.get("points", 0)), not error, error))
+    return verdicts
+
+
+def format_summary(verdicts: list[CellVerdict]) -> str:
+    lines = []
+    for v in verdicts:
+        mark = "合格" if v.passed else "不合格"
+        lines.append(f"[{mark}] {v.grade_id} ({v.points:g} 点)" + ("" if v.passed else f"\n    {v.message}"))
+    passed = sum(v.points for v in verdicts if v.passed)
+    total = sum(v.points for v in verdicts)
+    lines.append(
+        f"\n公開テスト: {sum(v.passed for v in verdicts)} / {len(verdicts)} 合格 ({passed:g} / {total:g} 点相当)"
+    )
+    lines.append("※ 採点では別の入力を使う隠しテストも実行されます。")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m course.selfcheck", description="公開テストを実行して結果を表示します。"
+    )
+    parser.add_argument("notebook", type=Path, help="実装を書き込んだノートブック (.ipynb)")
+    args = parser.parse_args(argv)
+    if not args.notebook.exists():
+        print(f"ファイルが見つかりません: {args.notebook}", file=sys.stderr)
+        return 2
+    verdicts = check_notebook(args.notebook)
+    print(format_summary(verdicts))
+    return 0 if verdicts and all(v.passed for v in verdicts) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

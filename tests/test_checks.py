@@ -1,0 +1,55 @@
+"""course.checks: every failure kind gets its own Japanese message."""
+
+import numpy as np
+import pytest
+
+from course.checks import CheckFailure, check_array, check_scalar, check_true
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(CheckFailure) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+def test_passes_within_tolerance():
+    check_array(np.array([1.0, 2.0]), [1.0, 2.0 + 1e-12], "f(x)")
+    check_scalar(np.float32(0.5), 0.5, "g(x)")
+    check_true(True, "never shown")
+
+
+def test_none_and_wrong_types():
+    assert "return" in _message(check_array, None, [1.0], "f(x)")
+    assert "型" in _message(check_array, "abc", [1.0], "f(x)")
+    assert "変換できません" in _message(check_array, [[1.0], [2.0, 3.0]], [1.0], "f(x)")
+
+
+def test_shape_mismatch_and_transpose_hint():
+    message = _message(check_array, np.zeros((3, 2)), np.zeros((2, 3)), "dW")
+    assert "形状が違います" in message and "(2, 3)" in message and "転置" in message
+
+
+def test_nan_is_reported_as_such():
+    assert "nan" in _message(check_array, np.array([np.nan, 1.0]), [0.5, 1.0], "softmax(x)")
+
+
+def test_value_mismatch_reports_place_and_size():
+    message = _message(check_array, np.array([[1.0, 2.0], [3.0, 5.0]]), [[1.0, 2.0], [3.0, 4.0]], "y")
+    assert "4 要素中 1 要素" in message and "[1, 1]" in message and "期待 4" in message
+
+
+def test_scalar_mismatch_and_hidden_values():
+    assert "期待 2" in _message(check_scalar, 1.5, 2.0, "loss")
+    hidden = _message(check_scalar, 1.5, 2.0, "loss", show_values=False)
+    assert "期待" not in hidden and "0.5" in hidden
+    assert "スカラー" in _message(check_scalar, np.zeros(3), 1.0, "loss")
+
+
+def test_known_mistake_hint():
+    wrong = np.array([2.0, 4.0])
+    message = _message(check_array, wrong, [1.0, 2.0], "loss", mistakes=[(wrong, "N で割っていますか")])
+    assert "ヒント: N で割っていますか" in message
+
+
+def test_check_true_message():
+    assert _message(check_true, False, "理由") == "理由"
