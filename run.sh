@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash .ci/setup-venv
-.venv/bin/python -m autograder demo
+.venv/bin/python -m autograder demo --out demo_out

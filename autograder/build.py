@@ -22,7 +22,15 @@ from .nbgrader_setup import RELEASE_DIRECTORY, SOURCE_DIRECTORY, nbgrader_config
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = REPO_ROOT / "chapters"
 #: Environment of every kernel that executes a notebook for the committed outputs.
-KERNEL_ENV = {"COURSE_PROGRESS": "0", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+KERNEL_ENV = {
+    "COURSE_PROGRESS": "0",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    # one BLAS thread: the same rounding everywhere (stored outputs), and no oversubscription on 2 cores
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 
 @dataclass

@@ -9,8 +9,9 @@ with ``# %%``. The header says what the cell is::
     # %% [tests] id=test_softmax points=2 hidden=softmax
     #                                            autograded tests; the hidden block that
     #                                            runs course.hidden's check is appended
-    # %% [answer] id=why_loss points=2           written answer graded by hand (markdown;
-    #                                            the text is the model answer)
+    # %% [answer] id=why_loss points=2           written answer graded by hand (markdown): an optional
+    #                                            question, then **模範解答** and the model answer; the
+    #                                            question becomes a cell of its own (the release keeps it)
     # %% [given] names=softmax,cross_entropy_error
     #                                            code of earlier chapters' reference solutions
 
@@ -39,6 +40,7 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _HEADER = re.compile(r"^# %%(?:\s+\[(?P<kind>\w+)\])?(?P<options>.*)$")
 _REFERENCE = re.compile(r"^(?P<indent>\s*)# @reference (?P<name>[\w.]+)\s*$")
 KINDS = ("code", "markdown", "solution", "tests", "answer", "given")
+MODEL_ANSWER = "**模範解答**"
 
 
 class ChapterError(ValueError):
@@ -181,7 +183,17 @@ def build_notebook(chapter: Path) -> nbformat.NotebookNode:
                 text = GENERATED_NOTE.format(id=assignment) + "\n\n" + text
             new = nbformat.v4.new_markdown_cell(text)
         elif cell.kind == "answer":
-            new = nbformat.v4.new_markdown_cell(_markdown(cell, name))
+            # nbgrader replaces the whole answer cell in the release: a question written inside it
+            # would vanish, so it becomes a markdown cell of its own in front of the answer
+            text = _markdown(cell, name)
+            if MODEL_ANSWER not in text:
+                raise ChapterError(f"{name}:{cell.line_number}: [answer] needs {MODEL_ANSWER} (the model answer)")
+            question, _, answer = text.partition(MODEL_ANSWER)
+            if question.strip():
+                ask = nbformat.v4.new_markdown_cell(question.strip())
+                ask["id"] = f"{grade_id}-question"
+                nb.cells.append(ask)
+            new = nbformat.v4.new_markdown_cell(MODEL_ANSWER + answer)
             new.metadata = _nbgrader(grade_id, solution=True, grade=True, locked=False, points=_points(cell, name))
         elif cell.kind == "solution":
             source = _solution_source(cell)

@@ -56,7 +56,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo()
+    return run_demo(Path(args.out), learners=args.learners, workers=args.workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,9 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
     demo = commands.add_parser(
         "demo",
-        help="run the main job on the embedded digits data",
-        description="Train the reference network on the embedded digits data and print its accuracy.",
+        help="the full demo on the embedded data: train, build the release, grade a synthetic class",
+        description="Train the reference network on digits, rebuild the release with nbgrader, write a synthetic "
+        "class (correct, partly done, blank, mangled, broken and cheating submissions) for every chapter and grade it.",
     )
+    demo.add_argument("--out", default="demo_out", metavar="DIR", help="folder for everything the demo writes")
+    demo.add_argument("--learners", type=int, default=30, metavar="N", help="learners in the synthetic class")
+    demo.add_argument("--workers", type=int, metavar="N", help="notebooks graded at once (default: CPU cores)")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

@@ -612,7 +612,7 @@ def _identify(
         / max(1, sum(1 for s in spec.solutions if s.defines))
         for a, spec in specs.items()
     }
-    best = _unique_best(by_names, minimum=0.5)
+    best = _unique_best(by_names, minimum=0.5) or _closest_notebook(by_names, names, specs)
     if best:
         candidate.assignment, candidate.how = best, HOW_DEFINES
         return
@@ -623,6 +623,24 @@ def _identify(
             "(assignment not identified)",
         )
     )
+
+
+def _closest_notebook(by_names: dict[str, float], names: set[str], specs: dict) -> str | None:
+    """Break a tie between assignments that all define every solution name found (a later chapter
+    gives earlier chapters' code): the one whose whole notebook defines the most similar set of names
+    (Jaccard index over every code cell) wins."""
+    top = max(by_names.values(), default=0.0)
+    tied = [a for a, score in by_names.items() if score == top]
+    if top < 0.5 or len(tied) < 2:
+        return None
+    similarity = {}
+    for assignment in tied:
+        expected = set()
+        for cell in specs[assignment].cells:
+            if cell.kind in ("code", "solution"):
+                expected |= safe_defined_names(cell.source)
+        similarity[assignment] = len(names & expected) / max(1, len(names | expected))
+    return _unique_best(similarity, minimum=0.0)
 
 
 def _unique_best(scores: dict[str, float], minimum: float) -> str | None:

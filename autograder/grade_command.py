@@ -27,6 +27,7 @@ from .assignment import load_assignment
 from .build import REPO_ROOT
 from .bundle import build_learner_bundle
 from .discover import Discovery, discover
+from .files import atomic_write
 from .grading import GradingOptions, grade_submission
 from .model import ExerciseResult, Submission, SubmissionResult
 
@@ -72,10 +73,8 @@ def _load_cached(path: Path, submission: Submission, fingerprint: str) -> Submis
 
 
 def _save(path: Path, result: SubmissionResult, fingerprint: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, ensure_ascii=False))
-    os.replace(temporary, path)
+    data = json.dumps({"fingerprint": fingerprint, "result": result.to_json()}, ensure_ascii=False)
+    atomic_write(path, data.encode("utf-8"))
 
 
 def _internal_error(submission: Submission, error: BaseException) -> SubmissionResult:

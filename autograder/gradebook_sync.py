@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from .build import REPO_ROOT
+from .files import atomic_write
 from .model import SubmissionResult
 from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, nbgrader_config, write_nbgrader_config
 
@@ -47,20 +46,6 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 def default_db_url(course_dir: Path) -> str:
     """The gradebook nbgrader uses in ``course_dir`` when no URL is given (SQLite)."""
     return nbgrader_config(Path(course_dir)).CourseDirectory.db_url
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_bytes() == data:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def prepare_course_dir(
@@ -143,14 +128,14 @@ def _write_files(files: _Files, assignment: str, db_url: str) -> None:
     if files.data is None:
         return
     if files.timestamp:
-        _atomic_write(files.folder / TIMESTAMP_FILE, (files.timestamp + "\n").encode())
-    _atomic_write(files.folder / f"{assignment}.ipynb", files.data)
+        atomic_write(files.folder / TIMESTAMP_FILE, (files.timestamp + "\n").encode())
+    atomic_write(files.folder / f"{assignment}.ipynb", files.data)
     if files.changed or not files.view_path.exists():
         view = _formgrader_view(files.data, assignment, db_url)
         if view is None:
             files.view_path.unlink(missing_ok=True)
         else:
-            _atomic_write(files.view_path, view)
+            atomic_write(files.view_path, view)
 
 
 def _formgrader_view(data: bytes, assignment: str, db_url: str) -> bytes | None:

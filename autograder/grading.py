@@ -80,13 +80,16 @@ def grade_submission(
         session.close()
         return result
     solution_errors: dict[str, str] = {}
+    instructor_errors: list[str] = []
     try:
         runner = RemoteRunner(session)
         for cell in spec.cells:
             out_of_time = time.monotonic() - start > options.submission_seconds
             if cell.kind == "code":
-                if not out_of_time:
-                    _run(session, cell.source, options.cell_timeout)
+                error = "" if out_of_time else _run(session, cell.source, options.cell_timeout)
+                if error and len(instructor_errors) < 3:  # usually a consequence of a broken answer
+                    first_line = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+                    instructor_errors.append(f"講師のセル「{first_line}」の実行でエラー: {error}")
             elif cell.kind == "solution":
                 code = answers.code.get(cell.grade_id)
                 if code is None:
@@ -106,6 +109,7 @@ def grade_submission(
                 else:
                     result.exercises.append(ExerciseResult(cell.grade_id, None, cell.points, "", manual=True))
     finally:
+        result.problems.extend(instructor_errors)
         if session.restarts:
             result.problems.append(f"採点中にプロセスを {session.restarts} 回再起動しました (crash or timeout)。")
         session.close()

@@ -29,9 +29,7 @@ import base64
 import csv
 import html
 import io
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .assignment import AssignmentSpec
+from .files import atomic_write
 from .model import ExerciseResult, SubmissionResult
 
 __all__ = [
@@ -70,23 +69,6 @@ TOP_DIAGNOSTICS = 15
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file + os.replace; no-op when unchanged."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() and path.read_bytes() == data:
-        return path
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _natural_key(text: str) -> tuple:
@@ -208,7 +190,7 @@ def write_grades_csv(
         for r in _latest(results)
         for e in _ordered_exercises(r, specs.get(r.assignment))
     ]
-    return _atomic_write(Path(path), _csv_bytes(GRADES_COLUMNS, rows))
+    return atomic_write(Path(path), _csv_bytes(GRADES_COLUMNS, rows))
 
 
 def write_summary_csv(
@@ -238,7 +220,7 @@ def write_summary_csv(
                 _spreadsheet_text("\n".join(r.problems)),
             ]
         )
-    return _atomic_write(Path(path), _csv_bytes(SUMMARY_COLUMNS, rows))
+    return atomic_write(Path(path), _csv_bytes(SUMMARY_COLUMNS, rows))
 
 
 # --------------------------------------------------------------------------- HTML
@@ -362,7 +344,7 @@ def _feedback_body(result: SubmissionResult, spec: AssignmentSpec | None) -> str
 def write_feedback(result: SubmissionResult, spec: AssignmentSpec | None, path: Path) -> Path:
     """The learner's feedback page: total, then each exercise in notebook order (score, mark, message)."""
     body = _feedback_body(result, spec)
-    return _atomic_write(Path(path), _page(f"採点結果 {result.assignment} ({result.student_id})", _FEEDBACK_CSS, body))
+    return atomic_write(Path(path), _page(f"採点結果 {result.assignment} ({result.student_id})", _FEEDBACK_CSS, body))
 
 
 # --------------------------------------------------------------------------- class report
@@ -712,7 +694,7 @@ def write_report(
     totals table); None for no links.
     """
     body = _report_body(list(results), specs, discovery_summary, sandbox_note, feedback_dir)
-    return _atomic_write(Path(path), _page("採点レポート (class report)", _REPORT_CSS, body))
+    return atomic_write(Path(path), _page("採点レポート (class report)", _REPORT_CSS, body))
 
 
 def feedback_path(out_dir: Path, result: SubmissionResult) -> Path:

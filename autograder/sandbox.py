@@ -25,6 +25,10 @@ from pathlib import Path
 
 from .build import REPO_ROOT
 
+#: Where the learner bundle and the agent appear inside the bubblewrap sandbox.
+SANDBOX_BUNDLE = Path("/tmp/course-bundle")
+SANDBOX_AGENT = Path("/tmp/sandbox_agent.py")
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -84,10 +88,10 @@ def command(
 ) -> list[str]:
     """The argv that starts the agent in the sandbox. ``hidden``: folders to replace by empty ones."""
     python = sys.executable
-    log_path = "/tmp/learner-output.log" if mode == "bubblewrap" else str(workdir / "learner-output.log")
-    agent_args = [python, "-X", "utf8", str(agent_script), log_path, str(uid), str(limits.processes)]
     if mode != "bubblewrap":
-        return agent_args
+        log_path = str(workdir / "learner-output.log")
+        return [python, "-X", "utf8", str(agent_script), log_path, str(uid), str(limits.processes)]
+    agent_args = [python, "-X", "utf8", str(SANDBOX_AGENT), "/tmp/learner-output.log", str(uid), str(limits.processes)]
     argv = [
         shutil.which("bwrap") or "bwrap",
         "--ro-bind", "/", "/",
@@ -109,19 +113,22 @@ def command(
                 rebound.add(folder / prefix.relative_to(folder).parts[0])
     for path in sorted(rebound):
         argv += ["--ro-bind", str(path), str(path)]
-    argv += ["--ro-bind", str(bundle_dir), str(bundle_dir), "--ro-bind", str(agent_script), str(agent_script)]
+    # Fixed places directly in the private /tmp: a mount point deeper down would need folders that
+    # bubblewrap creates with mode 0700, which the unprivileged uid could not traverse.
+    argv += ["--ro-bind", str(bundle_dir), str(SANDBOX_BUNDLE), "--ro-bind", str(agent_script), str(SANDBOX_AGENT)]
     argv += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython"]
     return argv + agent_args
 
 
 def environment(mode: str, workdir: Path, bundle_dir: Path) -> dict[str, str]:
     home = "/tmp" if mode == "bubblewrap" else str(workdir)
+    bundle = str(SANDBOX_BUNDLE) if mode == "bubblewrap" else str(bundle_dir)
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": home,
         "IPYTHONDIR": f"{home}/.ipython",
         "MPLCONFIGDIR": f"{home}/.matplotlib",
-        "PYTHONPATH": str(bundle_dir),
+        "PYTHONPATH": bundle,
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",

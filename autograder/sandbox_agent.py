@@ -26,11 +26,12 @@ import warnings
 MAX_OUTPUT_CHARS = 4000  # learner output returned per request (the rest is dropped)
 MAX_LOGGED_CHARS = 1_000_000  # learner output kept in the log over the whole run (the rest is dropped)
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
+MAX_STRING_CHARS = 10_000
 
 
 # ---------------------------------------------------------------------------- encoding
 def encode(value, export=None, depth=0):
-    """Plain data: None, bool, int, float, numeric ndarray, list, tuple, dict with str keys.
+    """Plain data: None, bool, int, float, str, numeric ndarray, list, tuple, dict with str keys.
 
     ``export`` (optional) turns a callable into an id that the other side can call back
     ({"t": "fn", "id": …}); without it, callables are refused.
@@ -47,6 +48,10 @@ def encode(value, export=None, depth=0):
         return {"t": "int", "v": str(int(value))}
     if isinstance(value, (float, np.floating)):
         return {"t": "float", "v": float(value).hex()}
+    if isinstance(value, str):
+        if len(value) > MAX_STRING_CHARS:
+            raise TypeError(f"string of {len(value)} characters is too long")
+        return {"t": "str", "v": value}
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise TypeError(f"array of dtype {value.dtype} is not numeric")
@@ -78,6 +83,8 @@ def decode(data, import_function=None):
         return int(data["v"])
     if kind == "float":
         return float.fromhex(data["v"])
+    if kind == "str":
+        return str(data["v"])[:MAX_STRING_CHARS]
     if kind == "nd":
         array = np.load(io.BytesIO(base64.b64decode(data["b64"])), allow_pickle=False)
         if array.dtype.kind not in "biuf":

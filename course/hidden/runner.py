@@ -34,7 +34,7 @@ class Handle:
 
 def snapshot(value: Any, where: str) -> Any:
     """Copy a learner result into plain data; reject anything else with a clear message."""
-    if value is None or isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+    if value is None or isinstance(value, (bool, int, float, complex, str, np.number, np.bool_)):
         return value
     if isinstance(value, np.ndarray):
         if value.dtype == object:

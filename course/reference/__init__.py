@@ -19,8 +19,12 @@ from .layers import *  # noqa: F401,F403
 from .layers import __all__ as _layers
 from .losses import *  # noqa: F401,F403
 from .losses import __all__ as _losses
+from .model_selection import *  # noqa: F401,F403
+from .model_selection import __all__ as _model_selection
 from .networks import *  # noqa: F401,F403
 from .networks import __all__ as _networks
+from .normalization import *  # noqa: F401,F403
+from .normalization import __all__ as _normalization
 from .numerical import *  # noqa: F401,F403
 from .numerical import __all__ as _numerical
 from .optimizers import *  # noqa: F401,F403
@@ -43,6 +47,7 @@ __all__ = [
     *_layers,
     *_softmax_layers,
     *_batchnorm,
+    *_normalization,
     *_dropout,
     *_optimizers,
     *_schedules,
@@ -52,4 +57,5 @@ __all__ = [
     *_networks,
     *_trainer,
     *_training,
+    *_model_selection,
 ]

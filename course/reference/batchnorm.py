@@ -4,9 +4,10 @@ Conventions (the same as ``torch.nn.BatchNorm1d`` except where marked):
 
 - x has shape (N, D): statistics are taken over the batch axis 0, per feature.
 - The batch variance is the BIASED one, σ² = mean((x − μ)²), in training and in
-  the running average. PyTorch uses the unbiased N/(N − 1)·σ² for its running
-  variance (not for normalising the batch); we follow the paper's formula and
-  the textbook. eps = 1e-5 sits inside the square root: x̂ = (x − μ)/√(σ² + eps).
+  the running average (as the textbook). PyTorch uses the unbiased N/(N − 1)·σ²
+  for its running variance (not for normalising the batch), as does the paper's
+  inference step (Algorithm 2: Var[x] = m/(m − 1)·E[σ²_B]). eps = 1e-5 sits
+  inside the square root: x̂ = (x − μ)/√(σ² + eps).
 - ``momentum`` is the weight of the OLD value: running ← momentum · running +
   (1 − momentum) · batch_stat, so the default 0.9 equals PyTorch's momentum=0.1.
 """
@@ -20,6 +21,11 @@ import numpy as np
 __all__ = [
     "BatchNormCache",
     "batchnorm_forward",
+    "bn_scale_shift_backward",
+    "bn_normalize_backward",
+    "bn_std_backward",
+    "bn_variance_backward",
+    "bn_centering_backward",
     "batchnorm_backward_graph",
     "batchnorm_backward_compact",
     "BatchNormalization",
@@ -51,7 +57,58 @@ def batchnorm_forward(
     std = np.sqrt(var + eps)
     xn = xc / std  # normalisation
     out = gamma * xn + beta  # scale and shift
-    return out, BatchNormCache(x=x, xc=xc, var=var, std=std, xn=xn, gamma=gamma, eps=eps)
+    cache = {"x": x, "xc": xc, "var": var, "std": std, "xn": xn, "gamma": gamma, "eps": eps}
+    return out, cache
+
+
+# Backward of the forward's computational graph, one node at a time (N: batch size, D: features).
+
+
+def bn_scale_shift_backward(
+    dout: np.ndarray, xn: np.ndarray, gamma: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node out = γ x̂ + β (γ, β broadcast over the batch).
+
+    dout: (N, D), ∂L/∂out. xn: (N, D), x̂. gamma: (D,).
+    Returns (dxn (N, D), dgamma (D,), dbeta (D,)); dgamma and dbeta are summed over the batch.
+    """
+    dxn = dout * gamma  # ∂out/∂x̂ = γ
+    dgamma = np.sum(dout * xn, axis=0)  # ∂out/∂γ = x̂, summed over the N rows γ is used in
+    dbeta = np.sum(dout, axis=0)  # ∂out/∂β = 1
+    return dxn, dgamma, dbeta
+
+
+def bn_normalize_backward(dxn: np.ndarray, xc: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node x̂ = xc / std, with two inputs: xc (N, D) and std (D,) (std broadcast over the batch).
+
+    dxn: (N, D), ∂L/∂x̂. Returns (dxc (N, D), dstd (D,)): the gradient along the xc
+    branch only, and the gradient of std summed over the batch.
+    """
+    dxc = dxn / std  # ∂x̂/∂xc = 1/std
+    dstd = -np.sum(dxn * xc, axis=0) / std**2  # ∂x̂/∂std = −xc/std²
+    return dxc, dstd
+
+
+def bn_std_backward(dstd: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Node std = √(var + eps). dstd, std: (D,). Returns dvar (D,)."""
+    return dstd / (2.0 * std)  # ∂√(var + eps)/∂var = 1/(2√(var + eps)) = 1/(2 std)
+
+
+def bn_variance_backward(dvar: np.ndarray, xc: np.ndarray) -> np.ndarray:
+    """Node var = (1/N) Σ_n xc², the biased variance. dvar: (D,); xc: (N, D).
+
+    Returns dxc (N, D), the gradient along the var branch only.
+    """
+    n = xc.shape[0]
+    return (2.0 / n) * xc * dvar  # ∂var/∂xc_n = 2 xc_n / N
+
+
+def bn_centering_backward(dxc: np.ndarray) -> np.ndarray:
+    """Node xc = x − μ with μ = (1/N) Σ_n x_n. dxc: (N, D), the TOTAL gradient of xc.
+
+    Returns dx (N, D): the direct path (dxc) plus the path through μ, −(1/N) Σ_n dxc_n.
+    """
+    return dxc - np.mean(dxc, axis=0)  # dμ = −Σ_n dxc_n, and ∂μ/∂x_n = 1/N
 
 
 def batchnorm_backward_graph(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,17 +117,12 @@ def batchnorm_backward_graph(dout: np.ndarray, cache: BatchNormCache) -> tuple[n
     dout: (N, D), ∂L/∂out. cache: from :func:`batchnorm_forward`.
     Returns (dx (N, D), dgamma (D,), dbeta (D,)).
     """
-    xc, std, xn, gamma = cache["xc"], cache["std"], cache["xn"], cache["gamma"]
-    n = dout.shape[0]
-    dbeta = dout.sum(axis=0)  # out = γ x̂ + β: β is broadcast over N
-    dgamma = np.sum(dout * xn, axis=0)
-    dxn = dout * gamma
-    dxc = dxn / std  # x̂ = xc · (1/std): branch through xc
-    dstd = -np.sum(dxn * xc / std**2, axis=0)  # …and branch through 1/std
-    dvar = 0.5 * dstd / std  # std = √(var + eps)
-    dxc += (2.0 / n) * xc * dvar  # var = mean(xc²)
-    dmu = -np.sum(dxc, axis=0)  # xc = x − μ
-    dx = dxc + dmu / n  # μ = mean(x)
+    dxn, dgamma, dbeta = bn_scale_shift_backward(dout, cache["xn"], cache["gamma"])
+    dxc_direct, dstd = bn_normalize_backward(dxn, cache["xc"], cache["std"])
+    dvar = bn_std_backward(dstd, cache["std"])
+    dxc_via_var = bn_variance_backward(dvar, cache["xc"])
+    # xc feeds two nodes (x̂ and var): the gradients of the two branches add up
+    dx = bn_centering_backward(dxc_direct + dxc_via_var)
     return dx, dgamma, dbeta
 
 
@@ -117,10 +169,10 @@ class BatchNormalization:
         self.running_mean = running_mean
         self.running_var = running_var
         self.eps = eps
-        self.input_shape: tuple[int, ...] | None = None
-        self.cache: BatchNormCache | None = None
-        self.dgamma: np.ndarray | None = None
-        self.dbeta: np.ndarray | None = None
+        self.input_shape = None  # shape of the last input, restored on output
+        self.cache = None  # what the last training-mode forward keeps for backward
+        self.dgamma = None
+        self.dbeta = None
 
     def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
         self.input_shape = x.shape

@@ -203,6 +203,8 @@ def test_fixture_class_scores_exactly(mode, tmp_path, monkeypatch):
     # the gradebook survived the attack and holds the same scores
     assert (out / "course" / "gradebook.db").stat().st_size > 0
     by_student = {r.student_id: r for r in run.results}
+    # an honest notebook runs every instructor cell without error (the set-up imports `course` from the bundle)
+    assert by_student["honest"].problems == [] and by_student["honest"].ran
     assert not by_student["invalid_json"].ran and by_student["invalid_json"].problems
     assert "timeout" in " ".join(e.message for e in by_student["infinite_loop"].exercises)
 

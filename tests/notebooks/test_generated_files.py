@@ -59,10 +59,12 @@ def test_solution_signatures_match_reference(assignment):
     for cell in nb.cells:
         if cell.cell_type != "code" or not cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
             continue
-        namespace: dict = {}
+        # the reference names stand in for the [given] cells, so that e.g. `class AdamW(Adam)` can be defined
+        given = {name: getattr(course.reference, name) for name in course.reference.__all__}
+        namespace: dict = dict(given)
         exec(compile("import numpy as np\n" + cell.source, f"<{assignment}>", "exec"), namespace)
         for name, obj in namespace.items():
-            if name not in course.reference.__all__:
+            if name not in course.reference.__all__ or obj is given[name]:
                 continue
             ref = getattr(course.reference, name)
             if inspect.isclass(ref):
@@ -81,3 +83,14 @@ def test_chapter_sources_do_not_contain_markers():
         text = path.read_text(encoding="utf-8")
         for marker in MARKERS:
             assert marker not in text, f"{path.name} contains {marker!r}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_written_questions_survive_in_the_release(assignment):
+    """nbgrader replaces a whole answer cell: the question must stand in the markdown cell before it."""
+    nb = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution"):
+            assert index > 0 and nb.cells[index - 1].cell_type == "markdown", meta["grade_id"]
+            assert "**模範解答**" not in cell.source  # the model answer stays in the source

@@ -9,6 +9,11 @@ from course.reference import (
     batchnorm_backward_compact,
     batchnorm_backward_graph,
     batchnorm_forward,
+    bn_centering_backward,
+    bn_normalize_backward,
+    bn_scale_shift_backward,
+    bn_std_backward,
+    bn_variance_backward,
 )
 
 GRAD_RTOL = 1e-7
@@ -42,6 +47,70 @@ def test_backward_numerical(backward, n, rng):
     np.testing.assert_allclose(dx, num["x"], rtol=GRAD_RTOL, atol=1e-8)
     np.testing.assert_allclose(dgamma, num["gamma"], rtol=GRAD_RTOL, atol=1e-8)
     np.testing.assert_allclose(dbeta, num["beta"], rtol=GRAD_RTOL, atol=1e-8)
+
+
+# Each node of the graph on its own: the vector-Jacobian product of a small function,
+# against centred differences (relative 1e-7, absolute 1e-8 as above).
+
+
+def _close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=GRAD_RTOL, atol=1e-8)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_node_scale_shift(n, rng):
+    xn, gamma, beta, dout = _inputs(rng, n)
+    dxn, dgamma, dbeta = bn_scale_shift_backward(dout, xn, gamma)
+    _close(dxn, eval_numerical_gradient_array(lambda v: gamma * v + beta, xn, dout))
+    _close(dgamma, eval_numerical_gradient_array(lambda g: g * xn + beta, gamma, dout))
+    _close(dbeta, eval_numerical_gradient_array(lambda b: gamma * xn + b, beta, dout))
+    assert dgamma.shape == dbeta.shape == (4,)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_node_normalize(n, rng):
+    xc, _, _, dxn = _inputs(rng, n)
+    std = rng.uniform(0.5, 2.0, size=4)
+    dxc, dstd = bn_normalize_backward(dxn, xc, std)
+    _close(dxc, eval_numerical_gradient_array(lambda v: v / std, xc, dxn))  # std held fixed
+    _close(dstd, eval_numerical_gradient_array(lambda s: xc / s, std, dxn))
+    assert dstd.shape == (4,)
+
+
+def test_node_std(rng):
+    var, dstd = rng.uniform(0.0, 3.0, size=5), rng.standard_normal(5)
+    std = np.sqrt(var + 1e-5)
+    _close(bn_std_backward(dstd, std), eval_numerical_gradient_array(lambda v: np.sqrt(v + 1e-5), var, dstd))
+    # N = 1: var = 0, still finite thanks to eps inside the root (a smaller step: √ is strongly curved near 1e-5)
+    zero = np.zeros(1)
+    expected = eval_numerical_gradient_array(lambda v: np.sqrt(v + 1e-5), zero, dstd[:1], h=1e-9)
+    _close(bn_std_backward(dstd[:1], np.sqrt(zero + 1e-5)), expected)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_node_variance(n, rng):
+    xc, _, _, _ = _inputs(rng, n)
+    dvar = rng.standard_normal(4)
+    _close(bn_variance_backward(dvar, xc), eval_numerical_gradient_array(lambda v: np.mean(v**2, axis=0), xc, dvar))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_node_centering(n, rng):
+    x, _, _, dxc = _inputs(rng, n)
+    dx = bn_centering_backward(dxc)
+    _close(dx, eval_numerical_gradient_array(lambda v: v - v.mean(axis=0), x, dxc))
+    np.testing.assert_allclose(dx.sum(axis=0), 0.0, atol=1e-12)  # shifting all x by c leaves xc unchanged
+
+
+def test_training_batch_of_one_is_degenerate_but_finite(rng):
+    x, gamma, beta, dout = _inputs(rng, 1)
+    out, cache = batchnorm_forward(x, gamma, beta)
+    np.testing.assert_array_equal(out, beta[None, :])  # x̂ = 0: the output forgets the input
+    for backward in (batchnorm_backward_graph, batchnorm_backward_compact):
+        dx, dgamma, dbeta = backward(dout, cache)
+        np.testing.assert_array_equal(dx, 0.0)
+        np.testing.assert_array_equal(dgamma, 0.0)
+        np.testing.assert_array_equal(dbeta, dout[0])
 
 
 def test_graph_and_compact_agree(rng):

@@ -1,0 +1,131 @@
+"""Catalogue entries of ch01_activation (see autograder.catalogue)."""
+
+from . import Variant
+
+VARIANTS = [
+    # ---------------------------------------------------------------- mistakes
+    Variant(
+        "step_ge_zero",
+        "step_function",
+        (("x) > 0)", "x) >= 0)"),),
+        "x = 0 で 1 を返すステップ関数",
+        "step function that returns 1 at x = 0",
+        breaks=("test_step_function",),
+        hint="x = 0",
+    ),
+    Variant(
+        "sigmoid_naive",
+        "sigmoid",
+        (
+            (
+                "return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)",
+                "return 1.0 / (1.0 + np.exp(-x))",
+            ),
+        ),
+        "式どおりの 1/(1+exp(-x)) で、大きな負の入力でオーバーフローの警告が出る",
+        "textbook 1/(1+exp(-x)) that warns of overflow for large negative inputs",
+        breaks=("test_sigmoid",),
+        hint="オーバーフロー",
+    ),  # fmt: skip
+    Variant(
+        "softmax_no_max",
+        "softmax",
+        (("shifted = x - np.max(x, axis=-1, keepdims=True)", "shifted = x"),),
+        "最大値を引かないソフトマックス (大きな入力で nan)",
+        "softmax without subtracting the maximum (nan for large inputs)",
+        breaks=("test_softmax",),
+        hint="nan",
+    ),
+    Variant(
+        "softmax_axis0",
+        "softmax",
+        (
+            ("shifted = x - np.max(x, axis=-1, keepdims=True)", "shifted = x - np.max(x, axis=0, keepdims=True)"),
+            ("return e / np.sum(e, axis=-1, keepdims=True)", "return e / np.sum(e, axis=0, keepdims=True)"),
+        ),
+        "列方向 (axis=0) に正規化するソフトマックス",
+        "softmax normalised over the wrong axis (columns)",
+        breaks=("test_softmax",),
+        hint="axis",
+    ),
+    Variant(
+        "softmax_whole_array",
+        "softmax",
+        (
+            ("shifted = x - np.max(x, axis=-1, keepdims=True)", "shifted = x - np.max(x)"),
+            ("return e / np.sum(e, axis=-1, keepdims=True)", "return e / np.sum(e)"),
+        ),
+        "配列全体の合計で割るソフトマックス (バッチで行ごとにならない)",
+        "softmax divided by the sum of the whole batch",
+        breaks=("test_softmax",),
+        hint="keepdims",
+    ),
+    Variant(
+        "forward_relu_hidden",
+        "three_layer_forward",
+        (
+            ("    z1 = sigmoid(a1)\n", "    z1 = np.maximum(0, a1)\n"),
+            ("    z2 = sigmoid(a2)\n", "    z2 = np.maximum(0, a2)\n"),
+        ),
+        "隠れ層にシグモイドではなく ReLU を使う順伝播",
+        "forward pass with ReLU instead of sigmoid in the hidden layers",
+        breaks=("test_three_layer_forward",),
+        hint="シグモイド",
+    ),
+    Variant(
+        "forward_sigmoid_output",
+        "three_layer_forward",
+        (('return z2 @ params["W3"] + params["b3"]', 'return sigmoid(z2 @ params["W3"] + params["b3"])'),),
+        "出力層にもシグモイドを掛ける順伝播",
+        "forward pass that applies a sigmoid to the output layer too",
+        breaks=("test_three_layer_forward",),
+        hint="恒等関数",
+    ),
+    # ---------------------------------------------------------------- correct variants
+    Variant(
+        "sigmoid_two_branches",
+        "sigmoid",
+        (
+            (
+                "z = np.exp(-np.abs(x))  # in (0, 1]: never overflows",
+                "out = np.empty_like(x, dtype=np.float64)\n    pos = x >= 0\n"
+                "    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))\n    e = np.exp(x[~pos])\n    out[~pos] = e / (1.0 + e)",
+            ),
+            ("return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)", "return out"),
+        ),
+        "正と負で別々に計算するシグモイド (マスクで代入)",
+        "sigmoid computed separately on the positive and negative parts",
+        correct=True,
+    ),  # fmt: skip
+    Variant(
+        "relu_where",
+        "relu",
+        (("return np.maximum(0, x)", "return np.where(x > 0, x, 0.0)"),),
+        "np.where で書いた ReLU",
+        "ReLU written with np.where",
+        correct=True,
+    ),
+    Variant(
+        "softmax_loop",
+        "softmax",
+        (
+            (
+                "shifted = x - np.max(x, axis=-1, keepdims=True)\n    e = np.exp(shifted)\n"
+                "    return e / np.sum(e, axis=-1, keepdims=True)",
+                "rows = np.atleast_2d(x)\n    out = np.empty(rows.shape)\n    for i, row in enumerate(rows):\n"
+                "        e = np.exp(row - row.max())\n        out[i] = e / e.sum()\n    return out.reshape(x.shape)",
+            ),
+        ),
+        "行ごとのループで書いたソフトマックス",
+        "softmax computed row by row in a loop",
+        correct=True,
+    ),  # fmt: skip
+    Variant(
+        "forward_dot",
+        "three_layer_forward",
+        (('a1 = x @ params["W1"] + params["b1"]', 'a1 = np.dot(x, params["W1"]) + params["b1"]'),),
+        "行列の積を np.dot で書いた順伝播",
+        "forward pass with np.dot instead of @",
+        correct=True,
+    ),
+]

@@ -1,0 +1,682 @@
+# Chapter 8 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# Names defined by the [given] cell (Affine, Relu, SoftmaxWithLoss, softmax) and by the solution
+# cell (Dropout) are invisible to ruff in this file:
+# ruff: noqa: F821
+
+# %% [markdown]
+# # 第8章 ドロップアウト
+#
+# 訓練データが少ないのに層が深く幅の広いネットワークを学習させると、訓練データには完全に合うのに、
+# 見たことのないデータ (テストデータ) では成績が伸びない、という状態になりがちです。これを過学習 (overfitting) と呼びます。
+# この章では、過学習を抑える代表的な方法であるドロップアウト (dropout) を NumPy で実装し、その働きを実験で確かめます。
+#
+# 1. ドロップアウトの考え方: 学習のたびにユニットをランダムに消す
+# 2. スケールの 2 つの流儀 (推論時に $1 - p$ 倍する従来の方式と、学習時に $1/(1 - p)$ 倍する inverted dropout) と、
+#    両者が期待値の意味で一致する理由
+# 3. `Dropout` レイヤの実装: 順伝播と逆伝播で同じマスクを使う。推論時 (`train_flg=False`) は何もしない
+# 4. 少ない訓練データでの過学習の実験: ドロップアウトあり・なしの比較
+# 5. アンサンブル学習 (ensemble learning) としての解釈: 多数のマスクの平均と推論時の 1 回の計算を比べる
+#
+# **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
+# テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
+# 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course.checks import check_array, check_scalar, check_true
+from course.data import load_digits
+from course.gradcheck import eval_numerical_gradient_array, rel_error
+from course.plotting import use_japanese_font
+
+use_japanese_font()
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 8.1 ドロップアウトの考え方
+#
+# ドロップアウト (Hinton et al. 2012、Srivastava et al. 2014) は、**学習時に**、隠れ層のユニット (ニューロン) の出力を
+# ランダムに選んで 0 にする (消す) 方法です。消されたユニットは、その回の順伝播ではまるで存在しないかのように扱われ、
+# 逆伝播でも勾配が流れません。
+#
+# - **消す確率**: 各ユニットを確率 $p$ で消し、確率 $1 - p$ で残します。この講座と PyTorch の `torch.nn.Dropout(p)` では、
+#   $p$ (コードでは `dropout_ratio`) は **消す** 確率です。
+# - **マスク** (mask): 「残すなら 1、消すなら 0」を並べた配列 $\boldsymbol{r}$ を作り、出力に要素ごとに掛けます。
+#   各成分は独立に、確率 $1 - p$ で 1 になるベルヌーイ分布 (Bernoulli distribution) に従います: $r_{nj} \sim \mathrm{Bernoulli}(1 - p)$。
+# - **マスクの形状は入力と同じ**: 形状 (N, D) のミニバッチなら、マスクも (N, D) です。同じミニバッチの中でも、サンプルごとに
+#   消えるユニットが違います。
+# - **毎回引き直す**: 順伝播のたび (ミニバッチのたび) に新しいマスクを引きます。
+# - **推論時は消さない**: 学習が終わって予測するときは、すべてのユニットを使います。
+#
+# 置く場所は、ふつう隠れ層の活性化関数の後 (Affine → ReLU → Dropout) です。出力層には置きません。元の論文では、
+# 消す確率にして隠れ層で 0.5、入力層で 0.2 程度が目安として挙げられています。
+#
+# **記号の落とし穴**: 元の論文 (Srivastava et al. 2014) や一部の講義資料では、$p$ を **残す** 確率 (retention probability) の意味で
+# 使っています。PyTorch や Keras、この講座では $p$ は **消す** 確率です。式を読むときは、$p$ がどちらの意味かを必ず確かめてください。
+# また「ミニバッチごとにユニットを選び直す」と書いた資料もありますが、ふつうの実装 (PyTorch を含む) では、ミニバッチの中でも
+# サンプルごとに別のマスクを使います。
+
+# %% [markdown]
+# ## 8.2 スケールの 2 つの流儀と、期待値での一致
+#
+# 学習時に割合 $p$ のユニットを消すと、次の層に届く信号は平均して $1 - p$ 倍に弱くなります。推論時にすべてのユニットを使うと、
+# 学習時より信号が強くなってしまうので、どこかで大きさをそろえる必要があります。そろえ方には 2 つの流儀があります。
+# ユニットの出力 (ドロップアウト前) を $y$、ドロップアウト後を $\tilde{y}$ とします。
+#
+# | | 学習時 | 推論時 | 使われている所 |
+# |---|---|---|---|
+# | **方式 A** (従来の方式) | $\tilde{y} = r\, y$ | $\tilde{y} = (1 - p)\, y$ | 元の論文、『ゼロから作るDeep Learning』 |
+# | **方式 B** (inverted dropout) | $\tilde{y} = \dfrac{r\, y}{1 - p}$ | $\tilde{y} = y$ | PyTorch、Keras、この講座 |
+#
+# **期待値で一致すること**: マスクの成分 $r$ は確率 $1 - p$ で 1、確率 $p$ で 0 なので、その期待値は
+#
+# $$
+# \mathbb{E}[r] = 1 \cdot (1 - p) + 0 \cdot p = 1 - p
+# $$
+#
+# です。$y$ はこの回の入力で決まっている値なので、期待値の外に出せます。
+#
+# - 方式 A の学習時: $\mathbb{E}[\tilde{y}] = \mathbb{E}[r]\, y = (1 - p)\, y$。これは方式 A の推論時の出力 $(1 - p)\, y$ に等しい。
+# - 方式 B の学習時: $\mathbb{E}[\tilde{y}] = \dfrac{\mathbb{E}[r]}{1 - p}\, y = y$ (つまり $\mathbb{E}[r / (1 - p)] = 1$)。これは方式 B の推論時の出力 $y$ に等しい。
+#
+# どちらの方式でも「学習時の出力の期待値 = 推論時の出力」が成り立っています。次の層の Affine は線形なので、その入力
+# $a_k = \sum_j \tilde{y}_j W_{jk} + b_k$ の期待値 $\sum_j \mathbb{E}[\tilde{y}_j] W_{jk} + b_k$ も、学習時と推論時でそろいます。
+#
+# **2 つの方式は同じモデル**: 方式 B の学習時の出力は方式 A の $1/(1 - p)$ 倍なので、方式 A の重み $W_A$ と方式 B の重み
+# $W_B = (1 - p)\, W_A$ は、学習時も推論時も次の層にまったく同じ値を届けます。違いは「$1 - p$ をどこに掛けるか」だけです。
+#
+# **方式 B (inverted dropout) が好まれる理由**: 推論時の計算がドロップアウトのないネットワークと同じになるので、
+# 推論のコードは $p$ を知る必要がありません。ドロップアウトを外したり $p$ を変えたりしても推論のコードは変わらず、
+# 余分な掛け算は学習時にだけ行われます。
+#
+# **講義資料の違いに注意**: 資料によって、「推論時に出力を (残す確率) 倍する」 (方式 A) と書いたものと、
+# 「学習時に $1/(1 - p)$ 倍する」 (方式 B) と書いたものがあります。どちらも単独では正しいのですが、**混ぜてはいけません**。
+# 方式 A で学習した重みを方式 B の推論 (何も掛けない) で使うと、次の層への入力が学習時の平均の $1/(1 - p)$ 倍 ($p = 0.5$ なら 2 倍) になります。
+#
+# 1 つのユニット ($y = 2$、$p = 0.5$) について、学習時の出力を何回も引いて平均をとり、推論時の出力と比べてみましょう。
+
+# %%
+p_demo = 0.5
+y_demo = 2.0  # one unit's output before dropout
+num_draws = 2000
+r = np.random.default_rng(0).random(num_draws) > p_demo  # one mask value per draw: True = keep
+draw_count = np.arange(1, num_draws + 1)
+running_mean_a = np.cumsum(r * y_demo) / draw_count  # convention A at training time: r·y
+running_mean_b = np.cumsum(r * y_demo / (1 - p_demo)) / draw_count  # convention B (inverted): r·y/(1 − p)
+
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.plot(draw_count, running_mean_b, color="C0", label="方式 B の学習時の出力 $ry/(1-p)$ の平均")
+ax.axhline(y_demo, color="C0", ls="--", label="方式 B の推論時の出力 $y = 2$")
+ax.plot(draw_count, running_mean_a, color="C1", label="方式 A の学習時の出力 $ry$ の平均")
+ax.axhline((1 - p_demo) * y_demo, color="C1", ls=":", label="方式 A の推論時の出力 $(1-p)y = 1$")
+ax.set_xscale("log")
+ax.set_ylim(0, 4.2)
+ax.set_xlabel("マスクを引いた回数 (対数目盛)")
+ax.set_ylabel("ドロップアウト後の出力の平均")
+ax.set_title("学習時の出力の平均は、推論時の出力に近づく ($p = 0.5$、$y = 2$)")
+ax.legend(fontsize=8, loc="upper right")
+plt.show()
+
+# %% [markdown]
+# 1 回ごとの出力は 0 か 4 (方式 B)、0 か 2 (方式 A) とばらつきますが、平均は推論時の値に近づいていきます。
+# ばらつきの大きさも計算できます。方式 B では $\tilde{y}^2$ の期待値が $\mathbb{E}[r^2]\, y^2 / (1 - p)^2 = y^2 / (1 - p)$
+# ($r^2 = r$ なので) なので、分散は
+#
+# $$
+# \mathrm{Var}[\tilde{y}] = \frac{y^2}{1 - p} - y^2 = \frac{p}{1 - p}\, y^2
+# $$
+#
+# です。$p$ を大きくするほど、学習時に加わる雑音 (noise) が大きくなります。
+#
+# 2 つの方式が重みの付け替え $W_B = (1 - p)\, W_A$ で移り合うことも、数値で確かめておきます。
+
+# %%
+rng = np.random.default_rng(1)
+W_a = rng.standard_normal((4, 3))  # next layer's weights, trained with convention A
+W_b = (1 - p_demo) * W_a  # the same model in convention B
+y_hidden = rng.standard_normal((2, 4))  # two samples of a hidden layer's output
+mask = rng.random(y_hidden.shape) > p_demo
+print(
+    "学習時 (同じマスク) に次の層へ届く値が一致:",
+    np.allclose((y_hidden * mask) @ W_a, (y_hidden * mask / (1 - p_demo)) @ W_b),
+)
+print("推論時に次の層へ届く値が一致:          ", np.allclose((y_hidden * (1 - p_demo)) @ W_a, y_hidden @ W_b))
+print("方式 A の重みを方式 B の推論で使うと何倍になるか:", (y_hidden @ W_a / ((y_hidden * (1 - p_demo)) @ W_a))[0, 0])
+
+# %% [answer] id=dropout_conventions points=3
+# **問**: ある講義資料は「学習時はユニットを確率 $p$ で消すだけで、推論時にすべての出力を $1 - p$ 倍する」と書き、
+# 別の資料は「学習時に残したユニットの出力を $1/(1 - p)$ 倍し、推論時は何もしない」と書いています ($p$ は消す確率)。
+# (1) どちらの方式も、学習時と推論時の出力の大きさがそろう理由を、マスク $r$ の期待値を使って説明してください。
+# (2) PyTorch などが後者 (inverted dropout) を採用している実用上の理由を 1 つ以上挙げてください。
+# (3) 前者の方式で学習した重みを、後者の方式の推論 (入力をそのまま通す) で使うと何が起きますか。
+#
+# **模範解答**: (1) $r$ は確率 $1 - p$ で 1、確率 $p$ で 0 なので $\mathbb{E}[r] = 1 - p$。前者の学習時の出力 $ry$ の期待値は $(1 - p)y$ で、
+# 推論時の出力 $(1 - p)y$ と等しい。後者の学習時の出力 $ry/(1 - p)$ の期待値は $y$ で、推論時の出力 $y$ と等しい。
+# どちらも「学習時の出力の期待値 = 推論時の出力」になっていて、次の層の Affine は線形なので、その入力の期待値も学習時と推論時でそろう。
+# 2 つの方式は、次の層の重みを $1 - p$ 倍する付け替えで移り合う同じモデルである。
+# (2) 推論時の計算がドロップアウトのないネットワークと同じ (恒等写像) になり、推論のコードが $p$ を知らなくてよい。
+# ドロップアウトを外したり $p$ を変えたりしても推論側を書き換えずに済み、余分な掛け算は学習時だけで済む。
+# (3) 学習時に次の層が受け取っていた入力は平均して $(1 - p)y$ なのに、推論時には $y$ が届くので、次の層への入力が $1/(1 - p)$ 倍
+# ($p = 0.5$ なら 2 倍) に大きくなる。その後の層の値がずれ、出力の確率が極端になったり予測が変わったりして、精度が落ちる。
+# 重みを $1 - p$ 倍してから使えば正しくなる。
+#
+# (採点の目安: (1) $\mathbb{E}[r] = 1 - p$ を使って両方式とも期待値が推論時の出力と一致することを示している (1 点)、
+# (2) 推論のコードが $p$ に依存しない・恒等写像になる、などの理由 (1 点)、(3) 入力が $1/(1 - p)$ 倍にずれることを述べている (1 点)。)
+
+# %% [markdown]
+# ## 8.3 `Dropout` レイヤ
+#
+# この講座では方式 B (inverted dropout) を実装します。入力 $X$ (任意の形状) とマスク $R$ (同じ形状、成分は 0 か 1) に対して
+#
+# $$
+# \text{学習時: } Y = \frac{X \odot R}{1 - p}, \qquad \text{推論時: } Y = X
+# $$
+#
+# です ($\odot$ は要素ごとの積)。
+#
+# **逆伝播**: 学習時の式は要素ごとなので、$\dfrac{\partial y_{ij}}{\partial x_{ij}} = \dfrac{r_{ij}}{1 - p}$ です
+# (ほかの要素の微分は 0)。連鎖律より
+#
+# $$
+# \frac{\partial L}{\partial x_{ij}} = \frac{\partial L}{\partial y_{ij}} \cdot \frac{r_{ij}}{1 - p}
+# \qquad\text{つまり}\qquad
+# \frac{\partial L}{\partial X} = \frac{1}{1 - p}\, \frac{\partial L}{\partial Y} \odot R
+# $$
+#
+# となります。逆伝播では **順伝播で使ったのと同じマスク** $R$ を、同じスケール $1/(1 - p)$ で掛けます。順伝播で消したユニットには
+# 勾配が流れないので、そのサンプルについては、消えたユニットにつながる重みは更新されません。
+# 逆伝播のときに新しいマスクを引いてしまうと、順伝播とは別のネットワークの勾配になり、正しい勾配ではありません。
+# このため、順伝播でマスクを `self.mask` に保存しておきます (ReLU レイヤのマスクと同じ考え方です)。パラメータはないので、
+# `dW` のような勾配はありません。
+#
+# ### 乱数の扱い: `np.random.Generator`
+#
+# マスクの乱数は、コンストラクタで受け取る乱数生成器 `rng` (`np.random.default_rng(seed)` で作る `np.random.Generator`) から引きます。
+# `rng.random(shape)` は区間 $[0, 1)$ の一様乱数の配列を返すので、
+#
+# ```python
+# mask = self.rng.random(x.shape) > self.dropout_ratio
+# ```
+#
+# とすれば、各成分が確率 $1 - p$ で True (残す) になります (一様乱数が $p$ 以下になる確率が $p$ です)。
+#
+# **採点のための約束**: 同じシードから作った `Generator` は同じ乱数列を返します。隠しテストは、あなたの `Dropout` と模範解答を
+# 同じシードで作り、マスクが呼び出しごとに **完全に一致する** ことを確かめます。そのため次の約束を守ってください。
+#
+# - マスクは上の式どおり `self.rng.random(x.shape) > self.dropout_ratio` で作る (`<` や `np.random.rand` では一致しません)。
+# - 乱数を引くのは学習時の `forward` 1 回につき 1 回だけ。推論時の `forward` と `backward` では引かない。
+# - `rng` が None のときは `np.random.default_rng()` (シードなし) を使う。
+#
+# ### 演習 1: `Dropout` レイヤ
+#
+# `dropout_ratio` ($p$) が $0 \le p < 1$ でなければ、コンストラクタで `ValueError` を出してください ($p = 1$ ではすべてが消え、
+# $1 - p = 0$ で割ることになります)。
+
+
+# %% [solution] id=dropout
+class Dropout:
+    """ドロップアウトレイヤ (inverted dropout)。dropout_ratio はユニットを消す確率 p (0 <= p < 1)。
+
+    forward(x, train_flg=True): x は任意の形状の配列。戻り値は x と同じ形状。
+        学習時 (train_flg=True): mask = self.rng.random(x.shape) > self.dropout_ratio (True が残すユニット) を
+            self.mask に保存し、x * mask / (1 − p) を返す。乱数は 1 回の呼び出しにつき 1 回だけ引く。
+        推論時 (train_flg=False): x をそのまま返す (乱数は引かない)。
+    backward(dout): dout * self.mask / (1 − p) を返す (最後の学習時の forward のマスクとスケール)。
+    """
+
+    def __init__(self, dropout_ratio=0.5, rng=None):
+        """0 <= dropout_ratio < 1 でなければ ValueError を出す。self.dropout_ratio、self.rng、self.mask (None) を用意する。
+
+        rng: マスクを引く np.random.Generator。None なら np.random.default_rng() を使う。
+        """
+        # ヒント: if not 0 <= dropout_ratio < 1: raise ValueError(...)。
+        #         self.rng = rng if rng is not None else np.random.default_rng()
+        # @reference Dropout.__init__
+
+    def forward(self, x, train_flg=True):
+        """学習時は x * mask / (1 − p) (mask を self.mask に保存)、推論時は x をそのまま返す。"""
+        # ヒント: 推論時はすぐに return x。学習時は self.mask を上の式で作り、x と掛けて 1 − p で割る
+        # @reference Dropout.forward
+
+    def backward(self, dout):
+        """dout: ∂L/∂y (最後の forward の出力と同じ形状)。戻り値: ∂L/∂x = dout * self.mask / (1 − p)。"""
+        # ヒント: 順伝播と同じマスク・同じスケール。新しい乱数は引かない
+        # @reference Dropout.backward
+
+
+# %% [markdown]
+# 次のセルは、隠しテストがあなたの `Dropout` を動かすための補助関数です (演習ではありません)。**変更せずに実行してください**。
+# シードから `Generator` を作って `Dropout` に渡し、指定された順に `forward` と `backward` を呼んで結果を集めます。
+
+
+# %%
+def run_dropout(dropout_ratio, seed, steps):
+    """Build Dropout(dropout_ratio, rng=np.random.default_rng(seed)) and drive it through steps.
+
+    steps: list of (x, train_flg, dout). For each step, out = forward(x, train_flg=train_flg) if x is
+    not None, then dx = backward(dout) if dout is not None.
+    Returns: list of (out, dx), with None where the call was not made.
+    """
+    layer = Dropout(dropout_ratio, rng=np.random.default_rng(seed))
+    results = []
+    for x, train_flg, dout in steps:
+        out = None if x is None else layer.forward(x, train_flg=train_flg)
+        dx = None if dout is None else layer.backward(dout)
+        results.append((out, dx))
+    return results
+
+
+# %% [tests] id=test_dropout_forward points=3 hidden=dropout_forward
+# 期待されるマスクは、仕様どおり同じシードの Generator から同じ形状の一様乱数を引いて作る
+x = np.arange(1.0, 13.0).reshape(3, 4)
+x_before = x.copy()
+expected_draws = np.random.default_rng(0)
+mask1 = expected_draws.random((3, 4)) > 0.25
+layer = Dropout(0.25, rng=np.random.default_rng(0))
+# 学習時: 残したユニットは x / (1 − 0.25) = x · 4/3、消したユニットは 0
+check_array(
+    layer.forward(x),
+    np.where(mask1, x / 0.75, 0.0),
+    "1 回目の forward (学習時、p = 0.25)",
+    mistakes=[
+        (np.where(mask1, x, 0.0), "学習時に 1/(1 − p) 倍していません。"),
+        (np.where(mask1, x * 0.75, 0.0), "1 − p を掛けています。1 − p で割ります。"),
+        (np.where(mask1, 0.0, x / 0.75), "マスクの向きが逆です。残すのは rng.random(x.shape) > p の要素です。"),
+    ],
+)
+check_true(np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。")
+stored_mask = getattr(layer, "mask", None)
+check_true(
+    stored_mask is not None and np.array_equal(np.asarray(stored_mask, dtype=bool), mask1),
+    "forward の後の self.mask が、残したユニットを True とするマスク (rng.random(x.shape) > p) になっていません。",
+)
+# 推論時: x をそのまま返し、乱数は引かない
+check_array(
+    layer.forward(x, train_flg=False),
+    x,
+    "推論時の forward (train_flg=False)",
+    mistakes=[(0.75 * x, "推論時に 1 − p 倍するのは方式 A です。inverted dropout の推論時は x をそのまま返します。")],
+)
+# 次の学習時の forward は、乱数列の続きから新しいマスクを作る (推論時に乱数を引いていると、ここがずれる)
+mask2 = expected_draws.random((3, 4)) > 0.25
+check_array(layer.forward(x), np.where(mask2, x / 0.75, 0.0), "推論をはさんだ後の 2 回目の forward (学習時)")
+# 大きな入力: 消える割合は p に近く (標準誤差 √(0.3·0.7/10⁵) ≈ 0.0015)、出力の平均は 1 に近い (標準誤差 ≈ 0.0021)
+big_out = Dropout(0.3, rng=np.random.default_rng(1)).forward(np.ones((1000, 100)))
+check_scalar(np.mean(big_out == 0), 0.3, "p = 0.3 で消えたユニットの割合", rtol=0, atol=0.01)
+check_scalar(big_out.mean(), 1.0, "p = 0.3 の出力の平均 (期待値は 1)", rtol=0, atol=0.015)
+# p = 0 は何も消さない。rng を省略してもよい
+check_array(Dropout(0.0).forward(x), x, "dropout_ratio = 0 の forward")
+# 範囲外の p は ValueError
+for bad_ratio in (1.0, -0.1):
+    try:
+        Dropout(bad_ratio)
+        raised = False
+    except ValueError:
+        raised = True
+    check_true(
+        raised, f"Dropout({bad_ratio}) で ValueError が出ませんでした。0 <= dropout_ratio < 1 を確かめてください。"
+    )
+print("公開テスト: OK")
+
+# %% [markdown]
+# 逆伝播のテストです。`dout` をすべて 3 にすると、残したユニットの勾配は $3/(1 - 0.25) = 4$、消したユニットの勾配は 0 になるはずです。
+
+# %% [tests] id=test_dropout_backward points=2 hidden=dropout_backward
+x = np.arange(1.0, 13.0).reshape(3, 4)
+dout = np.full((3, 4), 3.0)
+expected_draws = np.random.default_rng(0)
+mask1 = expected_draws.random((3, 4)) > 0.25
+mask2 = expected_draws.random((3, 4)) > 0.25
+layer = Dropout(0.25, rng=np.random.default_rng(0))
+out = layer.forward(x)
+check_array(
+    layer.backward(dout),
+    np.where(mask1, 4.0, 0.0),
+    "Dropout.backward",
+    mistakes=[
+        (np.where(mask1, 3.0, 0.0), "逆伝播でも 1/(1 − p) 倍します (順伝播と同じスケール)。"),
+        (dout / 0.75, "マスクを掛けていません。順伝播で消したユニットの勾配は 0 です。"),
+        (np.where(mask2, 4.0, 0.0), "backward で新しいマスクを引いています。forward で保存した self.mask を使います。"),
+    ],
+)
+check_true(
+    np.array_equal(layer.backward(dout) == 0, out == 0),
+    "backward で勾配が 0 になる位置が、forward で消した位置と一致しません。",
+)
+# forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う
+layer.forward(x)
+check_array(
+    layer.backward(dout),
+    np.where(mask2, 4.0, 0.0),
+    "2 回目の forward の後の backward",
+    mistakes=[
+        (
+            np.where(mask1, 4.0, 0.0),
+            "最初の forward のマスクを使っています。forward のたびに self.mask を上書きします。",
+        )
+    ],
+)
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 勾配確認にはマスクを固定する
+#
+# 第4章と同じように、数値微分で逆伝播を確かめてみましょう。ただし、ドロップアウトには注意が要ります。数値微分は
+# 入力を少しずつ動かして `forward` を何度も呼ぶので、そのたびに新しいマスクが引かれると、「同じ関数」を微分したことになりません。
+# 毎回 **同じシードで作り直した** レイヤを使えば、マスクが固定されて、決まった関数として微分できます。
+
+# %%
+rng = np.random.default_rng(2)
+x_check = rng.standard_normal((4, 5))
+dout_check = rng.standard_normal((4, 5))
+
+layer = Dropout(0.4, rng=np.random.default_rng(7))
+layer.forward(x_check)
+dx_backprop = layer.backward(dout_check)
+
+
+def dropout_with_fixed_mask(z):
+    """The same mask at every call: a new layer from the same seed."""
+    return Dropout(0.4, rng=np.random.default_rng(7)).forward(z)
+
+
+changing_layer = Dropout(0.4, rng=np.random.default_rng(7))  # a new mask at every call
+dx_fixed = eval_numerical_gradient_array(dropout_with_fixed_mask, x_check, dout_check)
+dx_changing = eval_numerical_gradient_array(changing_layer.forward, x_check, dout_check)
+print(f"マスクを固定した数値微分との相対誤差:       {rel_error(dx_backprop, dx_fixed):.1e}")
+print(f"呼ぶたびにマスクが変わる数値微分との相対誤差: {rel_error(dx_backprop, dx_changing):.1e}")
+
+# %% [markdown]
+# マスクを固定すれば逆伝播と数値微分がよく一致し、固定しないとまったく一致しません (勾配確認として意味がありません)。
+# ドロップアウトを含むネットワーク全体の勾配確認をするときも、ドロップアウトを切るか、マスクを固定してから行います。
+
+# %% [markdown]
+# ## 8.4 過学習の実験
+#
+# 訓練データを digits の先頭 200 枚だけに減らし、隠れ層が 4 つ (各 100 ユニット) のネットワークを、ドロップアウトなしと
+# ドロップアウトあり ($p = 0.3$) で学習させて比べます。パラメータは約 3.8 万個あり、200 枚の訓練データを丸暗記するには十分な大きさです。
+#
+# 部品として、これまでの章の模範解答 (ソフトマックス関数、交差エントロピー誤差、Affine レイヤ、ReLU レイヤ、Softmax-with-Loss レイヤ)
+# を使います。次のセルを実行して定義しておいてください。
+
+# %% [given] names=softmax,cross_entropy_error,Affine,Relu,SoftmaxWithLoss
+
+# %% [markdown]
+# ネットワークは、隠れ層ごとに Affine → ReLU → Dropout を並べ、最後に Affine と Softmax-with-Loss を置きます。
+# ポイントは `train_flg` の受け渡しです。
+#
+# - `predict(x, train_flg)`: Dropout レイヤにだけ `train_flg` を渡します。正解率や損失を **測る** ときは `train_flg=False` (推論)。
+# - `gradient(x, t)`: 学習のための順伝播なので `train_flg=True` で計算し、そのマスクのまま逆順に `backward` します。
+# - `evaluate(network, x, t)`: 各エポックの後に、推論モードで正解率と損失を測ります。学習と同じく 50 枚ずつに分けて計算します
+#   (`predict_in_batches`)。
+#
+# 重みの初期値には He の初期値 (標準偏差 $\sqrt{2 / n_\text{in}}$、$n_\text{in}$ は前の層のユニット数。第9章で詳しく扱います) を使います。
+# 重みもマスクも同じシードの `Generator` から引くので、ドロップアウトのあり・なしで重みの初期値は同じです。
+# 更新には第6章の Momentum ($\boldsymbol{v} \leftarrow 0.9\, \boldsymbol{v} - \eta\, \partial L / \partial \boldsymbol{W}$、
+# $\boldsymbol{W} \leftarrow \boldsymbol{W} + \boldsymbol{v}$、学習率 $\eta = 0.01$) を使います。
+
+
+# %%
+class DropoutNet:
+    """Affine → ReLU → [Dropout] for each hidden layer, then Affine → SoftmaxWithLoss.
+
+    sizes: [D, H1, ..., HL, C]. dropout_ratio 0 means no Dropout layers. The weights (He
+    initialisation) and the dropout masks are drawn from np.random.default_rng(seed).
+    """
+
+    def __init__(self, sizes, dropout_ratio=0.0, seed=0):
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        self.layers = []
+        for i in range(1, len(sizes)):
+            self.params[f"W{i}"] = rng.standard_normal((sizes[i - 1], sizes[i])) * np.sqrt(2.0 / sizes[i - 1])
+            self.params[f"b{i}"] = np.zeros(sizes[i])
+            self.layers.append(Affine(self.params[f"W{i}"], self.params[f"b{i}"]))
+            if i < len(sizes) - 1:  # hidden layer
+                self.layers.append(Relu())
+                if dropout_ratio > 0:
+                    self.layers.append(Dropout(dropout_ratio, rng=rng))
+        self.affine_layers = [layer for layer in self.layers if isinstance(layer, Affine)]
+        self.last_layer = SoftmaxWithLoss()
+
+    def predict(self, x, train_flg=False):
+        for layer in self.layers:
+            x = layer.forward(x, train_flg) if isinstance(layer, Dropout) else layer.forward(x)
+        return x
+
+    def loss(self, x, t, train_flg=False):
+        return self.last_layer.forward(self.predict(x, train_flg), t)
+
+    def gradient(self, x, t):
+        self.loss(x, t, train_flg=True)  # training mode: new masks, kept for backward
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {}
+        for i, affine in enumerate(self.affine_layers, start=1):
+            grads[f"W{i}"], grads[f"b{i}"] = affine.dW, affine.db
+        return grads
+
+
+def predict_in_batches(network, x, train_flg=False, batch_size=50):
+    """Scores of all rows of x, computed batch_size rows at a time (like the training batches)."""
+    return np.concatenate([network.predict(x[i : i + batch_size], train_flg) for i in range(0, len(x), batch_size)])
+
+
+def evaluate(network, x, t):
+    """Accuracy and mean cross-entropy in inference mode."""
+    scores = predict_in_batches(network, x)
+    return float(np.mean(scores.argmax(axis=1) == t)), network.last_layer.forward(scores, t)
+
+
+def train(network, x_train, t_train, x_test, t_test, epochs=100, batch_size=50, lr=0.01, momentum=0.9, seed=0):
+    """Momentum SGD; returns the accuracies and losses (inference mode) after every epoch."""
+    rng = np.random.default_rng(seed)
+    velocity = {key: np.zeros_like(value) for key, value in network.params.items()}
+    history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))
+        for start in range(0, len(x_train), batch_size):
+            index = order[start : start + batch_size]
+            grads = network.gradient(x_train[index], t_train[index])
+            for key in network.params:
+                velocity[key] *= momentum
+                velocity[key] -= lr * grads[key]
+                network.params[key] += velocity[key]  # in place: the layers hold the same arrays
+        for part, (x, t) in (("train", (x_train, t_train)), ("test", (x_test, t_test))):
+            accuracy, loss = evaluate(network, x, t)
+            history[f"{part}_acc"].append(accuracy)
+            history[f"{part}_loss"].append(loss)
+    return history
+
+
+# %%
+(x_train_all, t_train_all), (x_test, t_test) = load_digits()
+x_small, t_small = x_train_all[:200], t_train_all[:200]
+layer_sizes = [64, 100, 100, 100, 100, 10]
+
+dropout_ratio = 0.3  # try 0.5 or 0.7 as well
+plain_net = DropoutNet(layer_sizes, dropout_ratio=0.0, seed=0)
+dropout_net = DropoutNet(layer_sizes, dropout_ratio=dropout_ratio, seed=0)
+histories = {
+    "ドロップアウトなし": train(plain_net, x_small, t_small, x_test, t_test),
+    f"ドロップアウトあり (p = {dropout_ratio})": train(dropout_net, x_small, t_small, x_test, t_test),
+}
+for name, history in histories.items():
+    gap = history["train_acc"][-1] - history["test_acc"][-1]
+    print(
+        f"{name}: 訓練正解率 {history['train_acc'][-1]:.3f}、テスト正解率 {history['test_acc'][-1]:.3f} (差 {gap:.3f})、"
+        f"テスト損失 {history['test_loss'][-1]:.3f} (最小 {min(history['test_loss']):.3f})"
+    )
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+epochs_axis = np.arange(1, len(histories["ドロップアウトなし"]["test_acc"]) + 1)
+for color, (name, history) in zip(["C3", "C0"], histories.items()):
+    axes[0].plot(epochs_axis, history["train_acc"], color=color, ls="--", label=f"{name}: 訓練")
+    axes[0].plot(epochs_axis, history["test_acc"], color=color, label=f"{name}: テスト")
+    axes[1].plot(epochs_axis, history["train_loss"], color=color, ls="--", label=f"{name}: 訓練")
+    axes[1].plot(epochs_axis, history["test_loss"], color=color, label=f"{name}: テスト")
+axes[0].set_ylim(0.8, 1.005)
+axes[0].set_ylabel("正解率")
+axes[0].set_title("正解率 (訓練データ 200 枚、隠れ層 4 つ)")
+axes[1].set_ylim(0, 1.2)
+axes[1].set_ylabel("交差エントロピー誤差")
+axes[1].set_title("損失 (推論モードで測定)")
+for axis in axes:
+    axis.set_xlabel("エポック")
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# 図から読み取れることをまとめます。
+#
+# - **ドロップアウトなし** (赤): 訓練正解率は 20 エポックほどで 1.0 になり、訓練損失は 0 に向かって下がり続けます。一方でテスト損失は途中から
+#   **上がり** 始めます。訓練データの細部 (雑音) まで覚え込み、テストデータの一部に自信満々で間違えるようになった、過学習の典型的な姿です。
+#   訓練データを覚え終えると勾配がほとんど 0 になるので、テスト正解率もそこで止まってしまいます。
+# - **ドロップアウトあり** (青): 訓練損失の下がり方は緩やかで (学習時にユニットが消されるので、丸暗記しにくい)、
+#   テスト損失は上がらずに下がり続け、最後はドロップアウトなしより低くなります。テスト正解率も少し高くなり、
+#   訓練とテストの差 (汎化ギャップ (generalization gap)) が縮んでいます。その代わり学習はゆっくり進むので、より多くのエポックが必要です。
+#
+# digits は比較的やさしいデータなので、正解率の改善は 1 ポイント前後と控えめです。データが少なく、ネットワークが大きいほど、
+# ドロップアウトの効果ははっきり出ます。逆に $p$ を大きくしすぎると、学習時のネットワークが小さくなりすぎて訓練データにも
+# 合わなくなります (未学習 (underfitting))。たとえば上のセルの `dropout_ratio` を 0.5 や 0.7 にして試してみてください。
+# $p$ はハイパーパラメータ (hyperparameter) なので、テストデータではなく検証データ (validation data) で選びます。
+#
+# **PyTorch では**: `model.train()` と `model.eval()` が `train_flg` の切り替えに当たります。推論の前に `model.eval()` を呼び忘れると、
+# ドロップアウトが効いたまま予測することになり、同じ入力でも毎回結果が変わってしまいます。よくある誤りです。
+
+# %% [markdown]
+# ## 8.5 アンサンブル学習としての解釈
+#
+# **アンサンブル学習** (モデル平均 (model averaging)): 別々に学習した複数のネットワークに同じ入力を与え、その出力を平均すると、
+# 1 つのネットワークよりも精度が上がることが知られています。ネットワークごとの誤りの一部が平均で打ち消し合うからです。
+# ただし、$K$ 個のネットワークを使うと、学習も推論も $K$ 倍の計算が必要です。
+#
+# **ドロップアウトは巨大なアンサンブル**: マスクを 1 つ決めると、消されずに残ったユニットだけからなる「部分ネットワーク」が 1 つ決まります。
+# 消せるユニットが $n$ 個あれば、部分ネットワークは $2^n$ 通りあります。上の実験のネットワークでは $n = 400$ なので、
+# $2^{400} \approx 10^{120}$ 通りです。学習の 1 回ごと (サンプルごと) に、その中から 1 つがランダムに選ばれて 1 歩だけ学習されます。
+# 部分ネットワークどうしは重みを共有している (同じ $W$ の一部を使う) ので、ほとんどの部分ネットワークは一度も直接学習されませんが、
+# どれもそれなりの予測ができるようになります。また、あるユニットは「ほかの特定のユニットがいるはず」と当てにできないので、
+# それぞれのユニットが単独でも役に立つ特徴を学ぶようになります (共適応 (co-adaptation) を防ぐ、と表現されます)。
+#
+# **推論時の 1 回の計算は、アンサンブルの平均の近似**: 本来のアンサンブルの予測は、部分ネットワークの予測の平均です。
+# $2^{400}$ 個の平均は計算できませんが、8.2 節で見たように、推論時の計算 (方式 B ならマスクなし) は、各層の入力を
+# マスクについての期待値に置き換えたものです。Affine のような線形の部分では期待値は正確に一致し、ReLU やソフトマックスのような
+# 非線形の部分では近似になります。どんな「平均」に近いのかについては、次のことが知られています (Srivastava et al. 2014)。
+# ソフトマックス回帰 (softmax regression) のような 1 層のモデルでは、推論時の出力は、部分モデルの予測確率の
+# **正規化した幾何平均** (normalized geometric mean) に正確に一致します。幾何平均とは、確率の対数を平均してから戻したものです。
+#
+# $$
+# \bar{y}_k = \frac{\exp\bigl(\frac{1}{K} \sum_{m=1}^{K} \log y^{(m)}_k\bigr)}{\sum_{c} \exp\bigl(\frac{1}{K} \sum_{m=1}^{K} \log y^{(m)}_c\bigr)}
+# \qquad (y^{(m)} \text{ は } m \text{ 番目の部分ネットワークの予測確率})
+# $$
+#
+# 深いネットワークでは厳密には成り立ちませんが、よい近似になることが経験的に知られています。つまりドロップアウトは、
+# **1 つのネットワークの学習と 1 回の推論で、アンサンブルに近い効果を得る** 方法だと解釈できます。
+#
+# 実際に確かめてみましょう。学習済みのドロップアウトありのネットワークで、マスクを $K$ 回引いて (`train_flg=True`) $K$ 個の部分ネットワークの
+# 予測確率を集め、ふつうの平均 (算術平均 (arithmetic mean)) と幾何平均の 2 通りでアンサンブルを作って、推論時の 1 回の計算
+# (`train_flg=False`) と比べます。確率の対数は、ソフトマックスを通してから `np.log` をとるとアンダーフローで $\log 0$ になりうるので、
+# スコアから直接 $\log y_k = s_k - \log \sum_c e^{s_c}$ で計算します。
+
+
+# %%
+def log_softmax(scores):
+    """log(softmax(scores)) row by row, without taking the log of an underflowed 0."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def mean_total_variation(p, q):
+    """Total variation distance ½ Σ_k |p_k − q_k| between rows, averaged over the rows."""
+    return float(0.5 * np.abs(p - q).sum(axis=1).mean())
+
+
+probabilities_inference = softmax(predict_in_batches(dropout_net, x_test, train_flg=False))
+accuracy_inference = np.mean(probabilities_inference.argmax(axis=1) == t_test)
+
+ensemble_sizes = [1, 2, 4, 8, 16, 32, 64, 128]
+probability_sum = np.zeros_like(probabilities_inference)
+log_probability_sum = np.zeros_like(probabilities_inference)
+results = {"算術平均": ([], []), "幾何平均": ([], [])}  # name -> (test accuracies, distances to inference)
+drawn = 0
+for K in ensemble_sizes:
+    while drawn < K:  # one more sub-network: a new mask in every Dropout layer
+        log_probabilities = log_softmax(predict_in_batches(dropout_net, x_test, train_flg=True))
+        probability_sum += np.exp(log_probabilities)
+        log_probability_sum += log_probabilities
+        drawn += 1
+    ensembles = {"算術平均": probability_sum / K, "幾何平均": softmax(log_probability_sum / K)}
+    for name, probabilities in ensembles.items():
+        results[name][0].append(np.mean(probabilities.argmax(axis=1) == t_test))
+        results[name][1].append(mean_total_variation(probabilities, probabilities_inference))
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+for name, (accuracies, distances) in results.items():
+    axes[0].plot(ensemble_sizes, accuracies, "o-", label=f"$K$ 個の部分ネットワークの{name}")
+    axes[1].plot(ensemble_sizes, distances, "o-", label=f"{name}と推論時の確率の距離")
+axes[0].axhline(accuracy_inference, color="k", ls="--", label="推論時の 1 回の計算 (train_flg=False)")
+axes[0].axhline(
+    histories["ドロップアウトなし"]["test_acc"][-1], color="C3", ls=":", label="ドロップアウトなしのネットワーク"
+)
+axes[0].set_ylabel("テスト正解率")
+axes[0].set_title("平均する部分ネットワークの数と正解率")
+axes[1].set_ylim(0, None)
+axes[1].set_ylabel("全変動距離 (テストデータの平均)")
+axes[1].set_title("推論時の予測確率との距離")
+for axis in axes:
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("平均した部分ネットワークの数 $K$ (対数目盛)")
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=8)
+plt.show()
+print(f"推論時の 1 回の計算: テスト正解率 {accuracy_inference:.3f}")
+for name, (accuracies, distances) in results.items():
+    print(
+        f"{name}: K = 1 の正解率 {accuracies[0]:.3f}、K = {ensemble_sizes[-1]} の正解率 {accuracies[-1]:.3f}、距離 {distances[-1]:.3f}"
+    )
+
+# %% [markdown]
+# 読み取れることをまとめます (距離は全変動距離 (total variation distance) $\frac{1}{2}\sum_k |p_k - q_k|$ で、0 なら同じ分布、1 が最大です)。
+#
+# - **部分ネットワーク 1 個** (マスクを 1 回引いただけ) の予測は、推論時の計算より正解率が低くなります。推論時にドロップアウトを切らずに
+#   予測すると、このランダムな 1 個で予測することになります。
+# - $K$ を増やすと、どちらの平均も正解率が上がり、推論時の 1 回の計算と同じくらいになります。推論時の計算は、何十個もの部分ネットワークの
+#   平均とほぼ同じ予測を、1 回分の計算で出しています。
+# - 予測確率そのものを比べると、**幾何平均** は $K$ とともに推論時の確率にどんどん近づくのに対し、算術平均はある距離で止まります。
+#   推論時の計算が近似しているのは幾何平均のほうだ、という上の説明のとおりです。
+#
+# なお、推論時にもあえてドロップアウトを効かせたまま何度も予測し、そのばらつきを予測の不確かさの目安に使う方法もあります
+# (MC ドロップアウト (Monte Carlo dropout)、Gal & Ghahramani 2016)。
+
+# %% [answer] id=dropout_ensemble points=2
+# **問**: ドロップアウトがアンサンブル学習 (モデル平均) に似た効果を持つと言われるのはなぜですか。ふつうのアンサンブル
+# (別々に学習した複数のネットワークの平均) と比べた利点と、推論時にはドロップアウトを切る (`train_flg=False` にする) 理由も述べてください。
+#
+# **模範解答**: マスクを 1 つ決めると、残ったユニットだけからなる部分ネットワークが 1 つ決まる。消せるユニットが $n$ 個あれば部分ネットワークは
+# $2^n$ 通りあり、ドロップアウトでは学習のたびに (サンプルごとに) その 1 つがランダムに選ばれて学習される。部分ネットワークは重みを共有しているので、
+# 学習が終わると、重みを共有した膨大な数のネットワークのアンサンブルを学習したことになる。推論時にマスクを使わずに (方式 B ではそのまま、
+# 方式 A では $1 - p$ 倍して) 計算すると、各層の入力がマスクについての期待値になり、部分ネットワークの予測の平均を 1 回の計算で近似できる。
+# ふつうのアンサンブルは $K$ 個のネットワークを別々に学習し、推論も $K$ 回必要だが、ドロップアウトは 1 つのネットワークの学習と
+# 1 回の推論で済む。推論時にドロップアウトを切るのは、ランダムな 1 つの部分ネットワークではなく全体の平均 (の近似) で予測するためで、
+# 切らないと予測が毎回変わり、1 つの部分ネットワークの予測は平均より精度が低い (上の実験で $K = 1$ の正解率が低かった)。
+#
+# (採点の目安: 部分ネットワークが重みを共有した多数のモデルであり、推論時の計算がその平均の近似になることを述べている (1 点)、
+# 計算量の利点か、推論時に切る理由 (平均で予測する・結果が毎回変わらない) を述べている (1 点)。)
+
+# %% [markdown]
+# ## まとめ
+#
+# - ドロップアウトは、学習時にユニットを確率 $p$ (消す確率) でランダムに消す方法。マスクは入力と同じ形状で、サンプルごと・ユニットごとに、
+#   順伝播のたびに引き直す。推論時は消さない。
+# - スケールには 2 つの流儀がある。方式 A (従来) は学習時は消すだけで推論時に $1 - p$ 倍、方式 B (inverted dropout、PyTorch) は
+#   学習時に $1/(1 - p)$ 倍して推論時は何もしない。$\mathbb{E}[r] = 1 - p$ より、どちらも学習時の出力の期待値が推論時の出力に等しく、
+#   次の層の重みを $1 - p$ 倍する付け替えで移り合う同じモデル。混ぜると入力が $1/(1 - p)$ 倍ずれる。$p$ が消す確率か残す確率かにも注意。
+# - `Dropout` の逆伝播は、順伝播で保存したマスクに同じスケール $1/(1 - p)$ を掛ける: $\partial L/\partial X = \frac{1}{1 - p}\, \partial L/\partial Y \odot R$。
+#   逆伝播で新しいマスクを引いてはいけない。勾配確認はマスクを固定して行う。
+# - 少ない訓練データでは、ドロップアウトは訓練データへの丸暗記を抑え、テスト損失の上昇と汎化ギャップを小さくする。$p$ が大きすぎると未学習になる。
+# - ドロップアウトは、重みを共有した $2^n$ 個の部分ネットワークのアンサンブルを 1 つのネットワークで学習するものと解釈でき、
+#   推論時の 1 回の計算は、その平均の近似になっている。

@@ -1,0 +1,1103 @@
+# Chapter 10 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# Names defined by the [given] cells (Affine, BatchNormalization, ...) and imports used only by the
+# reference bodies that the build inlines (OrderedDict, progress) are invisible to ruff in this file:
+# ruff: noqa: F401, F821
+
+# %% [markdown]
+# # 第10章 総合演習: 多層ネットワークの完成と、モデルの選び方
+#
+# これまでの章で、レイヤ (Affine、ReLU、Softmax-with-Loss)、重みの初期値、最適化手法 (optimizer)、
+# バッチ正規化 (batch normalization)、ドロップアウト (dropout)、荷重減衰 (weight decay) を 1 つずつ作ってきました。
+# 最後の章では、それらを 1 つのネットワークに組み上げ、手書き数字 (digits) で **テスト正解率 97% 以上** のモデルを作ります。
+#
+# 1. 多層ネットワーク `MultiLayerNetExtend`: 隠れ層の数と大きさ、活性化関数、初期値、荷重減衰、ドロップアウト、バッチ正規化を引数で選べる
+# 2. 学習ループをまとめたクラス `Trainer`
+# 3. 訓練データから検証データ (validation data) を分ける `train_validation_split`
+# 4. ハイパーパラメータ (hyperparameter) のランダム探索と結果の表
+# 5. 最終モデルの学習と書き出し (採点対象: テスト正解率 97% 以上)
+# 6. 同じコードで MNIST を学習する (MNIST のファイルが手元にある場合だけ)
+# 7. モデル平均 (model averaging): 複数のネットワークの予測を平均する
+#
+# **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
+# テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
+# 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+
+# %%
+import math
+import operator
+import os
+from collections import OrderedDict
+from collections.abc import Callable  # used by the type hints of the given code below
+from pathlib import Path
+from typing import TypedDict
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course.checks import check_array, check_scalar, check_true
+from course.data import load_digits
+from course.mnist import load_mnist
+from course.plotting import plot_learning_curves, use_japanese_font
+from course.progress import progress
+
+use_japanese_font()
+np.set_printoptions(precision=4, suppress=True)
+
+Params = dict[str, np.ndarray]  # a parameter or gradient dict such as {"W1": ..., "b1": ...}
+
+
+# Helpers used by the tests and by the grader. The grader cannot hand over a random generator or a
+# string, so it passes integer seeds, and names as their position in NAMES (e.g. 1 for "sigmoid").
+NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam")
+
+
+def _name(value):
+    """NAMES[value] for an integer value (a name passed by its position), the value itself otherwise."""
+    return NAMES[value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def make_network(seed, input_size, hidden_size_list, output_size, activation="relu", weight_init_std="relu", **options):
+    """MultiLayerNetExtend(..., rng=np.random.default_rng(seed)) を作る (テストと採点で使う補助関数)。
+
+    activation、weight_init_std は名前のほか、NAMES の中の位置 (整数) でもよい。
+    """
+    return MultiLayerNetExtend(
+        input_size, hidden_size_list, output_size, activation=_name(activation),
+        weight_init_std=_name(weight_init_std), rng=np.random.default_rng(seed), **options,
+    )  # fmt: skip
+
+
+def train_two_layer_net_with_trainer(
+    network_seed, sizes, x_train, t_train, x_test, t_test, optimizer="sgd", **trainer_options
+):
+    """TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(network_seed)) を Trainer で学習する (採点用)。
+
+    optimizer は名前のほか、NAMES の中の位置 (整数) でもよい。戻り値: (history, 学習後の params)。
+    """
+    network = TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(network_seed))
+    trainer = Trainer(
+        network, x_train, t_train, x_test, t_test, optimizer=_name(optimizer), show_progress=False, **trainer_options
+    )
+    return trainer.train(), network.params
+
+
+def export_model(network):
+    """学習済みの MultiLayerNetExtend を、数値と配列だけの辞書に書き出す (PyTorch の state_dict に当たる)。
+
+    戻り値: {"params": params のコピー, "relu": 活性化関数が ReLU なら True (シグモイドなら False),
+             "running_mean": {"BatchNorm1": 配列, ...}, "running_var": {"BatchNorm1": 配列, ...}}
+    バッチ正規化の移動平均は params ではなく各 BatchNormalization レイヤが持っているので、別に書き出す。
+    """
+    model = {"params": {key: np.array(value) for key, value in network.params.items()}}
+    model["relu"] = True
+    model["running_mean"], model["running_var"] = {}, {}
+    for name, layer in network.layers.items():
+        if name.startswith("Activation"):
+            model["relu"] = type(layer).__name__ == "Relu"
+        if name.startswith("BatchNorm") and layer.running_mean is not None:
+            model["running_mean"][name] = np.array(layer.running_mean)
+            model["running_var"][name] = np.array(layer.running_var)
+    return model
+
+
+# %% [markdown]
+# 次の 4 つのセルは、これまでの章 (第4〜9章) の模範解答です。この章ではこれらを部品として使います。実行して定義しておいてください。
+#
+# - 活性化関数・損失関数・数値微分 (第1〜3章)、Affine・ReLU・シグモイドのレイヤ (第4章)、Softmax-with-Loss のレイヤと
+#   2 層ネットワーク `TwoLayerNet`、正解率の補助関数 `_accuracy` (第5章)
+# - 重みの初期値の標準偏差 (`he_std`、`xavier_std`) と、荷重減衰 (L2 正則化) の項とその勾配 (`l2_penalty`、`l2_penalty_grad`) (第9章)
+# - バッチ正規化のレイヤ `BatchNormalization` (第7章) と、ドロップアウトのレイヤ `Dropout` (第8章)
+# - 最適化手法 SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adadelta、Adam、AMSGrad、AdamW (第6章)
+
+# %% [given] names=sigmoid,softmax,cross_entropy_error,numerical_gradient,Relu,Sigmoid,Affine,SoftmaxWithLoss,networks._accuracy,TwoLayerNet
+
+# %% [given] names=initialization._check_positive_int,xavier_std,he_std,regularization._is_weight,l2_penalty,l2_penalty_grad
+
+# %% [given] names=BatchNormCache,batchnorm_forward,batchnorm_backward_compact,BatchNormalization,Dropout
+
+# %% [given] names=optimizers._check_non_negative,optimizers._check_unit_interval,SGD,Momentum,Nesterov,AdaGrad,RMSprop,Adadelta,Adam,AMSGrad,AdamW
+
+# %% [markdown]
+# 最適化手法は、名前 (小文字) からクラスを引く辞書にまとめておきます。`OPTIMIZERS["adam"](lr=1e-3)` のように使います。
+
+# %%
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adadelta": Adadelta,
+    "adam": Adam,
+    "amsgrad": AMSGrad,
+    "adamw": AdamW,
+}
+
+# %% [markdown]
+# ## 10.1 多層ネットワーク `MultiLayerNetExtend`
+#
+# 第5章の `TwoLayerNet` は隠れ層が 1 つに決まっていました。ここでは隠れ層の大きさのリスト `hidden_size_list` を受け取り、
+# 何層でも組めるネットワークを作ります。隠れ層が $L$ 個 (`hidden_size_list = [H1, ..., HL]`) のとき、レイヤの並びは次のとおりです
+# (角かっこ [ ] の層は、引数で有効にしたときだけ入ります)。
+#
+# $$
+# \underbrace{\text{Affine}_i \to [\text{BatchNorm}_i] \to \text{Activation}_i \to [\text{Dropout}_i]}_{i = 1, \dots, L}
+# \;\to\; \text{Affine}_{L+1} \;\to\; \text{SoftmaxWithLoss}
+# $$
+#
+# 大きさは入力 $D$ → $H_1$ → … → $H_L$ → 出力 $C$ と変わり、`'W{i}'` の形状は (前の層の大きさ, 次の層の大きさ) です。
+# `hidden_size_list = []` なら Affine が 1 つだけの多クラスロジスティック回帰 (ソフトマックス回帰) になります。
+# それぞれの部品で気をつけることを確認しておきましょう。
+#
+# ### 重みの初期値
+#
+# 入力が $n_\text{in}$ 個の層の重みは、平均 0、標準偏差 $\sigma$ の正規分布から引きます。各層の出力の分散を層が進んでも保つように選ぶのが
+# 考え方でした。
+#
+# | `weight_init_std` | 標準偏差 $\sigma$ | 向いている活性化関数 |
+# |---|---|---|
+# | `'relu'` または `'he'` | $\sqrt{2 / n_\text{in}}$ (He の初期値) | ReLU |
+# | `'sigmoid'` または `'xavier'` | $1 / \sqrt{n_\text{in}}$ (Xavier の初期値、教科書の簡略形) | シグモイド、tanh |
+# | 数値 (例 `0.01`) | その値 | — |
+#
+# **注意**: Glorot と Bengio (2010) の元の Xavier の初期値は $\sqrt{2 / (n_\text{in} + n_\text{out})}$ で、PyTorch の
+# `torch.nn.init.xavier_normal_` もこちらです。教科書と講義資料の $1/\sqrt{n_\text{in}}$ は、順伝播の分散だけを考えた簡略形です。
+# 引数の $n$ は **その層への入力の数** $n_\text{in}$ (`W` の行数) で、出力の数ではありません。
+#
+# 再現性のために、乱数は引数 `rng` (`np.random.Generator`) からだけ引きます。重みは `W1`、`W2`、… の順に
+# `std * rng.standard_normal((n_in, n_out))` で 1 回ずつ作り、バイアスは 0 にします (乱数を引かない)。
+#
+# ### 荷重減衰 (L2 正則化)
+#
+# 損失に、すべての Affine 層の **重み** の二乗和を足します ($\lambda$ は `weight_decay_lambda`、$\lVert W \rVert^2$ は全成分の二乗和)。
+#
+# $$
+# E = E_\text{data} + \frac{\lambda}{2} \sum_{l} \lVert W_l \rVert^2, \qquad
+# \frac{\partial E}{\partial W_l} = \frac{\partial E_\text{data}}{\partial W_l} + \lambda W_l
+# $$
+#
+# ここで $E_\text{data}$ は交差エントロピー誤差です (層の数の $L$ と区別するため、この節では損失を $E$ と書きます)。
+#
+# $\lambda/2$ の $1/2$ は、微分したときに 2 を打ち消して勾配を $\lambda W$ にするためのものです。バイアス $b$ とバッチ正規化の
+# $\gamma$、$\beta$ には掛けません。バイアスは数が少なく過学習の原因になりにくいうえ、大きな値が必要になることもあるからです。
+#
+# ### ドロップアウト
+#
+# 学習時には、各ユニットを確率 $p$ (`dropout_ratio`) で 0 にし、残ったユニットを $1/(1-p)$ 倍します (inverted dropout)。
+# 推論時は何もしません (恒等写像)。学習時の出力の期待値が、すでに推論時と同じになっているからです。
+# 講義資料には「学習時はそのまま、推論時に残す確率を掛ける」流儀も出てきます。期待値の上では同じですが、
+# PyTorch の `torch.nn.Dropout` とこの講座は inverted dropout です。2 つの流儀を混ぜると、推論時の出力の大きさがずれます。
+#
+# ドロップアウトのマスクも同じ `rng` から引きます (`Dropout(dropout_ratio, rng=rng)`)。こうしておくと、シード 1 つで重みもマスクも決まり、
+# 学習を完全に再現できます。
+#
+# ### バッチ正規化
+#
+# 各 Affine の出力を、**活性化関数の前で** 正規化します (Ioffe と Szegedy (2015) の論文と同じ位置)。学習時はミニバッチの平均と分散を使い、
+# 同時に移動平均 (running average) を更新します。推論時は移動平均を使うので、1 サンプルだけでも同じ答えが出ます。
+# $\gamma$ (`'gamma{i}'`) は 1、$\beta$ (`'beta{i}'`) は 0 から始めます。
+#
+# なお、バッチ正規化の直前の Affine のバイアス $b$ は、平均を引くところで消えてしまうので本当は不要です ($\beta$ が代わりをします)。
+# PyTorch では `nn.Linear(..., bias=False)` と書くことがよくあります。ここでは教科書に合わせてバイアスを残します (勾配が 0 になるだけです)。
+#
+# ### 学習モードと推論モード
+#
+# バッチ正規化とドロップアウトは、学習時と推論時で振る舞いが違います。そこで `predict(x, train_flg=False)` は、この 2 種類のレイヤにだけ
+# `train_flg` を渡します (`layer.forward(x, train_flg)`)。ほかのレイヤは `layer.forward(x)` です。
+#
+# - `predict(x, train_flg=False)`: スコア (ソフトマックス前)。形状 (N, C)
+# - `loss(x, t, train_flg=False)`: 交差エントロピー誤差 (`last_layer`) + 荷重減衰の項 `l2_penalty(self.params, λ)`
+# - `accuracy(x, t)`: 推論モードの正解率 (補助関数 `_accuracy` を使う)
+# - `gradient(x, t)`: **学習モード** で順伝播 (`loss(x, t, train_flg=True)`) し、逆順に逆伝播して、`params` と同じキーの勾配を返す。
+#   重みの勾配には $\lambda W$ (`l2_penalty_grad`) を足し、バッチ正規化の勾配はレイヤの `dgamma`、`dbeta` から取る
+# - `numerical_gradient(x, t)`: 学習モードの損失の数値微分 (ドロップアウトなしで使う。マスクが呼ぶたびに変わるため)
+#
+# ### 演習 1: `MultiLayerNetExtend`
+
+
+# %% [solution] id=multilayer_net_extend
+class MultiLayerNetExtend:
+    """全結合の多層ネットワーク (荷重減衰、ドロップアウト、バッチ正規化つき)。
+
+    input_size D、hidden_size_list [H1, ..., HL] (空でもよい)、output_size C。x: (N, D)、t: ラベル (N,) または one-hot (N, C)。
+    layers (OrderedDict): i = 1..L について 'Affine{i}'、['BatchNorm{i}']、'Activation{i}'、['Dropout{i}']、最後に 'Affine{L+1}'。
+    last_layer: SoftmaxWithLoss。
+    params: 'W{i}' (n_in, n_out) = std × rng.standard_normal((n_in, n_out)) (i = 1, 2, … の順)、'b{i}' = 0。
+        use_batchnorm なら 'gamma{i}' = 1、'beta{i}' = 0 (i = 1..L)。
+    activation: 'relu' または 'sigmoid'。weight_init_std: 'relu'/'he'、'sigmoid'/'xavier' または数値。
+    weight_decay_lambda: λ。損失に (λ/2) Σ ‖W‖² を足す (重みだけ)。
+    use_dropout、dropout_ratio: 各活性化の後に Dropout(dropout_ratio, rng=rng)。use_batchnorm: 各活性化の前に BatchNormalization。
+    rng: np.random.Generator (None なら np.random.default_rng())。重みとドロップアウトのマスクを引く。
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std="relu",
+        weight_decay_lambda=0.0,
+        use_dropout=False,
+        dropout_ratio=0.5,
+        use_batchnorm=False,
+        rng=None,
+    ):
+        """self.hidden_layer_num、self.weight_decay_lambda、self.use_batchnorm、self.params、self.layers、self.last_layer を作る。
+
+        activation が 'relu'、'sigmoid' 以外なら ValueError。
+        """
+        # ヒント: sizes = [input_size, *hidden_size_list, output_size] として、i = 1..len(sizes)−1 の W{i} は
+        #         (sizes[i−1], sizes[i])。標準偏差は self._init_std(weight_init_std, sizes[i − 1])。
+        #         レイヤには params の配列そのものを渡す: Affine(self.params["W1"], self.params["b1"])、
+        #         BatchNormalization(self.params["gamma1"], self.params["beta1"])
+        # @reference MultiLayerNetExtend.__init__
+
+    @staticmethod
+    def _init_std(weight_init_std, n_in):
+        """重みの標準偏差: 'relu'/'he' → he_std(n_in)、'sigmoid'/'xavier' → xavier_std(n_in) (大文字小文字は問わない)、
+        数値ならその値 (float)。それ以外の文字列は ValueError。"""
+        # ヒント: isinstance(weight_init_std, str) で文字列かどうかを分け、文字列なら .lower() してから比べる
+        # @reference MultiLayerNetExtend._init_std
+
+    def predict(self, x, train_flg=False):
+        """スコア (ソフトマックス前)。x: (N, D) → (N, C)。BatchNormalization と Dropout にだけ train_flg を渡す。"""
+        # ヒント: isinstance(layer, (BatchNormalization, Dropout)) なら layer.forward(x, train_flg)、それ以外は layer.forward(x)
+        # @reference MultiLayerNetExtend.predict
+
+    def loss(self, x, t, train_flg=False):
+        """交差エントロピー誤差 (バッチ平均) + (λ/2) Σ ‖W‖² (float)。"""
+        # ヒント: self.last_layer.forward(スコア, t) + l2_penalty(self.params, self.weight_decay_lambda)
+        # @reference MultiLayerNetExtend.loss
+
+    def accuracy(self, x, t):
+        """推論モード (train_flg=False) の正解率 (0 以上 1 以下の float)。"""
+        # ヒント: _accuracy(self.predict(x, train_flg=False), t)
+        # @reference MultiLayerNetExtend.accuracy
+
+    def numerical_gradient(self, x, t):
+        """学習モードの損失 loss(x, t, train_flg=True) の数値微分。戻り値: params と同じキー・形状の辞書。"""
+        # ヒント: 第5章と同じ。引数を使わずに self.loss(x, t, train_flg=True) を返す関数を、各 self.params[key] について
+        #         numerical_gradient に渡す
+        # @reference MultiLayerNetExtend.numerical_gradient
+
+    def gradient(self, x, t):
+        """誤差逆伝播法による勾配 (学習モード)。戻り値: params と同じキーの辞書。W には λW を足す。"""
+        # ヒント: self.loss(x, t, train_flg=True) → dout = self.last_layer.backward(1.0) → reversed(self.layers.values())
+        #         の順に backward。W{i} の勾配は Affine{i}.dW + l2_penalty_grad(...)["W{i}"]、b{i} は Affine{i}.db、
+        #         gamma{i}、beta{i} は BatchNorm{i}.dgamma、.dbeta
+        # @reference MultiLayerNetExtend.gradient
+
+
+# %% [tests] id=test_multilayer_net_init points=2 hidden=multilayer_net_init
+net = MultiLayerNetExtend(400, [300, 200], 10, rng=np.random.default_rng(0))
+shapes = {"W1": (400, 300), "b1": (300,), "W2": (300, 200), "b2": (200,), "W3": (200, 10), "b3": (10,)}
+check_true(
+    sorted(net.params) == sorted(shapes), f"params のキーは {sorted(shapes)} のはずですが {sorted(net.params)} です。"
+)
+for key, shape in shapes.items():
+    check_true(
+        net.params[key].shape == shape, f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。"
+    )
+check_array(net.params["b2"], np.zeros(200), "params['b2'] の初期値")
+# He の初期値: W1 は √(2/400) ≈ 0.0707、W2 は √(2/300) ≈ 0.0816 (12 万個、6 万個の標本なので、標本の標準偏差のずれは 1% 未満)
+check_scalar(np.std(net.params["W1"]), np.sqrt(2 / 400), "He の初期値の W1 の標準偏差", rtol=0.03)
+check_scalar(np.std(net.params["W2"]), np.sqrt(2 / 300), "He の初期値の W2 の標準偏差 (n_in = 300)", rtol=0.03)
+
+net = MultiLayerNetExtend(
+    400, [300], 10, activation="sigmoid", weight_init_std="sigmoid", use_batchnorm=True, rng=np.random.default_rng(0)
+)
+check_scalar(np.std(net.params["W1"]), 1 / np.sqrt(400), "Xavier の初期値の W1 の標準偏差", rtol=0.03)
+check_array(net.params["gamma1"], np.ones(300), "params['gamma1'] の初期値")
+check_array(net.params["beta1"], np.zeros(300), "params['beta1'] の初期値")
+check_true("gamma2" not in net.params, "出力層の前 (Affine の後) にはバッチ正規化を入れません ('gamma2' は不要)。")
+net = MultiLayerNetExtend(400, [300], 10, weight_init_std=0.01, rng=np.random.default_rng(0))
+check_scalar(np.std(net.params["W1"]), 0.01, "weight_init_std=0.01 の W1 の標準偏差", rtol=0.03)
+
+net = MultiLayerNetExtend(5, [4, 3], 2, use_batchnorm=True, use_dropout=True, rng=np.random.default_rng(0))
+expected_layers = ["Affine1", "BatchNorm1", "Activation1", "Dropout1", "Affine2", "BatchNorm2", "Activation2"]
+expected_layers += ["Dropout2", "Affine3"]
+check_true(
+    list(net.layers) == expected_layers, f"layers の並びは {expected_layers} のはずですが {list(net.layers)} です。"
+)
+# 同じシードなら同じ重み (再現性)
+check_array(make_network(3, 5, [4], 2).params["W1"], make_network(3, 5, [4], 2).params["W1"], "同じシードで作った W1")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のテストでは、小さなネットワークのパラメータを (その場で) 書き換えて、手計算と比べます。
+#
+# 入力 2、隠れ層 [2]、出力 2 で、$W_1 = \begin{pmatrix} 1 & -1 \\ 2 & 0 \end{pmatrix}$、$b_1 = (0, 1)$、$W_2 = I$ (単位行列)、$b_2 = 0$ とします。
+# 入力 $x^{(1)} = (1, 1)$、$x^{(2)} = (-1, 0)$ の Affine の出力は $a^{(1)} = (1 + 2,\ -1 + 0) + (0, 1) = (3, 0)$、
+# $a^{(2)} = (-1, 1) + (0, 1) = (-1, 2)$ です。
+#
+# - **ReLU** なら隠れ層は $(3, 0)$ と $(0, 2)$、$W_2 = I$ なのでスコアも同じです。正解を $t = (0, 1)$ とすると、2 クラスのソフトマックスは
+#   $y_0 = \sigma(s_0 - s_1)$ なので、損失は $\frac{1}{2}\left(\log(1 + e^{-3}) + \log(1 + e^{-2})\right)$ です。
+#   $\lambda = 0.5$ なら、重みの二乗和 $(1 + 1 + 4 + 0) + (1 + 1) = 8$ から $\frac{\lambda}{2} \cdot 8 = 2$ が加わります。
+# - **バッチ正規化あり・学習モード**: 特徴ごとにバッチの平均と分散を取ります。1 つ目の特徴 $(3, -1)$ は平均 1、分散 4 なので
+#   $\pm 2 / \sqrt{4 + \varepsilon}$、2 つ目の特徴 $(0, 2)$ は平均 1、分散 1 なので $\mp 1 / \sqrt{1 + \varepsilon}$ ($\varepsilon = 10^{-5}$)。
+#   移動平均 (最初は平均 0、分散 1、momentum 0.9) は平均 $0.1 \cdot (1, 1)$、分散 $0.9 + 0.1 \cdot (4, 1) = (1.3, 1)$ に更新されます。
+# - **バッチ正規化あり・推論モード**: 移動平均で正規化します。最初は平均 0、分散 1 なので $a / \sqrt{1 + \varepsilon}$ です。
+
+
+# %% [tests] id=test_multilayer_net_forward points=3 hidden=multilayer_net_forward
+def small_network(**options):
+    """The 2 → [2] → 2 network of the text above, with its parameters overwritten in place."""
+    net = MultiLayerNetExtend(2, [2], 2, rng=np.random.default_rng(0), **options)
+    net.params["W1"][...] = [[1.0, -1.0], [2.0, 0.0]]
+    net.params["b1"][...] = [0.0, 1.0]
+    net.params["W2"][...] = np.eye(2)
+    net.params["b2"][...] = 0.0
+    return net
+
+
+x_small = np.array([[1.0, 1.0], [-1.0, 0.0]])
+a_small = np.array([[3.0, 0.0], [-1.0, 2.0]])  # Affine1 の出力 (上の手計算)
+net = small_network(weight_decay_lambda=0.5)
+check_array(net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ReLU)")
+check_array(net.predict(x_small[:1]), [[3.0, 0.0]], "predict (ReLU、N = 1)")
+data_loss = (np.log(1 + np.exp(-3.0)) + np.log(1 + np.exp(-2.0))) / 2
+check_scalar(net.loss(x_small, np.array([0, 1])), data_loss + 2.0, "loss (λ = 0.5 の荷重減衰つき)", rtol=1e-6)
+check_scalar(net.accuracy(x_small, np.array([0, 1])), 1.0, "accuracy (ラベル [0, 1])")
+check_scalar(net.accuracy(x_small, np.array([[0.0, 1.0], [0.0, 1.0]])), 0.5, "accuracy (one-hot、正解 [1, 1])")
+net = small_network(activation="sigmoid")
+check_array(net.predict(x_small), 1 / (1 + np.exp(-a_small)), "predict (シグモイド)")
+
+net = small_network(use_batchnorm=True)
+eps = 1e-5
+check_array(
+    net.predict(x_small), np.maximum(a_small, 0) / np.sqrt(1 + eps), "predict (バッチ正規化、推論モード、学習前)"
+)
+bn_train = [[2 / np.sqrt(4 + eps), 0.0], [0.0, 1 / np.sqrt(1 + eps)]]  # ReLU 後 (負の成分は 0)
+check_array(net.predict(x_small, train_flg=True), bn_train, "predict(x, train_flg=True) (バッチ正規化、学習モード)")
+bn_after = np.maximum((a_small - 0.1) / np.sqrt(np.array([1.3, 1.0]) + eps), 0)
+check_array(
+    net.predict(x_small), bn_after, "学習モードで 1 回呼んだ後の predict (推論モード。移動平均が更新されているはず)"
+)
+
+# ドロップアウト: 推論モードでは何もしない。学習モードでは残ったユニットが 1/(1 − p) 倍になる (W2 = I なのでスコアに見える)
+net = small_network(use_dropout=True, dropout_ratio=0.3)
+check_array(net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ドロップアウトあり、推論モード)")
+scores = net.predict(np.tile(x_small[:1], (2000, 1)), train_flg=True)[:, 0]  # 値は 0 か 3 / 0.7
+check_true(
+    np.all(np.isclose(scores, 0.0) | np.isclose(scores, 3 / 0.7)),
+    "ドロップアウトの出力は 0 か x / (1 − p) のはずです。",
+)
+check_true(
+    abs(np.mean(scores == 0) - 0.3) < 0.04, f"0 になった割合 {np.mean(scores == 0):.3f} が p = 0.3 から離れています。"
+)
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 勾配確認
+#
+# 手計算できる例: 隠れ層なし (`hidden_size_list = []`)、入力 $x = 0$ とします。スコアはバイアス $b$ だけになり、$b = 0$ なら確率はどのクラスも $1/C$ です。
+#
+# - スコアの勾配は $(Y - T)/N$ です。$C = 2$、$N = 2$、$t = (0, 1)$ なら、1 行目 $(\frac{1}{2} - 1, \frac{1}{2}) / 2 = (-\frac{1}{4}, \frac{1}{4})$、
+#   2 行目 $(\frac{1}{4}, -\frac{1}{4})$ で、$\partial L/\partial b$ はその列の和 $(0, 0)$ です。
+# - $\partial L/\partial W = X^\top (Y - T)/N + \lambda W$ で、$X = 0$ なので $\lambda W$ だけが残ります。
+#
+# これに加えて、隠れ層・バッチ正規化・荷重減衰のあるネットワークで、誤差逆伝播法と数値微分を比べます。
+
+
+# %% [tests] id=test_multilayer_net_gradient points=4 hidden=multilayer_net_gradient
+net = MultiLayerNetExtend(2, [], 2, weight_decay_lambda=0.1, rng=np.random.default_rng(0))
+net.params["W1"][...] = [[1.0, 2.0], [3.0, 4.0]]
+grads = net.gradient(np.zeros((2, 2)), np.array([0, 1]))
+check_true(
+    sorted(grads) == ["W1", "b1"], f"gradient のキーは params と同じ ['W1', 'b1'] のはずですが {sorted(grads)} です。"
+)
+check_array(grads["W1"], [[0.1, 0.2], [0.3, 0.4]], "gradient(...)['W1'] (x = 0 なので λW だけ)")
+check_array(grads["b1"], [0.0, 0.0], "gradient(...)['b1'] (スコアの勾配の列の和)")
+check_scalar(net.loss(np.zeros((2, 2)), np.array([0, 1])), np.log(2) + 0.05 * 30, "loss (log 2 + (λ/2)·30)", rtol=1e-6)
+
+# 数値微分との比較 (ドロップアウトなし)。ε = 1e-7 の影響などで相対 1e-5 程度まではずれてよい
+rng = np.random.default_rng(1)
+x_check, t_check = rng.standard_normal((6, 5)), np.array([0, 1, 2, 0, 1, 2])
+for options in [
+    dict(use_batchnorm=True, weight_decay_lambda=0.1),
+    dict(activation="sigmoid", weight_init_std="sigmoid", weight_decay_lambda=0.05),
+]:
+    net = make_network(0, 5, [4, 3], 3, **options)
+    grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
+    check_true(
+        sorted(grads) == sorted(net.params), f"gradient のキー {sorted(grads)} が params のキーと違います ({options})。"
+    )
+    for key in net.params:
+        check_array(
+            grads[key],
+            numerical_grads[key],
+            f"gradient と numerical_gradient の '{key}' ({options})",
+            rtol=1e-5,
+            atol=1e-7,
+        )
+print("公開テスト: OK")
+
+# %% [markdown]
+# digits のデータでも勾配確認をしておきます。数サンプルで十分です。比べる尺度は第5章と同じく、配列全体の相対誤差
+# $\lVert \boldsymbol{g}_\text{逆伝播} - \boldsymbol{g}_\text{数値} \rVert / (\lVert \boldsymbol{g}_\text{逆伝播} \rVert + \lVert \boldsymbol{g}_\text{数値} \rVert)$ です。
+# バイアス `b1`、`b2` の勾配の大きさも表示します。
+
+# %%
+(x_train, t_train), (x_test, t_test) = load_digits()
+print("訓練データ:", x_train.shape, " テストデータ:", x_test.shape)
+
+
+def relative_error_of_arrays(a, b):
+    """‖a − b‖ / (‖a‖ + ‖b‖) over the whole array (0 if both are 0)."""
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if denominator == 0 else np.linalg.norm(a - b) / denominator
+
+
+network = make_network(0, 64, [5, 5], 10, use_batchnorm=True, weight_decay_lambda=0.01)
+grads_backprop = network.gradient(x_train[:5], t_train[:5])
+grads_numerical = network.numerical_gradient(x_train[:5], t_train[:5])
+for key in network.params:
+    size = np.abs(grads_backprop[key]).max()
+    if size < 1e-10:  # a gradient that is 0 up to rounding: a relative error means nothing here
+        print(f"{key:7s} 勾配の最大の大きさ {size:.0e} … 丸め誤差の大きさ (実質 0)")
+        continue
+    error = relative_error_of_arrays(grads_backprop[key], grads_numerical[key])
+    print(f"{key:7s} 勾配の最大の大きさ {size:.1e}、相対誤差 {error:.0e} … {'OK' if error < 1e-5 else '大きすぎます'}")
+
+# %% [markdown]
+# 重みとバッチ正規化のパラメータは、どれも数値微分と一致しています。一方、`b1` と `b2` の勾配は $10^{-15}$ 以下、つまり丸め誤差の大きさで、
+# 実質 0 です (0 どうしの相対誤差には意味がないので、比べていません)。
+# バッチ正規化は、入力の各特徴からバッチの平均を引きます。直前のバイアス $b$ は、すべてのサンプルの同じ特徴に同じ値を足すだけなので、
+# 平均を引いたところで完全に消え、損失に影響しません。上で述べた「バッチ正規化の直前のバイアスは不要」を数値で確かめたことになります。
+# 最後の層のバイアス `b3` は、バッチ正規化の後ろではないので、ふつうに勾配を持ちます。
+#
+# ## 10.2 学習を受け持つ `Trainer`
+#
+# 第5章では、学習のループ (並べ替え → ミニバッチ → 勾配 → 更新 → 評価) を関数の中に直接書きました。ここではそれをクラス `Trainer` にまとめ、
+# どのネットワークにも、どの最適化手法にも使えるようにします。ネットワークに求めるのは、`params`、`gradient(x, t)`、`accuracy(x, t)` と、
+# 直前の順伝播の損失を持つ `last_layer.loss` だけです (`MultiLayerNetExtend` も第5章の `TwoLayerNet` も満たします)。
+#
+# - `__init__`: 引数を保存し、最適化手法を `OPTIMIZERS[optimizer.lower()](**(optimizer_param or {}))` で作る
+#   (知らない名前なら ValueError)。乱数は `self.rng = np.random.default_rng(seed)`。`self.history` は
+#   `'train_loss'`、`'train_acc'`、`'test_acc'` の空のリストを持つ辞書
+# - `train_step(x_batch, t_batch)`: 勾配を求めて 1 回更新し、**更新前** のミニバッチの損失 (`gradient` の中の順伝播で
+#   `network.last_layer.loss` に入った値。荷重減衰の項は含まない) を返す
+# - `train()`: エポックごとに `self.rng.permutation(N)` で並べ替え、前から `mini_batch_size` 個ずつ (最後は端数のまま)
+#   `train_step` を呼び、その損失を `history['train_loss']` に **ミニバッチごとに** 追加する。エポックの終わりに
+#   訓練データとテストデータの正解率を 1 つずつ追加する。`evaluate_sample_num_per_epoch` が数値なら、正解率は先頭のその個数だけで測る
+#   (大きなデータで評価の時間を節約するため)。`history` を返す
+#
+# 第5章の関数は損失をエポックごとに平均しましたが、`Trainer` はミニバッチごとに記録します (教科書の `Trainer` と同じ)。
+#
+# **注意**: 教科書の `Trainer` は、ミニバッチを毎回 `np.random.choice` で選び直します (同じサンプルが 1 エポックに 2 回選ばれたり、
+# 1 回も選ばれなかったりします)。ここでは第5章と同じく、エポックごとの並べ替えで全サンプルを 1 回ずつ使います。
+#
+# ### 演習 2: `Trainer`
+
+
+# %% [solution] id=trainer
+class Trainer:
+    """ネットワークをミニバッチで学習し、学習曲線を記録する。
+
+    network: params、gradient(x, t)、accuracy(x, t)、last_layer.loss を持つネットワーク。
+    x_train (N, D)、t_train (N,) または (N, C)。x_test、t_test も同様 (評価に使うだけ)。
+    optimizer: OPTIMIZERS のキー ('sgd'、'momentum'、'adam' など。大文字小文字は問わない)。optimizer_param: その引数の辞書。
+    各エポックで self.rng.permutation(N) の順に mini_batch_size 個ずつ使う (1 エポック ⌈N / mini_batch_size⌉ 回の更新)。
+    evaluate_sample_num_per_epoch: None でなければ、正解率を先頭のその個数のサンプルだけで測る。
+    show_progress: エポックの進捗バーを表示するか。
+    """
+
+    def __init__(
+        self,
+        network,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs=20,
+        mini_batch_size=100,
+        optimizer="sgd",
+        optimizer_param=None,
+        evaluate_sample_num_per_epoch=None,
+        seed=0,
+        show_progress=True,
+    ):
+        """引数を保存し、self.optimizer、self.rng = np.random.default_rng(seed)、self.history を作る。"""
+        # ヒント: 名前が OPTIMIZERS にないときは ValueError。self.batch_size、self.evaluate_sample_num などに保存する
+        # @reference Trainer.__init__
+
+    def train_step(self, x_batch, t_batch):
+        """1 つのミニバッチで 1 回更新し、更新前のミニバッチの損失 (float) を返す。"""
+        # ヒント: grads = self.network.gradient(...) → loss = float(self.network.last_layer.loss) →
+        #         self.optimizer.update(self.network.params, grads)
+        # @reference Trainer.train_step
+
+    def _evaluate(self):
+        """(訓練データの正解率, テストデータの正解率)。evaluate_sample_num が None でなければ先頭のその個数だけで測る。"""
+        # @reference Trainer._evaluate
+
+    def train(self):
+        """全エポックを学習し、self.history ('train_loss' はミニバッチごと、'train_acc'、'test_acc' はエポックごと) を返す。"""
+        # ヒント: bar = progress(range(self.epochs), desc="学習", unit="epoch", disable=not self.show_progress) で
+        #         エポックを回す。bar.set_postfix(...) で進捗バーに損失を表示してもよい
+        # @reference Trainer.train
+
+
+# %% [markdown]
+# 次のテストでは、`Trainer` の動きを見るための小さな「ネットワーク」を使います。パラメータは 1 つの数 `w` で、勾配はいつも 1、
+# 損失 (`last_layer.loss`) にはそのときの `w` の値を入れ、見たサンプルの番号を記録します。学習率 0.5 の SGD なら、
+# $k$ 回目の更新の前の `w` は $-0.5\,(k - 1)$ なので、`train_loss` は $0, -0.5, -1, \dots$ になるはずです。
+# 正解率 (`accuracy`) には、渡されたサンプルの個数 / 100 を返させます。
+
+
+# %% [tests] id=test_trainer points=3 hidden=trainer
+class LastLayer:
+    loss = None
+
+
+class CountingNetwork:
+    """A stand-in network for the test: its gradient is always 1 and it records the samples it saw."""
+
+    def __init__(self):
+        self.params = {"w": np.zeros(1)}
+        self.last_layer = LastLayer()
+        self.batches = []
+
+    def gradient(self, x, t):
+        self.batches.append(x[:, 0].astype(int).tolist())
+        self.last_layer.loss = float(self.params["w"][0])  # the "loss" is w before the update
+        return {"w": np.ones(1)}
+
+    def accuracy(self, x, t):
+        return len(x) / 100
+
+
+x_ids = np.arange(10.0).reshape(10, 1)  # サンプル i の値は i
+counting = CountingNetwork()
+trainer = Trainer(
+    counting, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=3, mini_batch_size=4,
+    optimizer_param={"lr": 0.5}, show_progress=False,
+)  # fmt: skip
+history = trainer.train()
+check_true(
+    [len(batch) for batch in counting.batches] == [4, 4, 2] * 3,
+    f"10 サンプル、バッチサイズ 4 なら、各エポックは 4, 4, 2 個のミニバッチ (⌈10/4⌉ = 3 回) のはずです: {counting.batches}",
+)
+for epoch in range(3):
+    seen = sorted(sum(counting.batches[3 * epoch : 3 * epoch + 3], []))
+    check_true(seen == list(range(10)), f"エポック {epoch + 1} で全サンプルを 1 回ずつ使っていません: {seen}")
+check_true(
+    counting.batches[:3] != counting.batches[3:6], "エポックごとに並べ替え直してください (同じ順番になっています)。"
+)
+check_true(
+    sorted(history) == ["test_acc", "train_acc", "train_loss"],
+    f"history のキーは 'train_loss'、'train_acc'、'test_acc' です: {sorted(history)}",
+)
+check_array(history["train_loss"], -0.5 * np.arange(9), "history['train_loss'] (更新前の損失、ミニバッチごと)")
+check_array(counting.params["w"], [-4.5], "9 回更新した後の w (SGD、学習率 0.5)")
+check_array(history["train_acc"], [0.1] * 3, "history['train_acc'] (エポックごと。10 サンプル / 100)")
+check_array(history["test_acc"], [0.04] * 3, "history['test_acc'] (エポックごと。4 サンプル / 100)")
+
+# evaluate_sample_num_per_epoch = 3: 正解率を先頭の 3 個で測る。同じシードなら同じ順番
+again = CountingNetwork()
+history = Trainer(
+    again, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=1, mini_batch_size=4, evaluate_sample_num_per_epoch=3,
+    show_progress=False,
+).train()  # fmt: skip
+check_array(history["train_acc"] + history["test_acc"], [0.03, 0.03], "evaluate_sample_num_per_epoch=3 の正解率")
+check_true(again.batches == counting.batches[:3], "同じ seed なら、同じ順番でミニバッチを作るはずです。")
+print("公開テスト: OK")
+
+# %% [markdown]
+# `Trainer` は `params`、`gradient`、`accuracy`、`last_layer` さえあれば、どんなネットワークでも学習できます。
+# 第5章の `TwoLayerNet` を、今度は Adam で学習してみましょう。
+
+# %%
+two_layer = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=np.random.default_rng(0))
+history = Trainer(
+    two_layer, x_train, t_train, x_test, t_test, epochs=5, mini_batch_size=32, optimizer="adam",
+    optimizer_param={"lr": 0.01}, show_progress=False,
+).train()  # fmt: skip
+print(f"ミニバッチの数: {len(history['train_loss'])} (= 5 エポック × ⌈1437 / 32⌉ = 5 × 45)")
+print(f"TwoLayerNet + Adam、5 エポック後のテスト正解率 {history['test_acc'][-1]:.3f}")
+
+# %% [markdown]
+# ## 10.3 検証データ
+#
+# ハイパーパラメータ (学習率、荷重減衰の $\lambda$、層の大きさ、バッチ正規化を使うかどうか、…) は、学習では決まらず、人が選ぶ値です。
+# いくつかの候補で学習し、**一番よかったもの** を選びます。では「よかった」は何で測ればよいでしょうか。
+#
+# - 訓練データの正解率: 訓練データに合わせすぎたモデル (過学習 (overfitting)) ほど高くなるので、選ぶ基準になりません
+# - テストデータの正解率: これで選ぶと、テストデータに合うハイパーパラメータを選んだことになり、テスト正解率はもう
+#   「まだ見ていないデータでの性能 (汎化性能)」の公平な見積もりではなくなります (楽観的に偏ります)
+#
+# そこで、訓練データの一部を **検証データ** として取り分け、学習には使わずに、ハイパーパラメータの選択だけに使います。
+#
+# | データ | 使いみち |
+# |---|---|
+# | 訓練データ (training data) | パラメータ ($W$、$b$ など) の学習 |
+# | 検証データ (validation data) | ハイパーパラメータの選択、早期終了 (early stopping) の判定 |
+# | テストデータ (test data) | 最後に 1 回だけ、汎化性能を見積もる |
+#
+# **注意**: 講義資料には、早期終了の判定に「テスト用データの誤差」を使う手順が出てきます。これも、学習をどこで止めるかという
+# ハイパーパラメータをテストデータで選んでいることになります。判定には検証データを使ってください。
+#
+# 分け方は、ランダムに並べ替えてから先頭の一部を検証データにします。元のデータがクラスの順などで並んでいると、
+# 先頭をそのまま切り出すだけでは偏るからです。**x と t は同じ並べ替えで** 並べ替えます。別々に並べ替えると、画像とラベルの対応が壊れます。
+#
+# ### 演習 3: 訓練データと検証データに分ける
+
+
+# %% [solution] id=train_validation_split
+def train_validation_split(x, t, validation_ratio=0.2, seed=0):
+    """(x, t) をランダムに訓練用と検証用に分ける。
+
+    x: (N, ...)、t: ラベル (N,) または one-hot (N, C) (x の行 i と t の行 i が対応)。
+    order = np.random.default_rng(seed).permutation(N) の先頭 n_val = int(N * validation_ratio) 個 (切り捨て) が検証データ、
+    残り N − n_val 個が訓練データ (どちらも order の順)。
+    戻り値: ((x_train, t_train), (x_val, t_val))。validation_ratio が 0 < r < 1 でないとき、x と t の個数が違うときは ValueError。
+    """
+    # ヒント: 添字の並び order を 1 つ作り、x[order[n_val:]]、t[order[n_val:]] のように x と t の両方に同じ添字を使う
+    # @reference train_validation_split
+
+
+# %% [tests] id=test_train_validation_split points=2 hidden=train_validation_split
+x_demo = np.arange(20.0).reshape(10, 2)  # 行 i は [2i, 2i + 1]
+t_demo = np.arange(10)  # ラベル i は行 i のもの
+(x_fit_demo, t_fit_demo), (x_val_demo, t_val_demo) = train_validation_split(x_demo, t_demo, 0.3, seed=0)
+check_true(x_val_demo.shape == (3, 2) and t_val_demo.shape == (3,), "10 個の 30% (3 個) が検証データのはずです。")
+check_true(x_fit_demo.shape == (7, 2) and t_fit_demo.shape == (7,), "残りの 7 個が訓練データのはずです。")
+check_array(
+    np.sort(np.concatenate([t_fit_demo, t_val_demo])), np.arange(10), "訓練と検証を合わせたラベル (重複も漏れもない)"
+)
+check_array(x_val_demo[:, 0], 2 * t_val_demo, "検証データの x と t の対応 (x と t を同じ順番で並べ替えていますか)")
+check_array(x_fit_demo[:, 0], 2 * t_fit_demo, "訓練データの x と t の対応")
+check_true(not np.array_equal(t_val_demo, [0, 1, 2]), "先頭をそのまま切り出さず、並べ替えてから分けてください。")
+again = train_validation_split(x_demo, t_demo, 0.3, seed=0)
+check_array(again[1][1], t_val_demo, "同じ seed で分けた検証データ")
+(_, _), (x_val_demo, _) = train_validation_split(x_demo, t_demo, 0.25, seed=1)
+check_true(len(x_val_demo) == 2, "10 × 0.25 = 2.5 は切り捨てて 2 個です。")
+try:
+    train_validation_split(x_demo, t_demo, 1.0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("validation_ratio = 1.0 では ValueError を出してください。")
+print("公開テスト: OK")
+
+# %% [markdown]
+# **記述問題**: ハイパーパラメータ (学習率や荷重減衰の強さ、学習を止めるエポックなど) を、テストデータの正解率で選んではいけないのはなぜですか。
+# 検証データを使うと何が解決するのかも説明してください。次のセルに答えてください。
+
+# %% [answer] id=why_validation_data points=2
+# **模範解答**: テストデータは「学習に一切使っていないデータでの性能」を見積もるためのものである。テスト正解率を見ながら
+# ハイパーパラメータを選ぶと、テストデータにたまたま合う設定が選ばれ、テストデータの情報が間接的にモデルに入り込む (ハイパーパラメータを
+# テストデータに過学習させる)。その結果、報告するテスト正解率は実際の汎化性能より楽観的に偏り、新しいデータでは再現しない。
+# 候補が多いほど偏りは大きい。訓練データの一部を検証データとして取り分けて選択に使えば、テストデータは最後に 1 回だけ使うので、
+# その正解率は偏りのない見積もりのまま残る (検証正解率のほうは、選択に使った分だけ楽観的になる)。早期終了の判定も同じ理由で検証データで行う。
+#
+# (採点の目安: テストデータで選ぶと汎化性能の見積もりが楽観的に偏る (テストデータへの過学習、情報の漏れ) こと、
+# 検証データで選びテストデータは最後の評価にだけ使うことの 2 点が書けていれば満点。)
+
+# %% [markdown]
+# ## 10.4 ハイパーパラメータのランダム探索
+#
+# 訓練データ 1437 個を、学習用 1150 個と検証用 287 個に分けます。
+
+# %%
+(x_fit, t_fit), (x_val, t_val) = train_validation_split(x_train, t_train, validation_ratio=0.2, seed=0)
+print("学習用:", x_fit.shape, " 検証用:", x_val.shape, " テスト:", x_test.shape)
+
+# %% [markdown]
+# 候補のハイパーパラメータを格子状 (grid) に全部試す代わりに、範囲の中からランダムに選んで試します (ランダム探索 (random search))。
+# Bergstra と Bengio (2012) は、結果を大きく左右するハイパーパラメータは少数のことが多く、格子探索では
+# 同じ値を何度も試すことになる一方、ランダム探索なら同じ回数でそれぞれの値をより多く試せることを示しました。
+#
+# 学習率や $\lambda$ のように桁が大事な値は、指数を一様に選びます (対数スケール)。$10^{u}$、$u$ は一様乱数です。
+# ここでは隠れ層 [100, 100]、バッチ正規化あり、最適化手法 Adam、バッチサイズ 32 に固定し (これまでの章で効果を確かめた組み合わせです)、
+# 次の 2 つを 8 通り探します。
+#
+# - 学習率: $10^{-3.5} \approx 3 \times 10^{-4}$ 〜 $10^{-2.5} \approx 3 \times 10^{-3}$
+# - 荷重減衰の $\lambda$: $10^{-6}$ 〜 $10^{-3}$
+#
+# 時間を節約するため、探索中の学習は 8 エポックで打ち切ります (本格的な探索では、見込みのない候補を早めに打ち切って、
+# よい候補に時間をかけます)。`Trainer` の「テストデータ」の引数には、ここでは **検証データ** を渡します
+# (`history['test_acc']` は検証正解率になります)。
+#
+# 次のセルの 2 つの関数は、この後の最終モデル、MNIST、モデル平均でも使います。
+
+
+# %%
+def new_network(config, input_size, seed=0):
+    """A MultiLayerNetExtend with the hyperparameters in config, its weights drawn from default_rng(seed)."""
+    return MultiLayerNetExtend(
+        input_size, config["hidden_size_list"], 10, weight_decay_lambda=config["weight_decay_lambda"],
+        use_batchnorm=config["use_batchnorm"], rng=np.random.default_rng(seed),
+    )  # fmt: skip
+
+
+def train_network(network, lr, x_tr, t_tr, x_eval, t_eval, epochs, seed=0, show_progress=False):
+    """Train network with Adam (learning rate lr, mini-batches of 32); returns the Trainer's history."""
+    trainer = Trainer(
+        network, x_tr, t_tr, x_eval, t_eval, epochs=epochs, mini_batch_size=32, optimizer="adam",
+        optimizer_param={"lr": lr}, seed=seed, show_progress=show_progress,
+    )  # fmt: skip
+    return trainer.train()
+
+
+search_rng = np.random.default_rng(0)
+results = []
+for trial in range(1, 9):
+    config = {
+        "hidden_size_list": [100, 100],
+        "use_batchnorm": True,
+        "lr": float(10 ** search_rng.uniform(-3.5, -2.5)),
+        "weight_decay_lambda": float(10 ** search_rng.uniform(-6, -3)),
+    }
+    search_history = train_network(new_network(config, 64), config["lr"], x_fit, t_fit, x_val, t_val, epochs=8)
+    results.append(
+        {
+            "trial": trial,
+            "config": config,
+            "fit_acc": search_history["train_acc"][-1],
+            "val_acc": search_history["test_acc"][-1],
+        }
+    )
+results.sort(key=lambda result: (-result["val_acc"], result["trial"]))  # best first; ties: the earlier trial
+
+print("順位  試行  学習率    λ         学習用の正解率  検証正解率")
+for rank, result in enumerate(results, start=1):
+    config = result["config"]
+    print(
+        f"{rank:4d}  {result['trial']:4d}  {config['lr']:.2e}  {config['weight_decay_lambda']:.2e}"
+        f"  {result['fit_acc']:14.3f}  {result['val_acc']:10.3f}"
+    )
+
+# %% [markdown]
+# 結果を図にします。横軸が学習率、縦軸が検証正解率、点の色が $\lambda$ です (どちらの軸も対数目盛の指数で色分け)。
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+points = ax.scatter(
+    [r["config"]["lr"] for r in results],
+    [r["val_acc"] for r in results],
+    c=[np.log10(r["config"]["weight_decay_lambda"]) for r in results],
+    cmap="viridis",
+    s=60,
+)
+fig.colorbar(points, ax=ax, label="$\\log_{10} \\lambda$")
+ax.set_xscale("log")
+ax.set_xticks([3e-4, 1e-3, 3e-3], labels=["$3 \\times 10^{-4}$", "$10^{-3}$", "$3 \\times 10^{-3}$"])
+ax.set_xticks([], minor=True)
+ax.set_xlabel("学習率 (対数目盛)")
+ax.set_ylabel("検証正解率 (8 エポック後)")
+ax.set_title("ランダム探索の結果 (隠れ層 [100, 100]、バッチ正規化、Adam)")
+ax.grid(True, alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# 表と図から読み取れることをまとめます。
+#
+# - 学習率がいちばん小さい試行 ($3.5 \times 10^{-4}$) は、8 エポックでは学習が進みきらず、検証正解率が低くなっています。
+#   探索を短い学習で打ち切ると、大きめの学習率が有利に見えるという偏りがあることに注意しましょう (最終モデルはもっと長く学習します)。
+# - ほかの 7 通りの検証正解率は 0.990 と 0.993 の 2 つの値に集まっています。検証データは 287 個なので、1 個の差が約 0.35% です。
+#   正解率 $p \approx 0.99$ を $n = 287$ 個で測ったときの標準誤差は $\sqrt{p(1-p)/n} \approx 0.6\%$ で、上位の差 (1 個) はその範囲に収まります。
+#   この探索だけでは、上位のどれが本当によいのかは決められません。
+# - $\lambda$ (点の色) は、この範囲ではほとんど効いていません。
+#
+# 検証正解率が同じときは、先に試した試行を上にしました。差が誤差の範囲なら、どれを選んでも最終的な性能はほとんど変わらないはずです。
+# より確かに選びたいときは、検証データを増やすか、データの分け方を変えて何度か測って平均します (交差検証 (cross-validation))。
+#
+# ## 10.5 最終モデル
+#
+# 選んだハイパーパラメータで、最後のモデルを学習します。検証データの役目 (選択) は終わったので、学習用と検証用を合わせた
+# 訓練データ全体 (1437 個) で、30 エポック学習し直します。データが多いほど、よいモデルになるからです。
+#
+# 仕上げに、学習率を 1/10 にしてさらに 5 エポック学習します (学習率の減衰 (learning rate decay))。大きな学習率のままだと、
+# パラメータは損失の谷の底の周りを揺れ続け、どのエポックで止めるかで正解率が 1% 近く変わります (下の学習曲線)。
+# 学習率を下げると 1 回の更新が小さくなって揺れが収まり、止める場所による違いが小さくなります。
+# 2 回目の `Trainer` は新しい Adam を作るので、Adam の内部状態 ($m$、$v$) は 0 から始まります。
+#
+# テストデータはここで初めて使います。`Trainer` はエポックごとにテスト正解率を記録しますが、それを見てエポック数などを
+# 選び直してはいけません (それはテストデータでハイパーパラメータを選ぶことです)。
+#
+# ### 最終モデル (採点対象: 学習済みネットワーク)
+#
+# 次のセルを実行して、学習したネットワークを `final_network` に、それを書き出した辞書を `final_model` に入れてください。
+# **採点では `final_model` に書き出されたパラメータとバッチ正規化の移動平均から、こちらでネットワークを組み立て直し、
+# 推論モードで digits のテスト正解率を計算します。97% 以上なら満点です。** 表示された数値は採点に使いません。
+#
+# `export_model` (最初のセルで定義) は、PyTorch の `model.state_dict()` に当たるものです。推論に必要なのは `params` だけではありません。
+# バッチ正規化の移動平均は学習で決まる値ですが、勾配で更新するパラメータではないので `params` には入っておらず、各 `BatchNormalization`
+# レイヤが持っています (PyTorch でも、`running_mean`、`running_var` は `parameters()` ではなく「バッファ」として `state_dict()` に入ります)。
+# 構成や設定を変えて学習し直してもかまいませんが、層の並びと名前は演習 1 のとおりにしてください。
+
+# %%
+best_config = results[0]["config"]
+print(f"選んだハイパーパラメータ: 学習率 {best_config['lr']:.2e}、λ {best_config['weight_decay_lambda']:.2e}")
+final_network = new_network(best_config, 64)
+main_history = train_network(
+    final_network, best_config["lr"], x_train, t_train, x_test, t_test, epochs=30, show_progress=True
+)
+finish_history = train_network(
+    final_network, best_config["lr"] / 10, x_train, t_train, x_test, t_test, epochs=5, seed=1
+)
+final_history = {key: main_history[key] + finish_history[key] for key in main_history}
+final_model = export_model(final_network)
+print(f"30 エポック後のテスト正解率 {main_history['test_acc'][-1]:.4f}")
+print(f"学習率を 1/10 にして 5 エポック後 (最終モデル) のテスト正解率 {final_network.accuracy(x_test, t_test):.4f}")
+
+# %% [tests] id=test_final_model points=4 hidden=final_model
+check_true(
+    isinstance(final_model, dict) and "params" in final_model,
+    "final_model = export_model(final_network) としてください。",
+)
+check_true(
+    all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
+    "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
+)
+test_accuracy = final_network.accuracy(x_test, t_test)
+check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 最終モデルの学習曲線です。`train_loss` はミニバッチごとに記録されているので、エポックごとの平均にしてから描きます。
+# 破線より右が、学習率を 1/10 にした 5 エポックです。
+
+# %%
+batches_per_epoch = int(np.ceil(len(x_train) / 32))
+epoch_loss = np.mean(np.reshape(final_history["train_loss"], (-1, batches_per_epoch)), axis=1)
+fig = plot_learning_curves(
+    {"train_loss": epoch_loss, "train_acc": final_history["train_acc"], "test_acc": final_history["test_acc"]},
+    title="最終モデルの学習曲線 (digits、訓練データ全体で学習。破線より右は学習率 1/10)",
+)
+for axis in fig.axes:
+    axis.axvline(30.5, color="gray", linestyle="--")
+plt.show()
+
+# %% [markdown]
+# 訓練正解率は数エポックで 100% に達しますが、テスト正解率はその後も 97〜98.5% の間で上下し続けます
+# (テストデータ 360 個なので、1 個 = 約 0.28%)。訓練データはすでにすべて正しく分類できていて、学習は見分けにくい数個の画像の周りで
+# 境界を少しずつ動かしているだけだからです。学習率を下げた後の揺れは小さめですが、それでも数個の差は残ります。
+# 最終的なテスト正解率は、このくらいの揺れを含んだ値だと考えてください。この例では、学習率を下げる前 (30 エポック後) のほうが
+# テスト正解率が 2 個分高くなっていますが、これも揺れの範囲です。テスト正解率を見て「30 エポックで止めたほうがよかった」と選び直すのは、
+# まさにテストデータでハイパーパラメータを選ぶことになります。
+#
+# バッチ正規化の移動平均が推論にどれだけ効いているかも見ておきましょう。`export_model` の辞書から、移動平均を
+# 「平均 0、分散 1」(学習前の値) に戻したネットワークを組み立て直して、正解率を比べます。
+# (最終モデルがバッチ正規化を使っていない場合は、比べるものがないのでそう表示します。)
+
+
+# %%
+def network_from_model(model, running_stats=True):
+    """Rebuild a MultiLayerNetExtend for inference from an export_model dict (optionally without running stats)."""
+    params = model["params"]
+    num_layers = sum(key.startswith("W") for key in params)
+    hidden = [params[f"W{i}"].shape[1] for i in range(1, num_layers)]
+    use_bn = "gamma1" in params
+    activation = "relu" if model["relu"] else "sigmoid"
+    network = MultiLayerNetExtend(params["W1"].shape[0], hidden, params[f"W{num_layers}"].shape[1],
+                                  activation=activation, use_batchnorm=use_bn)  # fmt: skip
+    for key, value in params.items():
+        network.params[key][...] = value  # in place: the layers hold these arrays
+    for name in model["running_mean"] if running_stats else []:
+        network.layers[name].running_mean = model["running_mean"][name].copy()
+        network.layers[name].running_var = model["running_var"][name].copy()
+    return network
+
+
+rebuilt = network_from_model(final_model)
+print(f"書き出した辞書から組み立て直したネットワークのテスト正解率: {rebuilt.accuracy(x_test, t_test):.4f}")
+if final_model["running_mean"]:
+    without_stats = network_from_model(final_model, running_stats=False)
+    print(f"移動平均を学習前の値 (平均 0、分散 1) のままにした場合: {without_stats.accuracy(x_test, t_test):.4f}")
+else:
+    print("最終モデルはバッチ正規化を使っていないので、移動平均はありません。")
+
+# %% [markdown]
+# 移動平均を学習前の値のままにすると、正解率は大きく下がります。学習中に各層の入力の分布は大きく変わっていて、
+# 平均 0、分散 1 という仮定で正規化すると、その後の層が学習したときとまったく違う値を受け取るからです。
+#
+# **記述問題**: バッチ正規化を使ったネットワークを保存するとき、`params` ($W$、$b$、$\gamma$、$\beta$) だけでは足りず、各層の移動平均
+# (`running_mean`、`running_var`) も保存する必要があるのはなぜですか。推論のときに移動平均の代わりに「入力されたバッチ自身の平均と分散」を
+# 使うと、どんな問題が起きるかも答えてください。次のセルに答えてください。
+
+# %% [answer] id=why_running_statistics points=2
+# **模範解答**: バッチ正規化の推論モードは、学習中に集めた各特徴の平均と分散の移動平均で正規化する。これらは学習で決まる値だが、
+# 勾配で更新するパラメータではないので `params` には入っておらず、保存しないと推論時の正規化が学習時と別物になり (学習前の平均 0、分散 1 で
+# 正規化することになり)、正解率が大きく下がる。推論でバッチ自身の統計量を使うと、あるサンプルの出力が同じバッチのほかのサンプルに左右され、
+# 同じ画像でも一緒に入力するデータによって予測が変わる。1 サンプルだけを推論すると分散が 0 になり、正規化後の値がすべて 0 (出力は $\beta$ だけ) になって、
+# 入力によらず同じ予測しか出せない。移動平均を使えば、推論は 1 サンプルずつでも決定的で、学習時の分布に合った正規化になる。
+#
+# (採点の目安: 移動平均は params に含まれないが推論に必要な学習済みの値であること、バッチ統計量で推論すると出力がバッチの中身に依存し、
+# 1 サンプルでは分散が 0 になって意味のある正規化ができないことの 2 点が書けていれば満点。)
+
+# %% [markdown]
+# ## 10.6 同じコードで MNIST を学習する
+#
+# ここまでのコードは入力の大きさに依存しないので、`new_network` に 28 × 28 = 784 を渡すだけで、MNIST にもそのまま使えます。
+# MNIST は自動ではダウンロードしません。使う場合は、次の 4 つのファイルを 1 つのディレクトリに置いてください (`.gz` のままでかまいません)。
+#
+# - `train-images-idx3-ubyte.gz`、`train-labels-idx1-ubyte.gz`、`t10k-images-idx3-ubyte.gz`、`t10k-labels-idx1-ubyte.gz`
+# - 入手先の例: `https://ossci-datasets.s3.amazonaws.com/mnist/` (PyTorch の torchvision が使うミラー)
+#
+# 置き場所は、環境変数 `MNIST_DIR` で指定するか、ホームディレクトリの `mnist` (`~/mnist`) にします。ファイルがなければ、この節は
+# 何もせずに飛ばします (採点にも影響しません)。ある場合は、選んだハイパーパラメータで 5 エポック学習します。
+# 訓練データが digits の 40 倍以上、入力が 12 倍以上あるので、2 コアの計算機で数十秒かかります。
+
+# %%
+MNIST_DIR = Path(os.environ.get("MNIST_DIR", Path.home() / "mnist"))
+try:
+    (xm_train, tm_train), (xm_test, tm_test) = load_mnist(MNIST_DIR)
+except FileNotFoundError:
+    print("MNIST のファイルが見つからないので、この節の学習は飛ばします (MNIST_DIR か ~/mnist に置くと実行されます)。")
+else:
+    print("MNIST:", xm_train.shape, xm_test.shape)
+    mnist_network = new_network(best_config, xm_train.shape[1])
+    mnist_history = train_network(
+        mnist_network, best_config["lr"], xm_train, tm_train, xm_test, tm_test, epochs=5, show_progress=True
+    )
+    print(f"MNIST のテスト正解率 {mnist_history['test_acc'][-1]:.4f}")
+
+# %% [markdown]
+# ## 10.7 モデル平均
+#
+# 別々に学習した複数のネットワークの予測を平均すると、一般に 1 つのネットワークより精度が上がります。これをモデル平均
+# (model averaging)、またはアンサンブル (ensemble) と呼びます。組み合わせるネットワークは、構造の違うもの、同じ構造で初期値 (シード) を
+# 変えたもの、学習データの選び方を変えたものなどで、どれも互いに独立に学習します。
+#
+# $K$ 個のネットワークのスコアを $\boldsymbol{s}^{(1)}, \dots, \boldsymbol{s}^{(K)}$ とすると、平均するのは **確率** です。
+#
+# $$
+# \bar{\boldsymbol{p}} = \frac{1}{K} \sum_{k=1}^{K} \operatorname{softmax}\bigl(\boldsymbol{s}^{(k)}\bigr), \qquad
+# \text{予測} = \arg\max_c\, \bar{p}_c
+# $$
+#
+# スコア (ソフトマックス前) を平均してからソフトマックスをかける方法もあります。こちらは確率の幾何平均を正規化したものに当たり、
+# 別の平均の取り方です (結果は多くの場合よく似ています)。この演習では、講義資料の「出力の平均」にならって確率を平均します。
+#
+# 確率の平均には、もう 1 つよい性質があります。$-\log$ は凸関数なので、イェンセンの不等式 (Jensen's inequality) から、正解クラスの確率について
+# $-\log \bigl(\frac{1}{K}\sum_k p^{(k)}\bigr) \le \frac{1}{K}\sum_k \bigl(-\log p^{(k)}\bigr)$ が成り立ちます。
+# つまり、平均した確率の交差エントロピー誤差は、各ネットワークの交差エントロピー誤差の **平均** を必ず下回るか等しくなります
+# (一番よいネットワーク単独より小さくなるとは限りません)。
+#
+# 欠点は、学習も推論も $K$ 倍の計算がかかることです。ドロップアウトは、1 つのネットワークの中で、ユニットを間引いた多数のネットワークを
+# 学習して平均するのに近い効果を、少ない計算で得る方法だと解釈されています。
+#
+# ### 演習 4: 確率の平均
+
+
+# %% [solution] id=average_probabilities
+def average_probabilities(scores_list):
+    """モデル平均: K 個のモデルのソフトマックス確率の平均。
+
+    scores_list: K 個のスコアの配列 (それぞれ形状 (N, C)、同じ N 個のサンプルに対する predict の出力) のリスト、
+    または形状 (K, N, C) の配列。
+    戻り値: 形状 (N, C) の (1/K) Σ_k softmax(scores_k)。各行は確率 (和が 1)。
+    """
+    # ヒント: 各スコアに softmax をかけてから、np.mean(..., axis=0) でモデルについて平均する
+    # @reference average_probabilities
+
+
+# %% [tests] id=test_average_probabilities points=2 hidden=average_probabilities
+# 1 つ目のモデルのスコア [0, 0] → 確率 [1/2, 1/2]、2 つ目の [log 3, 0] → [3/4, 1/4]。平均は [5/8, 3/8]
+scores_a, scores_b = np.array([[0.0, 0.0]]), np.array([[np.log(3.0), 0.0]])
+check_array(average_probabilities([scores_a, scores_b]), [[0.625, 0.375]], "2 つのモデルの確率の平均")
+# スコアを先に平均すると [log 3 / 2, 0] → [√3 / (1 + √3), 1 / (1 + √3)] ≈ [0.634, 0.366] で、確率の平均とは違う
+check_true(
+    not np.allclose(
+        average_probabilities([scores_a, scores_b]), [[np.sqrt(3) / (1 + np.sqrt(3)), 1 / (1 + np.sqrt(3))]]
+    ),
+    "スコアを平均してからソフトマックスをかけています。ソフトマックスを先にかけてください。",
+)
+# 1 つだけならそのモデルのソフトマックス。N = 2 行でも各行の和は 1
+two_rows = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
+check_array(average_probabilities([two_rows]), [[0.5, 0.5], [0.25, 0.75]], "1 つのモデル (N = 2)")
+check_array(
+    average_probabilities(np.stack([two_rows, two_rows, two_rows])), [[0.5, 0.5], [0.25, 0.75]], "(K, N, C) の配列"
+)
+print("公開テスト: OK")
+
+# %% [markdown]
+# 同じ構造のネットワークを、シードだけ変えて 5 つ学習し、平均してみます。ここでは、1 つ 1 つはあまり強くない (学習の短い) ネットワーク
+# (隠れ層 [100, 100]、バッチ正規化なし、Adam の学習率 0.01、5 エポック) を使います。テストデータは効果を測るためだけに使い、
+# 何かを選ぶのには使いません。
+
+# %%
+ensemble_config = {"hidden_size_list": [100, 100], "lr": 0.01, "weight_decay_lambda": 0.0, "use_batchnorm": False}
+member_scores = []
+for seed in range(5):
+    member = new_network(ensemble_config, 64, seed=seed)
+    train_network(member, ensemble_config["lr"], x_train, t_train, x_test, t_test, epochs=5, seed=seed)
+    member_scores.append(member.predict(x_test))
+
+
+def accuracy_of(probabilities, t):
+    return float(np.mean(probabilities.argmax(axis=1) == t))
+
+
+def cross_entropy_of(probabilities, t):
+    return cross_entropy_error(probabilities, t)
+
+
+member_probabilities = [softmax(scores) for scores in member_scores]
+print("モデル  テスト正解率  交差エントロピー誤差")
+for k, probabilities in enumerate(member_probabilities, start=1):
+    print(f"{k:6d}  {accuracy_of(probabilities, t_test):12.3f}  {cross_entropy_of(probabilities, t_test):20.3f}")
+mean_accuracy = np.mean([accuracy_of(p, t_test) for p in member_probabilities])
+mean_loss = np.mean([cross_entropy_of(p, t_test) for p in member_probabilities])
+ensemble = average_probabilities(member_scores)
+print(f"  平均  {mean_accuracy:12.3f}  {mean_loss:20.3f}")
+print(f"5 個の確率の平均  {accuracy_of(ensemble, t_test):.3f}  {cross_entropy_of(ensemble, t_test):.3f}")
+logit_average = softmax(np.mean(member_scores, axis=0))
+print(f"(参考) スコアの平均  {accuracy_of(logit_average, t_test):.3f}  {cross_entropy_of(logit_average, t_test):.3f}")
+
+# %% [markdown]
+# 平均するネットワークの数 $K$ を 1 から 5 まで増やしたときの正解率と交差エントロピー誤差です。
+
+# %%
+ks = np.arange(1, 6)
+ensemble_accuracy = [accuracy_of(average_probabilities(member_scores[:k]), t_test) for k in ks]
+ensemble_loss = [cross_entropy_of(average_probabilities(member_scores[:k]), t_test) for k in ks]
+fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+axes[0].plot(ks, ensemble_accuracy, "o-", label="先頭の K 個の平均")
+axes[0].scatter(
+    ks, [accuracy_of(p, t_test) for p in member_probabilities], color="gray", marker="x", label="K 番目のモデル単独"
+)
+axes[0].set_ylabel("テスト正解率")
+axes[1].plot(ks, ensemble_loss, "o-", label="先頭の K 個の平均")
+axes[1].scatter(
+    ks,
+    [cross_entropy_of(p, t_test) for p in member_probabilities],
+    color="gray",
+    marker="x",
+    label="K 番目のモデル単独",
+)
+axes[1].set_ylabel("交差エントロピー誤差")
+for axis in axes:
+    axis.set_xlabel("平均するモデルの数 K")
+    axis.set_xticks(ks)
+    axis.grid(True, alpha=0.3)
+    axis.legend()
+fig.suptitle("モデル平均の効果 (digits のテストデータ)")
+plt.show()
+
+# %% [markdown]
+# 1 つ 1 つのネットワークのテスト正解率は 94.7〜97.2% (平均 96.2%) ですが、5 つの確率を平均すると 97.8% になり、
+# どのネットワーク単独よりも高くなりました。交差エントロピー誤差も、5 つの平均 0.119 から 0.089 に下がっています (イェンセンの不等式のとおり)。
+# ただし、交差エントロピー誤差がいちばん小さいネットワーク単独 (3 番目) よりはわずかに大きく、保証されているのは「平均より小さい」ことだけです。
+# スコアの平均 (参考) も、ほぼ同じ結果になりました。図のように、平均するネットワークを増やすほど効果は頭打ちになっていきます。
+#
+# 平均の効果が大きいのは、ネットワークどうしの誤りが重ならないときです。構造もデータも同じで、シードだけが違うネットワークでも、
+# 初期値とミニバッチの順番が違うので、誤る画像が少しずつ違い、平均すると誤りが打ち消し合います。
+#
+# ## まとめ
+#
+# - `MultiLayerNetExtend` は、隠れ層ごとに Affine → [バッチ正規化] → 活性化関数 → [ドロップアウト] を重ね、最後に Affine と Softmax-with-Loss を置く。
+#   重みの初期値は ReLU なら He ($\sqrt{2/n_\text{in}}$)、シグモイドなら Xavier ($1/\sqrt{n_\text{in}}$、教科書の簡略形)。
+# - 荷重減衰は損失に $\frac{\lambda}{2}\sum \lVert W \rVert^2$ を足し、重みの勾配に $\lambda W$ を足す。バイアスとバッチ正規化の $\gamma$、$\beta$ には掛けない。
+# - バッチ正規化とドロップアウトだけが学習モードと推論モードで振る舞いを変えるので、`train_flg` はこの 2 つに渡す。勾配は学習モードで計算する。
+#   バッチ正規化の直前のバイアスの勾配は 0 になる (不要なパラメータ)。
+# - `Trainer` は、エポックごとの並べ替え、ミニバッチの更新、損失と正解率の記録をまとめ、どのネットワーク・最適化手法にも使える。
+# - ハイパーパラメータは検証データで選び、テストデータは最後に 1 回だけ使う。学習率や $\lambda$ は対数スケールでランダムに探す。
+#   検証データが少ないと検証正解率の差は誤差に埋もれやすい。
+# - 最終モデルは訓練データ全体で学習し直し、仕上げに学習率を下げる (学習率の減衰) と、止める場所による揺れが小さくなる。
+# - 推論に必要なのは `params` だけではない。バッチ正規化の移動平均も保存する (PyTorch の `state_dict` のバッファ)。
+# - モデル平均では確率を平均する。交差エントロピー誤差は各モデルの平均より必ず小さくなり (イェンセンの不等式)、正解率も多くの場合上がるが、
+#   計算は $K$ 倍かかる。ドロップアウトは、1 つのネットワークで似た効果を得る方法と解釈できる。

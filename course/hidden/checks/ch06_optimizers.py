@@ -1,0 +1,831 @@
+"""Hidden checks of ch06_optimizers (INSTRUCTOR ONLY).
+
+The optimizers' ``update`` changes the learner's OWN copy of ``params`` inside the learner
+process, so the checks never call ``update`` directly: they call the notebook's setup helper
+``run_optimizer(params, grads_sequence, **{name: kwargs})``, which builds the learner's class
+by name, runs ``update`` on copies and returns ``(history, in_place, grads_untouched)``:
+the parameters after every update, whether the arrays were updated in place, and whether the
+gradients were left alone. Every step is compared with the same run of ``course.reference``
+on fresh random inputs (several keys and shapes, including (1, k) and (1,) arrays, random
+hyper-parameters, large ``eps`` so that its placement matters). The classic mistakes of each
+optimizer are simulated on the same inputs and recognised by their values.
+
+Tolerance: relative 1e-7, absolute 1e-10. The updates are a few elementwise operations per
+step, so two correct implementations differ only by rounding (~1e-15).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_scalar, check_true
+
+from ..runner import Runner
+
+RTOL, ATOL = 1e-7, 1e-10
+
+Params = dict[str, np.ndarray]
+History = list[Params]
+
+# several keys and shapes, including a (1, k) array and a (1,) array
+_MIXED_SHAPES = {"W1": (3, 4), "b1": (4,), "W2": (1, 5), "b2": (1,)}
+# keys of the same shape, so that state shared between keys changes the values (instead of failing)
+_SAME_SHAPES = {"W": (2, 3), "V": (2, 3), "u": (2, 3)}
+_ROW_SHAPES = {"gamma": (1, 6)}
+
+_IN_PLACE_HINT = (
+    "update が params の配列をその場で (in place) 更新していません (値は合っていても、params[key] に新しい配列を"
+    "代入すると、ネットワークのレイヤが持っている元の配列は変わりません)。params[key] -= ... のように書いてください。"
+)
+_GRADS_HINT = (
+    "update が grads の配列を書き換えています。grads は読むだけにしてください "
+    "(例えば g = grads[key] として g *= ... と書くと grads[key] そのものが変わります。"
+    "状態に grads[key] をそのまま入れて後で書き換えるのも同じです)。"
+)
+_UNCHANGED_HINT = (
+    "params が変わっていません。ローカル変数に新しい値を代入しただけでは params は変わりません。"
+    "params[key] をその場で更新してください。"
+)
+_SHARED_HINT = (
+    "状態 (速度や 2 乗和など) をすべてのキーで共有しています。"
+    "状態はキーごとに self.v[key] のような別々の配列にしてください。"
+)
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def _copy(params: Params) -> Params:
+    return {key: np.array(value, dtype=np.float64, copy=True) for key, value in params.items()}
+
+
+def _trajectory(optimizer: Any, params: Params, grads_sequence: list[Params]) -> History | None:
+    """Parameters after every update of ``optimizer`` (a reference or a simulated wrong one);
+    None if the simulated mistake cannot run on these inputs (e.g. shared state with mixed shapes)."""
+    params = _copy(params)
+    history = []
+    with np.errstate(all="ignore"):
+        try:
+            for grads in grads_sequence:
+                optimizer.update(params, _copy(grads))
+                history.append(_copy(params))
+        except ValueError:
+            return None
+    return history
+
+
+def _draw_case(
+    rng: np.random.Generator, shapes: dict[str, tuple[int, ...]], steps: int, shrink: float = 1.0
+) -> tuple[Params, list[Params]]:
+    """Random params and a sequence of gradients; each key has its own gradient scale, and the
+    gradients of step i are multiplied by shrink**i."""
+    params = {key: rng.standard_normal(shape) for key, shape in shapes.items()}
+    scales = {key: 10 ** rng.uniform(-0.7, 0.7) for key in shapes}
+    grads_sequence = [
+        {key: shrink**i * scales[key] * rng.standard_normal(shape) for key, shape in shapes.items()}
+        for i in range(steps)
+    ]
+    return params, grads_sequence
+
+
+def _describe_call(name: str, kwargs: dict[str, float]) -> str:
+    arguments = ", ".join(f"{key}={value:.3g}" for key, value in kwargs.items())
+    return f"{name}({arguments})"
+
+
+def _learner_run(run: Runner, name: str, kwargs: dict, params: Params, grads_sequence: list[Params]) -> tuple:
+    """(history, in_place, grads_untouched) from the notebook's run_optimizer, checked for structure."""
+    call = _describe_call(name, kwargs)
+    try:
+        # the class name travels as a keyword (strings are not plain data across the sandbox boundary)
+        copies = [_copy(grads) for grads in grads_sequence]  # learner code never sees the check's own arrays
+        result = run.call("run_optimizer", _copy(params), copies, **{name: kwargs})
+    except CheckFailure as failure:
+        message = str(failure)
+        if "NotImplementedError" in message:
+            message = f"{call} のメソッド (update など) はまだ実装されていません (NotImplementedError)。"
+        elif "run_optimizer" in message and ("定義されていません" in message or "NameError" in message):
+            message += "\nヒント: 最初のほうにある run_optimizer のセル (書き換えずに) と、解答セルを実行してください。"
+        elif "broadcast" in message:
+            message += (
+                f"\nヒント: {call}.update で形状の合わない配列を計算しています。状態はキーごとに、"
+                "np.zeros_like(params[key]) で params[key] と同じ形状の配列として作ってください。"
+            )
+        raise CheckFailure(message) from None
+    check_true(
+        isinstance(result, tuple) and len(result) == 3,
+        "run_optimizer の戻り値がおかしくなっています。"
+        "run_optimizer のセルを書き換えていませんか (元に戻して実行してください)。",
+    )
+    history, in_place, grads_untouched = result
+    check_true(
+        isinstance(history, tuple)
+        and len(history) == len(grads_sequence)
+        and all(isinstance(step, dict) and set(step) == set(params) for step in history),
+        f"{call}.update の後の params のキーが変わっています。params のキーを増やしたり減らしたりしないでください。",
+    )
+    return history, bool(in_place), bool(grads_untouched)
+
+
+def _compare(
+    history: tuple,
+    expected: History,
+    mistakes: list[tuple[History | None, str]],
+    call: str,
+    nan_hint: str,
+) -> None:
+    """Compare every step and key with the expected history; name the first mistake that matches."""
+    for step, (got_step, expected_step) in enumerate(zip(history, expected), start=1):
+        for key, want in expected_step.items():
+            where = f"{call} の {step} 回目の update 後の params['{key}'] (形状 {want.shape})"
+            got = np.asarray(got_step[key], dtype=np.float64)
+            if got.shape == want.shape and not np.all(np.isfinite(got)):
+                raise CheckFailure(f"{where} に nan または inf があります。\nヒント: {nan_hint}")
+            known = [(value[step - 1][key], hint) for value, hint in mistakes if value is not None]
+            check_array(got, want, where, rtol=RTOL, atol=ATOL, mistakes=known, show_values=False)
+
+
+def _matches(history: tuple, expected: History | None) -> bool:
+    if expected is None:
+        return False
+    for got_step, expected_step in zip(history, expected):
+        for key, want in expected_step.items():
+            got = np.asarray(got_step[key], dtype=np.float64)
+            if got.shape != want.shape or not np.allclose(got, want, rtol=RTOL, atol=ATOL):
+                return False
+    return True
+
+
+MistakeFactory = Callable[[dict], Any]
+
+
+def _check_optimizer(
+    run: Runner,
+    name: str,
+    cases: list[tuple[dict, Params, list[Params]]],
+    mistakes: list[tuple[MistakeFactory, str]],
+    nan_hint: str,
+    alternative: Callable[[dict, Params, list[Params]], History | None] | None = None,
+) -> None:
+    """Run the learner's optimizer ``name`` on every case and compare it with the reference.
+
+    mistakes: (factory kwargs -> wrong optimizer object, hint). alternative: another accepted
+    history (e.g. computed with the learner's own helper of an earlier exercise), or None.
+    """
+    reference_class = getattr(ref, name)
+    for kwargs, params, grads_sequence in cases:
+        call = _describe_call(name, kwargs)
+        history, in_place, grads_untouched = _learner_run(run, name, kwargs, params, grads_sequence)
+        expected = _trajectory(reference_class(**kwargs), params, grads_sequence)
+        if not _matches(history, expected):
+            accepted = alternative(kwargs, params, grads_sequence) if alternative is not None else None
+            if not _matches(history, accepted):
+                simulated = [(_trajectory(factory(kwargs), params, grads_sequence), hint) for factory, hint in mistakes]
+                simulated.append(([_copy(params)] * len(grads_sequence), _UNCHANGED_HINT))
+                simulated.append(
+                    (_trajectory(_SharedState(reference_class(**kwargs)), params, grads_sequence), _SHARED_HINT)
+                )
+                _compare(history, expected, simulated, call, nan_hint)
+        check_true(in_place, f"{call}: {_IN_PLACE_HINT}")
+        check_true(grads_untouched, f"{call}: {_GRADS_HINT}")
+
+
+def _cases(
+    rng: np.random.Generator, random_kwargs: Callable[[], dict], shrink: float = 1.0
+) -> list[tuple[dict, Params, list[Params]]]:
+    """Three runs: random hyper-parameters on mixed shapes, the defaults on same-shaped keys,
+    random hyper-parameters on one (1, k) array."""
+    cases = []
+    for kwargs, shapes, steps in [
+        (random_kwargs(), _MIXED_SHAPES, 5),
+        ({}, _SAME_SHAPES, 4),
+        (random_kwargs(), _ROW_SHAPES, 6),
+    ]:
+        params, grads_sequence = _draw_case(rng, shapes, steps, shrink)
+        cases.append((kwargs, params, grads_sequence))
+    return cases
+
+
+# ---------------------------------------------------------------------------- simulated mistakes
+
+
+class _SharedState:
+    """One state for every key: the wrapped optimizer sees each key under the same name."""
+
+    def __init__(self, optimizer: Any) -> None:
+        self.optimizer = optimizer
+
+    def update(self, params: Params, grads: Params) -> None:
+        counter = getattr(self.optimizer, "t", None)
+        for key in params:
+            if counter is not None:
+                self.optimizer.t = counter  # one step of the counter per update call
+            self.optimizer.update({"shared": params[key]}, {"shared": grads[key]})
+
+
+class _CounterPerKey:
+    """Adam's counter t incremented once per KEY instead of once per update call."""
+
+    def __init__(self, optimizer: Any) -> None:
+        self.optimizer = optimizer
+
+    def update(self, params: Params, grads: Params) -> None:
+        for key in params:
+            self.optimizer.update({key: params[key]}, {key: grads[key]})
+
+
+class _SGDUphill(ref.SGD):
+    def update(self, params, grads):
+        for key in params:
+            params[key] += self.lr * grads[key]
+
+
+class _SGDNoRate(ref.SGD):
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= grads[key]
+
+
+class _MomentumUphill(ref.Momentum):
+    def update(self, params, grads):
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] -= self.v[key]
+
+
+class _MomentumOldVelocity(ref.Momentum):
+    """w moved with the velocity of the previous step, v updated afterwards."""
+
+    def update(self, params, grads):
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            params[key] += self.v[key]
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+
+
+class _NesterovOldVelocity(ref.Nesterov):
+    """w <- w + mu*v_old - lr*g (the formula with the velocity before its update)."""
+
+    def update(self, params, grads):
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            params[key] += self.momentum * self.v[key] - self.lr * grads[key]
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+
+
+class _NesterovTextbookWrongOrder(ref.Nesterov):
+    """The textbook's w += mu^2*v - (1+mu)*lr*g, but with v updated FIRST."""
+
+    def update(self, params, grads):
+        mu = self.momentum
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            self.v[key] = mu * self.v[key] - self.lr * grads[key]
+            params[key] += mu * mu * self.v[key] - (1 + mu) * self.lr * grads[key]
+
+
+class _NesterovPlainMomentum(ref.Nesterov):
+    def update(self, params, grads):
+        for key in params:
+            self.v.setdefault(key, np.zeros_like(params[key]))
+            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+class _AdaGradLike(ref.AdaGrad):
+    """AdaGrad with a configurable accumulation and placement of eps (for the mistakes)."""
+
+    def __init__(self, kwargs: dict, accumulate: str = "square", eps_inside: bool = False) -> None:
+        super().__init__(**kwargs)
+        self.accumulate, self.eps_inside = accumulate, eps_inside
+
+    def update(self, params, grads):
+        for key in params:
+            g = grads[key]
+            h = self.h.get(key, np.zeros_like(params[key]))
+            if self.accumulate == "square":
+                h = h + g * g
+            elif self.accumulate == "linear":
+                h = h + g
+            else:  # "overwrite": h = g^2 (no memory)
+                h = g * g
+            self.h[key] = h
+            denominator = np.sqrt(h + self.eps) if self.eps_inside else np.sqrt(h) + self.eps
+            params[key] -= self.lr * g / denominator
+
+
+class _RMSpropLike(ref.RMSprop):
+    """RMSprop with a configurable running mean, eps placement and (wrong) bias correction."""
+
+    def __init__(self, kwargs: dict, mean: str = "ema", eps_inside: bool = False, bias_correction: bool = False):
+        super().__init__(**kwargs)
+        self.mean, self.eps_inside, self.bias_correction, self.t = mean, eps_inside, bias_correction, 0
+
+    def update(self, params, grads):
+        rho = self.decay_rate
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            h = self.h.get(key, np.zeros_like(params[key]))
+            if self.mean == "ema":
+                h = rho * h + (1 - rho) * g * g
+            elif self.mean == "no_one_minus_rho":
+                h = rho * h + g * g
+            elif self.mean == "swapped":
+                h = (1 - rho) * h + rho * g * g
+            elif self.mean == "sum":
+                h = h + g * g
+            else:  # "linear": the garbled formula of the lecture notes (g instead of g^2)
+                h = rho * h + (1 - rho) * g
+            self.h[key] = h
+            if self.bias_correction:
+                h = h / (1 - rho**self.t)
+            denominator = np.sqrt(h + self.eps) if self.eps_inside else np.sqrt(h) + self.eps
+            params[key] -= self.lr * g / denominator
+
+
+class _AdadeltaLike(ref.Adadelta):
+    """Adadelta with one of its classic mistakes."""
+
+    def __init__(self, kwargs: dict, mistake: str) -> None:
+        super().__init__(**kwargs)
+        self.mistake = mistake
+
+    def update(self, params, grads):
+        rho, eps, lr = self.rho, self.eps, self.lr
+        for key in params:
+            g = grads[key]
+            s = self.s.get(key, np.zeros_like(params[key]))
+            u = self.u.get(key, np.zeros_like(params[key]))
+            s_new = rho * s + (1 - rho) * g * g
+            s_used = s if self.mistake == "old_s" else s_new
+            if self.mistake == "eps_outside":
+                delta = np.sqrt(u) / (np.sqrt(s_used) + eps) * g
+            elif self.mistake == "inverted":
+                delta = np.sqrt(s_used + eps) / np.sqrt(u + eps) * g
+            else:
+                delta = np.sqrt(u + eps) / np.sqrt(s_used + eps) * g
+            stored = lr * delta if self.mistake == "lr_in_u" else delta
+            self.s[key], self.u[key] = s_new, rho * u + (1 - rho) * stored * stored
+            params[key] -= (1.0 if self.mistake == "no_lr" else lr) * delta
+
+
+class _AdamLike(ref.Adam):
+    """Adam / AMSGrad with one of their classic mistakes."""
+
+    def __init__(self, kwargs: dict, mistake: str, amsgrad: bool = False) -> None:
+        super().__init__(**kwargs)
+        self.mistake, self.amsgrad, self.v_max = mistake, amsgrad, {}
+
+    def _moments(self, key, param, g):
+        if self.mistake not in ("m_without_one_minus", "v_without_one_minus"):
+            return super()._moments(key, param, g)
+        m = self.m.get(key, np.zeros_like(param))
+        v = self.v.get(key, np.zeros_like(param))
+        if self.mistake == "m_without_one_minus":
+            m, v = self.beta1 * m + g, self.beta2 * v + (1 - self.beta2) * g * g
+        else:
+            m, v = self.beta1 * m + (1 - self.beta1) * g, self.beta2 * v + g * g
+        self.m[key], self.v[key] = m, v
+        return m, v
+
+    def update(self, params, grads):
+        self.t += 1
+        b1, b2, eps, t = self.beta1, self.beta2, self.eps, self.t
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        for key in params:
+            m, v = self._moments(key, params[key], grads[key])
+            m_hat = m if self.mistake in ("no_correction", "paper") else m / bc1
+            if self.amsgrad:
+                v_max = self.v_max.get(key, np.zeros_like(params[key]))
+                if self.mistake == "max_of_v_hat":
+                    v_max = np.maximum(v_max, v / bc2)
+                    self.v_max[key] = v_max
+                    denominator = np.sqrt(v_max) + eps
+                elif self.mistake in ("paper", "paper_m_hat"):
+                    v_max = np.maximum(v_max, v)
+                    self.v_max[key] = v_max
+                    denominator = np.sqrt(v_max) + eps
+                else:  # "max_not_kept": the maximum is computed but never stored
+                    denominator = np.sqrt(np.maximum(v_max, v) / bc2) + eps
+                params[key] -= self.lr * m_hat / denominator
+                continue
+            if self.mistake == "no_correction":
+                denominator = np.sqrt(v) + eps
+            elif self.mistake == "only_m":
+                denominator = np.sqrt(v) + eps
+            elif self.mistake == "only_v":
+                m_hat = m
+                denominator = np.sqrt(v / bc2) + eps
+            elif self.mistake == "eps_inside":
+                denominator = np.sqrt(v / bc2 + eps)
+            elif self.mistake == "textbook":  # lr_t = lr*sqrt(bc2)/bc1, eps added to the uncorrected sqrt(v)
+                m_hat = m * math.sqrt(bc2) / bc1
+                denominator = np.sqrt(v) + eps
+            else:
+                denominator = np.sqrt(v / bc2) + eps
+            params[key] -= self.lr * m_hat / denominator
+
+
+# ---------------------------------------------------------------------------- SGD, Momentum, Nesterov
+
+
+def check_sgd(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _SGDUphill(**kw),
+            "勾配の向きに動いています (損失が増えます)。W ← W − lr · g と、勾配を引いてください。",
+        ),
+        (lambda kw: _SGDNoRate(**kw), "学習率 self.lr を掛け忘れています。"),
+    ]
+    cases = _cases(rng, lambda: {"lr": float(rng.uniform(0.01, 0.5))})
+    _check_optimizer(run, "SGD", cases, mistakes, "学習率と勾配を掛けて引くだけなので、nan は出ないはずです。")
+
+
+def _momentum_kwargs(rng: np.random.Generator) -> Callable[[], dict]:
+    return lambda: {"lr": float(rng.uniform(0.01, 0.3)), "momentum": float(rng.uniform(0.5, 0.95))}
+
+
+def check_momentum(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _MomentumUphill(**kw),
+            "符号が逆です。v ← momentum · v − lr · g としたなら、W ← W + v です (v はすでに勾配の逆向き)。",
+        ),
+        (
+            lambda kw: ref.SGD(lr=kw.get("lr", 0.01)),
+            "速度 v が前回の値を引き継いでいません (SGD と同じ結果です)。"
+            "self.v[key] を辞書に保存して、次の update で使ってください。",
+        ),
+        (
+            lambda kw: _MomentumOldVelocity(**kw),
+            "W を更新してから v を更新しています。"
+            "先に v ← momentum · v − lr · g を計算し、その新しい v で W ← W + v としてください。",
+        ),
+    ]
+    cases = _cases(rng, _momentum_kwargs(rng))
+    _check_optimizer(run, "Momentum", cases, mistakes, "nan は出ないはずです。状態 v の初期値を 0 にしていますか。")
+
+
+def check_nesterov(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _NesterovOldVelocity(**kw),
+            "W の更新に、更新する前の v を使っています。先に v ← momentum · v − lr · g とし、その新しい v で "
+            "W ← W + momentum · v − lr · g としてください。",
+        ),
+        (
+            lambda kw: _NesterovTextbookWrongOrder(**kw),
+            "教科書の形 W ← W + momentum² · v − (1 + momentum) · lr · g を、v を先に更新してから使っています。"
+            "この形で使ってよいのは更新する前の v です (この演習では、更新後の v で W ← W + momentum · v − lr · g)。",
+        ),
+        (
+            lambda kw: _NesterovPlainMomentum(**kw),
+            "Momentum と同じ更新 (W ← W + v) になっています。Nesterov では W ← W + momentum · v − lr · g です。",
+        ),
+        (
+            lambda kw: ref.Momentum(**kw),
+            "Momentum と同じ更新 (W ← W + v) になっています。Nesterov では W ← W + momentum · v − lr · g です。",
+        ),
+    ]
+    cases = _cases(rng, _momentum_kwargs(rng))
+    _check_optimizer(run, "Nesterov", cases, mistakes, "nan は出ないはずです。状態 v の初期値を 0 にしていますか。")
+
+
+# ---------------------------------------------------------------------------- AdaGrad, RMSprop, Adadelta
+
+_EPS_INSIDE_HINT = "eps を平方根の中に入れています。eps は平方根の外で、√h + eps としてください。"
+
+
+def check_adagrad(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (lambda kw: _AdaGradLike(kw, eps_inside=True), _EPS_INSIDE_HINT),
+        (
+            lambda kw: _AdaGradLike(kw, accumulate="overwrite"),
+            "h に足し込んでいません。h ← h + g² と、これまでの和に足してください。",
+        ),
+        (lambda kw: _AdaGradLike(kw, accumulate="linear"), "h に g を足しています。足すのは勾配の 2 乗 g * g です。"),
+        (lambda kw: ref.SGD(lr=kw.get("lr", 0.01)), "h で割っていません (SGD と同じ結果です)。"),
+    ]
+    nan_hint = (
+        "負の数の平方根になっていませんか。h に足すのは勾配の 2 乗 g * g です (g を足すと h が負になることがあります)。"
+    )
+
+    def random_kwargs() -> dict:
+        # a large eps, so that putting it inside the root changes the result visibly
+        return {"lr": float(rng.uniform(0.05, 0.5)), "eps": float(rng.uniform(0.01, 0.3))}
+
+    _check_optimizer(run, "AdaGrad", _cases(rng, random_kwargs), mistakes, nan_hint)
+
+
+def check_rmsprop(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _RMSpropLike(kw, mean="no_one_minus_rho"),
+            "新しい g² に (1 − decay_rate) を掛け忘れています。h ← decay_rate · h + (1 − decay_rate) · g² です。",
+        ),
+        (
+            lambda kw: _RMSpropLike(kw, mean="swapped"),
+            "decay_rate と (1 − decay_rate) が逆です。古い h に decay_rate、新しい g² に (1 − decay_rate) を掛けます。",
+        ),
+        (lambda kw: _RMSpropLike(kw, eps_inside=True), _EPS_INSIDE_HINT),
+        (
+            lambda kw: _RMSpropLike(kw, mean="sum"),
+            "AdaGrad と同じ累積和 h ← h + g² になっています。移動平均にしてください。",
+        ),
+        (
+            lambda kw: _RMSpropLike(kw, bias_correction=True),
+            "h を 1 − decay_rate^t で割っています。RMSprop (PyTorch と同じ式) にはバイアス補正はありません。",
+        ),
+    ]
+    nan_hint = (
+        "負の数の平方根になっていませんか。移動平均を取るのは勾配の 2 乗 g * g です "
+        "(講義資料の崩れた式のように g のままにすると h が負になることがあります)。"
+    )
+
+    def random_kwargs() -> dict:
+        return {
+            "lr": float(rng.uniform(0.01, 0.2)),
+            "decay_rate": float(rng.uniform(0.5, 0.95)),
+            "eps": float(rng.uniform(0.01, 0.3)),
+        }
+
+    _check_optimizer(run, "RMSprop", _cases(rng, random_kwargs), mistakes, nan_hint)
+
+
+def check_adadelta(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _AdadeltaLike(kw, "eps_outside"),
+            "eps を平方根の外に出しています。Adadelta では √(u + eps) / √(s + eps) と、両方の平方根の中に入れます "
+            "(u = 0 から始まるので、外に出すと最初の更新が 0 になります)。",
+        ),
+        (
+            lambda kw: _AdadeltaLike(kw, "lr_in_u"),
+            "u に lr · delta の 2 乗を貯めています。u に貯めるのは lr を掛ける前の delta の 2 乗です。",
+        ),
+        (
+            lambda kw: _AdadeltaLike(kw, "old_s"),
+            "s を更新する前に delta を計算しています。先に s を更新し、新しい s で delta を計算してください。",
+        ),
+        (lambda kw: _AdadeltaLike(kw, "inverted"), "分数が逆さまです。delta = √(u + eps) / √(s + eps) · g です。"),
+        (lambda kw: _AdadeltaLike(kw, "no_lr"), "最後の更新で lr を掛け忘れています (W ← W − lr · delta)。"),
+    ]
+    nan_hint = "負の数の平方根になっていませんか。s と u に足すのはどちらも 2 乗 (g * g、delta * delta) です。"
+
+    def random_kwargs() -> dict:
+        return {
+            "lr": float(rng.uniform(0.3, 2.0)),
+            "rho": float(rng.uniform(0.5, 0.95)),
+            "eps": float(rng.uniform(1e-3, 0.1)),
+        }
+
+    _check_optimizer(run, "Adadelta", _cases(rng, random_kwargs), mistakes, nan_hint)
+
+
+# ---------------------------------------------------------------------------- Adam, AMSGrad
+
+_COUNTER_HINT = (
+    "t をキーごとに増やしています。"
+    "t はオプティマイザに 1 つで、update 1 回につき (キーのループの外で) 1 回だけ増やします。"
+)
+_T_NAN_HINT = (
+    "1 − beta^t が 0 になっていませんか。"
+    "t は update の最初に 1 増やし、1 回目の更新で t = 1 にしてから補正してください "
+    "(t = 0 のまま補正すると 0 で割ります)。"
+)
+
+
+def _adam_kwargs(rng: np.random.Generator, beta2: tuple[float, float]) -> Callable[[], dict]:
+    return lambda: {
+        "lr": float(rng.uniform(0.01, 0.2)),
+        "beta1": float(rng.uniform(0.5, 0.95)),
+        "beta2": float(rng.uniform(*beta2)),
+        "eps": float(rng.uniform(1e-3, 0.1)),  # large, so that its placement changes the result
+    }
+
+
+def check_adam(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _AdamLike(kw, "no_correction"),
+            "バイアス補正をしていません。m̂ = m / (1 − beta1^t)、v̂ = v / (1 − beta2^t) を使ってください。",
+        ),
+        (lambda kw: _AdamLike(kw, "only_m"), "v のバイアス補正 v̂ = v / (1 − beta2^t) を忘れています。"),
+        (lambda kw: _AdamLike(kw, "only_v"), "m のバイアス補正 m̂ = m / (1 − beta1^t) を忘れています。"),
+        (lambda kw: _CounterPerKey(ref.Adam(**kw)), _COUNTER_HINT),
+        (
+            lambda kw: _AdamLike(kw, "m_without_one_minus"),
+            "_moments で新しい g に (1 − beta1) を掛け忘れています。m ← beta1 · m + (1 − beta1) · g です。",
+        ),
+        (
+            lambda kw: _AdamLike(kw, "v_without_one_minus"),
+            "_moments で新しい g² に (1 − beta2) を掛け忘れています。v ← beta2 · v + (1 − beta2) · g² です。",
+        ),
+        (lambda kw: _AdamLike(kw, "eps_inside"), "eps を平方根の中に入れています。√v̂ + eps としてください。"),
+        (
+            lambda kw: _AdamLike(kw, "textbook"),
+            "教科書の形 (lr_t = lr · √(1 − beta2^t) / (1 − beta1^t) で、補正前の √v に eps を足す) になっています。"
+            "eps が無視できないと結果が変わります。"
+            "この演習では m̂ / (√v̂ + eps) (eps は補正後の √v̂ に足す) で書いてください。",
+        ),
+    ]
+    cases = _cases(rng, _adam_kwargs(rng, (0.6, 0.99)))
+    _check_optimizer(run, "Adam", cases, mistakes, _T_NAN_HINT)
+
+
+def _own_moments_amsgrad(run: Runner) -> Callable[[dict, Params, list[Params]], History | None]:
+    """AMSGrad computed with the learner's own Adam._moments (so that an error in the Adam
+    exercise does not fail this one); None if that helper does not run."""
+
+    def history(kwargs: dict, params: Params, grads_sequence: list[Params]) -> History | None:
+        reference = ref.AMSGrad(**kwargs)
+        try:
+            handle = run.new("AMSGrad", **kwargs)
+            current, v_max, result = _copy(params), {}, []
+            for t, grads in enumerate(grads_sequence, start=1):
+                bc1, bc2 = 1 - reference.beta1**t, 1 - reference.beta2**t
+                for index, key in enumerate(current):
+                    # an int stands for the key: strings are not plain data across the sandbox boundary
+                    moments = run.method(handle, "_moments", index, current[key], grads[key])
+                    if not (isinstance(moments, tuple) and len(moments) == 2):
+                        return None
+                    m, v = (np.asarray(value, dtype=np.float64) for value in moments)
+                    if m.shape != current[key].shape or v.shape != current[key].shape:
+                        return None
+                    v_max[key] = np.maximum(v_max.get(key, np.zeros_like(v)), v)
+                    with np.errstate(all="ignore"):
+                        current[key] = current[key] - reference.lr * (m / bc1) / (
+                            np.sqrt(v_max[key] / bc2) + reference.eps
+                        )
+                result.append(_copy(current))
+            return result
+        except CheckFailure:
+            return None
+
+    return history
+
+
+def _moments_correct(run: Runner, rng: np.random.Generator) -> bool:
+    """Whether the learner's Adam._moments (inherited by AMSGrad) agrees with the reference."""
+    reference = ref.Adam(beta1=0.8, beta2=0.9)
+    try:
+        handle = run.new("AMSGrad", beta1=0.8, beta2=0.9)
+        param = rng.standard_normal((2, 3))
+        for _ in range(2):
+            g = rng.standard_normal((2, 3))
+            got = run.method(handle, "_moments", 0, param, g)  # an int key: strings cannot cross the boundary
+            expected = reference._moments(0, param, g)
+            if not (isinstance(got, tuple) and len(got) == 2 and all(map(_same, got, expected))):
+                return False
+    except CheckFailure:
+        return False
+    return True
+
+
+def _same(got: Any, expected: np.ndarray) -> bool:
+    got = np.asarray(got, dtype=np.float64)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
+
+
+def check_amsgrad(run: Runner, rng: np.random.Generator) -> None:
+    mistakes = [
+        (
+            lambda kw: _AdamLike(kw, "max_of_v_hat", amsgrad=True),
+            "補正後の v̂ の最大値を取っています。PyTorch と同じく、補正前の v の最大値 v_max を保存し、"
+            "使うときに v_max / (1 − beta2^t) と補正してください。",
+        ),
+        (
+            lambda kw: _AdamLike(kw, "max_not_kept", amsgrad=True),
+            "最大値を self.v_max[key] に保存していません (Adam と同じ結果です)。"
+            "np.maximum(self.v_max[key], v, out=self.v_max[key]) のように、その場で書き込んでください。",
+        ),
+        (
+            lambda kw: ref.Adam(**kw),
+            "Adam と同じ結果です。v の代わりに、これまでの v の最大値 v_max を使ってください。",
+        ),
+        (
+            lambda kw: _AdamLike(kw, "paper", amsgrad=True),
+            "バイアス補正をしていません (論文の式)。この演習では PyTorch と同じく m̂ = m / (1 − beta1^t) と "
+            "v_max / (1 − beta2^t) を使ってください。",
+        ),
+        (
+            lambda kw: _AdamLike(kw, "paper_m_hat", amsgrad=True),
+            "v_max のバイアス補正 v_max / (1 − beta2^t) を忘れています。",
+        ),
+        (lambda kw: _CounterPerKey(ref.AMSGrad(**kw)), _COUNTER_HINT),
+    ]
+    # gradients shrinking over the steps (so that v decreases and the maximum matters), and a small beta2
+    cases = _cases(rng, _adam_kwargs(rng, (0.3, 0.8)), shrink=0.6)
+    try:
+        _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT, alternative=_own_moments_amsgrad(run))
+    except CheckFailure as failure:
+        if _moments_correct(run, rng):
+            raise
+        raise CheckFailure(
+            f"{failure}\n(AMSGrad は Adam の _moments を使いますが、あなたの Adam._moments の結果が正しくありません。"
+            "先に Adam (演習 7) を直してください。)"
+        ) from None
+
+
+# ---------------------------------------------------------------------------- schedules
+
+
+def check_lr_schedules(run: Runner, rng: np.random.Generator) -> None:
+    for _ in range(10):
+        lr0 = float(10 ** rng.uniform(-3, 0))
+        drop = float(rng.uniform(0.1, 0.9))
+        epochs_drop = int(rng.integers(2, 8))
+        boundary = epochs_drop * int(rng.integers(1, 4))
+        for epoch in sorted({0, boundary - 1, boundary, int(rng.integers(0, 40))}):
+            expected = ref.step_decay(lr0, epoch, drop=drop, epochs_drop=epochs_drop)
+            where = f"step_decay(lr0={lr0:.3g}, epoch={epoch}, drop={drop:.3g}, epochs_drop={epochs_drop})"
+            check_scalar(
+                run.call("step_decay", lr0, epoch, drop=drop, epochs_drop=epochs_drop),
+                expected,
+                where,
+                rtol=1e-9,
+                atol=0.0,
+                show_values=False,
+                mistakes=[
+                    (
+                        lr0 * drop ** (epoch / epochs_drop),
+                        "指数を切り捨てていません。drop ** (epoch // epochs_drop) です。",
+                    ),
+                    (
+                        lr0 * drop ** math.ceil(epoch / epochs_drop),
+                        "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
+                        "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
+                    ),
+                    (
+                        lr0 * drop ** ((epoch + 1) // epochs_drop),
+                        "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
+                        "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
+                    ),
+                    (lr0 * drop**epoch, "毎エポック drop を掛けています。epochs_drop エポックごとに 1 回です。"),
+                ],
+            )
+        # the defaults drop=0.5, epochs_drop=10
+        epoch = int(rng.integers(0, 50))
+        check_scalar(
+            run.call("step_decay", lr0, epoch),
+            ref.step_decay(lr0, epoch),
+            f"step_decay(lr0={lr0:.3g}, epoch={epoch}) (既定値 drop=0.5、epochs_drop=10)",
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+        )
+
+        decay_rate = float(10 ** rng.uniform(-3, 0))
+        for step in sorted({0, 1, int(rng.integers(2, 20)), int(rng.integers(20, 2000))}):
+            expected = ref.inverse_time_decay(lr0, step, decay_rate=decay_rate)
+            check_scalar(
+                run.call("inverse_time_decay", lr0, step, decay_rate=decay_rate),
+                expected,
+                f"inverse_time_decay(lr0={lr0:.3g}, step={step}, decay_rate={decay_rate:.3g})",
+                rtol=1e-9,
+                atol=0.0,
+                show_values=False,
+                mistakes=[
+                    (
+                        lr0 * math.exp(-decay_rate * step),
+                        "指数減衰 lr0 · exp(−k · step) になっています。lr0 / (1 + k · step) です。",
+                    ),
+                    (
+                        lr0 * math.exp(-step * math.log1p(decay_rate)),
+                        "(1 + k) の step 乗で割っています。lr0 / (1 + k · step) です。",
+                    ),
+                    (
+                        lr0 * (1 - decay_rate * step),
+                        "線形の減衰 lr0 · (1 − k · step) になっています。lr0 / (1 + k · step) です。",
+                    ),
+                ],
+            )
+        step = int(rng.integers(0, 500))
+        check_scalar(
+            run.call("inverse_time_decay", lr0, step),
+            ref.inverse_time_decay(lr0, step),
+            f"inverse_time_decay(lr0={lr0:.3g}, step={step}) (既定値 decay_rate=0.01)",
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+        )
+
+
+CHECKS = {
+    "sgd": check_sgd,
+    "momentum": check_momentum,
+    "nesterov": check_nesterov,
+    "adagrad": check_adagrad,
+    "rmsprop": check_rmsprop,
+    "adadelta": check_adadelta,
+    "adam": check_adam,
+    "amsgrad": check_amsgrad,
+    "lr_schedules": check_lr_schedules,
+}

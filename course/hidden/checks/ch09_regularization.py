@@ -1,0 +1,668 @@
+"""Hidden checks of ch09_regularization (INSTRUCTOR ONLY).
+
+Every check draws fresh inputs from ``rng``, calls the learner's code through the runner only
+(plain data in, plain data out) and compares with :mod:`course.reference`. The classic mistakes
+of each exercise are simulated here and recognised through ``mistakes=`` hints.
+
+* Penalties: sums of squares / absolute values; tolerance relative 1e-9 (only the order of
+  summation may differ), absolute 1e-12.
+* max_norm: one product per element; relative 1e-9.
+* AdamW: driven by the notebook's ``run_adamw`` helper (the learner's object must live in
+  the learner's process, and argument arrays are copies, so in-place updates cannot be observed
+  from here); 6 steps compared with the reference at relative 1e-9.
+* EarlyStopping: exact (booleans, integers and the stored losses themselves).
+* Initialisation: closed forms; relative 1e-12.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_scalar, check_true
+
+from ..runner import Runner
+
+RTOL, ATOL = 1e-9, 1e-12
+
+
+# ---------------------------------------------------------------------------- helpers
+def _random_params(rng: np.random.Generator, sizes: list[int], batchnorm: bool) -> dict[str, np.ndarray]:
+    """Textbook-style parameters 'W1', 'b1', ... (and 'gamma1', 'beta1' for hidden layers).
+
+    Some weights are exactly 0 (sign(0) matters for L1) and biases are large, so that a
+    penalty that includes them is far off.
+    """
+    params: dict[str, np.ndarray] = {}
+    for i in range(1, len(sizes)):
+        W = rng.standard_normal((sizes[i - 1], sizes[i])) * rng.uniform(0.3, 2.0)
+        W.flat[rng.choice(W.size, size=max(1, W.size // 4), replace=False)] = 0.0
+        params[f"W{i}"] = W
+        params[f"b{i}"] = rng.standard_normal(sizes[i]) * 3.0 + 1.0
+        if batchnorm and i < len(sizes) - 1:
+            params[f"gamma{i}"] = rng.uniform(0.5, 2.0, size=sizes[i])
+            params[f"beta{i}"] = rng.standard_normal(sizes[i])
+    return params
+
+
+# (sizes, with batch norm): a 1-unit input (batch size 1 of a weight's rows), a 1-unit output, deeper nets
+_NETWORKS = [([1, 3], False), ([4, 1], False), ([5, 4, 3], True), ([2, 6, 5, 2], True), ([3, 7, 4], False)]
+
+
+def _weights(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: p for k, p in params.items() if k.startswith("W")}
+
+
+def _describe(params: dict[str, np.ndarray]) -> str:
+    return "、".join(f"'{k}' {p.shape}" for k, p in params.items())
+
+
+def _check_grad_dict(got: Any, params: dict[str, np.ndarray], name: str) -> dict[str, Any]:
+    check_true(isinstance(got, dict), f"{name} は辞書を返してください (実際: {type(got).__name__})。")
+    missing = sorted(set(params) - set(got))
+    check_true(
+        not missing,
+        f"{name} の戻り値にキー {missing} がありません。重み以外のキーにも、同じ形状の 0 の配列を入れてください "
+        "(grads にキーごとに足せるように)。",
+    )
+    extra = sorted(set(got) - set(params))
+    check_true(not extra, f"{name} の戻り値に、params にないキー {extra} があります。")
+    return got
+
+
+def _check_finite(value: Any, name: str, hint: str) -> None:
+    array = np.asarray(value, dtype=np.float64)
+    if array.size and not np.all(np.isfinite(array)):
+        raise CheckFailure(f"{name} に nan または inf が含まれています。\nヒント: {hint}")
+
+
+_NOT_BIASES = (
+    "バイアス (b) やバッチ正規化の γ、β も含めています。対象はキーが 'W' で始まる重みだけです (_is_weight(key))。"
+)
+
+
+# ---------------------------------------------------------------------------- L2
+def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
+    for sizes, batchnorm in _NETWORKS:
+        params = _random_params(rng, sizes, batchnorm)
+        lam = float(rng.uniform(0.01, 1.0))
+        where = f"params ({_describe(params)})、λ = {lam:.3g} に対する"
+        square_sum = sum(float(np.sum(W**2)) for W in _weights(params).values())
+        all_square_sum = sum(float(np.sum(p**2)) for p in params.values())
+        check_scalar(
+            run.call("l2_penalty", params, lam),
+            ref.l2_penalty(params, lam),
+            f"{where} l2_penalty",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=[
+                (0.5 * lam * all_square_sum, _NOT_BIASES),
+                (lam * square_sum, "係数 1/2 がありません。L2 の項は (λ/2) Σ W² です (勾配を λW にするための 1/2)。"),
+                (
+                    lam * all_square_sum,
+                    "係数 1/2 がなく、さらにバイアスなども含めています。対象は重みだけで、項は (λ/2) Σ W² です。",
+                ),
+                (
+                    0.5 * lam * math.sqrt(square_sum),
+                    "二乗和ではなく、その平方根 (ノルム) を使っています。"
+                    "L2 の項はノルムの 2 乗 Σ W² に λ/2 を掛けたものです。",
+                ),
+                (
+                    0.5 * lam * sum(float(np.mean(W**2)) for W in _weights(params).values()),
+                    "要素の平均ではなく和を取ってください。",
+                ),
+            ],
+        )
+        got = _check_grad_dict(run.call("l2_penalty_grad", params, lam), params, "l2_penalty_grad")
+        expected = ref.l2_penalty_grad(params, lam)
+        for key, p in params.items():
+            if key.startswith("W"):
+                mistakes = [
+                    (np.full_like(p, lam), "勾配は λ ではなく λW です ((λ/2) W² を W で微分すると λW)。"),
+                    (2 * lam * p, "勾配が 2λW になっています。(λ/2) Σ W² の微分は λW です。"),
+                    (p, "λ を掛け忘れています。"),
+                    (-lam * p, "符号が逆です。勾配は +λW (更新で W から引くと 0 に近づく) です。"),
+                ]
+            else:
+                mistakes = [(lam * p, _NOT_BIASES + " それ以外のキーには 0 の配列を入れます。")]
+            check_array(
+                got[key],
+                expected[key],
+                f"{where} l2_penalty_grad(...)['{key}']",
+                rtol=RTOL,
+                atol=ATOL,
+                show_values=False,
+                mistakes=mistakes,
+            )
+
+
+# ---------------------------------------------------------------------------- L1
+def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
+    for sizes, batchnorm in _NETWORKS:
+        params = _random_params(rng, sizes, batchnorm)
+        lam = float(rng.uniform(0.01, 1.0))
+        where = f"params ({_describe(params)})、λ = {lam:.3g} に対する"
+        abs_sum = sum(float(np.sum(np.abs(W))) for W in _weights(params).values())
+        check_scalar(
+            run.call("l1_penalty", params, lam),
+            ref.l1_penalty(params, lam),
+            f"{where} l1_penalty",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=[
+                (lam * sum(float(np.sum(np.abs(p))) for p in params.values()), _NOT_BIASES),
+                (0.5 * lam * abs_sum, "L1 の項は λ Σ |W| です (L2 と違って 1/2 は付きません)。"),
+                (
+                    lam * sum(float(np.sum(W)) for W in _weights(params).values()),
+                    "絶対値を取り忘れています (λ Σ |W|)。",
+                ),
+            ],
+        )
+        got = _check_grad_dict(run.call("l1_penalty_grad", params, lam), params, "l1_penalty_grad")
+        expected = ref.l1_penalty_grad(params, lam)
+        for key, p in params.items():
+            name = f"{where} l1_penalty_grad(...)['{key}']"
+            if key.startswith("W"):
+                _check_finite(
+                    got[key],
+                    name,
+                    "W / |W| は W = 0 で 0/0 = nan になります。np.sign(W) を使ってください (W = 0 では 0)。",
+                )
+                mistakes = [
+                    (-lam * np.sign(p), "符号が逆です。|W| の微分は sign(W) で、勾配は +λ sign(W) です。"),
+                    (lam * p, "λW は L2 の勾配です。L1 の勾配は λ sign(W) です。"),
+                    (np.sign(p), "λ を掛け忘れています。"),
+                    (
+                        lam * np.where(p >= 0, 1.0, -1.0),
+                        "W = 0 の要素で +λ を返しています。W = 0 での (劣) 勾配は 0 にします (np.sign(0) = 0)。",
+                    ),
+                    (
+                        lam * np.where(p > 0, 1.0, -1.0),
+                        "W = 0 の要素で −λ を返しています。W = 0 での (劣) 勾配は 0 にします (np.sign(0) = 0)。",
+                    ),
+                    (lam * np.abs(p), "|W| を返しています。勾配は λ sign(W) です。"),
+                ]
+            else:
+                mistakes = [(lam * np.sign(p), _NOT_BIASES + " それ以外のキーには 0 の配列を入れます。")]
+            check_array(got[key], expected[key], name, rtol=RTOL, atol=ATOL, show_values=False, mistakes=mistakes)
+
+
+# ---------------------------------------------------------------------------- Elastic Net
+def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
+    for sizes, batchnorm in _NETWORKS[1:4]:
+        params = _random_params(rng, sizes, batchnorm)
+        l1, l2 = (float(v) for v in rng.uniform(0.01, 1.0, size=2))
+        where = f"params ({_describe(params)})、λ1 = {l1:.3g}、λ2 = {l2:.3g} に対する"
+        swapped = "λ1 と λ2 が入れ替わっています。λ1 は L1 の項 (Σ|W|)、λ2 は L2 の項 ((1/2) Σ W²) の係数です。"
+        check_scalar(
+            run.call("elastic_net_penalty", params, l1, l2),
+            ref.elastic_net_penalty(params, l1, l2),
+            f"{where} elastic_net_penalty",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=[
+                (ref.l1_penalty(params, l2) + ref.l2_penalty(params, l1), swapped),
+                (
+                    ref.l1_penalty(params, l1) + 2 * ref.l2_penalty(params, l2),
+                    "L2 の項に 1/2 がありません: λ1 Σ|W| + (λ2/2) Σ W² です。",
+                ),
+            ],
+        )
+        got = _check_grad_dict(run.call("elastic_net_penalty_grad", params, l1, l2), params, "elastic_net_penalty_grad")
+        expected = ref.elastic_net_penalty_grad(params, l1, l2)
+        for key, p in params.items():
+            if key.startswith("W"):
+                mistakes = [
+                    (l2 * np.sign(p) + l1 * p, swapped),
+                    (l1 * np.sign(p) + 2 * l2 * p, "L2 の部分の勾配は λ2 W です (2λ2 W ではありません)。"),
+                ]
+            else:
+                mistakes = [(l1 * np.sign(p) + l2 * p, _NOT_BIASES)]
+            check_array(
+                got[key],
+                expected[key],
+                f"{where} elastic_net_penalty_grad(...)['{key}']",
+                rtol=RTOL,
+                atol=ATOL,
+                show_values=False,
+                mistakes=mistakes,
+            )
+
+
+# ---------------------------------------------------------------------------- max_norm
+def _max_norm_case(rng: np.random.Generator, shape: tuple[int, int], above: bool) -> tuple[np.ndarray, float]:
+    """W whose columns have clearly different norms, and a limit c.
+
+    One column: c is half its norm (above=True) or twice it. Several columns: c lies strictly
+    between the smallest and the largest norm, so some columns are rescaled and others kept.
+    """
+    W = rng.standard_normal(shape) * rng.uniform(0.2, 3.0, size=shape[1])
+    norms = np.sqrt(np.sum(W**2, axis=0))
+    if shape[1] == 1:
+        return W, float(norms[0] * (0.5 if above else 2.0))
+    low, high = np.sort(norms)[[0, -1]]
+    return W, float(rng.uniform(low + 0.25 * (high - low), high - 0.25 * (high - low)))
+
+
+def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
+    cases = [((1, 5), True), ((5, 1), True), ((5, 1), False), ((4, 3), True), ((10, 6), True), ((3, 8), True)]
+    for shape, above in cases:
+        W, c = _max_norm_case(rng, shape, above)
+        if shape == (4, 3):
+            W[:, np.argmin(np.sum(W**2, axis=0))] = 0.0  # a zero column must stay zero (no division by its norm)
+        col = np.sqrt(np.sum(W**2, axis=0))
+        row = np.sqrt(np.sum(W**2, axis=1))
+        square = np.sum(W**2, axis=0)
+        frobenius = float(np.sqrt(np.sum(W**2)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            all_columns = W * (c / col)
+        name = f"形状 {shape} の W、c = {c:.3g} に対する max_norm"
+        got = run.call("max_norm", W, c)
+        _check_finite(
+            got,
+            name,
+            "ノルムが 0 の列で 0 で割っていませんか。"
+            "倍率を c / np.maximum(ノルム, c) とすれば、0 の列の倍率は 1 になります。",
+        )
+        check_array(
+            got,
+            ref.max_norm(W, c),
+            name,
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=[
+                (
+                    W * (c / np.maximum(row, c))[:, None],
+                    "行ごとのノルムで縮めています。W は形状 (n_in, n_out) なので、"
+                    "ユニット j に入る重みは列 W[:, j] です "
+                    "(ノルムは axis=0 で計算します)。",
+                ),
+                (
+                    all_columns,
+                    "ノルムが c 以下の列まで長さ c に引き伸ばしています。倍率は c / max(ノルム, c) で、"
+                    "c 以下の列は 1 倍 (そのまま) です。",
+                ),
+                (
+                    W * np.sqrt(c / np.maximum(square, c)),
+                    "二乗和 Σ W² を c と比べています。max-norm の上限はノルム (二乗和の平方根) に対するものです。",
+                ),
+                (
+                    W * (c / max(frobenius, c)),
+                    "行列全体のノルムで縮めています。ノルムは列ごと (ユニットごと) に計算します。",
+                ),
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- AdamW
+class _AdamL2(ref.Adam):
+    """Adam with the L2 term added to the gradient (the coupled version)."""
+
+    def __init__(self, weight_decay: float = 0.01, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.weight_decay = weight_decay
+
+    def update(self, params, grads):
+        super().update(params, {k: grads[k] + self.weight_decay * params[k] for k in params})
+
+
+class _DecayWithoutLr(_AdamL2):
+    def update(self, params, grads):
+        for k in params:
+            params[k] *= 1.0 - self.weight_decay
+        ref.Adam.update(self, params, grads)
+
+
+class _DecayAfter(_AdamL2):
+    def update(self, params, grads):
+        ref.Adam.update(self, params, grads)
+        for k in params:
+            params[k] *= 1.0 - self.lr * self.weight_decay
+
+
+class _DecayWeightsOnly(_AdamL2):
+    def update(self, params, grads):
+        for k in params:
+            if k.startswith("W"):
+                params[k] *= 1.0 - self.lr * self.weight_decay
+        ref.Adam.update(self, params, grads)
+
+
+class _DecaySignFlipped(_AdamL2):
+    def update(self, params, grads):
+        for k in params:
+            params[k] *= 1.0 + self.lr * self.weight_decay
+        ref.Adam.update(self, params, grads)
+
+
+_ADAMW_MISTAKES = [
+    (
+        _AdamL2,
+        "λw を勾配に足して Adam に渡しています。それは Adam + L2 で、減衰が √v̂ で割られてしまいます。"
+        "AdamW では m、v は元の勾配だけから作り、"
+        "減衰は別に w ← w − lr·λ·w と行います。",
+    ),
+    (_DecayWithoutLr, "減衰に学習率を掛け忘れています: w ← w − lr·λ·w です (PyTorch の AdamW と同じ)。"),
+    (
+        _DecayAfter,
+        "Adam の更新の後で縮めています。縮めるのは更新前の w です (先に w ← (1 − lr·λ) w、その後で Adam の更新)。",
+    ),
+    (
+        _DecayWeightsOnly,
+        "重み 'W…' だけを縮めています。AdamW (PyTorch と同じ) は渡された配列をすべて縮めます。"
+        "除きたい配列は weight_decay=0 の別のオプティマイザに渡す、という約束です。",
+    ),
+    (_DecaySignFlipped, "減衰の符号が逆です: w ← (1 − lr·λ) w です。"),
+]
+
+
+def _trajectory(optimizer: Any, params: dict[str, np.ndarray], grads_sequence: list[dict]) -> np.ndarray:
+    params = {k: v.copy() for k, v in params.items()}
+    out = []
+    for grads in grads_sequence:
+        optimizer.update(params, {k: v.copy() for k, v in grads.items()})
+        out.append(np.concatenate([params[k].ravel() for k in params]))
+    return np.stack(out)
+
+
+def _flatten_history(got: Any, params: dict[str, np.ndarray], steps: int) -> np.ndarray:
+    check_true(
+        isinstance(got, (tuple, list)) and len(got) == steps and all(isinstance(h, dict) for h in got),
+        "run_adamw の戻り値が、各ステップの params の辞書のリストになっていません。"
+        "セットアップのセルの run_adamw を書き換えていないか確認し、セルを実行し直してください。",
+    )
+    rows = []
+    for step, snapshot in enumerate(got, start=1):
+        check_true(
+            set(snapshot) == set(params), f"{step} 回目の更新後の params のキーが変わっています: {sorted(snapshot)}。"
+        )
+        for key in params:
+            check_true(
+                np.shape(snapshot[key]) == params[key].shape,
+                f"{step} 回目の更新後の params['{key}'] の形状が {np.shape(snapshot[key])} です "
+                f"(期待 {params[key].shape})。",
+            )
+        rows.append(np.concatenate([np.asarray(snapshot[k], dtype=np.float64).ravel() for k in params]))
+    return np.stack(rows)
+
+
+def check_adamw(run: Runner, rng: np.random.Generator) -> None:
+    check_true(run.defined("AdamW"), "AdamW が定義されていません。解答セルを実行しましたか (名前を変えていませんか)。")
+    check_true(
+        run.defined("run_adamw"),
+        "run_adamw が定義されていません。ノートブックの最初のセットアップのセルを実行してください。",
+    )
+    run.new("AdamW")  # a clear message if the constructor is not implemented yet
+    cases = [
+        ([1, 3], {"lr": 0.1, "weight_decay": 0.3}),
+        ([4, 2], {}),  # the defaults: lr 0.001, weight_decay 0.01
+        ([3, 5, 2], {"lr": 0.05, "weight_decay": 0.2, "beta1": 0.8, "beta2": 0.99}),
+        ([2, 1], {"lr": 0.02, "weight_decay": 0.0}),  # no decay: plain Adam
+        ([5, 3], {"lr": 0.2, "weight_decay": 0.5, "eps": 1e-3}),
+    ]
+    steps = 6
+    for sizes, kwargs in cases:
+        params = _random_params(rng, sizes, batchnorm=False)
+        scales = {k: 10.0 ** rng.uniform(-3, 1) for k in params}  # very different gradient scales per array
+        grads_sequence = [
+            {k: rng.standard_normal(p.shape) * scales[k] for k, p in params.items()} for _ in range(steps)
+        ]
+        try:
+            history = run.call("run_adamw", kwargs, params, grads_sequence)
+        except CheckFailure as failure:
+            raise CheckFailure(
+                f"{failure}\n(run_adamw はあなたの AdamW を生成して update を呼ぶ補助関数です。"
+                "AdamW の実装を確認してください。)"
+            ) from None
+        got = _flatten_history(history, params, steps)
+        expected = _trajectory(ref.AdamW(**kwargs), params, grads_sequence)
+        settings = ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "既定値"
+        mistakes = []
+        if kwargs.get("weight_decay", 0.01) != 0.0:
+            mistakes = [(_trajectory(cls(**kwargs), params, grads_sequence), hint) for cls, hint in _ADAMW_MISTAKES]
+        if not kwargs:
+            mistakes.append(
+                (
+                    _trajectory(ref.AdamW(weight_decay=0.0), params, grads_sequence),
+                    "引数を省略したときに減衰していません。weight_decay の既定値は 0.01 です。",
+                )
+            )
+        check_array(
+            got,
+            expected,
+            f"AdamW({settings}) で {steps} 回更新した params ({_describe(params)}) (行が更新の回、列が全配列の要素)",
+            rtol=RTOL,
+            atol=ATOL,
+            show_values=False,
+            mistakes=mistakes,
+        )
+
+
+# ---------------------------------------------------------------------------- EarlyStopping
+def _simulate(losses: list[float], patience: int, min_delta: float, variant: str = "") -> tuple[list[bool], list[int]]:
+    """Returns and counters of an early stopper, correct or with one classic mistake."""
+    best, previous, counter = math.inf, math.inf, 0
+    returns, counters = [], []
+    for loss in losses:
+        if variant == "previous":
+            improved = loss < previous
+        elif variant == "less_equal":
+            improved = loss <= best - min_delta
+        elif variant == "delta_sign":
+            improved = loss < best + min_delta
+        elif variant == "no_delta":
+            improved = loss < best
+        else:
+            improved = loss < best - min_delta
+        if improved:
+            best = min(best, loss) if variant == "previous" else loss
+            if variant != "no_reset":
+                counter = 0
+        else:
+            counter += 1
+        previous = loss
+        if variant == "late":
+            stop = counter > patience
+        elif variant == "early":
+            stop = counter >= patience - 1
+        else:
+            stop = counter >= patience
+        returns.append(stop)
+        counters.append(counter)
+    return returns, counters
+
+
+_ES_MISTAKES = {
+    "no_reset": (
+        "改善したときに counter を 0 に戻していません。"
+        "止めるのは「最後の改善の後」に patience 回続けて改善しなかったときです。"
+    ),
+    "late": "止めるのが 1 エポック遅れています。counter >= patience になった時点で True を返します。",
+    "early": "止めるのが 1 エポック早すぎます。counter >= patience (counter は改善しなかった回数) で止めます。",
+    "less_equal": (
+        "best と等しい (best − min_delta ちょうどの) 損失を改善とみなしています。"
+        "改善の判定は厳密な不等号 val_loss < best − min_delta です。"
+    ),
+    "previous": "前のエポックの損失と比べています。比べる相手はそれまでの最良の値 best です。",
+    "delta_sign": "min_delta の符号が逆です。改善は val_loss < best − min_delta (min_delta 以上下がったとき) です。",
+    "no_delta": "min_delta を使っていません。改善は val_loss < best − min_delta です。",
+}
+
+
+def _grid(rng: np.random.Generator, low: float, high: float, size: int) -> list[float]:
+    """Random multiples of 1/64 in [low, high]: exact in binary, so ties are real ties."""
+    return [float(v) / 64 for v in rng.integers(round(low * 64), round(high * 64) + 1, size=size)]
+
+
+def _es_scenarios(rng: np.random.Generator) -> list[tuple[int, float, list[float]]]:
+    scenarios = []
+    # improvement, patience − 1 misses, improvement, then misses until the stop
+    patience = int(rng.integers(2, 5))
+    best = float(rng.integers(40, 60)) / 64
+    losses = [best + 0.5, best] + _grid(rng, best + 1 / 64, best + 0.4, patience - 1)
+    losses += [best - 0.125] + _grid(rng, best - 0.1, best + 0.3, patience + 2)
+    scenarios.append((patience, 0.0, losses))
+    # ties with the best
+    patience = int(rng.integers(2, 4))
+    start = float(rng.integers(32, 48)) / 64
+    scenarios.append((patience, 0.0, [start + 0.25, start, start, start + 1 / 64, start, start, start]))
+    # a zig-zag that gets worse while never beating the best
+    patience = int(rng.integers(2, 4))
+    best = float(rng.integers(32, 48)) / 64
+    zigzag = [best + 0.125 + 0.0625 * k - (1 / 32) * (k % 2) for k in range(8)]
+    scenarios.append((patience, 0.0, [best + 0.5, best, *zigzag]))
+    # min_delta: decreases smaller than min_delta are not improvements
+    patience = int(rng.integers(2, 4))
+    delta = 0.125
+    top = float(rng.integers(64, 80)) / 64
+    losses = [top, top - 1 / 16, top - 0.25, top - 0.25 - 1 / 32, top - 0.25 - 3 / 32, top - 0.5, top - 0.5 - delta]
+    losses += [top - 0.5 - delta - 1 / 64] * (patience + 1)
+    scenarios.append((patience, delta, losses))
+    # patience 1 and a random walk
+    scenarios.append((1, 0.0, [1.0, *_grid(rng, 0.25, 1.0, 12)]))
+    scenarios.append(
+        (
+            int(rng.integers(3, 6)),
+            0.0,
+            [2.0, *sorted(_grid(rng, 0.25, 1.5, 10), reverse=True), *_grid(rng, 0.25, 1.5, 10)],
+        )
+    )
+    return scenarios
+
+
+def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
+    for patience, min_delta, losses in _es_scenarios(rng):
+        kwargs = {"min_delta": min_delta} if min_delta else {}
+        where = f"EarlyStopping(patience={patience}" + (f", min_delta={min_delta}" if min_delta else "") + ")"
+        handle = run.new("EarlyStopping", patience, **kwargs)
+        check_true(run.attr(handle, "counter") == 0, f"{where} の生成直後の counter が 0 ではありません。")
+        check_true(run.attr(handle, "best") == math.inf, f"{where} の生成直後の best は math.inf にしてください。")
+        expected_returns, expected_counters = _simulate(losses, patience, min_delta)
+        reference = ref.EarlyStopping(patience, min_delta)
+        got_returns, got_counters = [], []
+        for step, loss in enumerate(losses):
+            value = run.method(handle, "step", loss)
+            check_true(
+                isinstance(value, (bool, np.bool_, int, np.integer)),
+                f"{where}.step は True / False を返してください (実際の型: {type(value).__name__})。",
+            )
+            got_returns.append(bool(value))
+            got_counters.append(run.attr(handle, "counter"))
+            reference.step(loss)
+            if got_returns[-1] or expected_returns[step]:
+                break  # only the behaviour up to the first stop is graded
+        n = len(got_returns)
+        shown = ", ".join(f"{v:g}" for v in losses[:n])
+        where_losses = f"検証の損失 [{shown}] を順に渡したときの {where}"
+        # the counters reveal mistakes in the improvement rule; the returns, mistakes in the stopping rule
+        rule_mistakes = ["delta_sign", "no_delta"] if min_delta else []
+        rule_mistakes += [
+            v for v in ("no_reset", "less_equal", "previous", "delta_sign", "no_delta") if v not in rule_mistakes
+        ]
+        check_array(
+            np.array(got_counters, dtype=float),
+            np.array(expected_counters[:n], dtype=float),
+            f"{where_losses} の各 step 後の counter",
+            show_values=False,
+            mistakes=[
+                (np.array(_simulate(losses, patience, min_delta, v)[1][:n], dtype=float), _ES_MISTAKES[v])
+                for v in rule_mistakes
+            ],
+        )
+        check_array(
+            np.array(got_returns, dtype=float),
+            np.array(expected_returns[:n], dtype=float),
+            f"{where_losses}.step の戻り値 (1 = True)",
+            show_values=False,
+            mistakes=[
+                (np.array(_simulate(losses, patience, min_delta, v)[0][:n], dtype=float), _ES_MISTAKES[v])
+                for v in ("late", "early", *rule_mistakes)
+            ],
+        )
+        check_scalar(run.attr(handle, "best"), reference.best, f"同じ列を渡した後の {where}.best", rtol=0, atol=0)
+        check_scalar(
+            run.attr(handle, "best_epoch"),
+            reference.best_epoch,
+            f"同じ列を渡した後の {where}.best_epoch (最初の step が 0)",
+            rtol=0,
+            atol=0,
+        )
+        check_true(
+            bool(run.attr(handle, "should_stop")) == reference.should_stop,
+            f"同じ列を渡した後の {where}.should_stop が、最後の step の戻り値と一致していません。",
+        )
+
+
+# ---------------------------------------------------------------------------- initialisation
+def check_init_std(run: Runner, rng: np.random.Generator) -> None:
+    sizes = [*(int(v) for v in rng.integers(3, 2000, size=4)), 2, 1]
+    for n_in in sizes:
+        check_scalar(
+            run.call("xavier_std", n_in),
+            ref.xavier_std(n_in),
+            f"xavier_std({n_in})",
+            rtol=1e-12,
+            atol=0,
+            show_values=False,
+            mistakes=[
+                (1.0 / n_in, "分散 1/n_in を返しています。標準偏差はその平方根 1/√n_in です。"),
+                (math.sqrt(2.0 / n_in), "√(2/n_in) は He の初期値です。n_out を省略した Xavier は 1/√n_in です。"),
+            ],
+        )
+        check_scalar(
+            run.call("he_std", n_in),
+            ref.he_std(n_in),
+            f"he_std({n_in})",
+            rtol=1e-12,
+            atol=0,
+            show_values=False,
+            mistakes=[
+                (2.0 / n_in, "分散 2/n_in を返しています。標準偏差はその平方根 √(2/n_in) です。"),
+                (math.sqrt(1.0 / n_in), "1/√n_in は Xavier の初期値です。ReLU の He の初期値は √(2/n_in) です。"),
+                (2.0 / math.sqrt(n_in), "2/√n_in ではなく √(2/n_in) です (係数 2 は分散に掛かります)。"),
+            ],
+        )
+    for n_in, n_out in [*((int(a), int(b)) for a, b in rng.integers(2, 1000, size=(4, 2))), (1, 7), (1, 1)]:
+        expected = ref.xavier_std(n_in, n_out)
+        mistakes = [
+            (1.0 / math.sqrt(n_in), "n_out が与えられたときは √(2 / (n_in + n_out)) です (n_out を無視しています)。"),
+            (math.sqrt(1.0 / (n_in + n_out)), "係数 2 が抜けています: √(2 / (n_in + n_out))。"),
+            (2.0 / (n_in + n_out), "分散 2 / (n_in + n_out) を返しています。標準偏差はその平方根です。"),
+            (1.0 / math.sqrt(n_out), "n_out だけで決めています。√(2 / (n_in + n_out)) です。"),
+        ]
+        check_scalar(
+            run.call("xavier_std", n_in, n_out),
+            expected,
+            f"xavier_std({n_in}, {n_out})",
+            rtol=1e-12,
+            atol=0,
+            show_values=False,
+            mistakes=mistakes,
+        )
+        check_scalar(
+            run.call("xavier_std", n_in, n_out=n_out),
+            expected,
+            f"xavier_std({n_in}, n_out={n_out})",
+            rtol=1e-12,
+            atol=0,
+            show_values=False,
+            mistakes=mistakes,
+        )
+
+
+CHECKS = {
+    "l2_penalty": check_l2_penalty,
+    "l1_penalty": check_l1_penalty,
+    "elastic_net": check_elastic_net,
+    "max_norm": check_max_norm,
+    "adamw": check_adamw,
+    "early_stopping": check_early_stopping,
+    "init_std": check_init_std,
+}

@@ -1,0 +1,872 @@
+"""Hidden checks of ch10_capstone (INSTRUCTOR ONLY).
+
+A ``numpy.random.Generator`` cannot cross the sandbox boundary, an integer can: the learner's
+``MultiLayerNetExtend`` is built through the notebook helper ``make_network(seed, ...)``, which
+passes ``np.random.default_rng(seed)``, and the reference network is built here from the same
+seed. Both then draw the same weights and the same dropout masks, so every result can be
+compared exactly, call by call (running statistics of batch norm included). The layers are
+given code (model solutions of earlier chapters), so nothing needs to be substituted.
+
+The ``Trainer`` is driven through the helper ``train_two_layer_net_with_trainer`` with the
+given ``TwoLayerNet``: a mistake in ``MultiLayerNetExtend`` costs nothing there. The final model
+is read from ``final_model`` (``export_model(final_network)``, plain arrays), rebuilt with the
+reference network and evaluated here in inference mode.
+
+Tolerances: the same arithmetic in the same order on both sides, so relative 1e-7 (1e-10 for
+the weights, which are one product each).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_true
+from course.data import load_digits
+
+from ..runner import Handle, Runner
+
+RTOL, ATOL = 1e-7, 1e-10
+GRADED_ACCURACY = 0.97
+# Strings cannot cross the sandbox boundary: the notebook's helpers take a name as its position
+# in this tuple, which must equal NAMES of the notebook's setup cell.
+NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam")
+
+_ORDER_NOTE = (
+    "重みは W1, W2, … の順に std * rng.standard_normal((n_in, n_out)) で 1 回ずつ引きます。"
+    "バイアスなどのために乱数を引いたり、rng の代わりに np.random を使ったりすると、同じシードでも値が変わります。"
+)
+_DROPOUT_NOTE = (
+    "ドロップアウトのあるネットワークです。Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng と "
+    "dropout_ratio を渡していますか。predict では BatchNormalization と Dropout にだけ train_flg を渡します。"
+)
+_BN_NOTE = (
+    "バッチ正規化のあるネットワークです。BatchNormalization(self.params['gamma{i}'], self.params['beta{i}']) を "
+    "Affine{i} の直後 (活性化関数の前) に置き、predict ではこのレイヤに train_flg を渡していますか。"
+)
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def _check(actual: Any, expected: Any, name: str, *, mistakes=(), note: str = "", rtol=RTOL, atol=ATOL) -> None:
+    """check_array for hidden checks; 0-d values are compared as shape (1,); ``note`` is appended on failure."""
+    if np.ndim(expected) == 0:
+        if isinstance(actual, (int, float, np.number)) or (isinstance(actual, np.ndarray) and actual.ndim == 0):
+            actual = np.atleast_1d(actual)
+        expected = np.atleast_1d(expected)
+        mistakes = [(np.atleast_1d(value), hint) for value, hint in mistakes]
+    try:
+        check_array(actual, expected, name, rtol=rtol, atol=atol, mistakes=mistakes, show_values=False)
+    except CheckFailure as failure:
+        if note and "ヒント" not in str(failure):
+            raise CheckFailure(f"{failure}\n{note}") from None
+        raise
+
+
+def _coded(options: dict) -> dict:
+    """The options with every string replaced by its position in NAMES."""
+    return {key: NAMES.index(value) if isinstance(value, str) else value for key, value in options.items()}
+
+
+def _one_hot(labels: np.ndarray, c: int) -> np.ndarray:
+    return np.eye(c)[labels]
+
+
+# ---------------------------------------------------------------------------- the network
+def _describe(d: int, hidden: list[int], c: int, options: dict) -> str:
+    shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+    return f"MultiLayerNetExtend({d}, {hidden}, {c}{', ' if shown else ''}{shown})"
+
+
+class _Pair:
+    """The learner's network (a handle) and the reference network built from the same seed."""
+
+    def __init__(self, run: Runner, rng: np.random.Generator, d: int, hidden: list[int], c: int, **options) -> None:
+        self.run, self.d, self.hidden, self.c, self.options = run, d, hidden, c, options
+        self.seed = _seed(rng)
+        self.where = _describe(d, hidden, c, options)
+        self.handle: Handle = run.new("make_network", self.seed, d, hidden, c, **_coded(options))
+        self.ref = self.clone()
+        self.note = _DROPOUT_NOTE if options.get("use_dropout") else _BN_NOTE if options.get("use_batchnorm") else ""
+
+    def clone(self, **changes) -> ref.MultiLayerNetExtend:
+        """A fresh reference network of the same seed, with some options changed (for the mistakes)."""
+        options = {**self.options, **changes}
+        return ref.MultiLayerNetExtend(self.d, self.hidden, self.c, rng=np.random.default_rng(self.seed), **options)
+
+    def method(self, name: str, *args, **kwargs) -> Any:
+        return self.run.method(self.handle, name, *args, **kwargs)
+
+
+def _check_keys(got: Any, expected: dict, where: str) -> None:
+    check_true(isinstance(got, dict), f"{where} の params は辞書にしてください (実際: {type(got).__name__})。")
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    if not missing and not extra:
+        return
+    hint = ""
+    if any(key.startswith("gamma") for key in missing):
+        hint = " use_batchnorm=True なら、隠れ層ごとに 'gamma{i}' (1) と 'beta{i}' (0) を params に入れます。"
+    elif any(key.startswith(("gamma", "beta")) for key in extra):
+        hint = (
+            " 'gamma{i}'、'beta{i}' は use_batchnorm=True のときの隠れ層 (i = 1..L) にだけ作ります"
+            " (出力層の Affine の後には入れません)。"
+        )
+    elif any(key.startswith(("W", "b")) for key in missing + extra):
+        hint = " 重みは入力層から出力層まで len(hidden_size_list) + 1 個 (W1 … W{L+1}) です。"
+    raise CheckFailure(
+        f"{where} の params のキーが違います"
+        + (f" (足りないキー: {missing})" if missing else "")
+        + (f" (余分なキー: {extra})" if extra else "")
+        + f"。{hint}"
+    )
+
+
+def _weight_mistakes(init: Any, sizes: list[int], i: int, z: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """Values of W{i} that the classic initialisation mistakes give, from the same normal draws z."""
+    n_in, n_out, std_of = sizes[i - 1], sizes[i], ref.MultiLayerNetExtend._init_std
+    found = []
+    if isinstance(init, str):
+        he = init.lower() in ("relu", "he")
+        if n_out != n_in:
+            found.append(
+                (
+                    z * std_of(init, n_out),
+                    "標準偏差の n は、その層への入力の数 n_in (W の行数) です。出力の数を使っています。",
+                )
+            )
+        if i > 1 and sizes[0] != n_in:
+            found.append(
+                (
+                    z * std_of(init, sizes[0]),
+                    "どの層も input_size で標準偏差を計算しています。n_in は層ごとの入力の数です。",
+                )
+            )
+        if he:
+            found.append(
+                (z * ref.xavier_std(n_in), "'relu'/'he' には He の初期値 √(2/n_in) を使います (1/√n_in ではない)。")
+            )
+        else:
+            found.append(
+                (
+                    z * ref.he_std(n_in),
+                    "'sigmoid'/'xavier' には Xavier の初期値 1/√n_in を使います (√(2/n_in) ではない)。",
+                )
+            )
+            found.append(
+                (
+                    z * np.sqrt(2.0 / (n_in + n_out)),
+                    "√(2/(n_in + n_out)) は Glorot と Bengio の元の式ですが、"
+                    "この講座 (教科書) の 'xavier' は 1/√n_in です。",
+                )
+            )
+    else:
+        found.append((z * ref.he_std(n_in), "weight_init_std が数値のときは、その値をそのまま標準偏差にします。"))
+    if not np.isclose(std_of(init, n_in), 0.01):
+        found.append((z * 0.01, "weight_init_std を使わず、標準偏差 0.01 で初期化しています。"))
+    return found
+
+
+def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
+    cases = [
+        # activation, weight_init_std, use_batchnorm, use_dropout, number of hidden layers
+        ("relu", "relu", False, False, 2),
+        ("sigmoid", "sigmoid", True, False, 1),
+        ("relu", "he", True, True, 3),
+        ("sigmoid", "xavier", False, False, 2),
+        ("relu", None, False, False, 1),  # None: a float drawn below
+        ("relu", "relu", False, False, 0),
+    ]
+    for activation, init, use_bn, use_dropout, depth in cases:
+        d, c = int(rng.integers(3, 30)), int(rng.integers(2, 11))
+        hidden = [int(h) for h in rng.integers(2, 25, size=depth)]
+        init = float(np.round(rng.uniform(0.02, 0.3), 3)) if init is None else init
+        options = dict(activation=activation, weight_init_std=init, use_batchnorm=use_bn, use_dropout=use_dropout)
+        pair = _Pair(run, rng, d, hidden, c, **options)
+        got = run.attr(pair.handle, "params")
+        expected = pair.ref.params
+        _check_keys(got, expected, pair.where)
+        sizes = [d, *hidden, c]
+        for i in range(1, len(sizes)):
+            key = f"W{i}"
+            check_true(
+                np.shape(got[key]) == (sizes[i - 1], sizes[i]),
+                f"{pair.where} の params['{key}'] の形状は {(sizes[i - 1], sizes[i])} "
+                f"のはずですが {np.shape(got[key])} です。",
+            )
+            z = expected[key] / ref.MultiLayerNetExtend._init_std(init, sizes[i - 1])
+            _check(
+                got[key],
+                expected[key],
+                f"{pair.where} の params['{key}'] (同じシードの rng で作った値)",
+                mistakes=_weight_mistakes(init, sizes, i, z),
+                note=_ORDER_NOTE,
+                rtol=1e-10,
+                atol=1e-14,
+            )
+        for key in expected:
+            if not key.startswith("W"):
+                kind = "1" if key.startswith("gamma") else "0"
+                _check(got[key], expected[key], f"{pair.where} の params['{key}'] (初期値はすべて {kind})")
+
+
+# ---------------------------------------------------------------------------- forward
+_FORWARD_CASES = [
+    # activation, use_batchnorm, use_dropout, weight decay, number of hidden layers
+    ("relu", False, False, True, 2),
+    ("sigmoid", True, False, False, 1),
+    ("relu", True, False, True, 3),
+    ("relu", False, False, True, 0),
+    ("relu", False, True, False, 2),
+    ("sigmoid", True, True, True, 1),
+]
+
+
+def _case_options(rng: np.random.Generator, activation: str, use_bn: bool, use_dropout: bool, decay: bool) -> dict:
+    options: dict[str, Any] = dict(activation=activation, weight_init_std=activation)
+    if decay:
+        options["weight_decay_lambda"] = float(np.round(rng.uniform(0.05, 0.5), 3))
+    if use_bn:
+        options["use_batchnorm"] = True
+    if use_dropout:
+        options["use_dropout"] = True
+        options["dropout_ratio"] = float(np.round(rng.choice([rng.uniform(0.15, 0.4), rng.uniform(0.6, 0.8)]), 3))
+    return options
+
+
+def _loss_mistakes(net: ref.MultiLayerNetExtend, expected: float) -> list[tuple[float, str]]:
+    lam = net.weight_decay_lambda
+    if lam == 0:
+        return []
+    penalty = ref.l2_penalty(net.params, lam)
+    data = expected - penalty
+    everything = 0.5 * lam * sum(float(np.sum(p**2)) for p in net.params.values())
+    return [
+        (data, "荷重減衰の項 (λ/2) Σ‖W‖² (l2_penalty) が足されていません。"),
+        (data + 2 * penalty, "荷重減衰の項は (λ/2) Σ‖W‖² です (1/2 を忘れていませんか)。"),
+        (data + everything, "荷重減衰は重み W にだけかけます (b、gamma、beta は含めない)。"),
+    ]
+
+
+def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
+    for activation, use_bn, use_dropout, decay, depth in _FORWARD_CASES:
+        d, c = int(rng.integers(3, 9)), int(rng.integers(2, 6))
+        hidden = [int(h) for h in rng.integers(3, 9, size=depth)]
+        options = _case_options(rng, activation, use_bn, use_dropout, decay)
+        pair = _Pair(run, rng, d, hidden, c, **options)
+        net, where, note = pair.ref, pair.where, pair.note
+        n = int(rng.integers(3, 8))
+        x1, x2, x3 = rng.standard_normal((1, d)), rng.standard_normal((n, d)), rng.standard_normal((n, d))
+        other_activation = "sigmoid" if activation == "relu" else "relu"
+
+        # inference mode on a fresh network, N = 1 and N = n
+        for x in (x1, x2):
+            expected = net.predict(x)
+            mistakes = [
+                (
+                    ref.softmax(expected),
+                    "predict はソフトマックスをかける前のスコアを返します (ソフトマックスは last_layer の中)。",
+                ),
+                (
+                    pair.clone(activation=other_activation).predict(x),
+                    f"活性化関数が違います。activation='{activation}' です。",
+                ),
+            ]
+            if use_bn or use_dropout:
+                mistakes.append(
+                    (
+                        pair.clone().predict(x, train_flg=True),
+                        "predict(x) (train_flg=False) が学習モードで計算されています。"
+                        "BatchNormalization と Dropout の forward に train_flg を渡してください。",
+                    )
+                )
+            _check(
+                pair.method("predict", x),
+                expected,
+                f"predict (推論モード、N={len(x)}、{where})",
+                mistakes=mistakes,
+                note=note,
+            )
+
+        labels = rng.integers(0, c, size=n)
+        expected_loss = net.loss(x2, labels)
+        mistakes = _loss_mistakes(net, expected_loss)
+        if use_bn:
+            mistakes.append(
+                (pair.clone().loss(x2, labels, True), "loss の train_flg の既定値は False (推論モード) です。")
+            )
+        for t, kind in [(labels, "ラベル"), (_one_hot(labels, c), "one-hot")]:
+            _check(
+                pair.method("loss", x2, t), expected_loss, f"loss (t が{kind}、{where})", mistakes=mistakes, note=note
+            )
+
+        scores = net.predict(x2)
+        agree = np.where(rng.random(n) < 0.6, scores.argmax(axis=1), rng.integers(0, c, size=n))
+        expected_acc = float(np.mean(scores.argmax(axis=1) == agree))
+        for t, kind in [(agree, "ラベル"), (_one_hot(agree, c), "one-hot")]:
+            _check(
+                pair.method("accuracy", x2, t),
+                expected_acc,
+                f"accuracy (t が{kind}、{where})",
+                mistakes=[(expected_acc * n, "正解の個数ではなく割合を返してください。")],
+                note=note,
+            )
+
+        if not (use_bn or use_dropout):
+            continue
+        # training mode: batch statistics and dropout masks (the first masks of this seed)
+        expected = net.predict(x2, train_flg=True)
+        mistakes = [
+            (
+                pair.clone().predict(x2),
+                "predict(x, train_flg=True) が推論モードで計算されています。train_flg を渡してください。",
+            )
+        ]
+        if use_bn:
+            mistakes.append(
+                (
+                    pair.clone(use_batchnorm=False).predict(x2, train_flg=True),
+                    "バッチ正規化のレイヤが働いていません (use_batchnorm=True なら Affine の後に BatchNormalization)。",
+                )
+            )
+        if use_dropout and options["dropout_ratio"] != 0.5:
+            mistakes.append(
+                (
+                    pair.clone(dropout_ratio=0.5).predict(x2, train_flg=True),
+                    "Dropout に dropout_ratio を渡していません。",
+                )
+            )
+        _check(
+            pair.method("predict", x2, train_flg=True),
+            expected,
+            f"predict(x, train_flg=True) (学習モード、N={n}、{where})",
+            mistakes=mistakes,
+            note=note,
+        )
+        expected = net.loss(x3, labels, train_flg=True)
+        _check(
+            pair.method("loss", x3, labels, train_flg=True),
+            expected,
+            f"2 回目の学習モードの loss(x, t, train_flg=True) ({where})",
+            mistakes=_loss_mistakes(net, expected),
+            note=note,
+        )
+        # inference after two training-mode passes: the running averages must have moved
+        expected = net.predict(x1)
+        mistakes = []
+        if use_bn:
+            mistakes.append(
+                (
+                    pair.clone().predict(x1),
+                    "推論モードの出力が学習前と同じです。学習モードの順伝播で"
+                    "更新された BatchNormalization の移動平均が "
+                    "使われていません (predict のたびにレイヤを作り直していませんか)。",
+                )
+            )
+        _check(
+            pair.method("predict", x1),
+            expected,
+            f"学習モードで 2 回順伝播した後の predict (推論モード、N=1、{where})",
+            mistakes=mistakes,
+            note=note,
+        )
+
+
+# ---------------------------------------------------------------------------- gradient
+def _collect(net: ref.MultiLayerNetExtend) -> dict[str, np.ndarray]:
+    """Backward from what the last forward stored (no new forward), as ref.MultiLayerNetExtend.gradient."""
+    dout = net.last_layer.backward(1.0)
+    for layer in reversed(net.layers.values()):
+        dout = layer.backward(dout)
+    decay = ref.l2_penalty_grad(net.params, net.weight_decay_lambda)
+    grads = {}
+    for i in range(1, net.hidden_layer_num + 2):
+        grads[f"W{i}"] = net.layers[f"Affine{i}"].dW + decay[f"W{i}"]
+        grads[f"b{i}"] = net.layers[f"Affine{i}"].db
+        if net.use_batchnorm and i <= net.hidden_layer_num:
+            grads[f"gamma{i}"] = net.layers[f"BatchNorm{i}"].dgamma
+            grads[f"beta{i}"] = net.layers[f"BatchNorm{i}"].dbeta
+    return grads
+
+
+def _check_gradient_dict(got: Any, expected: dict, where: str, mistakes: dict, note: str) -> None:
+    check_true(isinstance(got, dict), f"gradient ({where}) は辞書を返してください (実際: {type(got).__name__})。")
+    missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+    check_true(
+        not missing and not extra,
+        f"gradient ({where}) の辞書のキーは params と同じにしてください"
+        + (f" (足りないキー: {missing})" if missing else "")
+        + (f" (余分なキー: {extra})" if extra else "")
+        + "。バッチ正規化があれば 'gamma{i}'、'beta{i}' の勾配 (BatchNorm{i}.dgamma、.dbeta) も返します。",
+    )
+    for key in expected:
+        _check(got[key], expected[key], f"gradient(...)['{key}'] ({where})", mistakes=mistakes.get(key, []), note=note)
+
+
+def _gradient_mistakes(pair: _Pair, x, t, x_other, t_other, expected: dict) -> dict[str, list]:
+    lam = pair.options.get("weight_decay_lambda", 0.0)
+    found: dict[str, list] = {key: [] for key in expected}
+    stale = pair.clone()
+    stale.loss(x_other, t_other, train_flg=True)
+    stale_grads = _collect(stale)
+    inference = pair.clone()
+    inference.loss(x_other, t_other, train_flg=True)
+    inference.loss(x, t, train_flg=False)
+    try:
+        inference_grads = _collect(inference)
+    except (ValueError, TypeError):
+        inference_grads = None
+    for key, value in expected.items():
+        if key.startswith("W") and lam:
+            found[key].append(
+                (
+                    value - lam * pair.ref.params[key],
+                    "重みの勾配に荷重減衰の勾配 λW (l2_penalty_grad) が足されていません。",
+                )
+            )
+        if key.startswith("gamma") and lam:
+            found[key].append(
+                (value + lam * pair.ref.params[key], "荷重減衰は重みだけです。gamma には λγ を足しません。")
+            )
+        found[key].append(
+            (
+                stale_grads[key],
+                "前に呼んだ loss の入力に対する勾配になっています。"
+                "gradient の最初で self.loss(x, t, train_flg=True) を呼び、"
+                "順伝播をやり直してください。",
+            )
+        )
+        if inference_grads is not None and pair.options.get("use_batchnorm"):
+            found[key].append(
+                (
+                    inference_grads[key],
+                    "gradient の順伝播が推論モードです。"
+                    "loss(x, t, train_flg=True) で、バッチの統計量を使って順伝播してください。",
+                )
+            )
+    return found
+
+
+def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
+    cases = [
+        # activation, use_batchnorm, weight decay, number of hidden layers, N
+        ("relu", True, True, 2, 5),
+        ("sigmoid", False, True, 1, 1),
+        ("relu", False, False, 3, 4),
+        ("relu", True, True, 1, 2),
+        ("relu", False, True, 0, 1),
+        ("sigmoid", True, False, 2, 6),
+    ]
+    for activation, use_bn, decay, depth, n in cases:
+        d, c = int(rng.integers(3, 8)), int(rng.integers(2, 6))
+        hidden = [int(h) for h in rng.integers(3, 8, size=depth)]
+        options = _case_options(rng, activation, use_bn, False, decay)
+        pair = _Pair(run, rng, d, hidden, c, **options)
+        where = f"{pair.where}、N={n}"
+        x, x_other = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+        t, t_other = rng.integers(0, c, size=n), rng.integers(0, c, size=n)
+        if rng.random() < 0.5:
+            t = _one_hot(t, c)
+        pair.method("loss", x_other, t_other, train_flg=True)  # leaves other data in the layers
+        pair.ref.loss(x_other, t_other, train_flg=True)
+        expected = pair.ref.gradient(x, t)
+        mistakes = _gradient_mistakes(pair, x, t, x_other, t_other, expected)
+        _check_gradient_dict(pair.method("gradient", x, t), expected, where, mistakes, pair.note)
+        if use_bn:
+            x_new = rng.standard_normal((1, d))
+            _check(
+                pair.method("predict", x_new),
+                pair.ref.predict(x_new),
+                f"gradient の後の predict (推論モード、N=1、{pair.where})",
+                mistakes=[
+                    (
+                        pair.clone().predict(x_new),
+                        "gradient の順伝播で BatchNormalization の移動平均が更新されていません。",
+                    )
+                ],
+                note=pair.note,
+            )
+
+    # dropout: the masks of two successive gradient calls come from the shared rng
+    options = _case_options(rng, "relu", True, True, True)
+    d, c, n = int(rng.integers(3, 8)), int(rng.integers(2, 6)), int(rng.integers(3, 7))
+    pair = _Pair(run, rng, d, [int(h) for h in rng.integers(3, 8, size=2)], c, **options)
+    for call in (1, 2):
+        x, t = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
+        expected = pair.ref.gradient(x, t)
+        _check_gradient_dict(
+            pair.method("gradient", x, t), expected, f"{pair.where}、N={n}、{call} 回目の呼び出し", {}, pair.note
+        )
+
+    # numerical_gradient of the training-mode loss
+    options = dict(use_batchnorm=True, weight_decay_lambda=float(np.round(rng.uniform(0.05, 0.3), 3)))
+    pair = _Pair(run, rng, 3, [3], 2, **options)
+    x, t = rng.standard_normal((3, 3)), rng.integers(0, 2, size=3)
+    got = pair.method("numerical_gradient", x, t)
+    expected = pair.ref.numerical_gradient(x, t)
+    inference = pair.clone()
+    inference_expected = {
+        key: ref.numerical_gradient(lambda _: inference.loss(x, t, train_flg=False), value)
+        for key, value in inference.params.items()
+    }
+    check_true(isinstance(got, dict), "numerical_gradient は辞書を返してください。")
+    check_true(
+        set(got) == set(expected),
+        f"numerical_gradient の辞書のキーは params と同じ {sorted(expected)} にしてください (実際: {sorted(got)})。",
+    )
+    for key in expected:
+        _check(
+            got[key],
+            expected[key],
+            f"numerical_gradient(...)['{key}'] ({pair.where}、N=3)",
+            # both are central differences with h = 1e-4 of the same function
+            rtol=1e-6,
+            atol=1e-9,
+            mistakes=[
+                (
+                    inference_expected[key],
+                    "推論モードの損失を微分しています。numerical_gradient では loss(x, t, train_flg=True) を使います。",
+                ),
+                (
+                    np.zeros_like(expected[key]),
+                    "勾配が 0 です。numerical_gradient が動かす配列 self.params[key] が損失の計算に使われていません"
+                    " (レイヤには params の配列そのものを渡します)。",
+                ),
+            ],
+        )
+
+
+# ---------------------------------------------------------------------------- Trainer
+def _simulate(sizes, net_seed, data, options, *, order="epoch", drop_last=False, loss_after=False, no_param=False,
+              eval_full=False) -> dict:  # fmt: skip
+    """The training loop with one classic mistake switched on; the reference Trainer when all are off."""
+    x_tr, t_tr, x_te, t_te = data
+    net = ref.TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(net_seed))
+    name = options.get("optimizer", "sgd").lower()
+    optimizer = ref.OPTIMIZERS[name](**({} if no_param else options.get("optimizer_param") or {}))
+    rng = np.random.default_rng(options.get("seed", 0))
+    batch, n = options.get("mini_batch_size", 100), len(x_tr)
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "test_acc": []}
+    fixed = rng.permutation(n) if order == "once" else np.arange(n)
+    stop = n - n % batch if drop_last else n
+    count = options.get("evaluate_sample_num_per_epoch")
+    for _ in range(options.get("epochs", 20)):
+        if order == "choice":
+            batches = [rng.choice(n, batch) for _ in range(-(-n // batch))]
+        else:
+            perm = rng.permutation(n) if order == "epoch" else fixed
+            batches = [perm[start : start + batch] for start in range(0, stop, batch)]
+        for idx in batches:
+            grads = net.gradient(x_tr[idx], t_tr[idx])
+            loss = float(net.last_layer.loss)
+            optimizer.update(net.params, grads)
+            history["train_loss"].append(net.loss(x_tr[idx], t_tr[idx]) if loss_after else loss)
+        k = None if eval_full else count
+        history["train_acc"].append(net.accuracy(x_tr[:k], t_tr[:k]))
+        history["test_acc"].append(net.accuracy(x_te[:k], t_te[:k]))
+    return history
+
+
+_TRAINER_MISTAKES = [
+    (dict(order="once"), "毎エポック並べ替え直していません。permutation はエポックのループの中で毎回呼びます。"),
+    (dict(order="none"), "サンプルを並べ替えていません。各エポックで self.rng.permutation(N) の順に使います。"),
+    (
+        dict(order="choice"),
+        "ミニバッチを毎回 rng.choice で選んでいます (教科書の方法)。"
+        "ここでは各エポックで self.rng.permutation(N) の順に、"
+        "前から mini_batch_size 個ずつ使います。",
+    ),
+    (dict(loss_after=True), "記録する損失は、更新の前 (gradient の中の順伝播) の network.last_layer.loss です。"),
+    (dict(no_param=True), "最適化手法に optimizer_param が渡されていません (OPTIMIZERS[name](**optimizer_param))。"),
+    (
+        dict(eval_full=True),
+        "evaluate_sample_num_per_epoch が指定されたら、正解率は先頭のその個数のサンプルだけで測ります。",
+    ),
+]
+
+
+def check_trainer(run: Runner, rng: np.random.Generator) -> None:
+    cases = [
+        # N, one-hot labels, options
+        (7, False, dict(epochs=2, mini_batch_size=3, optimizer="sgd", optimizer_param={"lr": 0.1})),
+        (
+            5,
+            True,
+            dict(epochs=2, mini_batch_size=1, optimizer="momentum", optimizer_param={"lr": 0.05, "momentum": 0.8}),
+        ),
+        (
+            13,
+            False,
+            dict(
+                epochs=3,
+                mini_batch_size=4,
+                optimizer="adam",
+                optimizer_param={"lr": 0.01},
+                evaluate_sample_num_per_epoch=5,
+            ),
+        ),
+        (9, False, dict(epochs=2, optimizer="sgd")),  # defaults: one mini-batch of 9 per epoch, lr 0.01
+    ]
+    for n, one_hot, options in cases:
+        sizes = [int(rng.integers(3, 6)), int(rng.integers(3, 7)), 3]
+        net_seed = _seed(rng)
+        options = {**options, "seed": _seed(rng)}
+        x_tr, x_te = rng.standard_normal((n, sizes[0])), rng.standard_normal((n + 2, sizes[0]))
+        t_tr, t_te = rng.integers(0, 3, size=n), rng.integers(0, 3, size=n + 2)
+        if one_hot:
+            t_tr, t_te = _one_hot(t_tr, 3), _one_hot(t_te, 3)
+        data = (x_tr, t_tr, x_te, t_te)
+        shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+        where = f"N={n} の訓練データ、Trainer(..., {shown})"
+
+        result = run.call("train_two_layer_net_with_trainer", net_seed, sizes, *data, **_coded(options))
+        check_true(
+            isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict),
+            "train (Trainer.train) は history の辞書を返してください。",
+        )
+        history, params = result
+        net = ref.TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(net_seed))
+        expected = ref.Trainer(net, *data, show_progress=False, **options).train()
+        check_true(
+            set(history) == set(expected),
+            f"history のキーは 'train_loss'、'train_acc'、'test_acc' にしてください (実際: {sorted(history)})。",
+        )
+        epochs, batch = options["epochs"], options.get("mini_batch_size", 100)
+        got_len = len(history["train_loss"])
+        if got_len != len(expected["train_loss"]):
+            hint = ""
+            if got_len == epochs * (n // batch):
+                hint = " 最後の端数のミニバッチ (N が mini_batch_size で割り切れないときの残り) も使ってください。"
+            elif got_len == epochs:
+                hint = " 'train_loss' はエポックごとの平均ではなく、ミニバッチごと (train_step ごと) に記録します。"
+            raise CheckFailure(
+                f"{where}: history['train_loss'] の長さが違います: 期待 {len(expected['train_loss'])} "
+                f"(= {epochs} エポック × ⌈{n}/{batch}⌉)、実際 {got_len}。{hint}"
+            )
+        for key in ("train_acc", "test_acc"):
+            check_true(
+                len(history[key]) == epochs,
+                f"{where}: history['{key}'] はエポックごとに 1 つ、"
+                f"{epochs} 個のはずですが {len(history[key])} 個です。",
+            )
+        variants = [(_simulate(sizes, net_seed, data, options, **switch), hint) for switch, hint in _TRAINER_MISTAKES]
+        for key in ("train_loss", "train_acc", "test_acc"):
+            mistakes = [(variant[key], hint) for variant, hint in variants if len(variant[key]) == len(expected[key])]
+            _check(history[key], expected[key], f"history['{key}'] ({where})", mistakes=mistakes)
+        for key, value in net.params.items():
+            _check(params[key], value, f"学習後の params['{key}'] ({where})")
+
+
+# ---------------------------------------------------------------------------- validation split
+def _find_rows(rows: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """Index in x of each row of rows (exact match), or None if some row is not a row of x."""
+    flat_x, flat_rows = x.reshape(len(x), -1), rows.reshape(len(rows), -1)
+    found = []
+    for row in flat_rows:
+        hits = np.flatnonzero(np.all(flat_x == row, axis=1))
+        if len(hits) == 0:
+            return None
+        found.append(hits[0])
+    return np.array(found, dtype=int)
+
+
+def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(10, (3,), 0.3, False), (9, (2,), 0.3, True), (3, (2,), 0.5, False), (2, (4,), 0.5, False)]
+    cases.append((int(rng.integers(40, 200)), (2, 2), float(np.round(rng.uniform(0.1, 0.45), 3)), True))
+    cases.append((int(rng.integers(40, 200)), (5,), float(np.round(rng.uniform(0.1, 0.45), 3)), False))
+    for n, tail, ratio, one_hot in cases:
+        seed = _seed(rng)
+        x = rng.standard_normal((n, *tail))
+        labels = rng.integers(0, 4, size=n)
+        t = _one_hot(labels, 4) if one_hot else labels
+        where = f"train_validation_split(x (形状 {x.shape}), t (形状 {t.shape}), {ratio}, seed)"
+        got = run.call("train_validation_split", x, t, ratio, seed)
+        check_true(
+            isinstance(got, tuple) and len(got) == 2 and all(isinstance(p, tuple) and len(p) == 2 for p in got),
+            f"{where} は ((x_train, t_train), (x_val, t_val)) の形で返してください。",
+        )
+        (x_fit, t_fit), (x_val, t_val) = got
+        (ex_fit, et_fit), (ex_val, et_val) = ref.train_validation_split(x, t, ratio, seed)
+        n_val = len(ex_val)
+        got_val = np.shape(x_val)[0] if np.ndim(x_val) else -1
+        if np.shape(x_val) != ex_val.shape or np.shape(x_fit) != ex_fit.shape:
+            hint = ""
+            if np.shape(x_val) == ex_fit.shape and np.shape(x_fit) == ex_val.shape:
+                hint = (
+                    " 訓練データと検証データが入れ替わっています。"
+                    "戻り値は ((x_train, t_train), (x_val, t_val)) の順です。"
+                )
+            elif got_val in (round(n * ratio), int(np.ceil(n * ratio))):
+                hint = f" 検証データの個数は int(N * validation_ratio) (切り捨て) = {n_val} です。"
+            raise CheckFailure(
+                f"{where}: 形状が違います: 期待 x_train {ex_fit.shape}、x_val {ex_val.shape}、"
+                f"実際 x_train {np.shape(x_fit)}、x_val {np.shape(x_val)}。{hint}"
+            )
+        for part, got_x, got_t in [("訓練", x_fit, t_fit), ("検証", x_val, t_val)]:
+            index = _find_rows(np.asarray(got_x), x)
+            check_true(index is not None, f"{where}: {part}データの x に、元の x にない行があります。")
+            _check(
+                got_t,
+                t[index],
+                f"{where} の{part}データの x と t の対応",
+                mistakes=[],
+                note=(
+                    "x と t を別々に並べ替えていませんか。"
+                    "同じ添字の並び (order) で x[...] と t[...] を取り出してください。"
+                ),
+            )
+        order = np.random.default_rng(seed).permutation(n)
+        mistakes = [
+            (
+                x[:n_val],
+                "並べ替えずに先頭を検証データにしています。np.random.default_rng(seed).permutation(N) の順に使います。",
+            ),
+            (x[order[n - n_val :]], "検証データは並べ替えた順の先頭 n_val 個です (末尾ではない)。"),
+        ]
+        _check(
+            x_val,
+            ex_val,
+            f"{where} の検証データ x_val",
+            mistakes=[(value, hint) for value, hint in mistakes if np.shape(value) == ex_val.shape],
+            note=(
+                "order = np.random.default_rng(seed).permutation(N) の先頭 n_val 個が検証データ、"
+                "残りが訓練データです (順番もそのまま)。"
+            ),
+        )
+        _check(
+            x_fit,
+            ex_fit,
+            f"{where} の訓練データ x_train",
+            note="残りの N − n_val 個を order の順に並べたものが訓練データです。",
+        )
+
+
+# ---------------------------------------------------------------------------- final model
+def _rebuild(model: Any) -> tuple[ref.MultiLayerNetExtend, str]:
+    """The reference network (inference) from an export_model dict, checked for shape and content."""
+    check_true(
+        isinstance(model, dict) and {"params", "relu", "running_mean", "running_var"} <= set(model),
+        "final_model は export_model(final_network) の戻り値 "
+        "(キー 'params'、'relu'、'running_mean'、'running_var') にしてください。",
+    )
+    params = model["params"]
+    check_true(
+        isinstance(params, dict) and "W1" in params, "final_model['params'] に 'W1' などのパラメータがありません。"
+    )
+    num = sum(1 for key in params if key.startswith("W"))
+    expected_keys = {f"{kind}{i}" for i in range(1, num + 1) for kind in ("W", "b")}
+    use_bn = "gamma1" in params
+    if use_bn:
+        expected_keys |= {f"{kind}{i}" for i in range(1, num) for kind in ("gamma", "beta")}
+    check_true(
+        set(params) == expected_keys,
+        f"final_model['params'] のキーが MultiLayerNetExtend の約束と違います: "
+        f"期待 {sorted(expected_keys)}、実際 {sorted(params)}。",
+    )
+    params = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+    sizes = [params["W1"].shape[0]] + [params[f"W{i}"].shape[1] for i in range(1, num + 1)]
+    check_true(
+        sizes[0] == 64 and sizes[-1] == 10,
+        f"最終モデルの入力と出力の大きさは 64 と 10 のはずですが、{sizes[0]} と {sizes[-1]} です。",
+    )
+    for i in range(1, num + 1):
+        shapes = {f"W{i}": (sizes[i - 1], sizes[i]), f"b{i}": (sizes[i],)}
+        if use_bn and i < num:
+            shapes |= {f"gamma{i}": (sizes[i],), f"beta{i}": (sizes[i],)}
+        for key, shape in shapes.items():
+            check_true(
+                params[key].shape == shape,
+                f"final_model['params']['{key}'] の形状は {shape} のはずですが {params[key].shape} です。",
+            )
+    check_true(
+        all(np.all(np.isfinite(value)) for value in params.values()),
+        "最終モデルのパラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
+    )
+    activation = "relu" if model["relu"] else "sigmoid"
+    net = ref.MultiLayerNetExtend(sizes[0], sizes[1:-1], sizes[-1], activation=activation, use_batchnorm=use_bn)
+    for key, value in params.items():
+        net.params[key][...] = value  # in place: the reference layers hold these arrays
+    if use_bn:
+        for i in range(1, num):
+            name = f"BatchNorm{i}"
+            check_true(
+                name in model["running_mean"] and name in model["running_var"],
+                f"final_model に {name} の移動平均がありません。"
+                f"学習 (学習モードの順伝播) をしてから export_model を呼んでください。",
+            )
+            mean, var = (np.asarray(model[k][name], dtype=np.float64) for k in ("running_mean", "running_var"))
+            check_true(
+                mean.shape == var.shape == (sizes[i],) and np.all(np.isfinite(mean)) and np.all(var >= 0),
+                f"final_model の {name} の移動平均の形状か値がおかしいです (形状 ({sizes[i]},)、分散は 0 以上)。",
+            )
+            net.layers[name].running_mean, net.layers[name].running_var = mean, var
+    description = f"隠れ層 {sizes[1:-1]}、{activation}、バッチ正規化{'あり' if use_bn else 'なし'}"
+    return net, description
+
+
+def check_final_model(run: Runner, rng: np.random.Generator) -> None:
+    try:
+        model = run.value("final_model")
+    except CheckFailure as failure:
+        raise CheckFailure(
+            f"{failure}\n最終モデルのセルで final_model = export_model(final_network) を実行してください"
+            " (採点はその辞書から行います)。"
+        ) from None
+    net, description = _rebuild(model)
+    (_, _), (x_test, t_test) = load_digits()
+    accuracy = net.accuracy(x_test, t_test)
+    check_true(
+        accuracy >= GRADED_ACCURACY,
+        f"final_model ({description}) から組み立てたネットワークの digits のテスト正解率 (推論モード) "
+        f"は {accuracy:.1%} で、"
+        f"{GRADED_ACCURACY:.0%} に届いていません。MultiLayerNetExtend と Trainer の隠しテストに通っているか、"
+        "学習が進んでいるか (学習曲線) を確かめてください。",
+    )
+
+
+# ---------------------------------------------------------------------------- model averaging
+def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
+    cases = [
+        (1, 1, 3, 3.0, True),
+        (3, 5, 4, 3.0, True),
+        (5, 1, 10, 2.0, False),
+        (2, 7, 2, 300.0, True),
+        (4, 6, 10, 5.0, False),
+    ]
+    for k, n, c, scale, as_list in cases:
+        scores = rng.standard_normal((k, n, c)) * scale
+        argument = [s for s in scores] if as_list else scores
+        expected = ref.average_probabilities(scores)
+        where = (
+            f"average_probabilities ({k} 個のモデル、形状 ({n}, {c}) の"
+            f"スコア{'のリスト' if as_list else 'を重ねた配列'})"
+        )
+        got = run.call("average_probabilities", argument)
+        if np.shape(got) == (n,):
+            raise CheckFailure(f"{where}: 予測ラベルではなく、形状 ({n}, {c}) の平均の確率を返してください。")
+        votes = np.mean([np.eye(c)[s.argmax(axis=1)] for s in scores], axis=0)
+        mistakes = [
+            (
+                ref.softmax(scores.mean(axis=0)),
+                "スコアを平均してからソフトマックスをかけています (それも 1 つの方法ですが)。"
+                "この演習では確率 (ソフトマックスの出力) を平均します。",
+            ),
+            (scores.mean(axis=0), "ソフトマックスをかけずにスコアを平均しています。"),
+            (k * expected, "確率の和になっています。モデルの数 K で割って平均にしてください。"),
+            (votes, "予測ラベルの多数決 (one-hot の平均) ではなく、確率を平均します。"),
+        ]
+        _check(got, expected, where, mistakes=mistakes if k > 1 else [mistakes[1], mistakes[3]])
+
+
+CHECKS = {
+    "multilayer_net_init": check_multilayer_net_init,
+    "multilayer_net_forward": check_multilayer_net_forward,
+    "multilayer_net_gradient": check_multilayer_net_gradient,
+    "trainer": check_trainer,
+    "train_validation_split": check_train_validation_split,
+    "final_model": check_final_model,
+    "average_probabilities": check_average_probabilities,
+}

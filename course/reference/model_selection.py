@@ -1,0 +1,51 @@
+"""Validation split and model averaging (chapter 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .activations import softmax
+
+__all__ = ["train_validation_split", "average_probabilities"]
+
+
+def train_validation_split(
+    x: np.ndarray, t: np.ndarray, validation_ratio: float = 0.2, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split (x, t) at random into a training part and a validation part.
+
+    x: (N, ...); t: labels (N,) or one-hot (N, C), row i of t belongs to row i of x.
+    validation_ratio: r with 0 < r < 1. The order is
+    ``np.random.default_rng(seed).permutation(N)``; its first n_val = ⌊N · r⌋
+    indices (``int(N * r)``, rounded down as in the textbook) form the validation
+    set and the remaining N − n_val the training set, both in that order. x and t
+    are indexed with the SAME indices, so the pairs stay together.
+    Returns ((x_train, t_train), (x_val, t_val)), the order of ``load_digits``;
+    the inputs are not modified.
+
+    Raises:
+        ValueError: if r is not in (0, 1) or x and t differ in length.
+    """
+    if not 0 < validation_ratio < 1:
+        raise ValueError(f"validation_ratio must be in (0, 1), got {validation_ratio}")
+    n = x.shape[0]
+    if t.shape[0] != n:
+        raise ValueError(f"x and t must have the same number of samples, got {n} and {t.shape[0]}")
+    order = np.random.default_rng(seed).permutation(n)  # one permutation for x AND t
+    n_val = int(n * validation_ratio)  # rounded down
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], t[train]), (x[val], t[val])
+
+
+def average_probabilities(scores_list: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Model averaging: the mean of the softmax probabilities of K models.
+
+    scores_list: K score arrays of shape (N, C) (the ``predict`` outputs of K
+    networks on the same N samples), as a list or an array of shape (K, N, C).
+    Returns (N, C): (1/K) Σ_k softmax(scores_k), each row a probability vector.
+    The probabilities are averaged, not the scores: the mean of the scores would
+    let one over-confident model dominate and is not a mean of predictions.
+    """
+    return np.mean([softmax(scores) for scores in scores_list], axis=0)  # softmax first, then the mean over k

@@ -1,0 +1,61 @@
+"""Every catalogued mistake loses points where it should, with a diagnostic that names the cause;
+every catalogued correct variant keeps full marks. All through the real grader (`run_grade`)."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder.build import REPO_ROOT
+from autograder.catalogue import Variant, apply, assignments_with_entries, load
+from autograder.grade_command import run_grade
+from autograder.synthetic import fill_release, solution_cells
+
+ENTRIES: list[tuple[str, Variant]] = [(a, v) for a in assignments_with_entries() for v in load(a)]
+
+
+def _notebooks(assignment: str):
+    release = nbformat.read(REPO_ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(REPO_ROOT / "source_notebooks" / assignment / f"{assignment}.ipynb", as_version=4)
+    return release, source
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade one submission per entry (the reference with that one change) in a single run."""
+    root = tmp_path_factory.mktemp("catalogue")
+    notebooks = {a: _notebooks(a) for a in assignments_with_entries()}
+    for assignment, variant in ENTRIES:
+        release, source = notebooks[assignment]
+        code = apply(variant, solution_cells(source)[variant.solution])
+        folder = root / "submissions" / variant.ident / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(
+            fill_release(release, source, overrides={variant.solution: code}), folder / f"{assignment}.ipynb"
+        )
+    run = run_grade(root / "submissions", root / "out", workers=2, show_progress=False, log=lambda m: None)
+    return {(r.student_id, r.assignment): r for r in run.results}
+
+
+def test_identifiers_are_unique_and_entries_apply():
+    assert len({(a, v.ident) for a, v in ENTRIES}) == len(ENTRIES)
+    for assignment, variant in ENTRIES:
+        apply(variant, solution_cells(_notebooks(assignment)[1])[variant.solution])  # raises if stale
+        assert variant.ja and variant.en
+        assert variant.correct or (variant.breaks and variant.hint), variant.ident
+
+
+@pytest.mark.parametrize(("assignment", "variant"), ENTRIES, ids=[f"{a}:{v.ident}" for a, v in ENTRIES])
+def test_entry(graded, assignment, variant):
+    result = graded[(variant.ident, assignment)]
+    auto = {e.grade_id: e for e in result.exercises if not e.manual}
+    if variant.correct:
+        lost = {g: e.message for g, e in auto.items() if e.score != e.max_score}
+        assert not lost, f"a correct variant lost points: {lost}"
+        return
+    for grade_id, exercise in auto.items():
+        if grade_id in variant.breaks:
+            assert exercise.score < exercise.max_score, f"{variant.en}: {grade_id} kept its points"
+            assert variant.hint in exercise.message, f"diagnostic lacks {variant.hint!r}: {exercise.message}"
+        else:
+            assert exercise.score == exercise.max_score, f"{variant.en}: {grade_id} lost points: {exercise.message}"
