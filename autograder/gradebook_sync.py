@@ -30,7 +30,7 @@ import nbformat
 from .build import REPO_ROOT
 from .files import atomic_write
 from .model import SubmissionResult
-from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, nbgrader_config, write_nbgrader_config
+from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, ensure_tools_on_path, nbgrader_config, write_nbgrader_config
 
 __all__ = ["prepare_course_dir", "sync_results", "default_db_url"]
 
@@ -233,6 +233,7 @@ def sync_results(
     for result in results:  # before anything is written
         _check_path_component(result.student_id, "student_id")
         _check_path_component(result.assignment, "assignment")
+    ensure_tools_on_path()  # nbgrader's Gradebook runs the `alembic` command
     with Gradebook(db_url, course_id=COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's add_submission builds its rows while the session autoflushes, which makes
         # SQLAlchemy warn ("Object of type <SubmittedAssignment> not in session") for every new

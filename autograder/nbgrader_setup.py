@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -15,8 +18,17 @@ TEXT_STUB = "ここに解答を書いてください (YOUR ANSWER HERE)"
 CELL_TIMEOUT = 60
 
 
+def ensure_tools_on_path() -> None:
+    """nbgrader runs ``alembic`` as a command: make the interpreter's scripts folder findable even
+    when the virtual environment was not activated (``.venv/bin/python -m autograder …``)."""
+    scripts = str(Path(sys.executable).parent)
+    if shutil.which("alembic") is None and scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
 def nbgrader_config(root: Path, db_url: str | None = None) -> Config:
     """Configuration for a course directory ``root`` holding source_notebooks/ and release/."""
+    ensure_tools_on_path()
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID

@@ -21,7 +21,9 @@ def course_dir(tmp_path_factory) -> Callable[[str], Path]:
 
     def prepare(assignment: str) -> Path:
         if assignment not in generated:
-            shutil.copytree(REPO_ROOT / SOURCE_DIRECTORY / assignment, root / SOURCE_DIRECTORY / assignment)
+            shutil.copytree(
+                REPO_ROOT / SOURCE_DIRECTORY / assignment, root / SOURCE_DIRECTORY / assignment, dirs_exist_ok=True
+            )
             result = NbGraderAPI(config=nbgrader_config(root)).generate_assignment(assignment)
             assert result["success"], result.get("log")
             generated.add(assignment)

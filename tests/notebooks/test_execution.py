@@ -11,6 +11,7 @@ from autograder.build import REPO_ROOT, assignment_ids, execute_notebook
 SECONDS_PER_NOTEBOOK = 20.0
 
 
+@pytest.mark.timing  # run alone by .ci/run, not beside other tests: the budget is wall-clock time
 @pytest.mark.parametrize("assignment", assignment_ids())
 def test_executes_within_budget_without_errors(assignment):
     folder = REPO_ROOT / "source_notebooks" / assignment

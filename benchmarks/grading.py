@@ -1,0 +1,378 @@
+"""Part 1 and 4: autograding throughput and peak memory, stock nbgrader against ``autograder grade``.
+
+The same synthetic class (``autograder.synthetic.make_class``: correct, partial, stub, mangled,
+cheating and broken submissions) is graded
+
+- by stock nbgrader, one ``NbGraderAPI.autograde(assignment, student)`` call after the other
+  (what an instructor's loop over ``nbgrader autograde ASSIGNMENT --student S`` does, without
+  the start-up of one ``nbgrader`` process per call), in an nbgrader course whose assignments
+  were generated beforehand (not timed: the instructor did that when releasing);
+- by ``autograder.grade_command.run_grade`` with one worker and with one worker per core,
+  ``force=True`` into a fresh output folder each time (nothing reused). Its time includes
+  everything the command does: discovery, learner bundle, sandboxed grading, reports, and the
+  gradebook (``prepare_course_dir`` and ``sync_results``).
+
+Each run is a subprocess of its own (``python -m benchmarks.grading stock|ours``) whose
+process tree is sampled for memory; the steps of ``run_grade`` are timed inside the real run
+(``PHASES``). ``probe`` times the start-up of one Jupyter kernel and of one of our sandboxes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import (
+    PYTHON,
+    REPO_ROOT,
+    Measured,
+    Stats,
+    read_json,
+    run_measured,
+    subprocess_env,
+    write_json,
+)
+
+SUBMITTED = "submitted"
+AUTOGRADED = "autograded"
+
+
+# ----------------------------------------------------------------------------- the class
+def build_class(root: Path, assignments: list[str], learners: int, seed: int = 0) -> dict[tuple[str, str], str]:
+    """The synthetic class under ``root`` (``root/<student>/<assignment>/*.ipynb``)."""
+    from autograder.synthetic import make_class
+
+    if root.exists():
+        shutil.rmtree(root)
+    return make_class(root, assignments, learners, seed=seed)
+
+
+def class_mix(kinds: dict[tuple[str, str], str]) -> dict[str, int]:
+    """How many submissions of each kind (correct, partial, …), most common first."""
+    return dict(Counter(description.split(" (")[0] for description in kinds.values()).most_common())
+
+
+# ----------------------------------------------------------------------------- memory grouping
+def _safe(function, default):
+    try:
+        return function()
+    except Exception:  # noqa: BLE001 - a process ended while we looked at it
+        return default
+
+
+def _rss(process) -> int:
+    return _safe(lambda: process.memory_info().rss, 0)
+
+
+def _worker_groups(root, descendants) -> dict[str, int]:
+    """RSS of our grader: the main process, and each pool worker with everything it started
+    (its sandbox: bubblewrap and the learner's interpreter)."""
+    parent = {p.pid: _safe(p.ppid, 0) for p in descendants}
+    workers = {
+        p.pid for p in descendants if parent[p.pid] == root.pid and "spawn_main" in " ".join(_safe(p.cmdline, []))
+    }
+    sizes = {f"worker:{pid}": 0 for pid in workers}
+    for process in descendants:
+        pid = process.pid
+        while pid and pid not in workers and pid != root.pid:
+            pid = parent.get(pid, 0)
+        if pid in workers:
+            sizes[f"worker:{pid}"] += _rss(process)
+    main = _rss(root)
+    return {"main": main, "tree": main + sum(_rss(p) for p in descendants), **sizes}
+
+
+def _stock_groups(root, descendants) -> dict[str, int]:
+    """RSS of stock nbgrader: the nbgrader process, and it with the kernel it started (one worker)."""
+    main = _rss(root)
+    kernels = sum(_rss(p) for p in descendants)
+    return {"main": main, "tree": main + kernels, "worker:stock": main + kernels}
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class GradingRun:
+    """One timed grading of the whole class by one tool."""
+
+    tool: str  # "stock" or "ours"
+    workers: int
+    notebooks: int
+    seconds: float  # wall time of the tool's own work (inside its process)
+    per_notebook: list[float] = field(default_factory=list)  # stock: each call; ours: in-worker time
+    failures: int = 0  # stock: success=False; ours: notebooks that could not be run
+    mean_score: float = float("nan")
+    measured: Measured | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # ours: seconds of each step of run_grade
+
+    @property
+    def rate(self) -> float:
+        """Notebooks per minute."""
+        return 60.0 * self.notebooks / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def worker_mib(self) -> float:
+        peaks = self.measured.peaks if self.measured else {}
+        return max((v for k, v in peaks.items() if k.startswith("worker:")), default=float("nan"))
+
+
+def stock_course_template(template: Path, assignments: list[str]) -> None:
+    """An nbgrader course with the assignments generated: what an instructor has after releasing them."""
+    from autograder.gradebook_sync import prepare_course_dir
+
+    if template.exists():
+        shutil.rmtree(template)
+    prepare_course_dir(template, assignments)
+
+
+def run_stock(template: Path, submissions: Path, work: Path, log: Path) -> GradingRun:
+    """Copy the prepared course and the class into ``work`` and autograde student by student."""
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(template, work)
+    shutil.copytree(submissions, work / SUBMITTED)
+    result_path = work / "stock-result.json"
+    argv = [PYTHON, "-m", "benchmarks.grading", "stock", "--course", str(work), "--json", str(result_path)]
+    measured = run_measured(argv, env=subprocess_env(), cwd=REPO_ROOT, log=log, group=_stock_groups)
+    if measured.returncode != 0:
+        raise RuntimeError(f"stock nbgrader run failed (exit {measured.returncode}); see {log}")
+    data = read_json(result_path)
+    calls = data["calls"]
+    return GradingRun(
+        tool="stock",
+        workers=1,
+        notebooks=len(calls),
+        seconds=data["seconds"],
+        per_notebook=[c["seconds"] for c in calls],
+        failures=sum(1 for c in calls if not c["success"]),
+        measured=measured,
+    )
+
+
+def run_ours(submissions: Path, out: Path, workers: int, log: Path) -> GradingRun:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    result_path = out.parent / f"{out.name}-result.json"
+    argv = [PYTHON, "-m", "benchmarks.grading", "ours", "--submissions", str(submissions), "--out", str(out)]
+    argv += ["--workers", str(workers), "--json", str(result_path)]
+    measured = run_measured(argv, env=subprocess_env(), cwd=REPO_ROOT, log=log, group=_worker_groups)
+    if measured.returncode != 0:
+        raise RuntimeError(f"autograder grade run failed (exit {measured.returncode}); see {log}")
+    data = read_json(result_path)
+    results = data["results"]
+    return GradingRun(
+        tool="ours",
+        workers=workers,
+        notebooks=len(results),
+        seconds=data["seconds"],
+        per_notebook=[r["seconds"] for r in results],
+        failures=sum(1 for r in results if not r["ran"]),
+        mean_score=statistics.fmean(r["score"] / r["max_score"] for r in results if r["max_score"]),
+        measured=measured,
+        phases=data.get("phases", {}),
+    )
+
+
+def autograded_notebooks(course: Path) -> dict[tuple[str, str], list[Path]]:
+    """(student, assignment) → the notebooks stock nbgrader executed (its autograded/ copies)."""
+    found: dict[tuple[str, str], list[Path]] = {}
+    for path in sorted((course / AUTOGRADED).glob("*/*/*.ipynb")):
+        found.setdefault((path.parent.parent.name, path.parent.name), []).append(path)
+    return found
+
+
+def _code_key(path: Path) -> str | None:
+    """Identity of a notebook's code (equal code, equal cell-execution time); None if unreadable."""
+    import hashlib
+
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - nbgrader wrote it, but be safe
+        return None
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            digest.update(cell.source.encode() + b"\0")
+    return f"{path.stem}:{digest.hexdigest()}"
+
+
+def cell_baseline(notebooks: list[Path], repeats: int, json_path: Path, log: Path) -> dict[str, Stats]:
+    """Pure cell-execution seconds of each notebook (see :mod:`benchmarks.cells`); notebooks with
+    the same code (every correct submission of a chapter) are executed once."""
+    keys = {str(path): _code_key(path) for path in notebooks}
+    unique: dict[str, Path] = {}
+    for path in notebooks:
+        if keys[str(path)] is not None:
+            unique.setdefault(keys[str(path)], path)
+    argv = [PYTHON, "-m", "benchmarks.cells", "--json", str(json_path), "--repeats", str(repeats)]
+    argv += [str(p) for p in unique.values()]
+    env = subprocess_env(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    measured = run_measured(argv, env=env, cwd=REPO_ROOT, log=log)
+    if measured.returncode != 0:
+        raise RuntimeError(f"cell baseline failed (exit {measured.returncode}); see {log}")
+    data = read_json(json_path)
+    by_key = {key: Stats([r["seconds"] for r in data[str(path)] if r.get("ok")]) for key, path in unique.items()}
+    return {path: by_key.get(key, Stats([])) if key else Stats([]) for path, key in keys.items()}
+
+
+def probe(work: Path, log: Path, repeats: int) -> dict:
+    """Time the start-up each tool pays per notebook: a Jupyter kernel, and one of our sandboxes."""
+    json_path = work / "probe.json"
+    argv = [PYTHON, "-m", "benchmarks.grading", "probe", "--work", str(work), "--json", str(json_path)]
+    argv += ["--repeats", str(repeats)]
+    measured = run_measured(argv, env=subprocess_env(), cwd=REPO_ROOT, log=log)
+    if measured.returncode != 0:
+        raise RuntimeError(f"probe failed (exit {measured.returncode}); see {log}")
+    return read_json(json_path)
+
+
+# ----------------------------------------------------------------------------- subprocess entry points
+def _main_stock(course: Path, json_path: Path) -> None:
+    import logging
+
+    from nbgrader.apps import NbGraderAPI
+
+    from autograder.nbgrader_setup import nbgrader_config
+
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    pairs = sorted((folder.parent.name, folder.name) for folder in (course / SUBMITTED).glob("*/*") if folder.is_dir())
+    api = NbGraderAPI(config=nbgrader_config(course))
+    calls = []
+    start = time.perf_counter()
+    for student, assignment in pairs:  # student by student, as an instructor's loop
+        t0 = time.perf_counter()
+        result = api.autograde(assignment, student, force=True, create=True)
+        calls.append(
+            {"student": student, "assignment": assignment, "success": bool(result["success"]),
+             "seconds": time.perf_counter() - t0}
+        )  # fmt: skip
+    write_json(json_path, {"seconds": time.perf_counter() - start, "calls": calls})
+
+
+#: Steps of ``run_grade`` timed inside the real run: (module, attribute, label). The rest of the
+#: run is grading the notebooks (process pool, workers, sandboxes, saving each result).
+PHASES = [
+    ("autograder.grade_command", "discover", "discover the submissions"),
+    ("autograder.sandbox", "bubblewrap", "probe bubblewrap"),
+    ("autograder.grade_command", "build_learner_bundle", "learner bundle"),
+    ("autograder.grade_command", "grader_fingerprint", "grader fingerprint"),
+    ("autograder.reports", "write_outputs", "CSV, feedback pages, HTML report"),
+    ("autograder.gradebook_sync", "prepare_course_dir", "gradebook: nbgrader generate_assignment"),
+    ("autograder.gradebook_sync", "sync_results", "gradebook: grades and formgrader copies"),
+]
+
+
+def _instrument(phases: dict[str, float]) -> None:
+    """Wrap the steps of ``run_grade`` in timers (``run_grade`` looks them up at call time)."""
+    import importlib
+
+    for module_name, attribute, label in PHASES:
+        module = importlib.import_module(module_name)
+        original = getattr(module, attribute, None)
+        if original is None:  # renamed since: that step is simply counted with the rest
+            continue
+
+        def timed(*args, __original=original, __label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return __original(*args, **kwargs)
+            finally:
+                phases[__label] = phases.get(__label, 0.0) + time.perf_counter() - start
+
+        setattr(module, attribute, timed)
+
+
+def _main_ours(submissions: Path, out: Path, workers: int, json_path: Path) -> None:
+    from autograder.grade_command import run_grade
+
+    phases: dict[str, float] = {}
+    _instrument(phases)
+    start = time.perf_counter()
+    run = run_grade(submissions, out, workers=workers, force=True, show_progress=False, log=lambda message: None)
+    seconds = time.perf_counter() - start
+    results = [
+        {"student": r.student_id, "assignment": r.assignment, "seconds": r.seconds, "ran": r.ran,
+         "score": r.score, "max_score": r.max_score}
+        for r in run.results
+    ]  # fmt: skip
+    write_json(
+        json_path,
+        {"seconds": seconds, "graded": run.graded, "mode": run.mode, "phases": phases, "results": results},
+    )
+
+
+def _timed(function, repeats: int) -> list[float]:
+    values = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        function()
+        values.append(time.perf_counter() - t0)
+    return values
+
+
+def _main_probe(work: Path, repeats: int, json_path: Path) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    from autograder import sandbox
+    from autograder.bundle import build_learner_bundle
+    from autograder.worker_session import SandboxSession
+
+    work.mkdir(parents=True, exist_ok=True)
+    mode = "bubblewrap" if sandbox.bubblewrap() else "rlimits"
+    bundle = build_learner_bundle(work / "bundle").out_dir
+    hidden = sandbox.default_hidden([work])
+    imports = "import numpy, matplotlib.pyplot, course.checks"
+
+    def one_sandbox() -> None:
+        session = SandboxSession(bundle, mode, sandbox.sandbox_uid(mode), hidden)
+        session.start()
+        session.run_cell(imports, 60)
+        session.close()
+
+    def one_kernel() -> None:
+        manager, client = start_new_kernel(kernel_name="python3")
+        client.execute_interactive(imports, timeout=60)
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+    one_sandbox()  # warm-up
+    one_kernel()
+    report = {"mode": mode, "sandbox_start": _timed(one_sandbox, repeats), "kernel_start": _timed(one_kernel, repeats)}
+    write_json(json_path, report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="one timed grading run (used by benchmarks.run)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    stock = sub.add_parser("stock")
+    stock.add_argument("--course", type=Path, required=True)
+    stock.add_argument("--json", type=Path, required=True)
+    ours = sub.add_parser("ours")
+    ours.add_argument("--submissions", type=Path, required=True)
+    ours.add_argument("--out", type=Path, required=True)
+    ours.add_argument("--workers", type=int, required=True)
+    ours.add_argument("--json", type=Path, required=True)
+    pr = sub.add_parser("probe")
+    pr.add_argument("--work", type=Path, required=True)
+    pr.add_argument("--json", type=Path, required=True)
+    pr.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.command == "stock":
+        _main_stock(args.course, args.json)
+    elif args.command == "ours":
+        _main_ours(args.submissions, args.out, args.workers, args.json)
+    else:
+        _main_probe(args.work, args.repeats, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
