@@ -67,7 +67,7 @@ def describe(mode: str) -> str:
         "警告: bubblewrap が使えないため、資源制限 (メモリ・CPU 時間・ファイルサイズ・開けるファイル数) "
         "だけで実行しました。"
         "受講者のコードはファイルの読み書き (採点結果を含む) とネットワークが可能で、root で実行した場合は"
-        "プロセス数も制限されません。提出物を信頼できない場合は bubblewrap を入れてください "
+        "プロセス数を os.fork の回数でしか制限できません。提出物を信頼できない場合は bubblewrap を入れてください "
         "(weaker limits only: learner code can read and write files, including saved grades; install bubblewrap)."
     )
 

@@ -15,6 +15,7 @@ stdout and stderr go to a size-limited log file, of which each reply carries the
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import json
 import os
@@ -370,11 +371,35 @@ def _drop_privileges(uid):
 
 
 def _limit_processes(limit):
-    """At most ``limit`` more tasks (threads included) than this user id already runs."""
+    """At most ``limit`` more tasks (threads included) than this user id already runs.
+
+    The kernel does not enforce RLIMIT_NPROC for root (the weaker limits, run as root): there,
+    ``os.fork`` itself is limited instead: this process may fork ``limit`` times, and a forked
+    child not at all, so a fork bomb stops at ``limit`` processes instead of filling the machine.
+    """
     if os.getuid() == 0:
-        return  # the kernel does not enforce RLIMIT_NPROC for root
+        _limit_forks(limit)
+        return
     mine = sum(1 for p in os.listdir("/proc") if p.isdigit() and _owner(p) == os.getuid())
     resource.setrlimit(resource.RLIMIT_NPROC, (mine + limit, mine + limit))
+
+
+def _limit_forks(limit):
+    import posix
+
+    real_fork = os.fork
+    left = [limit]
+
+    def fork():
+        if left[0] <= 0:
+            raise BlockingIOError(errno.EAGAIN, "fork: the sandbox's process limit is reached")
+        left[0] -= 1
+        pid = real_fork()
+        if pid == 0:
+            left[0] = 0  # a forked child may not fork again
+        return pid
+
+    os.fork = posix.fork = fork
 
 
 def _owner(pid):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -153,7 +154,9 @@ def run_measured(
 
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     start = time.monotonic()
-    process = subprocess.Popen(list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     peaks: dict[str, float] = {}
     stop = threading.Event()
 
@@ -181,8 +184,15 @@ def run_measured(
             if pid:
                 break
             if deadline is not None and time.monotonic() > deadline:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
             time.sleep(0.05)
+    except BaseException:  # interrupted: take the subprocess and what it started down with us
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        raise
     finally:
         stop.set()
         sampler.join()

@@ -20,6 +20,7 @@ process tree is sampled for memory; the steps of ``run_grade`` are timed inside 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -32,7 +33,6 @@ from .common import (
     PYTHON,
     REPO_ROOT,
     Measured,
-    Stats,
     read_json,
     run_measured,
     subprocess_env,
@@ -41,6 +41,9 @@ from .common import (
 
 SUBMITTED = "submitted"
 AUTOGRADED = "autograded"
+#: When set (in ``python -m benchmarks.grading ours``), the grading workers append the duration of
+#: every cell they execute and every hidden check they run to this file, one number a line.
+CELL_LOG_ENV = "BENCHMARKS_CELL_LOG"
 
 
 # ----------------------------------------------------------------------------- the class
@@ -105,6 +108,7 @@ class GradingRun:
     notebooks: int
     seconds: float  # wall time of the tool's own work (inside its process)
     per_notebook: list[float] = field(default_factory=list)  # stock: each call; ours: in-worker time
+    cells: float = 0.0  # seconds spent executing the notebooks' cells (and hidden checks), summed
     failures: int = 0  # stock: success=False; ours: notebooks that could not be run
     mean_score: float = float("nan")
     measured: Measured | None = None
@@ -149,6 +153,7 @@ def run_stock(template: Path, submissions: Path, work: Path, log: Path) -> Gradi
         notebooks=len(calls),
         seconds=data["seconds"],
         per_notebook=[c["seconds"] for c in calls],
+        cells=data["cells"],
         failures=sum(1 for c in calls if not c["success"]),
         measured=measured,
     )
@@ -161,7 +166,10 @@ def run_ours(submissions: Path, out: Path, workers: int, log: Path) -> GradingRu
     result_path = out.parent / f"{out.name}-result.json"
     argv = [PYTHON, "-m", "benchmarks.grading", "ours", "--submissions", str(submissions), "--out", str(out)]
     argv += ["--workers", str(workers), "--json", str(result_path)]
-    measured = run_measured(argv, env=subprocess_env(), cwd=REPO_ROOT, log=log, group=_worker_groups)
+    cell_log = out.parent / f"{out.name}-cells.log"
+    cell_log.unlink(missing_ok=True)
+    env = subprocess_env(**{CELL_LOG_ENV: str(cell_log)})
+    measured = run_measured(argv, env=env, cwd=REPO_ROOT, log=log, group=_worker_groups)
     if measured.returncode != 0:
         raise RuntimeError(f"autograder grade run failed (exit {measured.returncode}); see {log}")
     data = read_json(result_path)
@@ -172,55 +180,12 @@ def run_ours(submissions: Path, out: Path, workers: int, log: Path) -> GradingRu
         notebooks=len(results),
         seconds=data["seconds"],
         per_notebook=[r["seconds"] for r in results],
+        cells=sum(float(line) for line in cell_log.read_text().split()) if cell_log.exists() else 0.0,
         failures=sum(1 for r in results if not r["ran"]),
         mean_score=statistics.fmean(r["score"] / r["max_score"] for r in results if r["max_score"]),
         measured=measured,
         phases=data.get("phases", {}),
     )
-
-
-def autograded_notebooks(course: Path) -> dict[tuple[str, str], list[Path]]:
-    """(student, assignment) → the notebooks stock nbgrader executed (its autograded/ copies)."""
-    found: dict[tuple[str, str], list[Path]] = {}
-    for path in sorted((course / AUTOGRADED).glob("*/*/*.ipynb")):
-        found.setdefault((path.parent.parent.name, path.parent.name), []).append(path)
-    return found
-
-
-def _code_key(path: Path) -> str | None:
-    """Identity of a notebook's code (equal code, equal cell-execution time); None if unreadable."""
-    import hashlib
-
-    import nbformat
-
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # noqa: BLE001 - nbgrader wrote it, but be safe
-        return None
-    digest = hashlib.sha256()
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            digest.update(cell.source.encode() + b"\0")
-    return f"{path.stem}:{digest.hexdigest()}"
-
-
-def cell_baseline(notebooks: list[Path], repeats: int, json_path: Path, log: Path) -> dict[str, Stats]:
-    """Pure cell-execution seconds of each notebook (see :mod:`benchmarks.cells`); notebooks with
-    the same code (every correct submission of a chapter) are executed once."""
-    keys = {str(path): _code_key(path) for path in notebooks}
-    unique: dict[str, Path] = {}
-    for path in notebooks:
-        if keys[str(path)] is not None:
-            unique.setdefault(keys[str(path)], path)
-    argv = [PYTHON, "-m", "benchmarks.cells", "--json", str(json_path), "--repeats", str(repeats)]
-    argv += [str(p) for p in unique.values()]
-    env = subprocess_env(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    measured = run_measured(argv, env=env, cwd=REPO_ROOT, log=log)
-    if measured.returncode != 0:
-        raise RuntimeError(f"cell baseline failed (exit {measured.returncode}); see {log}")
-    data = read_json(json_path)
-    by_key = {key: Stats([r["seconds"] for r in data[str(path)] if r.get("ok")]) for key, path in unique.items()}
-    return {path: by_key.get(key, Stats([])) if key else Stats([]) for path, key in keys.items()}
 
 
 def probe(work: Path, log: Path, repeats: int) -> dict:
@@ -254,7 +219,26 @@ def _main_stock(course: Path, json_path: Path) -> None:
             {"student": student, "assignment": assignment, "success": bool(result["success"]),
              "seconds": time.perf_counter() - t0}
         )  # fmt: skip
-    write_json(json_path, {"seconds": time.perf_counter() - start, "calls": calls})
+    seconds = time.perf_counter() - start
+    cells = sum(_kernel_cell_seconds(path) for path in (course / AUTOGRADED).glob("*/*/*.ipynb"))
+    write_json(json_path, {"seconds": seconds, "cells": cells, "calls": calls})
+
+
+def _kernel_cell_seconds(path: Path) -> float:
+    """Seconds the kernel spent executing the code cells of a notebook nbgrader executed, from the
+    timestamps nbclient records in each cell (``execute_input`` to ``execute_reply``)."""
+    import datetime as dt
+
+    import nbformat
+
+    total = 0.0
+    for cell in nbformat.read(path, as_version=4).cells:
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            begin = dt.datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))
+            end = dt.datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+            total += max(0.0, (end - begin).total_seconds())
+    return total
 
 
 #: Steps of ``run_grade`` timed inside the real run: (module, attribute, label). The rest of the
@@ -288,6 +272,35 @@ def _instrument(phases: dict[str, float]) -> None:
                 phases[__label] = phases.get(__label, 0.0) + time.perf_counter() - start
 
         setattr(module, attribute, timed)
+
+
+def _time_cells_in_workers() -> None:
+    """Time ``autograder.grading._run`` (one cell: instructor's code or the learner's answer) and
+    ``run_check`` (one hidden check) in this process. The pool's workers run it too: a spawned
+    worker imports the parent's main module, this one, as ``__mp_main__``."""
+    path = os.environ.get(CELL_LOG_ENV)
+    if not path:
+        return
+    import autograder.grading as grading_module
+
+    for name in ("_run", "run_check"):
+        original = getattr(grading_module, name, None)
+        if original is None:  # renamed since: nothing is timed, the report shows 0
+            continue
+
+        def timed(*args, __original=original, **kwargs):
+            start = time.perf_counter()
+            try:
+                return __original(*args, **kwargs)
+            finally:
+                with open(path, "a", encoding="ascii") as fh:
+                    fh.write(f"{time.perf_counter() - start:.6f}\n")
+
+        setattr(grading_module, name, timed)
+
+
+if __name__ in ("__main__", "__mp_main__"):
+    _time_cells_in_workers()
 
 
 def _main_ours(submissions: Path, out: Path, workers: int, json_path: Path) -> None:

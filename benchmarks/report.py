@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import statistics
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -93,8 +92,6 @@ class Report:
     sandbox_mode: str = ""
     stock: list[GradingRun] = field(default_factory=list)
     ours: dict[int, list[GradingRun]] = field(default_factory=dict)  # workers → runs
-    exec_seconds: float = 0.0  # mean pure cell-execution seconds per notebook of the class
-    exec_notebooks: int = 0  # notebooks stock nbgrader could execute (the others have no cells to run)
     probe: dict = field(default_factory=dict)
     notebook_seconds: dict[str, Stats] = field(default_factory=dict)
     course_seconds: Stats = field(default_factory=lambda: Stats([]))
@@ -109,15 +106,19 @@ class Report:
         return Stats([r.rate for r in runs])
 
     def overhead(self, runs: list[GradingRun]) -> Stats:
-        """Seconds per notebook beyond executing its cells (worker-seconds for several workers)."""
+        """Seconds per notebook beyond executing its cells: (time × workers − time in cells) / notebooks.
+
+        Stock's time is the sum of its ``autograde`` calls; ours is the run's wall time times its
+        workers (worker-seconds, so idle or contended cores count)."""
         values = []
         for run in runs:
-            if run.tool == "stock":
-                per_notebook = statistics.fmean(run.per_notebook)
-            else:
-                per_notebook = run.seconds * run.workers / run.notebooks
-            values.append(per_notebook - self.exec_seconds)
+            busy = sum(run.per_notebook) if run.tool == "stock" else run.seconds * run.workers
+            values.append((busy - run.cells) / run.notebooks)
         return Stats(values)
+
+    def cells(self, runs: list[GradingRun]) -> Stats:
+        """Seconds per notebook executing cells (and hidden checks)."""
+        return Stats([run.cells / run.notebooks for run in runs])
 
     def ratio(self, runs: list[GradingRun]) -> float:
         return self.rate(runs).median / self.rate(self.stock).median
@@ -127,7 +128,8 @@ class Report:
         return Stats([r.seconds - sum(r.per_notebook) for r in self.ours.get(1, [])])
 
     def in_worker_overhead(self) -> Stats:
-        return Stats([statistics.fmean(r.per_notebook) - self.exec_seconds for r in self.ours.get(1, [])])
+        """Ours, one worker: seconds per notebook inside the worker beyond executing cells and checks."""
+        return Stats([(sum(r.per_notebook) - r.cells) / r.notebooks for r in self.ours.get(1, [])])
 
     def projection(self, notebooks: int) -> dict[str, float]:
         """Minutes to grade ``notebooks`` notebooks, from this run's costs: stock, its mean time per
@@ -211,9 +213,9 @@ def render(report: Report) -> str:
         add("")
     add(
         "| Grader | Workers | Notebooks per minute | Ratio to stock | Seconds per run "
-        "| Overhead per notebook (s) | Not gradable | Load (other processes, cores) |"
+        "| Cells per notebook (s) | Overhead per notebook (s) | Not gradable | Load (other processes, cores) |"
     )
-    add("|---|---:|---:|---:|---:|---:|---:|---:|")
+    add("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = [("stock `nbgrader autograde`, student by student", report.stock)]
     rows += [(f"`autograder grade --workers {w}`", runs) for w, runs in sorted(report.ours.items())]
     for name, runs in rows:
@@ -224,21 +226,17 @@ def render(report: Report) -> str:
         others = f"{load.others_cores:.2f}" if load else "–"
         add(
             f"| {name} | {runs[0].workers} | {report.rate(runs).fmt(1)} | {ratio} "
-            f"| {Stats([r.seconds for r in runs]).fmt(1)} | {report.overhead(runs).fmt(2)} "
+            f"| {Stats([r.seconds for r in runs]).fmt(1)} | {report.cells(runs).fmt(2)} "
+            f"| {report.overhead(runs).fmt(2)} "
             f"| {runs[0].failures} | {others} |"
         )
     add("")
-    add(
-        f"Executing the cells alone takes {report.exec_seconds:.2f} s per notebook on average "
-        f"({report.exec_notebooks} of the {n} notebooks are executable; see *Method*)."
-    )
     if report.ours.get(1):
         fixed, inside = report.fixed_cost(), report.in_worker_overhead()
         add(
-            f"Where `autograder grade` spends its overhead (1 worker): {fixed.fmt(1)} s per run outside the "
-            f"notebooks (discovery, learner bundle, process pool, reports, gradebook), i.e. "
-            f"{fixed.median / n:.2f} s per notebook at this class size, and {inside.fmt(2)} s per notebook inside "
-            "the worker beyond the cells (sandbox start-up, answer extraction, hidden checks over the pipe)."
+            f"Our overhead with 1 worker: {fixed.fmt(1)} s per run outside the notebooks (see the steps below), "
+            f"i.e. {fixed.median / n:.2f} s per notebook at this class size, and {inside.fmt(2)} s per notebook "
+            "inside the worker (sandbox start-up and imports before the first cell, answer extraction, the pipe)."
         )
     if report.ours.get(1) and report.stock:
         big = PROJECTED_LEARNERS * len(report.assignments)
@@ -292,7 +290,8 @@ def render(report: Report) -> str:
     add(f"| **whole course** ({_n(len(report.notebook_seconds), 'notebook')}, one after the other) | "
         f"**{report.course_seconds.fmt(1)}** |")  # fmt: skip
     add("")
-    add("CI notebook checks (the notebook commands of `.ci/run`):")
+    runs = len(report.checks[0].seconds.values) if report.checks else 0
+    add(f"CI notebook checks (the notebook commands of `.ci/run`; {_n(runs, 'run')} each, after the executions above):")
     add("")
     add("| Check | Command | Seconds | Outcome (last run) |")
     add("|---|---|---:|---|")
@@ -302,6 +301,10 @@ def render(report: Report) -> str:
     if report.checks:
         total = Stats([sum(v) for v in zip(*(c.seconds.values for c in report.checks), strict=True)])
         add(f"| **both** | | **{total.fmt(1)}** | |")
+    add("")
+    for part, what in (("notebooks", "the executions"), ("ci", "the CI checks")):
+        if part in report.loads:
+            add(f"Load during {what}: {_load_line(report.loads[part], cores)}.")
     add("")
 
     # ------------------------------------------------------------------ part 3
@@ -376,17 +379,16 @@ def render(report: Report) -> str:
         "its own; times are measured inside that process, from the call to its return."
     )
     add(
-        "- **Overhead per notebook beyond executing its cells**: first the pure cell-execution time of every "
-        "notebook of the class is measured — the notebook stock nbgrader executed (its `autograded/` copy: the "
-        "learner's cells with the instructor's tests restored) has its code cells executed in a child forked "
-        "from a warm Python process that has already imported NumPy, Matplotlib (Agg) and `course`, one BLAS "
-        "thread, the sum of the cells' times, median of the repeats (`benchmarks/cells.py`). A notebook nbgrader "
-        "could not execute (unreadable file) counts 0. The mean of this over the class is subtracted from each "
-        "tool's time per notebook: stock, the mean time of one `autograde` call; ours, run time × workers / "
-        "notebooks (worker-seconds per notebook, which also charges our per-run costs to the notebooks). What "
-        "remains is kernel or sandbox start-up, imports, conversion, the database, and for several workers also "
-        "their contention for the cores. Ours draws figures with Agg and does not render them, which a Jupyter "
-        "kernel does (inline PNG): that saving shows up as lower overhead."
+        "- **Overhead per notebook beyond executing its cells** = (time × workers − time in cells) / notebooks, "
+        "each tool's time in cells measured in the same run: for stock, the kernel's own time for each code cell "
+        "of each notebook it executed (`iopub.execute_input` to `shell.execute_reply`, recorded by nbclient in "
+        "the `autograded/` notebooks; a notebook nbgrader could not open has none); for ours, each call that "
+        "runs a cell in the sandbox (instructor's code, the learner's answer) or a hidden check, timed in the "
+        "grading workers. Stock's time is the sum of its `autograde` calls; ours is wall time × workers "
+        "(worker-seconds: a core left idle by the per-run steps, or slowed by the other worker, counts). What "
+        "remains is kernel or sandbox start-up, conversion, the database, reports. The cells are not the same "
+        "work in both: a Jupyter kernel renders every figure (inline PNG) and runs the public tests; ours "
+        "draws with Agg without rendering and runs the hidden checks only, hence its fewer seconds in cells."
     )
     add(
         "- **Notebook execution**: `autograder.build.execute_notebook` on each source notebook, all notebooks per "

@@ -21,6 +21,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -139,15 +140,13 @@ def run(args: argparse.Namespace, work: Path) -> Report:
         for workers in worker_counts:
             grading.run_ours(work / "warmup-class", work / f"warmup-ours{workers}", workers, logs / "warmup.log")
     loads: dict[str, list[Load]] = {}
-    first_stock_course = work / "stock-0"
     for repeat in range(args.repeats):
         _say(f"grading, repeat {repeat + 1}/{args.repeats}: stock nbgrader")
         with LoadMeter() as load:
             course = work / f"stock-{repeat}"
             report.stock.append(grading.run_stock(template, work / "class", course, logs / f"stock-{repeat}.log"))
         loads.setdefault("grading:stock:1", []).append(load)
-        if repeat:
-            shutil.rmtree(course, ignore_errors=True)  # the first run's autograded notebooks are kept
+        shutil.rmtree(course, ignore_errors=True)
         for workers in worker_counts:
             _say(f"grading, repeat {repeat + 1}/{args.repeats}: autograder grade --workers {workers}")
             with LoadMeter() as load:
@@ -156,14 +155,7 @@ def run(args: argparse.Namespace, work: Path) -> Report:
                 report.ours.setdefault(workers, []).append(result)
             loads.setdefault(f"grading:ours:{workers}", []).append(load)
             shutil.rmtree(out, ignore_errors=True)
-    _say("pure cell-execution time of the class's notebooks")
-    executed = grading.autograded_notebooks(first_stock_course)
-    paths = [p for group in executed.values() for p in group]
-    baseline = grading.cell_baseline(paths, args.repeats, work / "cells.json", logs / "cells.log")
-    n = report.stock[0].notebooks
-    report.exec_seconds = sum(baseline[str(p)].median for p in paths if baseline[str(p)].values) / max(n, 1)
-    report.exec_notebooks = len(executed)
-    _say("pieces of the overhead")
+    _say("start-up of a kernel and of a sandbox")
     report.probe = grading.probe(work / "probe", logs / "probe.log", max(args.repeats, 3))
     report.sandbox_mode = report.probe.get("mode", "")
     report.loads.update({name: _merge(values) for name, values in loads.items()})
@@ -196,6 +188,8 @@ def run(args: argparse.Namespace, work: Path) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: running subprocesses are killed and the temporary folder removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
         report = run(args, args.work.resolve())

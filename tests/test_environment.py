@@ -17,7 +17,7 @@ def _split(requirement: str) -> tuple[str, str]:
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     requirements = list(project["dependencies"])
-    for extra in ("test", "oracle"):
+    for extra in ("test", "grading", "oracle"):
         requirements += project["optional-dependencies"][extra]
     return dict(_split(r) for r in requirements)
 
