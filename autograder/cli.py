@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -31,9 +32,33 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade_preconditions(args: argparse.Namespace) -> str | None:
+    """What stops ``grade`` before it starts (a message), or None."""
+    import importlib.util
+
+    if not Path(args.submissions).is_dir():
+        return f"提出物のフォルダ {args.submissions} がありません (no such folder)。"
+    if args.workers is not None and args.workers < 1:
+        return "--workers は 1 以上にしてください (--workers must be at least 1)。"
+    needs = []
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        needs.append(("--scheduler", "distributed"))
+    if args.db_url and args.db_url.startswith("postgresql") and importlib.util.find_spec("psycopg2") is None:
+        needs.append(("--db-url postgresql://…", "psycopg2"))
+    if needs:
+        options = "、".join(option for option, _ in needs)
+        missing = ", ".join(module for _, module in needs)
+        return f'{options} には追加のパッケージが要ります: pip install -e ".[grading]" (missing module: {missing})。'
+    return None
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .grade_command import print_summary, run_grade
 
+    problem = _grade_preconditions(args)
+    if problem:
+        print(f"autograder grade: {problem}", file=sys.stderr)
+        return 2
     run = run_grade(
         Path(args.submissions),
         Path(args.out),
@@ -44,6 +69,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         force=args.force,
     )
     print_summary(run)
+    if not run.results:
+        print("autograder grade: 採点できる提出物が見つかりませんでした (no submissions found)。", file=sys.stderr)
+        return 1
     return 0
 
 

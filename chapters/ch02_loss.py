@@ -28,7 +28,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_scalar, check_true
+from course.checks import check_between, check_scalar, check_true
 from course.data import load_digits, sample_minibatch
 from course.gradcheck import eval_numerical_gradient
 from course.plotting import use_japanese_font
@@ -306,9 +306,14 @@ def cross_entropy_error(y, t, eps=1e-7):
 
 
 # %% [tests] id=test_cross_entropy_error points=4 hidden=cross_entropy_error
+# eps only has to be small, of the order of 1e-7: a default between 1e-8 and 1e-6 passes as well, so
+# the values are compared at rtol 1e-6 (eps moves log(p + eps) by about eps / p) and the loss of a
+# zero probability, -log(eps), must lie between -log(1e-6) ≈ 13.8 and -log(1e-8) ≈ 18.4
+EPS_RTOL = 1e-6
 # only the probability of the correct class counts: -log(0.6 + 1e-7) ≈ 0.5108
-check_scalar(cross_entropy_error(y_good, 2), -np.log(0.6 + 1e-7), "cross_entropy_error(y_good, ラベル 2)")
-check_scalar(cross_entropy_error(y_good, t_two), -np.log(0.6 + 1e-7), "cross_entropy_error(y_good, one-hot)")
+expected_good = -np.log(0.6 + 1e-7)
+check_scalar(cross_entropy_error(y_good, 2), expected_good, "cross_entropy_error(y_good, ラベル 2)", rtol=EPS_RTOL)
+check_scalar(cross_entropy_error(y_good, t_two), expected_good, "cross_entropy_error(y_good, one-hot)", rtol=EPS_RTOL)
 # batch N = 2, C = 4: correct-class probabilities 0.5 and 0.25, mean over N = 2 (≈ 1.5 log 2)
 y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
 labels_batch = np.array([0, 3])
@@ -318,14 +323,23 @@ batch_mistakes = [
     (expected_batch * 2, "バッチサイズ N で割っていません。"),
     (expected_batch * 2 / 8, "全要素数 N×C で割っています (np.mean)。N で割ってください。"),
 ]
-check_scalar(cross_entropy_error(y_batch, labels_batch), expected_batch, "バッチ (ラベル)", mistakes=batch_mistakes)
-check_scalar(cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)")
+check_scalar(
+    cross_entropy_error(y_batch, labels_batch),
+    expected_batch,
+    "バッチ (ラベル)",
+    rtol=EPS_RTOL,
+    mistakes=batch_mistakes,
+)
+check_scalar(cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL)
 with warnings.catch_warnings():
     warnings.simplefilter("error")  # a warning from log(0) fails the test
     # correct class has probability 0: -log(0 + 1e-7) ≈ 16.118
-    check_scalar(cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0])), -np.log(1e-7), "正解の確率が 0")
+    loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
+    hint_zero = "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
+    check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
     # another class has probability 0: -log(1 + 1e-7) ≈ -1e-7 (almost 0), and not nan
-    check_scalar(cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])), -np.log(1 + 1e-7), "他の確率が 0")
+    loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
+    check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -402,21 +416,25 @@ def binary_cross_entropy(y, t, eps=1e-7):
 
 
 # %% [tests] id=test_binary_cross_entropy points=2 hidden=binary_cross_entropy
+# as for cross_entropy_error, a default eps between 1e-8 and 1e-6 passes (rtol 1e-6, and a range for -log(eps))
 # P(t=1) = 0.8 for a positive sample and 0.25 for a negative one: -(log 0.8 + log 0.75) / 2 ≈ 0.2554
 expected_bce = -(np.log(0.8 + 1e-7) + np.log(1 - 0.25 + 1e-7)) / 2
 check_scalar(
     binary_cross_entropy(np.array([0.8, 0.25]), np.array([1.0, 0.0])),
     expected_bce,
     "binary_cross_entropy([0.8, 0.25], [1, 0])",
+    rtol=1e-6,
     mistakes=[(2 * expected_bce, "和になっています。平均を取ってください。")],
 )
 with warnings.catch_warnings():
     warnings.simplefilter("error")
     # completely wrong and certain: both terms are -log(0 + 1e-7) ≈ 16.118
-    check_scalar(
+    check_between(
         binary_cross_entropy(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]])),
-        -np.log(1e-7),
+        -np.log(1e-6),
+        -np.log(1e-8),
         "binary_cross_entropy (確率 0 と 1)",
+        hint="log(y + eps) と log(1 − y + eps) と、eps を log の中で足していますか (eps = 1e-7 なら ≈ 16.1)。",
     )
 check_true(
     raises_value_error(binary_cross_entropy, np.full((4, 1), 0.5), np.ones(4)),

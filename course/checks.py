@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckFailure", "check_array", "check_scalar", "check_true", "Mistake"]
+__all__ = ["CheckFailure", "check_array", "check_between", "check_scalar", "check_true", "Mistake"]
 
 
 class CheckFailure(AssertionError):
@@ -113,6 +113,23 @@ def check_scalar(
     if got.size != 1:
         raise CheckFailure(f"{name} はスカラー (1 つの数) のはずですが、形状 {got.shape} の配列が返されました。")
     check_array(got.reshape(()), expected, name, rtol=rtol, atol=atol, mistakes=mistakes, show_values=show_values)
+
+
+def check_between(actual: Any, low: float, high: float, name: str, *, hint: str = "") -> None:
+    """Check that ``actual`` is one finite number with ``low <= actual <= high``.
+
+    For values that a free choice moves a little (the size of an ``eps``), where any value in the
+    range is right. ``hint`` is shown when the check fails.
+    """
+    got = _as_array(actual, name)
+    if got.size != 1:
+        raise CheckFailure(f"{name} はスカラー (1 つの数) のはずですが、形状 {got.shape} の配列が返されました。")
+    value = float(got.reshape(()))
+    if not np.isfinite(value) or not low <= value <= high:
+        raise CheckFailure(
+            f"{name} が {value:.6g} です。{low:.6g} 以上 {high:.6g} 以下のはずです。"
+            + (f"\nヒント: {hint}" if hint else "")
+        )
 
 
 def check_true(condition: bool, message: str) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.checks import CheckFailure, check_array, check_scalar, check_true
+from course.checks import CheckFailure, check_array, check_between, check_scalar, check_true
 
 
 def _message(fn, *args, **kwargs) -> str:
@@ -53,3 +53,14 @@ def test_known_mistake_hint():
 
 def test_check_true_message():
     assert _message(check_true, False, "理由") == "理由"
+
+
+def test_check_between():
+    check_between(np.float64(16.5), 13.8, 18.5, "loss")
+    check_between(13.8, 13.8, 18.5, "loss")  # inclusive
+    message = _message(check_between, 20.0, 13.8, 18.5, "loss", hint="eps を log の中で")
+    assert "13.8 以上 18.5 以下" in message and "ヒント: eps を log の中で" in message
+    assert "以下のはず" in _message(check_between, np.inf, 13.8, 18.5, "loss")
+    assert "以下のはず" in _message(check_between, np.nan, 13.8, 18.5, "loss")
+    assert "スカラー" in _message(check_between, np.zeros(2), 0.0, 1.0, "loss")
+    assert "return" in _message(check_between, None, 0.0, 1.0, "loss")

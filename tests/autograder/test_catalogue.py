@@ -1,5 +1,6 @@
 """Every catalogued mistake loses points where it should, with a diagnostic that names the cause;
-every catalogued correct variant keeps full marks. All through the real grader (`run_grade`)."""
+every catalogued correct variant keeps full marks, all through the real grader (`run_grade`), and
+passes the public tests that the learner runs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from autograder.build import REPO_ROOT
 from autograder.catalogue import Variant, apply, assignments_with_entries, load
 from autograder.grade_command import run_grade
 from autograder.synthetic import fill_release, solution_cells
+from course.selfcheck import check_notebook
 
 ENTRIES: list[tuple[str, Variant]] = [(a, v) for a in assignments_with_entries() for v in load(a)]
 
@@ -53,7 +55,11 @@ def test_identifiers_are_unique_and_entries_apply():
         assert variant.correct or (variant.breaks and variant.hint), variant.ident
 
 
-@pytest.mark.parametrize(("assignment", "variant"), ENTRIES, ids=[f"{a}:{v.ident}" for a, v in ENTRIES])
+# one xdist group per assignment (`.ci/run` uses --dist loadgroup): its entries are graded once, in one run
+@pytest.mark.parametrize(
+    ("assignment", "variant"),
+    [pytest.param(a, v, id=f"{a}:{v.ident}", marks=pytest.mark.xdist_group(a)) for a, v in ENTRIES],
+)
 def test_entry(graded, assignment, variant):
     result = graded(variant.ident, assignment)
     auto = {e.grade_id: e for e in result.exercises if not e.manual}
@@ -67,3 +73,18 @@ def test_entry(graded, assignment, variant):
             assert variant.hint in exercise.message, f"diagnostic lacks {variant.hint!r}: {exercise.message}"
         else:
             assert exercise.score == exercise.max_score, f"{variant.en}: {grade_id} lost points: {exercise.message}"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "variant"),
+    [pytest.param(a, v, id=f"{a}:{v.ident}") for a, v in ENTRIES if v.correct],
+)
+def test_correct_variant_passes_the_public_tests(tmp_path, assignment, variant):
+    """What the learner sees agrees with the grade: a correct variant passes every public test of its
+    notebook too (``autograder check``; plain ``nbgrader autograde`` runs the same cells)."""
+    release, source = _notebooks(assignment)
+    code = apply(variant, solution_cells(source)[variant.solution])
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(fill_release(release, source, overrides={variant.solution: code}), path)
+    failed = {v.grade_id: v.message for v in check_notebook(path) if not v.passed}
+    assert not failed, f"{variant.en}: public tests failed: {failed}"

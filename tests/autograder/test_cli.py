@@ -71,3 +71,28 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
     assert scores == {"s1": 15.0, "s2": 14.0, "s3": 15.0}
     assert run.graded == 3
     assert Path(run.outputs["grades.csv"]).exists()
+
+
+def test_grade_refuses_a_missing_folder_and_bad_options(tmp_path, capsys, monkeypatch):
+    from autograder import cli
+
+    assert cli.main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--scheduler", "tcp://x:1"]) == 2
+    message = capsys.readouterr().err
+    assert ".[grading]" in message and "distributed" in message
+    assert not (tmp_path / "out").exists()  # nothing was started
+
+
+def test_grade_with_nothing_to_grade_exits_non_zero(tmp_path, capsys):
+    from autograder import cli
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "notes.txt").write_text("not a notebook")
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 1
+    assert "no submissions found" in capsys.readouterr().err

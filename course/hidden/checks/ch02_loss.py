@@ -17,6 +17,28 @@ from ..runner import Runner
 RTOL, ATOL = 1e-7, 1e-9
 _LOG_WARNINGS = ("divide by zero", "invalid value")
 
+# The default eps is only "a small number of the order of 1e-7": a default within a factor of 10
+# of it (1e-8 … 1e-6) is as correct as 1e-7 itself. It moves the loss by about eps / p, far beyond
+# RTOL when a probability p is small and by log(10) per sample when p is exactly 0, so for the
+# cases that use the default eps a value is accepted when it lies between the losses at those two
+# eps (the losses decrease monotonically in eps), each widened by the tolerances above. The cases
+# that pass eps explicitly are compared with the reference at that eps, at RTOL.
+DEFAULT_EPS_RANGE = (1e-8, 1e-6)
+_EPS_IGNORED = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+
+
+def _within_default_eps(value: Any, loss_at: Any) -> bool:
+    """Whether ``value`` is the loss for some default eps in DEFAULT_EPS_RANGE (``loss_at(eps)`` is the loss)."""
+    try:
+        number = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if number.ndim != 0 or not np.isfinite(number):
+        return False  # check_array gives the diagnostic
+    smallest_eps, largest_eps = DEFAULT_EPS_RANGE
+    low, high = loss_at(largest_eps), loss_at(smallest_eps)
+    return low - (ATOL + RTOL * abs(low)) <= float(number) <= high + (ATOL + RTOL * abs(high))
+
 
 def _call(run: Runner, name: str, case: str, *args: Any, hint: str = "", **kwargs: Any) -> Any:
     """Call the learner's function; an exception becomes a diagnostic that names the case."""
@@ -39,6 +61,16 @@ def _expect_value_error(run: Runner, name: str, y: np.ndarray, t: np.ndarray) ->
         f"{name} に形状 {y.shape} の y と形状 {t.shape} の t を渡しても ValueError が出ませんでした。"
         "形状が違うときは計算せずに ValueError を出してください (ブロードキャストで黙って間違えないため)。"
     )
+
+
+def _check_finite(value: Any, name: str, hint: str) -> None:
+    """A nan or inf loss (every expected loss here is finite) with a hint on its likely cause."""
+    try:
+        number = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return  # check_array gives the diagnostic
+    if not np.all(np.isfinite(number)):
+        raise CheckFailure(f"{name} が nan または inf になりました。\nヒント: {hint}")
 
 
 def _no_log_warnings(run: Runner, case: str) -> None:
@@ -189,9 +221,18 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
         mistakes = _cross_entropy_mistakes(y.reshape(-1, y.shape[-1]), labels, used_eps, labels_given)
         if eps is not None:
             default_eps = float(-np.sum(np.log(y[np.arange(len(labels)), labels] + 1e-7)) / len(labels))
-            mistakes.append((default_eps, "引数 eps を使わずに 1e-7 を直接書いていませんか。"))
+            mistakes.append((default_eps, _EPS_IGNORED))
+        got = _call(run, "cross_entropy_error", case, y, t, hint=_TARGET_FORMS, **kwargs)
+        if _within_default_eps(got, lambda e, y=y, t=t: ref.cross_entropy_error(y, t, eps=e)):
+            if eps is None:
+                _no_log_warnings(run, case)
+                continue
+            mistakes.append((got, _EPS_IGNORED))
+        _check_finite(
+            got, f"{case} に対する cross_entropy_error", "eps を log の中で足して log(y + eps) としてください。"
+        )
         check_array(
-            _call(run, "cross_entropy_error", case, y, t, hint=_TARGET_FORMS, **kwargs),
+            got,
             ref.cross_entropy_error(y, t, **kwargs),
             f"{case} に対する cross_entropy_error",
             rtol=RTOL,
@@ -240,9 +281,20 @@ def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
             )
         if eps is not None:
             default = float(-np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7)))
-            mistakes.append((default, "引数 eps を使わずに 1e-7 を直接書いていませんか。"))
+            mistakes.append((default, _EPS_IGNORED))
+        got = _call(run, "binary_cross_entropy", case, y, t, **kwargs)
+        if _within_default_eps(got, lambda e, y=y, t=t: ref.binary_cross_entropy(y, t, eps=e)):
+            if eps is None:
+                _no_log_warnings(run, case)
+                continue
+            mistakes.append((got, _EPS_IGNORED))
+        _check_finite(
+            got,
+            f"{case} に対する binary_cross_entropy",
+            "eps を log の中で足して log(y + eps) と log(1 - y + eps) にしてください。",
+        )
         check_array(
-            _call(run, "binary_cross_entropy", case, y, t, **kwargs),
+            got,
             ref.binary_cross_entropy(y, t, **kwargs),
             f"{case} に対する binary_cross_entropy",
             rtol=RTOL,

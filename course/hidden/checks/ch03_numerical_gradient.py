@@ -3,18 +3,22 @@
 The exercises take a function ``f`` as an argument. The objectives passed here are small
 callable objects that compute their value from their argument only, in float64, so they
 give the same verdicts whether they are called in this process or called back from a
-sandbox (a runner must then be able to send callables, which RemoteRunner cannot yet).
+sandbox (the runner sends callables; a sandboxed learner calls them back).
 
 Arrays are passed as KEYWORD arguments (``x=``, ``init_x=``): LocalRunner hands keyword
 arguments over without copying, so a check can see afterwards what the learner's code did
 to the very array it was given (restored bit for bit, init_x left alone). A runner that
-copies them only makes those observations pass trivially.
+copies them only makes those observations pass trivially; what ``f`` is called with is
+recorded too (``_Recording``), which shows under any runner whether an element perturbed
+earlier was restored exactly before the next one is perturbed.
 
-Two things need the learner's code in this process (see ``_in_process``): a function that
-ignores its argument and reads the array itself (the textbook's ``lambda W: net.loss(x, t)``),
-and the reference ``numerical_gradient`` standing in for the learner's, because it receives
-the learner's own lambda. Elsewhere that case is skipped and the learner's numerical_gradient
-is used.
+gradient_descent is graded with the reference ``numerical_gradient`` in place of the
+learner's (only the update loop is graded there). Two things need the learner's code in
+this process (see ``_in_process``): a function that ignores its argument and reads the array
+itself (the textbook's ``lambda W: net.loss(x, t)``), and the reference ``numerical_gradient``
+standing in for the learner's in SimpleNet, because it receives the learner's own lambda.
+Elsewhere that case is skipped and SimpleNet uses the learner's numerical_gradient; when
+SimpleNet then fails, the diagnostic says whether that numerical_gradient is to blame.
 """
 
 from __future__ import annotations
@@ -115,6 +119,24 @@ class _Smooth:
         return float(np.sum(self.a * np.sin(v)) + 0.5 * np.sum(self.c * v) ** 2)
 
 
+class _Recording:
+    """An objective that keeps a copy of every array it is called with."""
+
+    def __init__(self, objective: Callable[[np.ndarray], float]) -> None:
+        self.objective, self.calls = objective, []
+
+    def __call__(self, x: np.ndarray) -> float:
+        self.calls.append(np.array(x, copy=True))
+        return self.objective(x)
+
+
+def _left_perturbed(calls: list[np.ndarray], original: np.ndarray) -> bool:
+    """Whether f once saw two or more elements away from their original values (bit for bit):
+    an element perturbed earlier had not been restored exactly. Calls of another shape are
+    judged by the value check instead."""
+    return any(seen.shape == original.shape and np.count_nonzero(seen != original) > 1 for seen in calls)
+
+
 class _ReadsArray:
     """A function that ignores its argument and evaluates ``objective`` on a fixed array."""
 
@@ -192,7 +214,8 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
         mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
     hint = None if x.ndim == 1 else "np.ndindex(x.shape) で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
     where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
-    got = _call(run, where, hint, "numerical_gradient", f, x=x, **kwargs)
+    recording = _Recording(f)
+    got = _call(run, where, hint, "numerical_gradient", recording, x=x, **kwargs)
     tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {"rtol": 1e-6, "atol": 1e-8}
     check_array(got, expected, where, **tolerance, show_values=False, mistakes=mistakes)
     check_true(
@@ -201,9 +224,12 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
         " np.zeros_like(x) は x が float32 なら float32 になります。np.zeros(x.shape) を使ってください。",
     )
     check_true(
-        np.array_equal(x, original) and np.array_equal(base, original_base),
-        f"{where} の呼び出しの後、x が元の値に正確に戻っていません。元の値を変数に保存しておき、最後にその値を代入して"
-        "戻してください (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
+        np.array_equal(x, original)
+        and np.array_equal(base, original_base)
+        and not _left_perturbed(recording.calls, original),
+        f"{where}: 書き換えた要素が、次の要素に進む前か呼び出しの後に、元の値に正確に戻っていません。"
+        "元の値を変数に保存しておき、最後にその値を代入して戻してください"
+        " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
     )
 
 
@@ -244,6 +270,9 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
 
 
 # ------------------------------------------------------------------------- gradient_descent
+_SAME_ARRAY = "同じ配列 x を何度も追加しています。x.copy() を追加してください。"
+
+
 class _Bowl:
     """f(x) = ½ Σ a·(x − m)², whose gradient is a·(x − m)."""
 
@@ -256,7 +285,9 @@ class _Bowl:
 
 
 def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
-    substitute = _reference_gradient(run)
+    # only the update loop is graded here: the gradients come from the reference numerical_gradient
+    # (f is the check's own objective, so this works in a sandbox too)
+    substitute = {"numerical_gradient": ref.numerical_gradient}
     for shape, lr, step_num in [((2,), 0.1, 15), ((1,), 0.3, 1), ((2, 3), 0.05, 8), ((3,), 0.2, 0), ((2,), None, None)]:
         f = _Bowl(rng, shape)
         init_x = rng.standard_normal(shape) * 3
@@ -285,9 +316,10 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
                     "最後の点 (step_num 回更新した後の x) が history に入っていません。更新の後にも記録してください。",
                 ),
                 (expected_history[1:], "初期値 init_x が history[0] に入っていません。"),
+                (np.broadcast_to(expected_x, expected_history.shape), _SAME_ARRAY),
                 (
-                    np.broadcast_to(expected_x, expected_history.shape),
-                    "同じ配列 x を何度も追加しています。x.copy() を追加してください。",
+                    np.concatenate([expected_history[:1], np.broadcast_to(expected_x, expected_history[1:].shape)]),
+                    _SAME_ARRAY,
                 ),
                 (ascent_history, "勾配の向きに進んでいます (勾配上昇法)。x − lr · 勾配 で更新してください。"),
             ],
@@ -363,25 +395,45 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=loss_mistakes,
         )
-        check_array(
-            run.method(net, "numerical_gradient", x, t, substitute=substitute),
-            reference.numerical_gradient(x, t),
-            f"{label} の numerical_gradient(x, t)",
-            rtol=1e-6,
-            atol=1e-9,
-            show_values=False,
-            mistakes=[
-                (
-                    np.zeros(W.shape),
-                    "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
-                    " numerical_gradient に渡してください。",
-                )
-            ],
-        )
-        check_true(
-            np.array_equal(run.attr(net, "W"), W),
-            f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",
-        )
+        try:
+            check_array(
+                run.method(net, "numerical_gradient", x, t, substitute=substitute),
+                reference.numerical_gradient(x, t),
+                f"{label} の numerical_gradient(x, t)",
+                rtol=1e-6,
+                atol=1e-9,
+                show_values=False,
+                mistakes=[
+                    (
+                        np.zeros(W.shape),
+                        "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
+                        " numerical_gradient に渡してください。",
+                    )
+                ],
+            )
+            check_true(
+                np.array_equal(run.attr(net, "W"), W),
+                f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",
+            )
+        except CheckFailure as failure:
+            if "numerical_gradient" in substitute:
+                raise
+            problem = _learner_gradient_problem(run, rng)  # SimpleNet used the learner's numerical_gradient
+            if problem is None:
+                raise
+            raise CheckFailure(
+                f"{failure}\nSimpleNet.numerical_gradient が使う演習 2 の numerical_gradient に問題があります。"
+                f"先に演習 2 を直してください:\n{problem}"
+            ) from None
+
+
+def _learner_gradient_problem(run: Runner, rng: np.random.Generator) -> str | None:
+    """The diagnostic of the learner's numerical_gradient on one small case, or None when it passes there."""
+    try:
+        _check_gradient_case(run, rng, "形状 (3, 4)", rng.standard_normal((3, 4)), None)
+    except CheckFailure as failure:
+        return str(failure)
+    return None
 
 
 CHECKS = {

@@ -115,6 +115,12 @@ def _relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, st
         (dout * (x >= 0), "x = 0 の要素でも勾配を通しています。マスクは x <= 0 (x = 0 の勾配も 0) です。"),
         (dout * (dout > 0), "マスクを dout から作っています。順伝播の入力 x から mask = (x <= 0) を作ります。"),
         (dout * (x < 0), "マスクが逆です。勾配を通すのは x > 0 の要素です。"),
+        (dout * (x <= 0), "マスクが逆です。勾配を通すのは x > 0 の要素で、mask = (x <= 0) の要素の勾配を 0 にします。"),
+        (
+            dout * np.maximum(x, 0),
+            "順伝播の出力 y = max(0, x) を掛けています。掛けるのは局所的な微分、つまり x > 0 なら 1、"
+            "それ以外は 0 のマスクです。",
+        ),
         (dout, "勾配をそのまま返しています。x <= 0 だった要素の勾配を 0 にしてください。"),
     ]
 
@@ -283,7 +289,13 @@ def _affine_backward_mistakes(x: np.ndarray, W: np.ndarray, dout: np.ndarray):
     return dx, dW, db
 
 
+_BACKWARD_SHAPES_HINT = (
+    "逆伝播の行列の積の形状を確かめてください: dx = dout · Wᵀ は (N, M)·(M, D)、dW = Xᵀ · dout は (D, N)·(N, M) です。"
+)
+
+
 def _backward_results(run: Runner, layer: Handle, dout: np.ndarray, hint: str | None):
+    hint = _BACKWARD_SHAPES_HINT if hint is None else f"{hint}\n{_BACKWARD_SHAPES_HINT}"
     dx = _call(run, layer, "backward", dout, hint=hint)
     dW, db = run.attr(layer, "dW"), run.attr(layer, "db")
     check_true(dW is not None, "backward の後も self.dW が None のままです。重みの勾配を self.dW に保存してください。")

@@ -64,6 +64,11 @@ def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
             mistakes=[
                 (-expected, "符号が逆です。J = diag(y) − (外積 y_i y_j) です。"),
                 (_diag(y), "非対角成分 −y_i y_j がありません (diag(y) だけになっています)。"),
+                (
+                    expected - _diag(y),
+                    "対角の項 diag(y) がありません (外積 −y_i y_j だけになっています)。"
+                    "J = diag(y) − (外積 y_i y_j) です。",
+                ),
                 (_diag(y - y**2), "非対角成分 −y_i y_j がありません (対角成分 y_i − y_i² だけになっています)。"),
                 (
                     _diag(y) - np.sum(y * y, axis=-1)[..., None, None],
@@ -271,17 +276,21 @@ def _hint_if_last_layer_broken(candidates: list) -> str:
     return ""
 
 
-def _backprop(params: dict, x: np.ndarray, dscores: np.ndarray, reverse: bool = True) -> dict | None:
+def _backprop(
+    params: dict, x: np.ndarray, dscores: np.ndarray, reverse: bool = True, skip_relu: bool = False
+) -> dict | None:
     """Gradients of the reference layers from ∂L/∂scores; reverse=False runs the layers'
-    backward in FORWARD order (a classic mistake); None if the shapes then clash."""
+    backward in FORWARD order, skip_relu=True leaves out the ReLU's backward (its mask):
+    classic mistakes. None if the shapes then clash."""
     layers = [ref.Affine(params["W1"].copy(), params["b1"].copy()), ref.Relu()]
     layers.append(ref.Affine(params["W2"].copy(), params["b2"].copy()))
     out = x
     for layer in layers:
         out = layer.forward(out)
     dout = dscores
+    backward = [layer for layer in layers if not (skip_relu and isinstance(layer, ref.Relu))]
     try:
-        for layer in reversed(layers) if reverse else layers:
+        for layer in reversed(backward) if reverse else backward:
             dout = layer.backward(dout)
     except ValueError:
         return None
@@ -369,9 +378,17 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
             )
 
 
-def _gradient_mistakes(key: str, n: int, expected: dict, wrong_order: dict | None, stale: dict) -> list:
+def _gradient_mistakes(key: str, n: int, expected: dict, wrong_order: dict | None, stale: dict, no_relu: dict) -> list:
     """Known mistakes of TwoLayerNet.gradient for one key, as (value, hint)."""
     found = []
+    if key in ("W1", "b1"):  # the ReLU lies between Affine2 and Affine1: only the first layer's gradients change
+        found.append(
+            (
+                no_relu[key],
+                "ReLU レイヤの逆伝播 (マスク) を通していません。Affine2 → Relu1 → Affine1 の順に、"
+                "ReLU も含めてすべての層の backward を呼んでください。",
+            )
+        )
     if n > 1:
         found.append(
             (
@@ -445,7 +462,8 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
         _, dscores_other = _last_layers(run, _scores(params, x_other), t_other)[0]
         stale = _backprop(params, x_other, dscores_other)
         wrong_order = _backprop(params, x, last_layers[0][1], reverse=False)
-        mistakes = {key: _gradient_mistakes(key, n, candidates[0], wrong_order, stale) for key in KEYS}
+        no_relu = _backprop(params, x, last_layers[0][1], skip_relu=True)
+        mistakes = {key: _gradient_mistakes(key, n, candidates[0], wrong_order, stale, no_relu) for key in KEYS}
 
         run.method(handle, "loss", x_other, t_other, substitute=subs)  # leaves other data in the layers
         try:
@@ -497,6 +515,41 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
 
 
 # ---------------------------------------------------------------------------- training
+def _training_diagnosis(run: Runner, rng: np.random.Generator) -> str:
+    """When the trained network is bad: a hint naming the exercise whose code most likely
+    broke the training, found by running the learner's SoftmaxWithLoss and TwoLayerNet.gradient
+    on a small random batch (exercises 3 and 5 are graded on their own; this only explains)."""
+    subs = _LOSS_SUBSTITUTES
+    n, c = 8, 5
+    x, labels = rng.standard_normal((n, c)) * 2, rng.integers(0, c, size=n)
+    expected = (ref.softmax(x) - _one_hot(labels, c)) / n
+    try:
+        layer = run.new("SoftmaxWithLoss", substitute=subs)
+        run.method(layer, "forward", x, labels, substitute=subs)
+        dx = np.asarray(run.method(layer, "backward", substitute=subs), dtype=np.float64)
+    except (CheckFailure, TypeError, ValueError):
+        dx = None
+    if dx is not None and _close(dx, n * expected):
+        return (
+            "\nヒント: SoftmaxWithLoss.backward がバッチサイズ N で割っていません (演習 3)。勾配が N 倍になり、"
+            "学習率を N 倍にしたのと同じなので、学習が発散します。"
+        )
+    if dx is None or not _close(dx, expected):
+        return "\nヒント: SoftmaxWithLoss.backward (演習 3) の結果が正しくありません。先に演習 3 を直してください。"
+    try:
+        sizes = (6, 5, c)
+        handle, params = _new_network(run, sizes, 1.0)
+        x = rng.standard_normal((n, sizes[0]))
+        got = run.method(handle, "gradient", x, labels, substitute=subs)
+        expected_grads = _backprop(params, x, _reference_last_layer(_scores(params, x), labels)[1])
+        right = isinstance(got, dict) and all(key in got and _close(got[key], expected_grads[key]) for key in KEYS)
+    except (CheckFailure, TypeError, ValueError):
+        right = False
+    if not right:
+        return "\nヒント: TwoLayerNet.gradient (演習 5) の勾配が正しくありません。先に演習 5 を直してください。"
+    return ""
+
+
 def check_trained_network(run: Runner, rng: np.random.Generator) -> None:
     try:
         params = run.value("trained_network.params")
@@ -523,19 +576,22 @@ def check_trained_network(run: Runner, rng: np.random.Generator) -> None:
             params[key].shape == shape,
             f"trained_network.params['{key}'] の形状は {shape} のはずですが {params[key].shape} です。",
         )
-    check_true(
-        all(np.all(np.isfinite(params[key])) for key in KEYS),
-        "trained_network のパラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
-    )
-    accuracy = float(np.mean(_scores(params, x_test).argmax(axis=1) == t_test))
-    check_true(
-        accuracy >= GRADED_ACCURACY,
-        f"trained_network のパラメータで計算した digits のテスト正解率は {accuracy:.1%} で、"
-        f"{GRADED_ACCURACY:.0%} に届いていません。"
-        "学習していない (あるいは学習が進んでいない) ネットワークでは点になりません。"
-        "TwoLayerNet.gradient が勾配確認に通るか、"
-        "更新が params[key] -= learning_rate * grads[key] (その場での更新) になっているかを確かめてください。",
-    )
+    if not all(np.all(np.isfinite(params[key])) for key in KEYS):
+        raise CheckFailure(
+            "trained_network のパラメータに nan または inf があります。学習率が大きすぎて発散していませんか。"
+            + _training_diagnosis(run, rng)
+        )
+    with np.errstate(all="ignore"):  # huge (diverged) weights still give an argmax
+        accuracy = float(np.mean(_scores(params, x_test).argmax(axis=1) == t_test))
+    if accuracy < GRADED_ACCURACY:
+        raise CheckFailure(
+            f"trained_network のパラメータで計算した digits のテスト正解率は {accuracy:.1%} で、"
+            f"{GRADED_ACCURACY:.0%} に届いていません。"
+            "学習していない (あるいは学習が進んでいない) ネットワークでは点になりません。"
+            "TwoLayerNet.gradient が勾配確認に通るか、"
+            "更新が params[key] -= learning_rate * grads[key] (その場での更新) になっているかを確かめてください。"
+            + _training_diagnosis(run, rng)
+        )
 
 
 CHECKS = {

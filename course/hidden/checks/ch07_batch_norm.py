@@ -328,7 +328,9 @@ def _backward_case(rng: np.random.Generator, n: int, d: int):
     return cache, rng.standard_normal((n, d))
 
 
-def _dx_mistakes(dout: np.ndarray, cache: dict) -> list[tuple[np.ndarray, str]]:
+def _dx_mistakes(dout: np.ndarray, cache: dict, compact: bool = False) -> list[tuple[np.ndarray, str]]:
+    """Known wrong dx. A missing path of the graph and a missing term of the compact formula give the
+    same value; compact=True puts the hints worded for the compact formula first (the first match is shown)."""
     xn, std, gamma, var = cache["xn"], cache["std"], cache["gamma"], cache["var"]
     n = dout.shape[0]
     mean_dout, mean_dout_xn = dout.mean(axis=0), np.mean(dout * xn, axis=0)
@@ -337,7 +339,7 @@ def _dx_mistakes(dout: np.ndarray, cache: dict) -> list[tuple[np.ndarray, str]]:
     dxc_via_var = ref.bn_variance_backward(ref.bn_std_backward(dstd, std), cache["xc"])
     with np.errstate(divide="ignore", invalid="ignore"):
         no_eps = (gamma / np.sqrt(var)) * (dout - mean_dout - xn * mean_dout_xn)
-    return [
+    graph_worded = [
         (
             ref.bn_centering_backward(dxc_direct),
             "分散 (標準偏差) を通る経路が抜けています: 正規化のノードからの dxc と、分散のノードからの dxc を"
@@ -347,6 +349,8 @@ def _dx_mistakes(dout: np.ndarray, cache: dict) -> list[tuple[np.ndarray, str]]:
             dxc_direct + dxc_via_var,
             "平均 μ を通る経路 (中心化のノード) が抜けています。整理した式では −mean(dout) の項です。",
         ),
+    ]
+    compact_worded = [
         (
             (gamma / std) * (dout - xn * mean_dout_xn),
             "平均の項 −mean(dout) が抜けています (平均 μ も x に依存します)。",
@@ -355,6 +359,9 @@ def _dx_mistakes(dout: np.ndarray, cache: dict) -> list[tuple[np.ndarray, str]]:
             (gamma / std) * (dout - mean_dout),
             "分散の項 −x̂ · mean(dout · x̂) が抜けています (標準偏差も x に依存します)。",
         ),
+    ]
+    return [
+        *(compact_worded + graph_worded if compact else graph_worded + compact_worded),
         (dxc_direct, "dx = dout · γ / std だけになっています。平均と分散を通る経路が抜けています。"),
         ((1 / std) * (dout - mean_dout - xn * mean_dout_xn), "γ を掛け忘れています。"),
         (no_eps, "√var で割っています。ε を含む cache['std'] = √(var + eps) で割ります。"),
@@ -372,7 +379,8 @@ def _check_backward(run: Runner, rng: np.random.Generator, name: str, substitute
         result = run.call(name, dout, cache, substitute=substitute)
         dx, dgamma, dbeta = _unpack(result, 3, name, "(dx, dgamma, dbeta)")
         expected = ref.batchnorm_backward_compact(dout, cache)
-        _check(dx, expected[0], f"{where} の dx", _dx_mistakes(dout, cache), GRAD_TOL)
+        dx_mistakes = _dx_mistakes(dout, cache, compact=name == "batchnorm_backward_compact")
+        _check(dx, expected[0], f"{where} の dx", dx_mistakes, GRAD_TOL)
         xn = cache["xn"]
         _check(
             dgamma,
@@ -591,7 +599,8 @@ def _check_layer_and_instance(run: Runner, x: np.ndarray) -> None:
         run.call("layer_norm", x),
         ref.layer_norm(x),
         f"{where} layer_norm",
-        [named[k] for k in ("batch", "bn2d", "instance", "channel")] + _common_mistakes(x, per_sample),
+        # instance before bn2d: with N = 1 the two are the same value, and "instance" names the cause
+        [named[k] for k in ("batch", "instance", "bn2d", "channel")] + _common_mistakes(x, per_sample),
     )
     _check(
         run.call("instance_norm", x),

@@ -193,6 +193,17 @@ def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
 
 
 # ---------------------------------------------------------------------------- Elastic Net
+# The learner's L1 and L2 functions are replaced by the reference ones during the calls: only the
+# composition is graded here (each penalty has its own test, so a mistake there costs points once).
+# An Elastic Net written from scratch, without calling them, is graded in full all the same.
+_PENALTIES = {
+    "l1_penalty": ref.l1_penalty,
+    "l2_penalty": ref.l2_penalty,
+    "l1_penalty_grad": ref.l1_penalty_grad,
+    "l2_penalty_grad": ref.l2_penalty_grad,
+}
+
+
 def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
     for sizes, batchnorm in _NETWORKS[1:4]:
         params = _random_params(rng, sizes, batchnorm)
@@ -200,7 +211,7 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
         where = f"params ({_describe(params)})、λ1 = {l1:.3g}、λ2 = {l2:.3g} に対する"
         swapped = "λ1 と λ2 が入れ替わっています。λ1 は L1 の項 (Σ|W|)、λ2 は L2 の項 ((1/2) Σ W²) の係数です。"
         check_scalar(
-            run.call("elastic_net_penalty", params, l1, l2),
+            run.call("elastic_net_penalty", params, l1, l2, substitute=_PENALTIES),
             ref.elastic_net_penalty(params, l1, l2),
             f"{where} elastic_net_penalty",
             rtol=RTOL,
@@ -214,7 +225,11 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
-        got = _check_grad_dict(run.call("elastic_net_penalty_grad", params, l1, l2), params, "elastic_net_penalty_grad")
+        got = _check_grad_dict(
+            run.call("elastic_net_penalty_grad", params, l1, l2, substitute=_PENALTIES),
+            params,
+            "elastic_net_penalty_grad",
+        )
         expected = ref.elastic_net_penalty_grad(params, l1, l2)
         for key, p in params.items():
             if key.startswith("W"):

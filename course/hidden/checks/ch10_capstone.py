@@ -237,6 +237,9 @@ def _case_options(rng: np.random.Generator, activation: str, use_bn: bool, use_d
     return options
 
 
+_DECAY_WEIGHTS_ONLY = "荷重減衰は重み W にだけかけます (b、gamma、beta は含めない)。"
+
+
 def _loss_mistakes(net: ref.MultiLayerNetExtend, expected: float) -> list[tuple[float, str]]:
     lam = net.weight_decay_lambda
     if lam == 0:
@@ -247,7 +250,7 @@ def _loss_mistakes(net: ref.MultiLayerNetExtend, expected: float) -> list[tuple[
     return [
         (data, "荷重減衰の項 (λ/2) Σ‖W‖² (l2_penalty) が足されていません。"),
         (data + 2 * penalty, "荷重減衰の項は (λ/2) Σ‖W‖² です (1/2 を忘れていませんか)。"),
-        (data + everything, "荷重減衰は重み W にだけかけます (b、gamma、beta は含めない)。"),
+        (data + everything, _DECAY_WEIGHTS_ONLY),
     ]
 
 
@@ -517,7 +520,13 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
         set(got) == set(expected),
         f"numerical_gradient の辞書のキーは params と同じ {sorted(expected)} にしてください (実際: {sorted(got)})。",
     )
+    lam = options["weight_decay_lambda"]
     for key in expected:
+        # a loss whose decay term also covers b, gamma, beta: its derivative adds λp to those keys
+        # (visible on gamma = 1; b and beta are still 0 here)
+        decay_everywhere = (
+            [] if key.startswith("W") else [(expected[key] + lam * pair.ref.params[key], _DECAY_WEIGHTS_ONLY)]
+        )
         _check(
             got[key],
             expected[key],
@@ -526,6 +535,7 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
             rtol=1e-6,
             atol=1e-9,
             mistakes=[
+                *decay_everywhere,
                 (
                     inference_expected[key],
                     "推論モードの損失を微分しています。numerical_gradient では loss(x, t, train_flg=True) を使います。",
@@ -673,6 +683,15 @@ def _find_rows(rows: np.ndarray, x: np.ndarray) -> np.ndarray | None:
     return np.array(found, dtype=int)
 
 
+def _same_split(first: Any, second: Any) -> bool:
+    """Whether two results of train_validation_split hold the same four arrays."""
+    try:
+        pairs = zip((*first[0], *first[1]), (*second[0], *second[1]), strict=True)
+        return all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in pairs)
+    except (TypeError, IndexError, ValueError):
+        return False
+
+
 def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
     cases = [(10, (3,), 0.3, False), (9, (2,), 0.3, True), (3, (2,), 0.5, False), (2, (4,), 0.5, False)]
     cases.append((int(rng.integers(40, 200)), (2, 2), float(np.round(rng.uniform(0.1, 0.45), 3)), True))
@@ -699,15 +718,22 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
                     " 訓練データと検証データが入れ替わっています。"
                     "戻り値は ((x_train, t_train), (x_val, t_val)) の順です。"
                 )
+            elif np.ndim(x_fit) and np.shape(x_fit)[0] == n:
+                hint = (
+                    " 訓練データが全データ (N 個) になっていて、検証データと重なっています。"
+                    "訓練データは検証データを除いた残り order[n_val:] です。"
+                )
             elif got_val in (round(n * ratio), int(np.ceil(n * ratio))):
                 hint = f" 検証データの個数は int(N * validation_ratio) (切り捨て) = {n_val} です。"
             raise CheckFailure(
                 f"{where}: 形状が違います: 期待 x_train {ex_fit.shape}、x_val {ex_val.shape}、"
                 f"実際 x_train {np.shape(x_fit)}、x_val {np.shape(x_val)}。{hint}"
             )
+        found = {}
         for part, got_x, got_t in [("訓練", x_fit, t_fit), ("検証", x_val, t_val)]:
             index = _find_rows(np.asarray(got_x), x)
             check_true(index is not None, f"{where}: {part}データの x に、元の x にない行があります。")
+            found[part] = index
             _check(
                 got_t,
                 t[index],
@@ -718,6 +744,20 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
                     "同じ添字の並び (order) で x[...] と t[...] を取り出してください。"
                 ),
             )
+        # the rows of x are distinct (normal draws), so each row found is one sample
+        check_true(
+            len(np.intersect1d(found["訓練"], found["検証"])) == 0
+            and all(len(np.unique(index)) == len(index) for index in found.values()),
+            f"{where}: 訓練データと検証データに同じサンプルが入っています (または同じサンプルが 2 回使われています)。"
+            "添字の並び order を 1 回だけ作り、order[:n_val] を検証データ、order[n_val:] を訓練データにしてください "
+            "(permutation を 2 回呼ぶと別の並びになり、重なりが出ます)。",
+        )
+        check_true(
+            _same_split(got, run.call("train_validation_split", x, t, ratio, seed)),
+            f"{where} を同じ seed で 2 回呼ぶと、分け方が変わります。引数の seed を使って "
+            "np.random.default_rng(seed).permutation(N) で並べ替えてください "
+            "(np.random.permutation や seed なしの default_rng() は呼ぶたびに変わります)。",
+        )
         order = np.random.default_rng(seed).permutation(n)
         mistakes = [
             (

@@ -1,0 +1,273 @@
+"""Catalogue entries of ch06_optimizers (see autograder.catalogue)."""
+
+from . import Variant
+
+VARIANTS = [
+    # ---------------------------------------------------------------- mistakes
+    Variant(
+        "sgd_new_array",
+        "sgd",
+        (("params[key] -= self.lr * grads[key]", "params[key] = params[key] - self.lr * grads[key]"),),
+        "params[key] に新しい配列を代入する SGD (その場で更新しない)",
+        "SGD that assigns a new array to params[key] instead of updating it in place",
+        breaks=("test_sgd",),
+        hint="その場で",
+    ),
+    Variant(
+        "momentum_sign",
+        "momentum",
+        (("params[key] += v  # w <- w + v", "params[key] -= v"),),
+        "v ← μv − lr·g のあとで W から v を引く Momentum (符号が逆)",
+        "Momentum that subtracts the velocity although it already points downhill",
+        breaks=("test_momentum",),
+        hint="符号が逆",
+    ),
+    Variant(
+        "momentum_velocity_not_kept",
+        "momentum",
+        (("v = self.v[key]\n", "v = np.zeros_like(params[key])\n"),),
+        "毎回 0 から始めた速度を使い、self.v に残さない Momentum (SGD と同じ)",
+        "Momentum whose velocity restarts from zero on every call (not stored across calls)",
+        breaks=("test_momentum",),
+        hint="引き継いでいません",
+    ),
+    Variant(
+        "nesterov_uphill",
+        "nesterov",
+        (
+            (
+                "params[key] += self.momentum * v - self.lr * g",
+                "params[key] -= self.momentum * v - self.lr * g",
+            ),
+        ),
+        "W に momentum · v − lr · g を足さずに引く Nesterov (SGD の癖で -=)",
+        "Nesterov that subtracts momentum * v - lr * g from W instead of adding it",
+        breaks=("test_nesterov",),
+        hint="符号が逆",
+    ),
+    Variant(
+        "nesterov_gradient_sign",
+        "nesterov",
+        (
+            (
+                "params[key] += self.momentum * v - self.lr * g",
+                "params[key] += self.momentum * v + self.lr * g",
+            ),
+        ),
+        "W の更新で勾配の項 lr · g の符号を逆にした Nesterov",
+        "Nesterov with the sign of the gradient term of the parameter update flipped",
+        breaks=("test_nesterov",),
+        hint="lr · g の符号",
+    ),
+    Variant(
+        "nesterov_old_velocity",
+        "nesterov",
+        (
+            (
+                "            v *= self.momentum\n"
+                "            v -= self.lr * g  # v <- mu*v - lr*g\n"
+                "            params[key] += self.momentum * v - self.lr * g  # w <- w + mu*v - lr*g",
+                "            params[key] += self.momentum * v - self.lr * g\n"
+                "            v *= self.momentum\n"
+                "            v -= self.lr * g",
+            ),
+        ),
+        "v を更新する前の古い v で W を動かす Nesterov",
+        "Nesterov that moves W with the velocity before its update",
+        breaks=("test_nesterov",),
+        hint="更新する前の v",
+    ),
+    Variant(
+        "adagrad_sum_of_gradients",
+        "adagrad",
+        (("h += g * g  # h <- h + g^2", "h += g"),),
+        "h に勾配の 2 乗ではなく勾配そのものを足す AdaGrad",
+        "AdaGrad accumulating the gradients instead of the squared gradients",
+        breaks=("test_adagrad",),
+        hint="2 乗 g * g",
+    ),
+    Variant(
+        "adagrad_eps_inside",
+        "adagrad",
+        (("np.sqrt(h) + self.eps)  # w", "np.sqrt(h + self.eps))  # w"),),
+        "eps を平方根の中に入れた AdaGrad (説明文は √h + eps)",
+        "AdaGrad with eps inside the square root (the docstring puts it outside)",
+        breaks=("test_adagrad",),
+        hint="平方根の中",
+    ),
+    Variant(
+        "rmsprop_swapped_rates",
+        "rmsprop",
+        (("h *= rho\n            h += (1.0 - rho) * g * g", "h *= 1.0 - rho\n            h += rho * g * g"),),
+        "decay_rate と 1 − decay_rate を取り違えた RMSprop",
+        "RMSprop with decay_rate and 1 - decay_rate swapped",
+        breaks=("test_rmsprop",),
+        hint="decay_rate と (1 − decay_rate) が逆",
+    ),
+    Variant(
+        "rmsprop_eps_inside",
+        "rmsprop",
+        (("np.sqrt(h) + self.eps)  # w", "np.sqrt(h + self.eps))  # w"),),
+        "eps を平方根の中に入れた RMSprop (説明文は √h + eps)",
+        "RMSprop with eps inside the square root (the docstring puts it outside)",
+        breaks=("test_rmsprop",),
+        hint="平方根の中",
+    ),
+    Variant(
+        "adam_no_bias_correction",
+        "adam",
+        (("m_hat = m / bc1\n            v_hat = v / bc2", "m_hat = m\n            v_hat = v"),),
+        "バイアス補正をしない Adam",
+        "Adam without bias correction",
+        breaks=("test_adam",),
+        hint="バイアス補正",
+    ),
+    Variant(
+        "adam_counter_after_use",
+        "adam",
+        (
+            ("        self.t += 1\n        bc1", "        bc1"),
+            (
+                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n        self.t += 1",
+            ),
+        ),
+        "t を使ってから増やす Adam (1 回目の補正が t = 0 で 0 割り)",
+        "Adam that increments the step counter after using it (bias correction with t = 0)",
+        breaks=("test_adam",),
+        hint="t = 0",
+    ),
+    Variant(
+        "adam_counter_per_key",
+        "adam",
+        (
+            (
+                "        self.t += 1\n"
+                "        bc1 = 1.0 - self.beta1**self.t\n"
+                "        bc2 = 1.0 - self.beta2**self.t\n"
+                "        for key in params:\n",
+                "        for key in params:\n"
+                "            self.t += 1\n"
+                "            bc1 = 1.0 - self.beta1**self.t\n"
+                "            bc2 = 1.0 - self.beta2**self.t\n",
+            ),
+        ),
+        "キーのループの中で t を増やす Adam (update 1 回でキーの数だけ増える)",
+        "Adam that increments t once per key instead of once per update",
+        breaks=("test_adam",),
+        hint="キーごと",
+    ),
+    Variant(
+        "amsgrad_max_of_gradients",
+        "amsgrad",
+        (("np.maximum(v_max, v, out=v_max)", "np.maximum(v_max, grads[key] * grads[key], out=v_max)"),),
+        "v ではなく勾配の 2 乗 g² の最大値を取る AMSGrad",
+        "AMSGrad keeping the maximum of the squared gradients instead of the second moments",
+        breaks=("test_amsgrad",),
+        hint="v の最大値",
+    ),
+    Variant(
+        "amsgrad_max_not_kept",
+        "amsgrad",
+        (("np.maximum(v_max, v, out=v_max)", "v_max = np.maximum(v_max, v)"),),
+        "最大値を新しい配列に入れて self.v_max に残さない AMSGrad (Adam と同じ)",
+        "AMSGrad whose running maximum is a new array that is never stored",
+        breaks=("test_amsgrad",),
+        hint="保存していません",
+    ),
+    Variant(
+        "step_decay_off_by_one",
+        "lr_schedules",
+        (("drop ** (epoch // epochs_drop))", "drop ** ((epoch + 1) // epochs_drop))"),),
+        "エポックを 1 から数えたステップ減衰 (1 エポック早く drop を掛ける)",
+        "step decay counting epochs from 1 (drops one epoch too early)",
+        breaks=("test_lr_schedules",),
+        hint="早すぎます",
+    ),
+    # ---------------------------------------------------------------- correct variants
+    Variant(
+        "sgd_copy_into",
+        "sgd",
+        (("params[key] -= self.lr * grads[key]", "params[key][...] = params[key] - self.lr * grads[key]"),),
+        "計算した新しい値を params[key][...] に書き込む SGD (同じ配列のまま)",
+        "SGD that writes the new values into params[key][...] (the same array)",
+        correct=True,
+    ),
+    Variant(
+        "momentum_assign_velocity",
+        "momentum",
+        (
+            (
+                "            v = self.v[key]\n"
+                "            v *= self.momentum\n"
+                "            v -= self.lr * grads[key]  # v <- mu*v - lr*g\n"
+                "            params[key] += v  # w <- w + v",
+                "            self.v[key] = self.momentum * self.v[key] - self.lr * grads[key]\n"
+                "            params[key] += self.v[key]",
+            ),
+        ),
+        "速度を新しい配列として self.v[key] に代入し直す Momentum",
+        "Momentum that stores a new velocity array in self.v[key] on every call",
+        correct=True,
+    ),
+    Variant(
+        "nesterov_old_velocity_form",
+        "nesterov",
+        (
+            (
+                "            v *= self.momentum\n"
+                "            v -= self.lr * g  # v <- mu*v - lr*g\n"
+                "            params[key] += self.momentum * v - self.lr * g  # w <- w + mu*v - lr*g",
+                "            # w <- w + mu^2*v_old - (1+mu)*lr*g, then v <- mu*v - lr*g: the same update\n"
+                "            params[key] += self.momentum * self.momentum * v - (1 + self.momentum) * self.lr * g\n"
+                "            v *= self.momentum\n"
+                "            v -= self.lr * g",
+            ),
+        ),
+        "『ゼロから作るDeep Learning』の形 μ²v − (1 + μ)·lr·g を、v を更新する前に使う Nesterov",
+        "Nesterov in the textbook's form mu^2 v - (1 + mu) lr g, applied before the velocity update",
+        correct=True,
+    ),
+    Variant(
+        "adagrad_new_state_array",
+        "adagrad",
+        (("h = self.h[key]\n            h += g * g  # h <- h + g^2", "h = self.h[key] = self.h[key] + g * g"),),
+        "h を新しい配列として self.h[key] に入れ直す AdaGrad",
+        "AdaGrad that stores a new accumulator array in self.h[key]",
+        correct=True,
+    ),
+    Variant(
+        "adam_textbook_lr_t",
+        "adam",
+        (
+            (
+                "        bc1 = 1.0 - self.beta1**self.t\n        bc2 = 1.0 - self.beta2**self.t\n",
+                "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)\n",
+            ),
+            (
+                "            m_hat = m / bc1\n"
+                "            v_hat = v / bc2\n"
+                "            # w <- w - lr * m_hat / (sqrt(v_hat) + eps)\n"
+                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+                "            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)",
+            ),
+        ),
+        "『ゼロから作るDeep Learning』の Adam: 補正を lr_t = lr·√(1 − β2^t)/(1 − β1^t) にまとめ、補正前の √v に eps",
+        "Adam with the bias correction folded into lr_t and eps added to the uncorrected sqrt(v), as in the textbook",
+        correct=True,
+    ),
+    Variant(
+        "amsgrad_new_max_stored",
+        "amsgrad",
+        (
+            (
+                "            v_max = self.v_max[key]\n"
+                "            np.maximum(v_max, v, out=v_max)  # v_max <- max(v_max, v)\n",
+                "            v_max = self.v_max[key] = np.maximum(self.v_max[key], v)\n",
+            ),
+        ),
+        "最大値を新しい配列として self.v_max[key] に入れ直す AMSGrad",
+        "AMSGrad that stores the new maximum as a new array in self.v_max[key]",
+        correct=True,
+    ),
+]

@@ -1,0 +1,113 @@
+"""Catalogue entries of ch08_dropout (see autograder.catalogue)."""
+
+from . import Variant
+
+_FORWARD = "return x * self.mask / (1.0 - self.dropout_ratio)"
+_BACKWARD = "return dout * self.mask / (1.0 - self.dropout_ratio)"
+_DRAW = "self.mask = self.rng.random(x.shape) > self.dropout_ratio"
+_INFERENCE = "        if not train_flg:\n            return x\n"
+
+VARIANTS = [
+    # ---------------------------------------------------------------- mistakes
+    Variant(
+        "forward_no_scaling",
+        "dropout",
+        ((_FORWARD, "return x * self.mask"),),
+        "学習時の順伝播で 1/(1 − p) 倍しない (逆伝播はスケールする)",
+        "training forward without the 1/(1 - p) scaling",
+        breaks=("test_dropout_forward",),
+        hint="1/(1 − p) 倍していません",
+    ),
+    Variant(
+        "backward_no_scaling",
+        "dropout",
+        ((_BACKWARD, "return dout * self.mask"),),
+        "逆伝播で 1/(1 − p) 倍しない (マスクを掛けるだけ)",
+        "backward that applies the mask without the 1/(1 - p) scaling",
+        breaks=("test_dropout_backward",),
+        hint="逆伝播でも 1/(1 − p) 倍",
+    ),
+    Variant(
+        "backward_new_mask",
+        "dropout",
+        (
+            (
+                _BACKWARD,
+                "return dout * (self.rng.random(dout.shape) > self.dropout_ratio) / (1.0 - self.dropout_ratio)",
+            ),
+        ),
+        "逆伝播で新しいマスクを引く (順伝播のマスクを使わない)",
+        "backward that draws a new mask instead of reusing the forward one",
+        breaks=("test_dropout_backward",),
+        hint="新しいマスク",
+    ),
+    Variant(
+        "inference_scales",
+        "dropout",
+        ((_INFERENCE, "        if not train_flg:\n            return x * (1.0 - self.dropout_ratio)\n"),),
+        "推論時に (1 − p) 倍する (学習時のスケールと二重になる)",
+        "inference that multiplies by 1 - p although training already scaled",
+        breaks=("test_dropout_forward",),
+        hint="推論時に (1 − p) 倍",
+    ),
+    Variant(
+        "inference_drops",
+        "dropout",
+        ((_INFERENCE, ""),),
+        "train_flg を見ずに推論時もユニットを消す",
+        "dropout that also drops units at inference (ignores train_flg)",
+        breaks=("test_dropout_forward",),
+        hint="推論時 (train_flg=False) にもユニットを消して",
+    ),
+    Variant(
+        "mask_reversed",
+        "dropout",
+        ((_DRAW, "self.mask = self.rng.random(x.shape) < self.dropout_ratio"),),
+        "マスクの比較が逆 (確率 1 − p ではなく p で残す)",
+        "mask comparison reversed (keeps units with probability p instead of 1 - p)",
+        breaks=("test_dropout_forward",),
+        hint="マスクの向きが逆",
+    ),
+    Variant(
+        "global_random",
+        "dropout",
+        ((_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),),
+        "self.rng ではなくグローバルな np.random.rand でマスクを引く (同じシードで再現できない)",
+        "mask drawn from the global np.random.rand instead of self.rng (not reproducible from the seed)",
+        breaks=("test_dropout_forward",),
+        hint="グローバルな乱数",
+    ),
+    Variant(
+        "mask_shared_over_batch",
+        "dropout",
+        ((_DRAW, "self.mask = self.rng.random(x.shape[1:]) > self.dropout_ratio"),),
+        "バッチ内の全サンプルで同じマスクを使う (形状 x.shape[1:] で引く)",
+        "one mask shared by every sample of the batch (drawn with shape x.shape[1:])",
+        breaks=("test_dropout_forward",),
+        hint="すべてのサンプルで同じマスク",
+    ),
+    # ---------------------------------------------------------------- correct variants
+    Variant(
+        "mask_scaled_float",
+        "dropout",
+        (
+            (_DRAW, f"self.mask = ({_DRAW[len('self.mask = ') :]}) / (1.0 - self.dropout_ratio)"),
+            (_FORWARD, "return x * self.mask"),
+            (_BACKWARD, "return dout * self.mask"),
+        ),
+        "マスクを 1/(1 − p) 倍済みの浮動小数点の配列として保存する",
+        "mask stored as a float array already scaled by 1/(1 - p)",
+        correct=True,
+    ),
+    Variant(
+        "where",
+        "dropout",
+        (
+            (_FORWARD, "return np.where(self.mask, x / (1.0 - self.dropout_ratio), 0.0)"),
+            (_BACKWARD, "return np.where(self.mask, dout / (1.0 - self.dropout_ratio), 0.0)"),
+        ),
+        "np.where でマスクを適用する",
+        "mask applied with np.where",
+        correct=True,
+    ),
+]

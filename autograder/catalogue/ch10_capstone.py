@@ -1,0 +1,211 @@
+"""Catalogue entries of ch10_capstone (see autograder.catalogue).
+
+Every entry is graded by running the whole notebook, the training of the final model included
+(about 10 s with the reference code); the mistakes in MultiLayerNetExtend and Trainer below leave
+the final model above the graded accuracy (checked: they change the training only slightly).
+"""
+
+from . import Variant
+
+_W_GRAD = 'grads[f"W{i}"] = affine.dW + decay[f"W{i}"]'
+_LOSS = "return self.last_layer.forward(scores, t) + l2_penalty(self.params, self.weight_decay_lambda)"
+_ORDER = "order = np.random.default_rng(seed).permutation(n)  # one permutation for x AND t"
+_SPLIT = "val, train = order[:n_val], order[n_val:]"
+_AVERAGE = "return np.mean([softmax(scores) for scores in scores_list], axis=0)  # softmax first, then the mean over k"
+_EPOCHS = "        for _ in bar:\n            order = self.rng.permutation(n)\n"
+
+VARIANTS = [
+    # ---------------------------------------------------------------- mistakes
+    Variant(
+        "net_gradient_decay_on_every_param",
+        "multilayer_net_extend",
+        (
+            (_W_GRAD, 'grads[f"W{i}"] = affine.dW'),
+            (
+                "        return grads",
+                "        for key in grads:\n"
+                "            grads[key] = grads[key] + self.weight_decay_lambda * self.params[key]\n"
+                "        return grads",
+            ),
+        ),
+        "勾配の荷重減衰 λp を重みだけでなく b、gamma、beta にも足す",
+        "gradient that adds the weight decay lambda * p to the biases, gamma and beta too",
+        breaks=("test_multilayer_net_gradient",),
+        hint="荷重減衰は重みだけ",
+    ),
+    Variant(
+        "net_gradient_no_decay",
+        "multilayer_net_extend",
+        ((_W_GRAD, 'grads[f"W{i}"] = affine.dW'),),
+        "重みの勾配に荷重減衰の勾配 λW を足さない (損失には足している)",
+        "gradient without the weight-decay term lambda * W (the loss has it)",
+        breaks=("test_multilayer_net_gradient",),
+        hint="荷重減衰の勾配",
+    ),
+    Variant(
+        "net_loss_decay_on_every_param",
+        "multilayer_net_extend",
+        (
+            (
+                _LOSS,
+                "penalty = 0.5 * self.weight_decay_lambda * sum(np.sum(p**2) for p in self.params.values())\n"
+                "        return self.last_layer.forward(scores, t) + penalty",
+            ),
+        ),
+        "損失の荷重減衰の項を、重みだけでなく params のすべて (b、gamma、beta も) から計算する",
+        "loss whose weight-decay term sums over every parameter (biases, gamma, beta too)",
+        breaks=("test_multilayer_net_forward", "test_multilayer_net_gradient"),
+        hint="重み W にだけ",
+    ),
+    Variant(
+        "trainer_shuffle_once",
+        "trainer",
+        ((_EPOCHS, "        order = self.rng.permutation(n)\n        for _ in bar:\n"),),
+        "並べ替えを学習の最初に 1 回だけして、毎エポック同じ順番でミニバッチを作る Trainer",
+        "Trainer that shuffles once before the first epoch instead of every epoch",
+        breaks=("test_trainer",),
+        hint="毎エポック並べ替え直していません",
+    ),
+    Variant(
+        "trainer_ignores_evaluate_sample_num",
+        "trainer",
+        (
+            (
+                "x_tr, t_tr = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])",
+                "x_tr, t_tr = self.x_train, self.t_train",
+            ),
+            (
+                "x_te, t_te = (self.x_test, self.t_test) if n is None else (self.x_test[:n], self.t_test[:n])",
+                "x_te, t_te = self.x_test, self.t_test",
+            ),
+        ),
+        "evaluate_sample_num_per_epoch を無視して、毎回全データで正解率を測る Trainer",
+        "Trainer that ignores evaluate_sample_num_per_epoch and always evaluates on all samples",
+        breaks=("test_trainer",),
+        hint="evaluate_sample_num_per_epoch",
+    ),
+    Variant(
+        "split_not_shuffled",
+        "train_validation_split",
+        ((_ORDER, "order = np.arange(n)"),),
+        "並べ替えずに先頭の n_val 個を検証データにする",
+        "validation split that takes the first n_val samples without shuffling",
+        breaks=("test_train_validation_split",),
+        hint="並べ替えずに",
+    ),
+    Variant(
+        "split_two_permutations",
+        "train_validation_split",
+        (
+            (_ORDER, "rng = np.random.default_rng(seed)"),
+            (_SPLIT, "val, train = rng.permutation(n)[:n_val], rng.permutation(n)[n_val:]"),
+        ),
+        "検証データと訓練データを別々の permutation から取る (重なりと漏れが出る)",
+        "validation and training parts taken from two different permutations (they overlap)",
+        breaks=("test_train_validation_split",),
+        hint="同じサンプル",
+    ),
+    Variant(
+        "split_unseeded",
+        "train_validation_split",
+        ((_ORDER, "order = np.random.default_rng().permutation(n)"),),
+        "seed を使わずに np.random.default_rng() で並べ替える (呼ぶたびに分け方が変わる)",
+        "validation split that ignores the seed (default_rng() without it)",
+        breaks=("test_train_validation_split",),
+        hint="同じ seed で 2 回呼ぶと",
+    ),
+    Variant(
+        "average_logits",
+        "average_probabilities",
+        ((_AVERAGE, "return softmax(np.mean(scores_list, axis=0))"),),
+        "スコア (ロジット) を平均してからソフトマックスをかける",
+        "model averaging that averages the scores (logits) and then applies the softmax",
+        breaks=("test_average_probabilities",),
+        hint="スコアを平均してから",
+    ),
+    Variant(
+        "average_votes",
+        "average_probabilities",
+        (
+            (
+                _AVERAGE,
+                "labels = [np.argmax(scores, axis=1) for scores in scores_list]\n"
+                "    c = np.shape(scores_list[0])[1]\n"
+                "    return np.mean([np.eye(c)[label] for label in labels], axis=0)",
+            ),
+        ),
+        "各モデルの予測ラベル (argmax) の多数決 (one-hot の平均) を返す",
+        "model averaging of the argmax labels (a vote) instead of the probabilities",
+        breaks=("test_average_probabilities",),
+        hint="多数決",
+    ),
+    # ---------------------------------------------------------------- correct variants
+    Variant(
+        "net_gradient_decay_inline",
+        "multilayer_net_extend",
+        ((_W_GRAD, 'grads[f"W{i}"] = affine.dW + self.weight_decay_lambda * self.params[f"W{i}"]'),),
+        "重みの勾配に λW を l2_penalty_grad を使わずに直接足す",
+        "gradient that adds lambda * W directly instead of through l2_penalty_grad",
+        correct=True,
+    ),
+    Variant(
+        "average_einsum",
+        "average_probabilities",
+        (
+            (
+                _AVERAGE,
+                "probabilities = np.stack([softmax(np.asarray(scores)) for scores in scores_list])  # (K, N, C)\n"
+                '    return np.einsum("knc->nc", probabilities) / len(probabilities)',
+            ),
+        ),
+        "確率を (K, N, C) に重ね、np.einsum でモデルについて和を取って K で割る",
+        "model averaging with np.einsum over the stacked probabilities",
+        correct=True,
+    ),
+    Variant(
+        "average_weights_matmul",
+        "average_probabilities",
+        (
+            (
+                _AVERAGE,
+                "probabilities = np.stack([softmax(np.asarray(scores)) for scores in scores_list])  # (K, N, C)\n"
+                "    k, n, c = probabilities.shape\n"
+                "    return (np.full(k, 1.0 / k) @ probabilities.reshape(k, n * c)).reshape(n, c)",
+            ),
+        ),
+        "重み 1/K のベクトルと @ (行列の積) で確率を平均する",
+        "model averaging as a product (@) of the weights 1/K with the stacked probabilities",
+        correct=True,
+    ),
+    Variant(
+        "trainer_slice_with_none",
+        "trainer",
+        (
+            (
+                "x_tr, t_tr = (self.x_train, self.t_train) if n is None else (self.x_train[:n], self.t_train[:n])",
+                "x_tr, t_tr = self.x_train[:n], self.t_train[:n]  # [:None] is everything",
+            ),
+            (
+                "x_te, t_te = (self.x_test, self.t_test) if n is None else (self.x_test[:n], self.t_test[:n])",
+                "x_te, t_te = self.x_test[:n], self.t_test[:n]",
+            ),
+        ),
+        "evaluate_sample_num が None でも [:n] で切る (x[:None] は全体) Trainer",
+        "Trainer that always slices [:n] (x[:None] is the whole array)",
+        correct=True,
+    ),
+    Variant(
+        "split_take",
+        "train_validation_split",
+        (
+            (
+                "return (x[train], t[train]), (x[val], t[val])",
+                "parts = [(np.take(x, i, axis=0), np.take(t, i, axis=0)) for i in (train, val)]\n"
+                "    return parts[0], parts[1]",
+            ),
+        ),
+        "np.take(..., axis=0) で取り出す訓練・検証データの分割",
+        "validation split that gathers the rows with np.take(..., axis=0)",
+        correct=True,
+    ),
+]
