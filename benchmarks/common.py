@@ -68,9 +68,15 @@ def _busy_jiffies() -> tuple[int, int]:
     return busy, busy + idle + iowait
 
 
+#: CPU seconds of descendants that no process of ours waited for (see ``run_measured``), so that
+#: ``getrusage`` never counted them: bubblewrap's outer process exits without reaping the sandbox.
+_UNREAPED_CPU = [0.0]
+
+
 def _own_cpu_seconds() -> float:
-    """CPU seconds of this process and of all its descendants that have been waited for."""
-    total = 0.0
+    """CPU seconds of this process and of all its descendants (those waited for, from getrusage,
+    and the others as sampled by ``run_measured``)."""
+    total = _UNREAPED_CPU[0]
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)
         total += usage.ru_utime + usage.ru_stime
@@ -121,7 +127,8 @@ class Measured:
     returncode: int
     seconds: float
     max_rss_single: float  # MiB, largest resident set of any one process of the tree (exact, from wait4)
-    cpu_seconds: float  # user + system of the whole tree
+    cpu_seconds: float  # user + system of the whole tree, as far as it was waited for (wait4)
+    unreaped_cpu: float = 0.0  # user + system sampled in the tree beyond that (processes reaped elsewhere)
     peaks: dict[str, float] = field(default_factory=dict)  # MiB, sampled (see ``group``)
 
     def to_json(self) -> dict:
@@ -158,6 +165,7 @@ def run_measured(
         list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )
     peaks: dict[str, float] = {}
+    cpu: dict[tuple[int, float], float] = {}  # (pid, start time) → its own user + system seconds, last seen
     stop = threading.Event()
 
     def sample() -> None:
@@ -173,6 +181,12 @@ def run_measured(
             sizes = group(root, descendants) if group else {"tree": _rss(root) + sum(_rss(p) for p in descendants)}
             for name, size in sizes.items():
                 peaks[name] = max(peaks.get(name, 0.0), size / MIB)
+            for member in (root, *descendants):
+                try:
+                    times = member.cpu_times()
+                    cpu[(member.pid, member.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
             stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -199,11 +213,16 @@ def run_measured(
         if log:
             out.close()
     process.returncode = os.waitstatus_to_exitcode(status)
+    waited = usage.ru_utime + usage.ru_stime
+    # a lower bound: the sampled times miss up to one interval of each process that ended
+    unreaped = max(0.0, sum(cpu.values()) - waited)
+    _UNREAPED_CPU[0] += unreaped
     return Measured(
         returncode=process.returncode,
         seconds=time.monotonic() - start,
         max_rss_single=usage.ru_maxrss / 1024,  # KiB on Linux
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        cpu_seconds=waited,
+        unreaped_cpu=unreaped,
         peaks=peaks,
     )
 

@@ -403,7 +403,9 @@ def render(report: Report) -> str:
     )
     add(
         "- **Load**: CPU time of the whole machine (`/proc/stat`) minus the CPU time of this benchmark and its "
-        "subprocesses, divided by the wall time: how many cores other processes kept busy."
+        "subprocesses, divided by the wall time: how many cores other processes kept busy. Our subprocesses' time "
+        "is what `getrusage` counts for the processes waited for, plus what sampling every 0.1 s saw of the "
+        "others (bubblewrap's outer process exits without reaping the sandbox, so `getrusage` never counts it)."
     )
     add("")
     return "\n".join(out)

@@ -49,8 +49,8 @@ _STARTED = time.monotonic()
 
 
 def _say(message: str) -> None:
-    elapsed = time.monotonic() - _STARTED
-    print(f"[benchmarks {elapsed // 60:3.0f}:{elapsed % 60:02.0f}] {message}", file=sys.stderr, flush=True)
+    minutes, seconds = divmod(round(time.monotonic() - _STARTED), 60)
+    print(f"[benchmarks {minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
