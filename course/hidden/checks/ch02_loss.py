@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ _LOG_WARNINGS = ("divide by zero", "invalid value")
 # cases that use the default eps a value is accepted when it lies between the losses at those two
 # eps (the losses decrease monotonically in eps), each widened by the tolerances above. The cases
 # that pass eps explicitly are compared with the reference at that eps, at RTOL.
+DEFAULT_EPS = 1e-7  # the default of the exercises (and of course.reference)
 DEFAULT_EPS_RANGE = (1e-8, 1e-6)
 _EPS_IGNORED = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
 
@@ -71,6 +73,31 @@ def _check_finite(value: Any, name: str, hint: str) -> None:
         return  # check_array gives the diagnostic
     if not np.all(np.isfinite(number)):
         raise CheckFailure(f"{name} が nan または inf になりました。\nヒント: {hint}")
+
+
+def _check_loss(
+    run: Runner,
+    case: str,
+    name: str,
+    got: Any,
+    loss_at: Callable[[float], float],
+    eps: float | None,
+    mistakes: list[Mistake],
+    eps_hint: str,
+) -> None:
+    """The verdict on one value ``got`` of a log loss. ``loss_at(e)``: the reference loss with eps = e;
+    ``eps``: what the case passed (None: the default, where any eps in DEFAULT_EPS_RANGE is right);
+    ``eps_hint``: the hint for a nan or inf loss."""
+    where = f"{case} に対する {name}"
+    if _within_default_eps(got, loss_at):
+        if eps is None:
+            _no_log_warnings(run, case)
+            return
+        mistakes = [*mistakes, (got, _EPS_IGNORED)]  # a default eps where another was asked for
+    _check_finite(got, where, eps_hint)
+    expected = loss_at(DEFAULT_EPS if eps is None else eps)
+    check_array(got, expected, where, rtol=RTOL, atol=ATOL, show_values=False, mistakes=mistakes)
+    _no_log_warnings(run, case)
 
 
 def _no_log_warnings(run: Runner, case: str) -> None:
@@ -216,31 +243,22 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
     ]
     for case, y, t, labels, eps in cases:
         kwargs = {} if eps is None else {"eps": eps}
-        used_eps = 1e-7 if eps is None else eps
+        used_eps = DEFAULT_EPS if eps is None else eps
         labels_given = np.ndim(t) == 1 and y.ndim == 2
         mistakes = _cross_entropy_mistakes(y.reshape(-1, y.shape[-1]), labels, used_eps, labels_given)
         if eps is not None:
-            default_eps = float(-np.sum(np.log(y[np.arange(len(labels)), labels] + 1e-7)) / len(labels))
+            default_eps = float(-np.sum(np.log(y[np.arange(len(labels)), labels] + DEFAULT_EPS)) / len(labels))
             mistakes.append((default_eps, _EPS_IGNORED))
-        got = _call(run, "cross_entropy_error", case, y, t, hint=_TARGET_FORMS, **kwargs)
-        if _within_default_eps(got, lambda e, y=y, t=t: ref.cross_entropy_error(y, t, eps=e)):
-            if eps is None:
-                _no_log_warnings(run, case)
-                continue
-            mistakes.append((got, _EPS_IGNORED))
-        _check_finite(
-            got, f"{case} に対する cross_entropy_error", "eps を log の中で足して log(y + eps) としてください。"
+        _check_loss(
+            run,
+            case,
+            "cross_entropy_error",
+            _call(run, "cross_entropy_error", case, y, t, hint=_TARGET_FORMS, **kwargs),
+            lambda e, y=y, t=t: ref.cross_entropy_error(y, t, eps=e),
+            eps,
+            mistakes,
+            "eps を log の中で足して log(y + eps) としてください。",
         )
-        check_array(
-            got,
-            ref.cross_entropy_error(y, t, **kwargs),
-            f"{case} に対する cross_entropy_error",
-            rtol=RTOL,
-            atol=ATOL,
-            show_values=False,
-            mistakes=mistakes,
-        )
-        _no_log_warnings(run, case)
 
 
 # ---------------------------------------------------------------- binary cross-entropy
@@ -262,7 +280,7 @@ def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
     ]
     for case, y, t, eps in cases:
         kwargs = {} if eps is None else {"eps": eps}
-        used_eps = 1e-7 if eps is None else eps
+        used_eps = DEFAULT_EPS if eps is None else eps
         terms = t * np.log(y + used_eps) + (1 - t) * np.log(1 - y + used_eps)
         mistakes: list[Mistake] = [
             (float(np.mean(terms)), "符号が逆です。損失は −[t log y + (1 − t) log(1 − y)] の平均です。"),
@@ -280,29 +298,18 @@ def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
                 (without_eps, "eps を log の中で足していません。log(y + eps) と log(1 - y + eps) にしてください。")
             )
         if eps is not None:
-            default = float(-np.mean(t * np.log(y + 1e-7) + (1 - t) * np.log(1 - y + 1e-7)))
+            default = float(-np.mean(t * np.log(y + DEFAULT_EPS) + (1 - t) * np.log(1 - y + DEFAULT_EPS)))
             mistakes.append((default, _EPS_IGNORED))
-        got = _call(run, "binary_cross_entropy", case, y, t, **kwargs)
-        if _within_default_eps(got, lambda e, y=y, t=t: ref.binary_cross_entropy(y, t, eps=e)):
-            if eps is None:
-                _no_log_warnings(run, case)
-                continue
-            mistakes.append((got, _EPS_IGNORED))
-        _check_finite(
-            got,
-            f"{case} に対する binary_cross_entropy",
+        _check_loss(
+            run,
+            case,
+            "binary_cross_entropy",
+            _call(run, "binary_cross_entropy", case, y, t, **kwargs),
+            lambda e, y=y, t=t: ref.binary_cross_entropy(y, t, eps=e),
+            eps,
+            mistakes,
             "eps を log の中で足して log(y + eps) と log(1 - y + eps) にしてください。",
         )
-        check_array(
-            got,
-            ref.binary_cross_entropy(y, t, **kwargs),
-            f"{case} に対する binary_cross_entropy",
-            rtol=RTOL,
-            atol=ATOL,
-            show_values=False,
-            mistakes=mistakes,
-        )
-        _no_log_warnings(run, case)
     y_bad, t_bad = rng.uniform(0.1, 0.9, size=(4, 1)), targets((4,))
     _expect_value_error(run, "binary_cross_entropy", y_bad, t_bad)
 
