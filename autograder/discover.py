@@ -14,10 +14,20 @@ Two layouts are recognised:
 The folder is nbgrader when some sub-folder holds a folder named like a known assignment.
 Archives are extracted into ``scratch_dir`` only (never outside it), with limits on their
 size and number of members; nothing a learner sent is executed or trusted here.
+
+Names are the learner's too: a student id that cannot be used (empty, longer than
+``MAX_STUDENT_ID_CHARS``, not valid UTF-8) refuses that learner's files alone, with the reason;
+any other id is graded, and every path derived from it or from a name in a zip goes through
+:func:`autograder.safe_names.safe_name`. The listing shows control characters as escapes.
+
+The submission time is nbgrader's ``timestamp.txt`` next to the notebook (nbgrader layout only,
+read with nbgrader's ``parse_utc``; a malformed or implausible one is left out with a note),
+never a file's modification time or a zip member's date, which the learner controls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import os
@@ -25,6 +35,7 @@ import re
 import shutil
 import stat
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter, defaultdict
@@ -36,10 +47,11 @@ from typing import IO
 
 from .assignment import AssignmentSpec, load_assignment
 from .matching import safe_defined_names
-from .model import Ignored, Submission
+from .model import Ignored, Submission, timestamp_text
 from .notebook_reading import MAX_NOTEBOOK_BYTES, read_submission
+from .safe_names import safe_name
 
-__all__ = ["MAX_NOTEBOOK_BYTES", "Discovery", "discover"]
+__all__ = ["MAX_NOTEBOOK_BYTES", "MAX_STUDENT_ID_CHARS", "Discovery", "discover", "printable"]
 
 #: Archives larger than this on disk are refused unopened.
 MAX_ZIP_BYTES = 100 * 1024 * 1024
@@ -47,6 +59,12 @@ MAX_ZIP_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 #: Declared uncompressed size of all members of one archive; also enforced while extracting.
 MAX_ZIP_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+#: Longest student id graded (characters); a longer one is refused, for that learner alone.
+MAX_STUDENT_ID_CHARS = 200
+#: nbgrader's timestamp.txt holds one short line; a larger file is not one.
+MAX_TIMESTAMP_BYTES = 200
+#: Submission times before this, or more than a day ahead of the grading run, are not believed.
+EARLIEST_TIMESTAMP = dt.datetime(2000, 1, 1)
 _MB = 1024 * 1024
 SYMLINK = "シンボリックリンクはたどりません (symlink)"
 
@@ -60,7 +78,9 @@ _LAYOUTS = {
 }
 _STUDENT = re.compile(r"^\s*([^_\-]+?)\s*(?:[_\-]|$)")
 _SEPARATORS = re.compile(r"[\s_\-]+")
-_UNSAFE = re.compile(r"[^\w.-]")
+# control and format characters (newline, escape sequences, right-to-left override), undecodable
+# bytes (surrogate escapes), private use, line and paragraph separators: shown as escapes
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 # end of central directory record of a zip file; for zip64, its locator and its own record
 _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")
@@ -89,7 +109,7 @@ class Discovery:
             lines.append("課題の判定: " + "、".join(f"{label} {n} 件" for label, n in how.items()))
         if self.ignored:
             lines.append(f"採点しないファイル {len(self.ignored)} 件:")
-            lines += [f"  - {item.origin}: {item.reason}" for item in self.ignored[:max_ignored]]
+            lines += [f"  - {printable(item.origin)}: {printable(item.reason)}" for item in self.ignored[:max_ignored]]
             if len(self.ignored) > max_ignored:
                 lines.append(f"  … ほか {len(self.ignored) - max_ignored} 件")
         else:
@@ -109,6 +129,14 @@ class _Candidate:
     container: str = ""  # zip or folder name of a flat export, also searched for an assignment id
     assignment: str | None = None
     how: str = ""
+    timestamp: str = ""  # from nbgrader's timestamp.txt (nbgrader layout only)
+
+
+def printable(text: str) -> str:
+    """``text`` for one line of a terminal or a log: control and format characters (newline, escape
+    sequences, right-to-left override) and undecodable bytes shown as Python escapes (``\\n``,
+    ``\\x1b``); Japanese and other printable text unchanged."""
+    return "".join(ascii(char)[1:-1] if unicodedata.category(char) in _UNPRINTABLE else char for char in text)
 
 
 def discover(submissions_dir: Path, scratch_dir: Path, assignments: list[str] | None, known: list[str]) -> Discovery:
@@ -128,10 +156,42 @@ def discover(submissions_dir: Path, scratch_dir: Path, assignments: list[str] | 
     else:
         chosen = _flat_layout(root, Path(scratch_dir), known, wanted, ignored)
     submissions = [
-        Submission(c.student_id, c.assignment or "", c.path, c.origin, _sha256(c.path))
-        for c in sorted(chosen, key=lambda c: (c.student_id, c.assignment or "", c.origin))
+        Submission(c.student_id, c.assignment or "", c.path, c.origin, _sha256(c.path), c.timestamp)
+        for c in _distinct_names(sorted(chosen, key=lambda c: (c.student_id, c.assignment or "", c.origin)), ignored)
     ]
     return Discovery(layout, submissions, sorted(ignored, key=lambda i: i.origin))
+
+
+def _distinct_names(chosen: list[_Candidate], ignored: list[Ignored]) -> list[_Candidate]:
+    """Leave out the learners whose id would share its file name (``safe_name``) with another
+    learner's: a 64-bit hash collision, practically never; the first id in sorted order keeps it."""
+    owners: dict[str, str] = {}
+    kept = []
+    for candidate in chosen:
+        name = safe_name(candidate.student_id)
+        owner = owners.setdefault(name, candidate.student_id)
+        if owner == candidate.student_id:
+            kept.append(candidate)
+        else:
+            ignored.append(
+                Ignored(
+                    candidate.origin,
+                    f"学生 ID が別の学生 ID {owner!r} と同じ保存名 {name} になるため採点できません。"
+                    "ファイル名を変えて提出し直してもらってください (student id collides with another)",
+                )
+            )
+    return kept
+
+
+def _id_problem(student_id: str) -> str | None:
+    """Why a student id (a folder or file name the learner chose) cannot be used at all, or None."""
+    if not student_id.strip():
+        return "学生 ID が空です (empty student id)"
+    if len(student_id) > MAX_STUDENT_ID_CHARS:
+        return f"学生 ID が長すぎます ({len(student_id)} 文字、上限 {MAX_STUDENT_ID_CHARS} 文字) (student id too long)"
+    if any(unicodedata.category(char) == "Cs" for char in student_id):
+        return "学生 ID に文字として読めないバイトがあります (student id is not valid UTF-8)"
+    return None
 
 
 def _detect_layout(root: Path, known: set[str]) -> str:
@@ -150,7 +210,9 @@ def _entries(folder: Path) -> list[Path]:
 
 
 def _rel(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+    """The path relative to the submissions folder, as text (undecodable bytes as ``\\xff``)."""
+    text = path.relative_to(root).as_posix()
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _skip_reason(path: Path) -> str | None:
@@ -200,6 +262,8 @@ def _nbgrader_layout(root: Path, known: list[str], wanted: set[str], ignored: li
             ignored.append(Ignored(origin, skip))
         elif not student_dir.is_dir():
             ignored.append(Ignored(origin, "nbgrader の形式では <学生ID>/<課題ID>/ の中のノートブックだけを採点します"))
+        elif problem := _id_problem(student_dir.name):
+            ignored.append(Ignored(origin, problem))
         else:
             for assignment_dir in _entries(student_dir):
                 chosen += _nbgrader_assignment(root, student_dir.name, assignment_dir, known, wanted, ignored)
@@ -223,9 +287,11 @@ def _nbgrader_assignment(
     if folder.name not in wanted:
         return []
     notebooks = []
+    stamp = None
     for path in _entries(folder):
         if path.name == "timestamp.txt" and not path.is_symlink():
-            continue  # written by nbgrader itself
+            stamp = path  # written by nbgrader itself
+            continue
         reason = _file_reason(path)
         if reason:
             ignored.append(Ignored(_rel(path, root), reason))
@@ -235,7 +301,37 @@ def _nbgrader_assignment(
     if not notebooks:
         ignored.append(Ignored(origin, "採点できるノートブック (.ipynb) がありません (no notebook)"))
         return []
-    return [_choose(notebooks, folder.name, ignored)]
+    chosen = _choose(notebooks, folder.name, ignored)
+    if stamp is not None:
+        chosen.timestamp = _nbgrader_timestamp(stamp, root, ignored)
+    return [chosen]
+
+
+def _nbgrader_timestamp(path: Path, root: Path, ignored: list[Ignored]) -> str:
+    """The submission time in nbgrader's ``timestamp.txt``, in nbgrader's format in UTC; "" (and a
+    note) when the file cannot be read as one, or its time is before 2000 or after tomorrow."""
+    from nbgrader.utils import parse_utc  # slow to import: only when there is such a file
+
+    fallback = "提出時刻には採点で最初に見た時刻を使います"
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_TIMESTAMP_BYTES:
+            raise ValueError("not a short regular file")
+        when = parse_utc(path.read_bytes().decode("utf-8").strip())
+    except Exception:  # noqa: BLE001 - dateutil raises ValueError, OverflowError, TypeError…; all mean "unreadable"
+        ignored.append(Ignored(_rel(path, root), f"timestamp.txt の日時が読めません。{fallback} (malformed timestamp)"))
+        return ""
+    latest = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
+    if not EARLIEST_TIMESTAMP <= when <= latest:
+        ignored.append(
+            Ignored(
+                _rel(path, root),
+                f"timestamp.txt の日時 {when:%Y-%m-%d %H:%M:%S} (UTC) はありえないため使いません。"
+                f"{fallback} (implausible timestamp)",
+            )
+        )
+        return ""
+    return timestamp_text(when)
 
 
 def _file_reason(path: Path) -> str | None:
@@ -318,6 +414,9 @@ def _flat_layout(
             ignored.append(
                 Ignored(origin, "名前の先頭に学生 ID がありません (no student id: <学生ID>_… の形にしてください)")
             )
+            continue
+        if problem := _id_problem(student_id):
+            ignored.append(Ignored(origin, problem))
             continue
         if is_notebook:
             reason = _file_reason(entry)
@@ -462,7 +561,7 @@ def _from_zip(path: Path, origin: str, student_id: str, scratch_dir: Path, ignor
                 )
             )
             return []
-        destination = scratch_dir / "zips" / f"{_UNSAFE.sub('_', origin)}-{_short_hash(origin)}"
+        destination = scratch_dir / "zips" / safe_name(origin)
         if destination.exists():
             shutil.rmtree(destination)  # stale extraction of an earlier run
         destination.mkdir(parents=True)
@@ -471,10 +570,6 @@ def _from_zip(path: Path, origin: str, student_id: str, scratch_dir: Path, ignor
 
 def _too_many_members(count: int) -> str:
     return f"zip の中のファイルが多すぎます ({count} 個、上限 {MAX_ZIP_MEMBERS} 個) (too many members; zip bomb?)"
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def _extract(
@@ -512,7 +607,7 @@ def _extract(
             ignored.append(Ignored(member_origin, reason))
             continue
         seen.add(parts)
-        target = destination.joinpath(*parts)
+        target = destination.joinpath(*map(safe_name, parts))  # a member's name may be long or odd
         if not target.resolve().is_relative_to(destination.resolve()):
             ignored.append(Ignored(member_origin, "フォルダの外を指すパスは展開しません (path traversal)"))
             continue

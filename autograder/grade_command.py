@@ -2,34 +2,38 @@
 
 Each submission is graded in its own sandboxed process (:mod:`autograder.grading`), in parallel
 on this machine or on a Dask cluster. Every finished grade is saved at once under
-``OUT/.results/`` (atomically), keyed by the notebook's SHA-256 and a fingerprint of the grader,
-so a re-run skips what is unchanged and an interrupted run loses nothing. The CSV files, the
-feedback pages, the report and the gradebook are then written from all saved grades; writing
-them twice gives the same result.
+``OUT/.results/<assignment>/<safe_name(student_id)>.json`` (atomically), keyed by the notebook's
+SHA-256 and a fingerprint of the grader, so a re-run skips what is unchanged and an interrupted
+run loses nothing. The saved result also keeps when a run first saw the notebook: the
+submission time when nbgrader's ``timestamp.txt`` gives none (never the file's modification
+time). The CSV files, the feedback pages, the report and the gradebook are then written from
+all saved grades; writing them twice gives the same result.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from . import sandbox
 from .assignment import load_assignment
 from .build import REPO_ROOT
 from .bundle import build_learner_bundle
+from .cgroups import kill_owned_by
 from .discover import Discovery, discover
 from .files import atomic_write
 from .grading import GradingOptions, grade_submission
-from .model import ExerciseResult, Submission, SubmissionResult
+from .model import ExerciseResult, Submission, SubmissionResult, is_timestamp, timestamp_text
+from .safe_names import safe_name
+from .worker_pool import GRACE_SECONDS, run_pool
 
 RESULTS_DIR = ".results"
 WORK_DIR = ".work"
@@ -59,17 +63,37 @@ def grader_fingerprint(root: Path = REPO_ROOT) -> str:
 
 
 def _cache_path(out_dir: Path, submission: Submission) -> Path:
-    return out_dir / RESULTS_DIR / submission.assignment / f"{submission.student_id}.json"
+    """Where the grade of ``submission`` is saved; the file name is safe whatever the student id."""
+    return out_dir / RESULTS_DIR / submission.assignment / f"{safe_name(submission.student_id)}.json"
 
 
-def _load_cached(path: Path, submission: Submission, fingerprint: str) -> SubmissionResult | None:
+def _read_saved(path: Path, submission: Submission) -> dict | None:
+    """The saved result of these very bytes of this learner (any grader version), or None."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("fingerprint") != fingerprint or data["result"].get("sha256") != submission.sha256:
+    result = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(result, dict):
         return None
-    return SubmissionResult.from_json(data["result"])
+    mine = (result.get("student_id"), result.get("assignment"), result.get("sha256"))
+    return data if mine == (submission.student_id, submission.assignment, submission.sha256) else None
+
+
+def _load_cached(saved: dict | None, fingerprint: str) -> SubmissionResult | None:
+    """The saved result, if the grader has not changed since."""
+    if saved is None or saved.get("fingerprint") != fingerprint:
+        return None
+    try:
+        return SubmissionResult.from_json(dict(saved["result"]))
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _first_seen(saved: dict | None) -> str:
+    """When a grading run first saw these bytes (kept in the saved result), or ""."""
+    stamp = saved["result"].get("timestamp") if saved is not None else None
+    return stamp if is_timestamp(stamp) else ""
 
 
 def _save(path: Path, result: SubmissionResult, fingerprint: str) -> None:
@@ -92,38 +116,45 @@ def _internal_error(submission: Submission, error: BaseException) -> SubmissionR
     return result
 
 
+def _lost(submission: Submission, reason: str) -> SubmissionResult:
+    return _internal_error(submission, RuntimeError(reason))
+
+
+def _job_seconds(options: GradingOptions) -> float:
+    """The hard deadline of one submission in a worker: its own budget plus the grace for the rest."""
+    return options.submission_seconds + GRACE_SECONDS
+
+
 def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int) -> Iterator[SubmissionResult]:
-    pending = list(jobs)
-    while pending:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(grade_submission, job, options): job for job in pending}
-            pending = []
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    pending.append(job)  # a dead worker process: start a new pool for what is left
-                except Exception as error:  # noqa: BLE001 - one submission's failure never stops the batch
-                    yield _internal_error(job, error)
-        if pending and len(pending) == len(futures):
-            for job in pending:  # the pool died before anything finished: do not loop forever
-                yield _internal_error(job, RuntimeError("grading process died"))
-            return
+    grade = functools.partial(grade_submission, options=options)
+    cgroups = options.setup.cgroups
+    after_kill = functools.partial(kill_owned_by, cgroups) if cgroups is not None else None
+    yield from run_pool(jobs, grade, _lost, workers, _job_seconds(options), after_kill=after_kill)
 
 
 def _grade_on_dask(jobs: list[Submission], options: GradingOptions, scheduler: str) -> Iterator[SubmissionResult]:
+    """Grade on a Dask cluster. Each job enforces its own budget inside the worker; the wait here is
+    bounded too (every job's deadline, one after another), and what has not come back by then is lost."""
     from distributed import Client
+    from distributed import TimeoutError as DaskTimeout
     from distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         futures = {client.submit(grade_submission, job, options, pure=False): job for job in jobs}
-        for future in dask_completed(list(futures)):
-            job = futures[future]
-            try:
-                yield future.result()
-            except Exception as error:  # noqa: BLE001
-                yield _internal_error(job, error)
+        done: set = set()
+        try:
+            for future in dask_completed(list(futures), timeout=_job_seconds(options) * max(1, len(jobs))):
+                done.add(future)
+                job = futures[future]
+                try:
+                    yield future.result(timeout=60)
+                except Exception as error:  # noqa: BLE001
+                    yield _internal_error(job, error)
+        except DaskTimeout:
+            for future, job in futures.items():
+                if future not in done:
+                    future.cancel()
+                    yield _lost(job, "Dask のワーカーが時間内に結果を返しませんでした (timed out on the cluster)")
 
 
 def _progress(total: int, show: bool):
@@ -154,21 +185,30 @@ def run_grade(
     discovery = discover(submissions_dir, work / "extracted", assignments, known_assignments())
     log(discovery.describe())
 
-    mode = "bubblewrap" if sandbox.bubblewrap() else "rlimits"
-    log(sandbox.describe(mode))
+    setup = sandbox.detect()
+    log(setup.describe())
     bundle = build_learner_bundle(work / "bundle")
-    options = GradingOptions(
-        bundle_dir=bundle.out_dir, mode=mode, hidden=tuple(sandbox.default_hidden([out_dir, submissions_dir]))
-    )
+    options = GradingOptions(bundle_dir=bundle.out_dir, setup=setup)
     fingerprint = grader_fingerprint()
-    run = GradeRun(discovery=discovery, mode=mode)
+    run = GradeRun(discovery=discovery, mode=setup.mode)
 
     jobs: list[Submission] = []
+    # the submission time: nbgrader's timestamp.txt, else when a run first saw these bytes
+    now = timestamp_text(dt.datetime.now(dt.UTC))
+    collected: dict[tuple[str, str], str] = {}
     for submission in discovery.submissions:
-        cached = None if force else _load_cached(_cache_path(out_dir, submission), submission, fingerprint)
+        path = _cache_path(out_dir, submission)
+        saved = _read_saved(path, submission)
+        stamp = collected[(submission.student_id, submission.assignment)] = (
+            submission.timestamp or _first_seen(saved) or now
+        )
+        cached = None if force else _load_cached(saved, fingerprint)
         if cached is None:
             jobs.append(submission)
         else:
+            if cached.timestamp != stamp:
+                cached.timestamp = stamp
+                _save(path, cached, fingerprint)
             run.results.append(cached)
             run.reused += 1
     if run.reused:
@@ -181,6 +221,7 @@ def run_grade(
     by_key = {(s.student_id, s.assignment): s for s in jobs}
     with _progress(len(jobs), show_progress) as bar:
         for result in stream:
+            result.timestamp = collected[(result.student_id, result.assignment)]
             _save(_cache_path(out_dir, by_key[(result.student_id, result.assignment)]), result, fingerprint)
             run.results.append(result)
             run.graded += 1
@@ -188,12 +229,18 @@ def run_grade(
 
     run.results.sort(key=lambda r: (r.student_id, r.assignment))
     specs = {a: load_assignment(a) for a in sorted({r.assignment for r in run.results})}
-    run.outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), sandbox.describe(mode))
+    run.outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), setup.describe())
     course_dir = out_dir / "course"
     db = db_url or default_db_url(course_dir)
     prepare_course_dir(course_dir, sorted(specs), db_url=db)
     paths = {(s.student_id, s.assignment): s.path for s in discovery.submissions}
-    sync_results(course_dir, db, run.results, paths)
+    renamed = sync_results(course_dir, db, run.results, paths)
+    if renamed:
+        log(
+            "成績簿 (nbgrader) とその提出フォルダでは、フォルダ名に使えない学生 ID を安全な名前で記録します "
+            "(stored in the gradebook under a safe id; grades.csv and the feedback pages show the real id):\n"
+            + "\n".join(f"  {student!r} → {name}" for student, name in sorted(renamed.items()))
+        )
     run.outputs["gradebook"] = Path(course_dir)
     run.seconds = time.monotonic() - start
     return run

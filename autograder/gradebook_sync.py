@@ -13,24 +13,44 @@ The course directory written here is an ordinary nbgrader course::
 Everything goes through ``nbgrader.api.Gradebook`` (no raw SQL), once per submission in one
 transaction, from the main process only. Writing the same results again changes nothing;
 a changed result replaces the old one; hand grades entered in formgrader are never erased.
+
+What comes from the learner is made harmless on the way in:
+
+- Student ids. nbgrader uses the id as a folder name (``submitted/<student>/…``) and writes it
+  unescaped into formgrader's pages, so the gradebook stores ``safe_name(student_id)``
+  (:mod:`autograder.safe_names`): the id itself when it is a portable file name (``alice``),
+  else a readable part and a hash (``山田_太郎~…``). ``sync_results`` returns the ids it
+  stored under another name, and ``autograder grade`` lists them.
+- The notebook formgrader renders (``autograded/``): outputs are removed, metadata is reduced to
+  the nbgrader metadata of the assignment's own cells, and every Markdown or raw cell that is
+  not the instructor's text is made inert: no HTML tag, no character reference, no
+  ``javascript:``/``vbscript:``/``data:`` link can take effect (nbconvert, which formgrader
+  uses, passes raw HTML and every link scheme through), while the text stays readable.
+- Submission times: ``SubmissionResult.timestamp`` (nbgrader's ``timestamp.txt``, else when a
+  grading run first saw the notebook), else when the gradebook first saw these bytes; never
+  the file's modification time, which the learner controls (a zip keeps any date).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import re
 import shutil
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from .build import REPO_ROOT
 from .files import atomic_write
-from .model import SubmissionResult
+from .model import SubmissionResult, is_timestamp, timestamp_text
 from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, ensure_tools_on_path, nbgrader_config, write_nbgrader_config
+from .safe_names import safe_name
 
 __all__ = ["prepare_course_dir", "sync_results", "default_db_url"]
 
@@ -38,9 +58,7 @@ log = logging.getLogger(__name__)
 
 SUBMITTED_DIRECTORY = "submitted"
 AUTOGRADED_DIRECTORY = "autograded"
-TIMESTAMP_FILE = "timestamp.txt"
-#: nbgrader's own timestamp format (ExchangeSubmit.timestamp_format), read back by ``utils.parse_utc``.
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
+TIMESTAMP_FILE = "timestamp.txt"  # nbgrader's, in model.TIMESTAMP_FORMAT
 
 
 def default_db_url(course_dir: Path) -> str:
@@ -92,11 +110,6 @@ def prepare_course_dir(
             )
 
 
-def _timestamp_of(path: Path) -> str:
-    mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-    return mtime.strftime(TIMESTAMP_FORMAT)
-
-
 @dataclass
 class _Files:
     """What to write under submitted/ and autograded/ for one submission (after its grades are committed)."""
@@ -109,7 +122,7 @@ class _Files:
 
 
 def _plan_files(course_dir: Path, result: SubmissionResult, source: Path | None) -> _Files:
-    student, assignment = result.student_id, result.assignment
+    student, assignment = safe_name(result.student_id), result.assignment
     folder = course_dir / SUBMITTED_DIRECTORY / student / assignment
     view_path = course_dir / AUTOGRADED_DIRECTORY / student / assignment / f"{assignment}.ipynb"
     previous = folder / f"{assignment}.ipynb"
@@ -119,51 +132,185 @@ def _plan_files(course_dir: Path, result: SubmissionResult, source: Path | None)
         return _Files(folder, view_path, None, False, old_stamp)
     data = Path(source).read_bytes()
     changed = not previous.exists() or previous.read_bytes() != data
-    # The modification time of the learner's file, kept from the first run that saw these bytes.
-    timestamp = old_stamp if old_stamp and not changed else _timestamp_of(Path(source))
+    if is_timestamp(result.timestamp):
+        timestamp = result.timestamp  # timestamp.txt, or when a grading run first saw these bytes
+    else:  # when the gradebook first saw these bytes
+        timestamp = old_stamp if old_stamp and not changed else timestamp_text(dt.datetime.now(dt.UTC))
     return _Files(folder, view_path, data, changed, timestamp)
 
 
-def _write_files(files: _Files, assignment: str, db_url: str) -> None:
+@dataclass(frozen=True)
+class _Instructor:
+    """What of an assignment's notebook is the instructor's, from its source notebook."""
+
+    grade_ids: frozenset[str] = frozenset()  # of the cells nbgrader tracks
+    markdown: frozenset[str] = frozenset()  # texts of the Markdown cells: shown as they are
+    metadata: dict[str, Any] = field(default_factory=dict)  # kernelspec and language_info
+
+
+def _instructor(course_dir: Path, assignment: str) -> _Instructor:
+    try:
+        nb = nbformat.read(course_dir / SOURCE_DIRECTORY / assignment / f"{assignment}.ipynb", as_version=4)
+    except Exception:  # noqa: BLE001 - no source notebook: nothing is trusted, everything is made inert
+        return _Instructor()
+    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+    return _Instructor(
+        frozenset(i for i in ids if isinstance(i, str)),
+        frozenset(cell.source for cell in nb.cells if cell.cell_type == "markdown"),
+        {key: nb.metadata[key] for key in ("kernelspec", "language_info") if key in nb.metadata},
+    )
+
+
+def _write_files(files: _Files, assignment: str, db_url: str, instructor: _Instructor) -> None:
     if files.data is None:
         return
     if files.timestamp:
         atomic_write(files.folder / TIMESTAMP_FILE, (files.timestamp + "\n").encode())
     atomic_write(files.folder / f"{assignment}.ipynb", files.data)
     if files.changed or not files.view_path.exists():
-        view = _formgrader_view(files.data, assignment, db_url)
+        view = _formgrader_view(files.data, assignment, db_url, instructor)
         if view is None:
             files.view_path.unlink(missing_ok=True)
         else:
             atomic_write(files.view_path, view)
 
 
-def _formgrader_view(data: bytes, assignment: str, db_url: str) -> bytes | None:
-    """The notebook formgrader renders: the learner's cells, outputs cleared, graded cells restored.
+def _formgrader_view(data: bytes, assignment: str, db_url: str, instructor: _Instructor) -> bytes | None:
+    """The notebook formgrader renders: the learner's cells made inert, graded cells restored.
 
-    Applies nbgrader's own sanitising preprocessors (ClearOutput, OverwriteCells, which puts
-    back the instructor's version of every locked or graded cell from the gradebook, as the
-    first step of ``nbgrader autograde`` does). None when the file is not a readable notebook.
+    Reduces every cell to what formgrader needs (``_plain_cells``), applies nbgrader's own
+    preprocessors (ClearOutput, OverwriteCells, which puts back the instructor's version of every
+    locked or graded cell from the gradebook, as the first step of ``nbgrader autograde`` does),
+    then makes the learner's Markdown inert (``_inert_markdown``). None when the file is not a
+    readable notebook.
     """
     from nbgrader.preprocessors import ClearOutput, OverwriteCells
 
     try:
-        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-    except Exception:  # broken JSON, not UTF-8, unknown format: nothing formgrader could show
+        nb = _plain_cells(nbformat.reads(data.decode("utf-8"), as_version=4), instructor)
+    except Exception:  # noqa: BLE001 - broken JSON, not UTF-8, unknown format: nothing formgrader could show
         return None
     resources = {"nbgrader": {"notebook": assignment, "assignment": assignment, "db_url": db_url}}
     nb, resources = ClearOutput().preprocess(nb, resources)
     try:
         nb, _ = OverwriteCells().preprocess(nb, resources)
-    except Exception as error:  # malformed nbgrader metadata: show the cleared notebook as is
+    except Exception as error:  # noqa: BLE001 - malformed nbgrader metadata: show the cells as they are
         log.warning("%s: cells not restored for formgrader (%s)", assignment, error)
-    return nbformat.writes(nb).encode("utf-8")
+    try:
+        nb = _plain_cells(nb, instructor)  # again: OverwriteCells may have changed a cell's type
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and cell.source not in instructor.markdown:
+                cell.source = _inert_markdown(cell.source)
+        return nbformat.writes(nb).encode("utf-8")
+    except Exception as error:  # noqa: BLE001 - one notebook never stops the gradebook of the others
+        log.warning("%s: no formgrader view (%s)", assignment, error)
+        return None
+
+
+_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_NBGRADER_FLAGS = ("grade", "solution", "locked", "task")
+_RASTER_IMAGES = ("image/png", "image/jpeg", "image/gif")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+#: What an attachment that is not a raster image shows instead: a transparent 1×1 PNG.
+_BLANK_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+
+
+def _plain_cells(nb: nbformat.NotebookNode, instructor: _Instructor) -> nbformat.NotebookNode:
+    """The cells rebuilt from their type, text and checked nbgrader metadata only.
+
+    Code cells lose their outputs (text/html, application/javascript…); raw cells become
+    Markdown (made inert like any other); cells of unknown types are dropped; metadata keeps
+    only the nbgrader metadata of the assignment's own cells, with values of the right types
+    (formgrader writes ``grade_id`` and ``points`` into its page unescaped); attachments keep
+    raster images only (an SVG can hold a script); cell ids are checked; the notebook's
+    metadata is the instructor's.
+    """
+    cells = []
+    used: set[str] = set()
+    for index, cell in enumerate(nb.get("cells") or []):
+        kind = cell.get("cell_type") if isinstance(cell, dict) else None
+        if kind not in ("code", "markdown", "raw"):
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source if isinstance(source, str) else ""
+        metadata = cell.get("metadata")
+        checked = _nbgrader_metadata(metadata.get("nbgrader") if isinstance(metadata, dict) else None, instructor)
+        cell_id = cell.get("id")
+        if not (isinstance(cell_id, str) and _CELL_ID.fullmatch(cell_id)) or cell_id in used:
+            cell_id = f"cell-{index}"
+        used.add(cell_id)
+        plain = {"nbgrader": checked} if checked else {}
+        if kind == "code":
+            cells.append(nbformat.v4.new_code_cell(source, metadata=plain, id=cell_id))
+            continue
+        markdown = nbformat.v4.new_markdown_cell(source, metadata=plain, id=cell_id)
+        attachments = cell.get("attachments")
+        if isinstance(attachments, dict) and attachments:
+            # every name stays (nbconvert fails on a reference to a missing one), with raster images only
+            markdown.attachments = {
+                str(name): {
+                    mime: data
+                    for mime, data in (bundle.items() if isinstance(bundle, dict) else ())
+                    if mime in _RASTER_IMAGES and isinstance(data, str) and _BASE64.fullmatch(data)
+                }
+                or {"image/png": _BLANK_PNG}
+                for name, bundle in attachments.items()
+            }
+        cells.append(markdown)
+    return nbformat.v4.new_notebook(cells=cells, metadata=nbformat.from_dict(dict(instructor.metadata)))
+
+
+def _nbgrader_metadata(value: object, instructor: _Instructor) -> dict[str, Any] | None:
+    """nbgrader metadata with a known grade_id and values of the right types only, or None."""
+    if not isinstance(value, dict) or not isinstance(value.get("grade_id"), str):
+        return None
+    if value["grade_id"] not in instructor.grade_ids:
+        return None
+    checked: dict[str, Any] = {"grade_id": value["grade_id"]}
+    checked.update({flag: value[flag] for flag in _NBGRADER_FLAGS if isinstance(value.get(flag), bool)})
+    points = value.get("points")
+    if isinstance(points, int | float) and not isinstance(points, bool) and math.isfinite(points) and points >= 0:
+        checked["points"] = points
+    if isinstance(value.get("schema_version"), int):
+        checked["schema_version"] = value["schema_version"]
+    if isinstance(value.get("checksum"), str) and re.fullmatch(r"[0-9a-f]{1,128}", value["checksum"]):
+        checked["checksum"] = value["checksum"]
+    if value.get("cell_type") in ("code", "markdown"):
+        checked["cell_type"] = value["cell_type"]
+    return checked
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# "<" that starts an HTML tag, comment, declaration or autolink; "&" that starts a character reference
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_REFERENCE_START = re.compile(r"&(?=[#A-Za-z])")
+# a link scheme that runs code (also in MathJax's \href), spelt with white space or "\:" if need be
+_SCRIPT_SCHEME = re.compile(
+    "(?i)("
+    + "|".join(r"\s*".join(scheme) for scheme in ("javascript", "vbscript", "livescript", "data"))
+    + r")(\s*\\?:)"
+)
+
+
+def _inert_markdown(text: str) -> str:
+    """Markdown whose rendering holds no HTML of the learner's and no link that runs code.
+
+    ``<`` before a letter, ``/``, ``!`` or ``?`` becomes the full-width ``＜`` (so ``<script>``
+    reads ``＜script>``, in text and in formulas alike); a zero-width space follows every ``&``
+    before ``#`` or a letter, so that no character reference can spell a tag, a letter or a
+    ``:`` (mistune decodes references in link targets, even ``&amp;#58;``); a zero-width space
+    goes between ``javascript``/``vbscript``/``data`` and ``:``, so such a URL has no scheme;
+    control characters go. Everything else, Markdown formatting and formulas included, is kept.
+    """
+    text = _CONTROL_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _TAG_START.sub("\uff1c", _REFERENCE_START.sub("&\u200b", text))
+    return _SCRIPT_SCHEME.sub("\\1\u200b\\2", text)
 
 
 def _record_grades(gb, db_url: str, result: SubmissionResult, files: _Files) -> None:
     from nbgrader.api import Grade, MissingEntry
 
-    student, assignment = result.student_id, result.assignment
+    student, assignment = safe_name(result.student_id), result.assignment
     try:
         notebook = gb.find_notebook(assignment, assignment)
     except MissingEntry:
@@ -210,7 +357,7 @@ def sync_results(
     db_url: str,
     results: Iterable[SubmissionResult],
     submission_paths: dict[tuple[str, str], Path],
-) -> None:
+) -> dict[str, str]:
     """Record ``results`` in the gradebook at ``db_url`` and put the notebooks where nbgrader expects them.
 
     For each result: adds the student and the submission if needed; sets ``auto_score`` of
@@ -220,8 +367,13 @@ def sync_results(
     our score changed. The grades of one submission are committed together; then the notebook
     ``submission_paths[(student, assignment)]`` is copied to
     ``submitted/<student>/<assignment>/<assignment>.ipynb`` (with nbgrader's ``timestamp.txt``:
-    the file's modification time when these bytes were first seen) and a formgrader view of it
-    to ``autograded/…`` (formgrader lists and renders only autograded notebooks).
+    the result's ``timestamp``, else when these bytes were first synced) and a view of it made
+    inert to ``autograded/…`` (formgrader lists and renders only autograded notebooks).
+
+    ``<student>``, in the folders and in the gradebook, is ``safe_name(student_id)``. Returns
+    {student_id: the id in the gradebook} for the ids stored under another name. Should two ids
+    share a name (a 64-bit hash collision; discovery already refuses it), only the first is
+    recorded and the other is logged.
 
     ``prepare_course_dir`` must have been run for the assignments (with the same ``db_url``).
     """
@@ -230,16 +382,27 @@ def sync_results(
 
     course_dir = Path(course_dir).resolve()
     results = sorted(results, key=lambda r: (r.student_id, r.assignment))
-    for result in results:  # before anything is written
-        _check_path_component(result.student_id, "student_id")
+    for result in results:  # before anything is written: assignment ids are ours, a bad one is a bug
         _check_path_component(result.assignment, "assignment")
+    owners: dict[str, str] = {}
+    for result in results:
+        owners.setdefault(safe_name(result.student_id), result.student_id)
+    kept = [r for r in results if owners[safe_name(r.student_id)] == r.student_id]
+    for result in results:
+        if owners[safe_name(result.student_id)] != result.student_id:
+            log.warning(
+                "student id %r shares the gradebook id of %r; not recorded",
+                result.student_id,
+                owners[safe_name(result.student_id)],
+            )
+    instructor = {assignment: _instructor(course_dir, assignment) for assignment in {r.assignment for r in kept}}
     ensure_tools_on_path()  # nbgrader's Gradebook runs the `alembic` command
     with Gradebook(db_url, course_id=COURSE_ID) as gb, warnings.catch_warnings():
         # nbgrader's add_submission builds its rows while the session autoflushes, which makes
         # SQLAlchemy warn ("Object of type <SubmittedAssignment> not in session") for every new
         # submission; the rows are written correctly (nbgrader 0.9.6, api.py add_submission).
         warnings.filterwarnings("ignore", category=SAWarning, message=".*not in session.*")
-        for result in results:
+        for result in kept:
             files = _plan_files(course_dir, result, submission_paths.get((result.student_id, result.assignment)))
             try:
                 _record_grades(gb, db_url, result, files)
@@ -247,9 +410,11 @@ def sync_results(
             except BaseException:
                 gb.db.rollback()
                 raise
-            _write_files(files, result.assignment, db_url)
+            _write_files(files, result.assignment, db_url, instructor[result.assignment])
+    return {student: name for name, student in sorted(owners.items()) if name != student}
 
 
 def _check_path_component(value: str, what: str) -> None:
+    """An assignment id (ours, not the learner's) as a folder name; ValueError if it cannot be one."""
     if not value or value in (".", "..") or "/" in value or "\\" in value or "\0" in value:
         raise ValueError(f"{what} {value!r} cannot be used as a folder name")

@@ -26,8 +26,7 @@ SUBMISSION_SECONDS = 300.0
 @dataclass(frozen=True)
 class GradingOptions:
     bundle_dir: Path  # the learner bundle the sandbox imports `course` from
-    mode: str  # "bubblewrap" or "rlimits"
-    hidden: tuple[Path, ...]  # folders the sandbox must not see
+    setup: sandbox.Setup  # the sandbox layers this machine provides
     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS
     cell_timeout: float = CELL_TIMEOUT
     call_timeout: float = 20.0
@@ -51,7 +50,7 @@ def grade_submission(
     start = time.monotonic()
     spec = spec or load_assignment(submission.assignment)
     result = SubmissionResult(
-        submission.student_id, submission.assignment, submission.origin, submission.sha256, sandbox=options.mode
+        submission.student_id, submission.assignment, submission.origin, submission.sha256, sandbox=options.setup.mode
     )
     nb, problems = read_submission(submission.path)
     result.problems.extend(problems)
@@ -66,11 +65,10 @@ def grade_submission(
 
     session = SandboxSession(
         options.bundle_dir,
-        options.mode,
-        sandbox.sandbox_uid(options.mode),
-        list(options.hidden),
+        options.setup,
         options.limits,
         options.call_timeout,
+        deadline=start + options.submission_seconds,
     )
     try:
         session.start()
@@ -84,7 +82,7 @@ def grade_submission(
     try:
         runner = RemoteRunner(session)
         for cell in spec.cells:
-            out_of_time = time.monotonic() - start > options.submission_seconds
+            out_of_time = session.out_of_time
             if cell.kind == "code":
                 error = "" if out_of_time else _run(session, cell.source, options.cell_timeout)
                 if error and len(instructor_errors) < 3:  # usually a consequence of a broken answer
@@ -136,5 +134,9 @@ def _grade_tests_cell(cell, runner, submission: Submission, solution_errors: dic
         related = [text for grade_id, text in solution_errors.items() if grade_id == cell.check]
         if related:
             message = related[0] + "\n" + message
+        return ExerciseResult(cell.grade_id, 0.0, cell.points, message)
+    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError, MemoryError) as error:
+        # a learner value that the check did not expect (a check should say so itself): this exercise only
+        message = f"採点できない結果が返されました ({type(error).__name__}: {str(error)[:200]})。"
         return ExerciseResult(cell.grade_id, 0.0, cell.points, message)
     return ExerciseResult(cell.grade_id, cell.points, cell.points, "")

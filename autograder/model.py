@@ -6,9 +6,31 @@ can cross process and Dask boundaries and be cached on disk.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+#: nbgrader's own timestamp format (``ExchangeSubmit.timestamp_format``, read back by
+#: ``nbgrader.utils.parse_utc``); the grader writes it in UTC.
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
+
+
+def timestamp_text(when: dt.datetime) -> str:
+    """``when`` (aware, or naive UTC as nbgrader's ``parse_utc`` returns it) in nbgrader's format, in UTC."""
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when.strftime(TIMESTAMP_FORMAT)
+
+
+def is_timestamp(text: object) -> bool:
+    """True for a time written by :func:`timestamp_text` (e.g. read back from a saved result)."""
+    if not isinstance(text, str):
+        return False
+    try:
+        dt.datetime.strptime(text, TIMESTAMP_FORMAT)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -20,6 +42,7 @@ class Submission:
     path: Path  # the notebook file (extracted into a scratch folder if it came from a zip)
     origin: str  # where it came from, for messages (e.g. "alice/ch01_activation/ch01_activation.ipynb")
     sha256: str = ""  # of the notebook bytes; the key of incremental re-grading
+    timestamp: str = ""  # submission time from nbgrader's timestamp.txt (TIMESTAMP_FORMAT); "" if none
 
 
 @dataclass
@@ -54,6 +77,9 @@ class SubmissionResult:
     ran: bool = True  # False when the notebook could not be executed at all
     seconds: float = 0.0
     sandbox: str = ""  # "bubblewrap" or "rlimits" (the weaker limits)
+    # when it was collected (TIMESTAMP_FORMAT): nbgrader's timestamp.txt, else when a grading run
+    # first saw these bytes; never the file's modification time, which the learner controls
+    timestamp: str = ""
 
     @property
     def score(self) -> float:

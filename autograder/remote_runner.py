@@ -12,8 +12,13 @@ from course.hidden.runner import Handle, Runner, snapshot
 from .worker_session import Reply, SandboxSession, SessionError
 
 
-def _kinds(substitute: Mapping[str, Any] | None) -> dict[str, str]:
-    return {name: "class" if inspect.isclass(obj) else "function" for name, obj in (substitute or {}).items()}
+def _names(substitute: Mapping[str, Any] | None) -> list[str]:
+    """The names the sandbox rebinds to proxies: reference FUNCTIONS only (the closed vocabulary of
+    ``autograder.callbacks`` computes them on plain data and keeps no objects for the sandbox)."""
+    for name, obj in (substitute or {}).items():
+        if inspect.isclass(obj) or not callable(obj):
+            raise TypeError(f"substitute {name!r}: only reference functions can stand in for learner code")
+    return sorted(substitute or {})
 
 
 class RemoteRunner(Runner):
@@ -49,7 +54,7 @@ class RemoteRunner(Runner):
         return reply
 
     def _call(self, where: str, target: dict, args: tuple, kwargs: dict, substitute, **extra: Any) -> Reply:
-        message = {"op": "call", **target, "substitute": _kinds(substitute), **extra}
+        message = {"op": "call", **target, "substitute": _names(substitute), **extra}
         return self._send(message, where, substitute, {"args": list(args), "kwargs": dict(kwargs)})
 
     def defined(self, name: str) -> bool:

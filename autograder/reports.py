@@ -2,7 +2,9 @@
 
 - ``grades.csv``: one row per student × assignment × graded exercise.
 - ``summary.csv``: one row per student × assignment.
-- ``feedback/<student_id>/<assignment>.html``: the learner's page (Japanese).
+- ``feedback/<safe_name(student_id)>/<assignment>.html``: the learner's page (Japanese); the
+  folder is the student id itself when it is a portable file name, else a safe encoding of it
+  (:mod:`autograder.safe_names`), so that no id can break or escape the output folder.
 - ``report.html``: the instructor's class report, with figures (Japanese, English terms in parentheses).
 
 Decisions:
@@ -10,8 +12,11 @@ Decisions:
 - CSV files are UTF-8 **with BOM** (``utf-8-sig``) and CRLF line ends: Excel in a Japanese
   locale opens a BOM-less UTF-8 CSV as Shift_JIS and garbles every Japanese message;
   Python (``encoding="utf-8-sig"``), pandas and LibreOffice read the BOM transparently.
-- Free-text cells (``message``, ``problems``) starting with ``= + - @`` get a leading ``'`` so
-  that a spreadsheet never evaluates them as formulas (CSV injection).
+- Every text cell (``student_id``, ``assignment``, ``grade_id``, ``message``, ``problems``)
+  that a spreadsheet would evaluate as a formula gets a leading ``'`` (CSV injection): one
+  starting with ``= + - @``, also after leading spaces or in their full-width forms
+  ``＝ ＋ － ＠`` (LibreOffice and Excel evaluate some of these), or with a tab, CR or LF.
+  The numbers the grader writes itself (``score``, ``max_score``, ``percent``) stay numbers.
 - Rows are sorted by student (natural order: s2 before s10), then assignment, then the
   order of the exercises in the notebook; a later result for the same student and
   assignment replaces an earlier one.
@@ -39,6 +44,7 @@ from urllib.parse import quote
 from .assignment import AssignmentSpec
 from .files import atomic_write
 from .model import ExerciseResult, SubmissionResult
+from .safe_names import safe_name
 
 __all__ = [
     "CSV_ENCODING",
@@ -97,9 +103,14 @@ def _percent(score: float, max_score: float) -> float | None:
     return round(100.0 * score / max_score, 1) if max_score > 0 else None
 
 
+#: The start of a cell that Excel or LibreOffice may evaluate: = + - @ (also full-width, also after
+#: leading white space, which LibreOffice skips), or a tab, CR or LF (OWASP "CSV injection").
+_FORMULA_START = re.compile(r"\s*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n]")
+
+
 def _spreadsheet_text(text: str) -> str:
-    """Free text that a spreadsheet shows as text, never evaluates as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Text (a student id, a message…) that a spreadsheet shows as text, never evaluates as a formula."""
+    return "'" + text if _FORMULA_START.match(text) else text
 
 
 def _csv_bytes(header: tuple[str, ...], rows: list[list[str]]) -> bytes:
@@ -162,9 +173,15 @@ def exercise_titles(spec: AssignmentSpec | None) -> dict[str, str]:
 
 
 def _check_path_component(value: str, what: str) -> str:
+    """An assignment id (ours, not the learner's) as a file name; ValueError if it cannot be one."""
     if not value or value in (".", "..") or any(c in value for c in "/\\\0"):
         raise ValueError(f"{what} {value!r} cannot be used as a file name")
     return value
+
+
+def _feedback_relative(student_id: str, assignment: str) -> str:
+    """``<safe_name(student_id)>/<assignment>.html``: where a feedback page is, under ``feedback/``."""
+    return f"{safe_name(student_id)}/{_check_path_component(assignment, 'assignment')}.html"
 
 
 def _e(value: object) -> str:
@@ -186,7 +203,14 @@ def write_grades_csv(
     """
     specs = specs or {}
     rows = [
-        [r.student_id, r.assignment, e.grade_id, _number(e.score), _number(e.max_score), _spreadsheet_text(e.message)]
+        [
+            _spreadsheet_text(r.student_id),
+            _spreadsheet_text(r.assignment),
+            _spreadsheet_text(e.grade_id),
+            _number(e.score),
+            _number(e.max_score),
+            _spreadsheet_text(e.message),
+        ]
         for r in _latest(results)
         for e in _ordered_exercises(r, specs.get(r.assignment))
     ]
@@ -210,8 +234,8 @@ def write_summary_csv(
         score, max_score = _totals(r, specs.get(r.assignment))
         rows.append(
             [
-                r.student_id,
-                r.assignment,
+                _spreadsheet_text(r.student_id),
+                _spreadsheet_text(r.assignment),
                 _number(score),
                 _number(max_score),
                 _number(_percent(score, max_score)),
@@ -660,7 +684,7 @@ def _report_body(
                 total, maximum = total + score, maximum + max_score
                 text = f"{_number(score)} / {_number(max_score)}"
                 if feedback_dir is not None:
-                    href = f"{feedback_dir}/{quote(student, safe='')}/{quote(assignment, safe='')}.html"
+                    href = f"{feedback_dir}/{quote(_feedback_relative(student, assignment))}"
                     text = f'<a href="{_e(href)}">{text}</a>'
                 if not r.ran:
                     text += ' <span class="ng" title="実行できなかった">✗</span>'
@@ -698,9 +722,8 @@ def write_report(
 
 
 def feedback_path(out_dir: Path, result: SubmissionResult) -> Path:
-    student = _check_path_component(result.student_id, "student_id")
-    assignment = _check_path_component(result.assignment, "assignment")
-    return Path(out_dir) / "feedback" / student / f"{assignment}.html"
+    """``out_dir/feedback/<safe_name(student_id)>/<assignment>.html``, for any student id."""
+    return Path(out_dir) / "feedback" / _feedback_relative(result.student_id, result.assignment)
 
 
 def write_outputs(

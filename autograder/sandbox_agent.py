@@ -26,27 +26,52 @@ import warnings
 
 MAX_OUTPUT_CHARS = 4000  # learner output returned per request (the rest is dropped)
 MAX_LOGGED_CHARS = 1_000_000  # learner output kept in the log over the whole run (the rest is dropped)
-MAX_ARRAY_BYTES = 64 * 1024 * 1024
+MAX_ARRAY_BYTES = 16 * 1024 * 1024  # one array, either way
+MAX_VALUE_BYTES = 24 * 1024 * 1024  # all arrays of one value
 MAX_STRING_CHARS = 10_000
+MAX_ITEMS = 100_000  # encoded nodes (numbers, strings, arrays, containers) of one value
+MAX_DEPTH = 20
+MAX_INT_DIGITS = 40
+
+
+class Budget:
+    """What one value may still cost while it is encoded or decoded: nodes and array bytes."""
+
+    def __init__(self, items=MAX_ITEMS, array_bytes=MAX_VALUE_BYTES):
+        self.items = items
+        self.array_bytes = array_bytes
+
+    def take(self, items=1, array_bytes=0):
+        self.items -= items
+        self.array_bytes -= array_bytes
+        if self.items < 0:
+            raise ValueError("too many items in one value")
+        if self.array_bytes < 0:
+            raise ValueError("arrays of one value too large")
 
 
 # ---------------------------------------------------------------------------- encoding
-def encode(value, export=None, depth=0):
+def encode(value, export=None, depth=0, budget=None):
     """Plain data: None, bool, int, float, str, numeric ndarray, list, tuple, dict with str keys.
 
     ``export`` (optional) turns a callable into an id that the other side can call back
-    ({"t": "fn", "id": …}); without it, callables are refused.
+    ({"t": "fn", "id": …}); without it, callables are refused. Sizes are capped (``Budget``).
     """
     import numpy as np
 
-    if depth > 20:
+    budget = Budget() if budget is None else budget
+    budget.take()
+    if depth > MAX_DEPTH:
         raise TypeError("nesting too deep")
     if value is None:
         return {"t": "none"}
     if isinstance(value, (bool, np.bool_)):
         return {"t": "bool", "v": bool(value)}
     if isinstance(value, (int, np.integer)):
-        return {"t": "int", "v": str(int(value))}
+        text = str(int(value))
+        if len(text) > MAX_INT_DIGITS:
+            raise TypeError(f"integer of {len(text)} digits is too large")
+        return {"t": "int", "v": text}
     if isinstance(value, (float, np.floating)):
         return {"t": "float", "v": float(value).hex()}
     if isinstance(value, str):
@@ -54,52 +79,83 @@ def encode(value, export=None, depth=0):
             raise TypeError(f"string of {len(value)} characters is too long")
         return {"t": "str", "v": value}
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biuf":
+        if value.dtype.kind not in "biuf" or value.dtype.hasobject or value.dtype.fields:
             raise TypeError(f"array of dtype {value.dtype} is not numeric")
         if value.nbytes > MAX_ARRAY_BYTES:
             raise TypeError(f"array of {value.nbytes} bytes is too large")
+        budget.take(array_bytes=value.nbytes)
         buffer = io.BytesIO()
         np.save(buffer, value, allow_pickle=False)  # keeps 0-d shape, dtype and strides' values
         return {"t": "nd", "b64": base64.b64encode(buffer.getvalue()).decode("ascii")}
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
-        return {"t": kind, "items": [encode(v, export, depth + 1) for v in value]}
+        return {"t": kind, "items": [encode(v, export, depth + 1, budget) for v in value]}
     if isinstance(value, dict):
-        return {"t": "map", "items": {str(k): encode(v, export, depth + 1) for k, v in value.items()}}
+        return {"t": "map", "items": {str(k): encode(v, export, depth + 1, budget) for k, v in value.items()}}
     if callable(value) and export is not None:
         return {"t": "fn", "id": export(value)}
     raise TypeError(f"values of type {type(value).__name__} cannot be returned")
 
 
-def decode(data, import_function=None):
-    """Inverse of :func:`encode`; ``import_function(id)`` makes a proxy for a callable of the other side."""
+def _load_array(text):
+    """An array from the base64 of an .npy file: numeric dtypes only, size checked before reading."""
     import numpy as np
 
-    kind = data["t"]
+    if not isinstance(text, str) or len(text) > (MAX_ARRAY_BYTES * 4) // 3 + 4096:
+        raise ValueError("array too large")
+    raw = base64.b64decode(text, validate=True)
+    stream = io.BytesIO(raw)
+    version = np.lib.format.read_magic(stream)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError("unknown array format")
+    shape, _, dtype = readers[version](stream, max_header_size=1024)
+    if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields or len(shape) > 32:
+        raise ValueError(f"array of dtype {dtype} is not numeric")
+    count = 1
+    for size in shape:
+        if not isinstance(size, int) or size < 0:
+            raise ValueError("bad array shape")
+        count *= size
+    if count * dtype.itemsize != len(raw) - stream.tell():
+        raise ValueError("array data of the wrong size")
+    stream.seek(0)
+    return np.load(stream, allow_pickle=False)
+
+
+def decode(data, import_function=None, depth=0, budget=None):
+    """Inverse of :func:`encode`, for data from the other side: anything malformed raises
+    ValueError, sizes are capped. ``import_function(id)`` makes a proxy for a callable of the
+    other side; without it, callables are refused."""
+    budget = Budget() if budget is None else budget
+    budget.take()
+    if depth > MAX_DEPTH:
+        raise ValueError("nesting too deep")
+    if not isinstance(data, dict):
+        raise ValueError("malformed value")
+    kind = data.get("t")
     if kind == "none":
         return None
-    if kind == "bool":
-        return bool(data["v"])
-    if kind == "int":
+    if kind == "bool" and isinstance(data.get("v"), bool):
+        return data["v"]
+    if kind == "int" and isinstance(data.get("v"), str) and 0 < len(data["v"]) <= MAX_INT_DIGITS:
         return int(data["v"])
-    if kind == "float":
+    if kind == "float" and isinstance(data.get("v"), str) and len(data["v"]) <= 40:
         return float.fromhex(data["v"])
-    if kind == "str":
-        return str(data["v"])[:MAX_STRING_CHARS]
+    if kind == "str" and isinstance(data.get("v"), str) and len(data["v"]) <= MAX_STRING_CHARS:
+        return data["v"]
     if kind == "nd":
-        array = np.load(io.BytesIO(base64.b64decode(data["b64"])), allow_pickle=False)
-        if array.dtype.kind not in "biuf":
-            raise ValueError(f"array of dtype {array.dtype} is not numeric")
+        array = _load_array(data.get("b64"))
+        budget.take(array_bytes=array.nbytes)
         return array
-    if kind == "list":
-        return [decode(v, import_function) for v in data["items"]]
-    if kind == "tuple":
-        return tuple(decode(v, import_function) for v in data["items"])
-    if kind == "map":
-        return {str(k): decode(v, import_function) for k, v in data["items"].items()}
-    if kind == "fn" and import_function is not None:
-        return import_function(int(data["id"]))
-    raise ValueError(f"unknown encoding {kind!r}")
+    if kind in ("list", "tuple") and isinstance(data.get("items"), list):
+        items = [decode(v, import_function, depth + 1, budget) for v in data["items"]]
+        return items if kind == "list" else tuple(items)
+    if kind == "map" and isinstance(data.get("items"), dict):
+        return {str(k): decode(v, import_function, depth + 1, budget) for k, v in data["items"].items()}
+    if kind == "fn" and import_function is not None and type(data.get("id")) is int:
+        return import_function(data["id"])
+    raise ValueError(f"malformed value of kind {str(kind)[:20]!r}")
 
 
 # ---------------------------------------------------------------------------- the agent
@@ -108,11 +164,15 @@ class Agent:
 
     Both sides may pass callables: a callable is sent as {"t": "fn", "id": …} and the receiver
     gets a proxy that asks the sender to run it (so a hidden check can hand a function ``f`` to
-    the learner's ``numerical_gradient(f, x)``, and a reference object standing in for an
-    earlier exercise can be handed the learner's functions in turn).
+    the learner's ``numerical_gradient(f, x)``, and a reference function standing in for an
+    earlier exercise can be handed the learner's functions in turn). The trusted side answers
+    only two callbacks, both declared by the check of the moment (``autograder.callbacks``):
+    ``call`` of a substituted reference function by name, and ``call_fn`` of a function the
+    check passed as an argument.
     """
 
-    def __init__(self, proto_out, proto_in, log_path):
+    def __init__(self, proto_out, proto_in, log_path, seccomp=False):
+        self.seccomp = seccomp
         self.proto_out = proto_out
         self.proto_in = proto_in
         self.log_path = log_path
@@ -176,43 +236,16 @@ class Agent:
                 return message
             self.dispatch(message)
 
-    # -- proxies standing in for reference objects (calls go back to the trusted side)
-    def make_proxy(self, name, kind):
+    # -- proxies standing in for reference functions (calls go back to the trusted side)
+    def make_proxy(self, name):
         agent = self
 
-        if kind == "function":
+        def proxy_function(*args, **kwargs):
+            reply = agent.callback({"call": name, "args": agent.enc(list(args)), "kwargs": agent.enc(kwargs)})
+            return agent.dec(reply["value"])
 
-            def proxy_function(*args, **kwargs):
-                reply = agent.callback({"call": name, "args": agent.enc(list(args)), "kwargs": agent.enc(kwargs)})
-                return agent.dec(reply["value"])
-
-            proxy_function.__name__ = name
-            return proxy_function
-
-        class ProxyObject:
-            def __init__(self, *args, **kwargs):
-                reply = agent.callback({"new": name, "args": agent.enc(list(args)), "kwargs": agent.enc(kwargs)})
-                object.__setattr__(self, "_proxy_handle", reply["handle"])
-
-            def __getattr__(self, attr):
-                handle = object.__getattribute__(self, "_proxy_handle")
-                reply = agent.callback({"getattr": attr, "handle": handle})
-                if reply.get("callable"):
-
-                    def method(*args, **kwargs):
-                        message = {"method": attr, "handle": handle, "args": agent.enc(list(args))}
-                        result = agent.callback({**message, "kwargs": agent.enc(kwargs)})
-                        return agent.dec(result["value"])
-
-                    return method
-                return agent.dec(reply["value"])
-
-            def __setattr__(self, attr, value):
-                handle = object.__getattribute__(self, "_proxy_handle")
-                agent.callback({"setattr": attr, "handle": handle, "value": agent.enc(value)})
-
-        ProxyObject.__name__ = ProxyObject.__qualname__ = name
-        return ProxyObject
+        proxy_function.__name__ = proxy_function.__qualname__ = name
+        return proxy_function
 
     # -- requests
     def namespace(self):
@@ -237,8 +270,8 @@ class Agent:
         ns = self.namespace()
         substitute = request.get("substitute") or {}
         saved = {k: ns[k] for k in substitute if k in ns}
-        for key, kind in substitute.items():
-            ns[key] = self.make_proxy(key, kind)
+        for key in substitute:
+            ns[key] = self.make_proxy(key)
         caught = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -313,7 +346,7 @@ class Agent:
         config.InteractiveShell.colors = "nocolor"
         config.InteractiveShell.xmode = "Plain"
         self.shell = InteractiveShell.instance(config=config)
-        self.send({"op": "ready", "pid": os.getpid()})
+        self.send({"op": "ready", "pid": os.getpid(), "seccomp": self.seccomp})
         while True:
             self.dispatch(self.receive())
 
@@ -325,6 +358,12 @@ class CappedWriter(io.TextIOBase):
     def __init__(self, stream):
         self.stream = stream
         self.budget = MAX_LOGGED_CHARS
+
+    def __setattr__(self, name, value):
+        # IPython 9 (InteractiveShell._tee) replaces ``write`` during every cell to keep all
+        # output in memory (history_manager.outputs): gigabytes of printing would exhaust it.
+        if name != "write":
+            super().__setattr__(name, value)
 
     def writable(self):
         return True
@@ -362,12 +401,98 @@ def _silence_forked_children(protocol_fds):
 
 
 def _drop_privileges(uid):
-    """Become the unprivileged user id of this worker slot (uid < 0: stay as we are), so that
-    the process limit counts only this sandbox's tasks and nothing of root's is writable."""
+    """Become the sandbox's own unprivileged user id (uid < 0: stay as we are), so that the process
+    limit counts only this sandbox's tasks and nothing of root's is writable; then die with the
+    grading process (the setting does not survive the change of uid, so it is made after it)."""
     if uid >= 0 and os.getuid() == 0:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _prctl(option, arg2=0, arg3=0, arg4=0, arg5=0):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    return libc.prctl(option, arg2, arg3, arg4, arg5)
+
+
+# ---------------------------------------------------------------------------- seccomp
+# System calls that grading never needs, refused with EPERM (x86-64 numbers). ``clone3`` gets
+# ENOSYS so that the C library falls back to ``clone``, whose namespace flags are checked.
+_DENIED_X86_64 = {
+    "ptrace": 101, "syslog": 103, "personality": 135, "pivot_root": 155, "chroot": 161, "acct": 163,
+    "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168, "reboot": 169, "iopl": 172, "ioperm": 173,
+    "init_module": 175, "delete_module": 176, "quotactl": 179, "kexec_load": 246, "add_key": 248,
+    "request_key": 249, "keyctl": 250, "unshare": 272, "perf_event_open": 298, "name_to_handle_at": 303,
+    "open_by_handle_at": 304, "setns": 308, "process_vm_readv": 310, "process_vm_writev": 311,
+    "finit_module": 313, "kexec_file_load": 320, "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425,
+    "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+    "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+}  # fmt: skip
+_SOCKET, _CLONE, _CLONE3 = 41, 56, 435
+_AF_UNIX = 1
+_CLONE_NAMESPACES = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_BIT = 0x40000000
+_RET_ALLOW, _RET_ERRNO, _RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
+_EPERM, _ENOSYS = 1, 38
+
+
+def _seccomp_program():
+    """The BPF program of the filter, as (code, jt, jf, k) tuples."""
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    nr, arch, arg0 = 0, 4, 16  # offsets in struct seccomp_data (arg0: its low 32 bits, little-endian)
+    deny = (ret, 0, 0, _RET_ERRNO | _EPERM)
+    program = [
+        (ld_abs, 0, 0, arch),
+        (jeq, 1, 0, _AUDIT_ARCH_X86_64),
+        (ret, 0, 0, _RET_KILL_PROCESS),  # another ABI (i386 through int 0x80) would bypass the numbers
+        (ld_abs, 0, 0, nr),
+        (jge, 0, 1, _X32_BIT),
+        (ret, 0, 0, _RET_KILL_PROCESS),  # the x32 ABI, likewise
+    ]
+    for number in sorted(_DENIED_X86_64.values()):
+        program += [(jeq, 0, 1, number), deny]
+    program += [(jeq, 0, 1, _CLONE3), (ret, 0, 0, _RET_ERRNO | _ENOSYS)]
+    program += [
+        (jeq, 0, 3, _CLONE),
+        (ld_abs, 0, 0, arg0),
+        (jset, 0, 1, _CLONE_NAMESPACES),
+        deny,
+        (ld_abs, 0, 0, nr),  # reload: the checks below test the system call number again
+        (jeq, 0, 3, _SOCKET),
+        (ld_abs, 0, 0, arg0),
+        (jeq, 1, 0, _AF_UNIX),
+        deny,
+        (ret, 0, 0, _RET_ALLOW),
+    ]
+    return program
+
+
+def _install_seccomp():
+    """Refuse the system calls of ``_DENIED_X86_64`` (and others, see ``_seccomp_program``) for this
+    process and everything it starts; True when the filter is in place. Never undone."""
+    import ctypes
+    import platform
+
+    if platform.machine() != "x86_64":
+        return False
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    program = _seccomp_program()
+    filters = (SockFilter * len(program))(*[SockFilter(*instruction) for instruction in program])
+    prog = SockFprog(len(program), filters)
+    if _prctl(38, 1) != 0:  # PR_SET_NO_NEW_PRIVS: required to install a filter unprivileged
+        return False
+    return _prctl(22, 2, ctypes.addressof(prog)) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
 def _limit_processes(limit):
@@ -428,7 +553,8 @@ def main():
         os.chown(log_path, uid, uid)
     _drop_privileges(uid)
     _limit_processes(max_processes)
-    Agent(proto_out, proto_in, log_path).serve()
+    seccomp = _install_seccomp()
+    Agent(proto_out, proto_in, log_path, seccomp).serve()
 
 
 if __name__ == "__main__":

@@ -23,11 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from . import sandbox
-from .sandbox_agent import decode, encode
+from .callbacks import DEFAULT_CALL_LIMITS, CallLimits, SandboxFunction, Vocabulary, answer_callback
+from .callbacks import valid_callback_id as _valid_callback_id
+from .cgroups import SandboxCgroup
+from .sandbox_agent import MAX_OUTPUT_CHARS, Budget, decode, encode
+from .sandbox_uids import UidReservation, reserve_uid
 
 AGENT_SCRIPT = Path(__file__).with_name("sandbox_agent.py")
-MAX_MESSAGE_BYTES = 80 * 1024 * 1024
+#: One message of the sandbox (a line of JSON). The largest honest one (a trained network's
+#: parameters) is well under 1 MB; JSON parsing costs a small multiple of this.
+MAX_MESSAGE_BYTES = 24 * 1024 * 1024
+MAX_JSON_OBJECTS = 200_000  # JSON objects in one message (each costs memory when parsed)
 STARTUP_SECONDS = 60.0
+MAX_RESTARTS = 20  # per submission: each restart replays the cells that ran before
 
 
 class SessionError(Exception):
@@ -46,77 +54,144 @@ class Reply:
 
 @dataclass
 class _Context:
-    """State of one request: its deadline, the trusted objects the sandbox may call back."""
+    """State of one request: its deadline, and what the sandbox may call back (its vocabulary)."""
 
     deadline: float
-    substitute: dict[str, Any]
-    exports: list[Any] = field(default_factory=list)  # callables passed to the sandbox
+    vocabulary: Vocabulary
+    exports: list[Any] = field(default_factory=list)  # callables the check passed to the sandbox
 
     def export(self, function: Any) -> int:
         self.exports.append(function)
         return len(self.exports) - 1
 
 
+class _TooManyObjects(ValueError):
+    pass
+
+
+def _parse_message(line: bytes) -> dict:
+    """A message of the sandbox, parsed with a bound on the objects it may create."""
+    count = [0]
+
+    def count_object(obj: dict) -> dict:
+        count[0] += 1
+        if count[0] > MAX_JSON_OBJECTS:
+            raise _TooManyObjects
+        return obj
+
+    try:
+        message = json.loads(line, object_hook=count_object)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise SessionError("採点用プロセスとの通信が壊れました (protocol broken)") from None
+    if not isinstance(message, dict):
+        raise SessionError("採点用プロセスとの通信が壊れました (protocol broken)")
+    return message
+
+
 class SandboxSession:
-    """One learner process at a time, restarted on demand (see the module docstring)."""
+    """One learner process at a time, restarted on demand (see the module docstring).
+
+    ``deadline`` (a ``time.monotonic()`` value, optional) is the end of the submission's budget:
+    no request, callback or restart runs past it; a request that would is cut there, the
+    process killed, and every later request fails at once.
+    """
 
     def __init__(
         self,
         bundle_dir: Path,
-        mode: str,
-        uid: int,
-        hidden: list[Path],
+        setup: sandbox.Setup,
         limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
         call_timeout: float = 20.0,
+        deadline: float | None = None,
+        call_limits: CallLimits = DEFAULT_CALL_LIMITS,
     ) -> None:
         self.bundle_dir = bundle_dir
-        self.mode = mode
-        self.uid = uid
-        self.hidden = hidden
+        self.setup = setup
+        self.mode = setup.mode
         self.limits = limits
         self.call_timeout = call_timeout
+        self.deadline = deadline
+        self.call_limits = call_limits
         self.process: subprocess.Popen | None = None
         self.workdir: tempfile.TemporaryDirectory | None = None
-        # instances of substituted reference classes, alive as long as the process (a learner's
-        # network built with reference layers in one request is used in the next)
-        self.objects: list[Any] = []
+        self.cgroup: SandboxCgroup | None = None
+        self.uid_reservation: UidReservation | None = None
+        self.seccomp_active = False  # what the agent reported when it started
         self.replay: list[tuple[str, float]] = []  # cells that ran to the end (with or without error), in order
         self.next_id = 0
         self.restarts = 0
         self._buffer = b""
+        self._replaying = False  # re-running earlier cells after a restart: a failure there does not restart
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        if self.workdir is not None:
-            self.workdir.cleanup()
+        """Start a fresh sandbox: new scratch folder, new uid (as root), new cgroup."""
+        self._release()
         self.workdir = tempfile.TemporaryDirectory(prefix="grading-")
         workdir = Path(self.workdir.name)
-        if self.uid >= 0 and os.getuid() == 0:
-            os.chown(workdir, self.uid, self.uid)
-        argv = sandbox.command(
-            self.mode, AGENT_SCRIPT, workdir, self.bundle_dir, [*self.hidden, workdir], self.uid, self.limits
-        )
-        self.process = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=workdir,
-            env=sandbox.environment(self.mode, workdir, self.bundle_dir),
-            preexec_fn=sandbox.preexec(self.limits),
-            start_new_session=True,
-        )
+        uid = -1
+        if sandbox.fresh_uid_wanted(self.mode):
+            self.uid_reservation = reserve_uid()
+            uid = self.uid_reservation.uid
+        if self.setup.cgroups is not None:
+            self.cgroup = SandboxCgroup(
+                self.setup.cgroups, os.getpid(), self.limits.memory_bytes, self.limits.processes, self.limits.cpus
+            )
+        argv = sandbox.command(self.mode, AGENT_SCRIPT, workdir, self.bundle_dir, uid, self.limits)
+        with open(workdir / "sandbox-errors.log", "wb") as errors:  # what the sandbox says before the agent runs
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                cwd=workdir,
+                env=sandbox.environment(self.mode, workdir, self.bundle_dir),
+                preexec_fn=sandbox.preexec(self.limits, self.cgroup),
+                start_new_session=True,
+            )
+        assert self.process.stdin is not None
+        os.set_blocking(self.process.stdin.fileno(), False)  # writes wait with a deadline, never for ever
         self._buffer = b""
-        self.objects = []
-        ready = self._read_message(STARTUP_SECONDS)
+        try:
+            ready = self._read_message(self._until(STARTUP_SECONDS))
+        except (EOFError, TimeoutError):
+            details = self._start_errors()
+            raise SessionError(f"採点用プロセスを起動できませんでした (sandbox start failed): {details}") from None
         if ready.get("op") != "ready":
             raise SessionError("採点用プロセスを起動できませんでした (sandbox start failed)")
-        for code, timeout in self.replay:
-            self._request({"op": "exec", "code": code}, timeout)
+        self.seccomp_active = ready.get("seccomp") is True
+        self._replaying = True
+        try:
+            for code, timeout in self.replay:
+                self._request({"op": "exec", "code": code}, timeout)
+        finally:
+            self._replaying = False
+
+    def _start_errors(self) -> str:
+        """The first lines the sandbox wrote before the agent took over its stderr (or why there are none)."""
+        if self.workdir is None:
+            return ""
+        try:
+            text = (Path(self.workdir.name) / "sandbox-errors.log").read_bytes()[:2000].decode("utf-8", "replace")
+        except OSError:
+            text = ""
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        if not lines:
+            return "エラー出力なし (no error output): Python がサンドボックスの中から見えるか確認してください"
+        return " / ".join(lines[-3:])[:500]
 
     def close(self) -> None:
-        if self.process is not None:
-            self._kill()
+        self._kill()
+        self._release()
+
+    def _release(self) -> None:
+        """Give back what the last sandbox held: its cgroup, its uid, its scratch folder."""
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+        if self.uid_reservation is not None:
+            self.uid_reservation.release()
+            self.uid_reservation = None
         if self.workdir is not None:
             self.workdir.cleanup()
             self.workdir = None
@@ -129,7 +204,11 @@ class SandboxSession:
         self.close()
 
     def _kill(self) -> None:
+        """Kill the sandbox with everything it started: its cgroup when there is one, else its
+        process group (under bubblewrap its PID namespace goes with it)."""
         process, self.process = self.process, None
+        if self.cgroup is not None:
+            self.cgroup.kill()
         if process is None:
             return
         try:
@@ -138,29 +217,33 @@ class SandboxSession:
             pass
         process.kill()
         process.wait()
-        self._kill_leftovers()
-
-    def _kill_leftovers(self) -> None:
-        """Processes the learner forked and detached: all of this slot's uid."""
-        if os.getuid() != 0 or self.uid < 0:
-            return
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid == self.uid:
-                        os.kill(int(entry.name), signal.SIGKILL)
-                except (OSError, ProcessLookupError):
-                    continue
+        for stream in (process.stdin, process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
 
     def _restart(self) -> None:
         self._kill()
         self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise SessionError(f"採点用プロセスの再起動が {MAX_RESTARTS} 回を超えました (too many restarts)")
         self.start()
 
+    # ------------------------------------------------------------------ time
+    def _until(self, seconds: float) -> float:
+        """The deadline of something that may take ``seconds``, cut at the submission's deadline."""
+        deadline = time.monotonic() + seconds
+        return deadline if self.deadline is None else min(deadline, self.deadline)
+
+    @property
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
     # ------------------------------------------------------------------ messages
-    def _read_message(self, timeout: float) -> dict:
+    def _read_message(self, deadline: float) -> dict:
         assert self.process is not None and self.process.stdout is not None
-        deadline = time.monotonic() + timeout
         fd = self.process.stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -176,18 +259,25 @@ class SandboxSession:
             if len(self._buffer) > MAX_MESSAGE_BYTES:
                 raise SessionError("採点用プロセスの出力が大きすぎます (reply too large)")
         line, _, self._buffer = self._buffer.partition(b"\n")
-        try:
-            message = json.loads(line)
-        except ValueError:
-            raise SessionError("採点用プロセスとの通信が壊れました (protocol broken)") from None
-        if not isinstance(message, dict):
-            raise SessionError("採点用プロセスとの通信が壊れました (protocol broken)")
-        return message
+        return _parse_message(line)
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write one message; a sandbox that stops reading cannot make this wait past ``deadline``."""
         assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        self.process.stdin.flush()
+        data = memoryview((json.dumps(message) + "\n").encode())
+        fd = self.process.stdin.fileno()
+        while data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _, ready, _ = select.select([], [fd], [], remaining)
+            if not ready:
+                raise TimeoutError
+            try:
+                written = os.write(fd, data[: 1 << 16])
+            except BlockingIOError:
+                continue
+            data = data[written:]
 
     def _request(
         self,
@@ -197,14 +287,28 @@ class SandboxSession:
         substitute: Mapping[str, Any] | None = None,
     ) -> Reply:
         """Send one request carrying ``values`` (encoded here: callables among them stay on this
-        side and are called back by id); serve the sandbox's callbacks until the result arrives
-        or time runs out."""
-        context = _Context(time.monotonic() + timeout, dict(substitute or {}))
-        encoded = {key: encode(value, context.export) for key, value in (values or {}).items()}
+        side and are called back by position); answer the sandbox's callbacks from the closed
+        vocabulary (``substitute`` and those callables) until the result arrives or time runs out."""
+        if self.out_of_time:
+            self._kill()
+            raise SessionError("採点の制限時間を超えたため実行しませんでした (submission time limit)")
+        deadline = self._until(timeout)
+        context = _Context(deadline, Vocabulary(dict(substitute or {}), limits=self.call_limits))
+        try:
+            encoded = {key: encode(value, context.export) for key, value in (values or {}).items()}
+        except TypeError as error:
+            raise SessionError(f"採点の入力を送れませんでした (grader error: {error})") from None
+        context.vocabulary.exports = context.exports
         try:
             raw = self._exchange({**message, **encoded}, context)
             return self._to_reply(raw, context)
         except TimeoutError:
+            if self.out_of_time:
+                self._kill()
+                raise SessionError(
+                    "採点の制限時間を超えたため、実行を打ち切りました (submission time limit)。"
+                    "時間のかかりすぎる処理や無限ループがないか確認してください。"
+                ) from None
             self._interrupt_or_kill()
             raise SessionError(
                 f"{timeout:.0f} 秒以内に終わりませんでした (timeout)。無限ループになっていませんか。"
@@ -215,80 +319,56 @@ class SandboxSession:
                 "実行中にプロセスが終了しました (crashed)。メモリの使いすぎや os._exit / sys.exit の呼び出しがないか"
                 "確認してください。"
             ) from None
+        except SessionError:
+            self._restart_after_death()  # broken protocol: the process cannot be trusted to go on
+            raise
 
     def _exchange(self, message: dict, context: _Context) -> dict:
         self.next_id += 1
         ident = self.next_id
-        self._send({**message, "id": ident})
+        self._send({**message, "id": ident}, context.deadline)
         while True:
-            reply = self._read_message(max(0.0, context.deadline - time.monotonic()))
-            if reply.get("op") == "callback":
-                answer = self._answer_callback(reply, context)
-                self._send({**answer, "op": "callback_result", "id": reply.get("id")})
+            reply = self._read_message(context.deadline)
+            if reply.get("op") == "callback" and _valid_callback_id(reply.get("id")):
+                decode_args = lambda data: self._decode(data, context, functions=True)  # noqa: E731
+                answer = answer_callback(reply, context.vocabulary, decode_args)
+                self._send({**answer, "op": "callback_result", "id": reply["id"]}, context.deadline)
             elif reply.get("op") == "result" and reply.get("id") == ident:
                 return reply
             else:
                 raise SessionError("採点用プロセスとの通信が壊れました (unexpected message)")
 
-    def _decode(self, data: Any, context: _Context) -> Any:
-        def import_function(ident: int):
-            def sandbox_function(*args: Any, **kwargs: Any) -> Any:
-                message = {"op": "invoke", "fn": ident, "args": encode(list(args), context.export)}
-                raw = self._exchange({**message, "kwargs": encode(kwargs, context.export)}, context)
-                if not raw.get("ok"):
+    def _decode(self, data: Any, context: _Context, functions: bool = False) -> Any:
+        """A value of the sandbox. Only the arguments of a callback may hold functions (``functions``):
+        they become proxies that call back into the sandbox; a result that holds one is malformed."""
+
+        def import_function(ident: int) -> SandboxFunction:
+            def call(*args: Any, **kwargs: Any) -> Any:
+                message = {"op": "invoke", "fn": ident, "args": encode(list(args)), "kwargs": encode(kwargs)}
+                raw = self._exchange(message, context)
+                if raw.get("ok") is not True:
                     raise RuntimeError(str(raw.get("error", ""))[:300])
-                return self._decode(raw["value"], context)
+                return self._decode(raw.get("value"), context)
 
-            return sandbox_function
+            return SandboxFunction(call)
 
-        return decode(data, import_function)
+        return decode(data, import_function if functions else None, budget=Budget())
 
     def _to_reply(self, raw: dict, context: _Context) -> Reply:
+        """The result of a request; malformed fields cost this request only."""
         try:
             value = self._decode(raw["value"], context) if "value" in raw else None
-        except (KeyError, ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             raise SessionError("戻り値を読み取れませんでした (undecodable value)") from None
+        handle, warnings, output = raw.get("handle"), raw.get("warnings"), raw.get("output")
         return Reply(
-            ok=bool(raw.get("ok")),
+            ok=raw.get("ok") is True,
             value=value,
-            handle=raw.get("handle") if isinstance(raw.get("handle"), int) else None,
+            handle=handle if type(handle) is int else None,
             error=str(raw.get("error", ""))[:500],
-            output=str(raw.get("output", ""))[:4000],
-            warnings=[str(w)[:300] for w in raw.get("warnings", [])][:20],
+            output=output[:MAX_OUTPUT_CHARS] if isinstance(output, str) else "",
+            warnings=[str(w)[:300] for w in warnings[:20]] if isinstance(warnings, list) else [],
         )
-
-    def _answer_callback(self, request: dict, context: _Context) -> dict:
-        """Run a trusted object on behalf of the sandbox: a reference object standing in for an
-        earlier exercise (by name), or a function the check passed as an argument (by id)."""
-        try:
-            args = self._decode(request.get("args", {"t": "list", "items": []}), context)
-            kwargs = self._decode(request.get("kwargs", {"t": "map", "items": {}}), context)
-            if "call" in request:
-                value = context.substitute[request["call"]](*args, **kwargs)
-            elif "call_fn" in request:
-                value = context.exports[int(request["call_fn"])](*args, **kwargs)
-            elif "new" in request:
-                self.objects.append(context.substitute[request["new"]](*args, **kwargs))
-                return {"ok": True, "handle": len(self.objects) - 1}
-            else:
-                obj = self.objects[int(request["handle"])]
-                if "getattr" in request:
-                    attr = getattr(obj, request["getattr"])
-                    if callable(attr):
-                        return {"ok": True, "callable": True}
-                    value = attr
-                elif "method" in request:
-                    value = getattr(obj, request["method"])(*args, **kwargs)
-                elif "setattr" in request:
-                    setattr(obj, request["setattr"], self._decode(request["value"], context))
-                    return {"ok": True}
-                else:
-                    return {"ok": False, "error": "unknown callback"}
-            return {"ok": True, "value": encode(value, context.export)}
-        except (TimeoutError, EOFError, OSError):
-            raise
-        except Exception as error:  # a bad call from learner code: report it back as data
-            return {"ok": False, "error": f"{type(error).__name__}: {error}"[:300]}
 
     def _interrupt_or_kill(self) -> None:
         """SIGINT first (KeyboardInterrupt in the learner's code), then kill and restart."""
@@ -296,7 +376,7 @@ class SandboxSession:
             return
         try:
             os.killpg(self.process.pid, signal.SIGINT)
-            reply = self._read_message(3.0)
+            reply = self._read_message(self._until(3.0))
             if reply.get("op") == "result":
                 return  # interrupted cleanly: the process is usable
         except (TimeoutError, EOFError, OSError, SessionError, ProcessLookupError):
@@ -304,6 +384,9 @@ class SandboxSession:
         self._restart_after_death()
 
     def _restart_after_death(self) -> None:
+        if self.out_of_time or self._replaying:
+            self._kill()
+            return
         try:
             self._restart()
         except (SessionError, TimeoutError, EOFError, OSError):
@@ -319,7 +402,7 @@ class SandboxSession:
         took effect, as in a notebook), are replayed after a restart; a cell that crashed the
         process or ran out of time is not."""
         if not self.alive:
-            self._restart()
+            self._restart_or_fail()
         reply = self._request({"op": "exec", "code": code}, timeout)
         self.replay.append((code, timeout))
         return reply
@@ -329,5 +412,17 @@ class SandboxSession:
     ) -> Reply:
         """A call, attribute or value request (see :class:`autograder.remote_runner.RemoteRunner`)."""
         if not self.alive:
-            self._restart()
+            self._restart_or_fail()
         return self._request(message, self.call_timeout, values, substitute)
+
+    def _restart_or_fail(self) -> None:
+        if self.out_of_time:
+            raise SessionError("採点の制限時間を超えたため実行しませんでした (submission time limit)")
+        try:
+            self._restart()
+        except SessionError:
+            self._kill()
+            raise
+        except (TimeoutError, EOFError, OSError):
+            self._kill()
+            raise SessionError("採点用プロセスを起動し直せませんでした (sandbox restart failed)") from None

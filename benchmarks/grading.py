@@ -339,13 +339,12 @@ def _main_probe(work: Path, repeats: int, json_path: Path) -> None:
     from autograder.worker_session import SandboxSession
 
     work.mkdir(parents=True, exist_ok=True)
-    mode = "bubblewrap" if sandbox.bubblewrap() else "rlimits"
+    setup = sandbox.detect()
     bundle = build_learner_bundle(work / "bundle").out_dir
-    hidden = sandbox.default_hidden([work])
     imports = "import numpy, matplotlib.pyplot, course.checks"
 
     def one_sandbox() -> None:
-        session = SandboxSession(bundle, mode, sandbox.sandbox_uid(mode), hidden)
+        session = SandboxSession(bundle, setup)
         session.start()
         session.run_cell(imports, 60)
         session.close()
@@ -358,7 +357,11 @@ def _main_probe(work: Path, repeats: int, json_path: Path) -> None:
 
     one_sandbox()  # warm-up
     one_kernel()
-    report = {"mode": mode, "sandbox_start": _timed(one_sandbox, repeats), "kernel_start": _timed(one_kernel, repeats)}
+    report = {
+        "mode": setup.mode,
+        "sandbox_start": _timed(one_sandbox, repeats),
+        "kernel_start": _timed(one_kernel, repeats),
+    }
     write_json(json_path, report)
 
 

@@ -449,3 +449,129 @@ def test_empty_folder(tmp_path):
         "学生 0 人、課題 0 件、ノートブック 0 件",
         "採点しないファイルはありません",
     ]
+
+
+# --------------------------------------------------------------------------- names a learner chose
+
+
+def test_long_names_in_zips_and_flat_exports(tmp_path, text):
+    """Names up to the 255 bytes of a file name (and longer ones inside zips) are graded or refused
+    with a reason, never a crash; extraction uses short safe names inside the scratch folder."""
+    root = tmp_path / "export"
+    long_zip = "s001_ch01_activation_" + "x" * (247 - len("s001_ch01_activation_.zip")) + ".zip"
+    assert len(long_zip.encode()) == 247
+    _zip(root / long_zip, {f"{A}.ipynb": text})
+    member_247 = "y" * (247 - len(f"_{A}.ipynb")) + f"_{A}.ipynb"
+    _zip(root / "s002.zip", {member_247: text})
+    member_300 = f"{A}/" + "z" * 300 + ".ipynb"  # longer than any file name: zip names are not file names
+    _zip(root / "s003.zip", {member_300: text})
+    _put(root, "山" * 70 + f"_{A}.ipynb", text)  # a 210-byte student id
+    _put(root, "w" * 230 + ".ipynb", text)  # a student id of 230 characters
+
+    scratch = tmp_path / "scratch"
+    discovery = discover(root, scratch, None, KNOWN)
+
+    assert _found(discovery) == [
+        ("s001", A, f"{long_zip}/{A}.ipynb ({HOW_NAME})"),
+        ("s002", A, f"s002.zip/{member_247} ({HOW_NAME})"),
+        ("s003", A, f"s003.zip/{member_300} ({HOW_NAME})"),
+        ("山" * 70, A, f"{'山' * 70}_{A}.ipynb ({HOW_NAME})"),
+    ]
+    assert _ignored(discovery) == [
+        ("w" * 230 + ".ipynb", "学生 ID が長すぎます (230 文字、上限 200 文字) (student id too long)"),
+    ]
+    for submission in discovery.submissions:
+        assert submission.sha256 == _sha(text) and submission.path.read_text(encoding="utf-8") == text
+        if submission.student_id.startswith("s"):
+            inside = submission.path.resolve().relative_to(scratch.resolve())
+            assert all(len(part.encode()) <= 65 for part in inside.parts), inside
+
+
+def test_student_ids_that_cannot_be_used_are_refused_alone(tmp_path, text):
+    root = tmp_path / "submitted"
+    usable = ["a\\b", "=cmd|' \\C calc'!A0", "ctl\x1b[31m\nname", "山田 太郎", "山" * 80, "CON", "x" * 200]
+    for student in usable:
+        _put(root, f"{student}/{A}/{A}.ipynb", text)
+    _put(root, f"   /{A}/{A}.ipynb", text)
+    _put(root, f"{'x' * 201}/{A}/{A}.ipynb", text)
+    undecodable = os.fsdecode(b"\xff\xfe")
+    _put(root, f"{undecodable}/{A}/{A}.ipynb", text)
+
+    discovery = discover(root, tmp_path / "scratch", None, KNOWN)
+
+    assert sorted(s.student_id for s in discovery.submissions) == sorted(usable)
+    assert _ignored(discovery) == [
+        ("   ", "学生 ID が空です (empty student id)"),
+        ("\\xff\\xfe", "学生 ID に文字として読めないバイトがあります (student id is not valid UTF-8)"),
+        ("x" * 201, "学生 ID が長すぎます (201 文字、上限 200 文字) (student id too long)"),
+    ]
+    summary = discovery.describe()
+    summary.encode("utf-8")  # printable, whatever the names
+    assert "\x1b" not in summary and "  - \\xff\\xfe: 学生 ID に文字として" in summary
+    assert len(summary.splitlines()) == 4 + 3  # one line per refused id, even with a newline in a name
+    assert all(s.timestamp == "" for s in discovery.submissions)
+
+
+def test_two_ids_that_would_share_a_file_name_are_not_both_graded(tmp_path, text, monkeypatch):
+    monkeypatch.setattr(discover_module, "safe_name", str.lower)  # a name function that collides
+    root = tmp_path / "submitted"
+    _put(root, f"Alice/{A}/{A}.ipynb", text)
+    _put(root, f"alice/{A}/{A}.ipynb", text)
+    discovery = discover(root, tmp_path / "scratch", None, KNOWN)
+    assert _found(discovery) == [("Alice", A, f"Alice/{A}/{A}.ipynb")]
+    assert _ignored(discovery) == [
+        (
+            f"alice/{A}/{A}.ipynb",
+            "学生 ID が別の学生 ID 'Alice' と同じ保存名 alice になるため採点できません。"
+            "ファイル名を変えて提出し直してもらってください (student id collides with another)",
+        )
+    ]
+
+
+def test_submission_time_comes_from_nbgraders_timestamp_file_only(tmp_path, text):
+    root = tmp_path / "submitted"
+    year_2000 = time.mktime((2000, 1, 1, 0, 0, 0, 0, 0, -1))
+    for student, stamp in [
+        ("alice", "2024-05-01 10:00:00.123456 UTC"),
+        ("bob", "2024-05-01 19:00:00 Asia/Tokyo"),
+        ("carol", "2024-05-01 10:00:00"),  # naive: UTC, as nbgrader reads it
+        ("dave", "not a date"),
+        ("erin", "1970-01-01 00:00:00 UTC"),
+        ("frank", "2999-01-01 00:00:00 UTC"),
+        ("grace", "2024-05-01 10:00:00" + " " * 300),
+        ("heidi", None),
+    ]:
+        _put(root, f"{student}/{A}/{A}.ipynb", text, mtime=year_2000)  # the file time is never used
+        if stamp is not None:
+            _put(root, f"{student}/{A}/timestamp.txt", stamp)
+    discovery = discover(root, tmp_path / "scratch", None, KNOWN)
+    assert {s.student_id: s.timestamp for s in discovery.submissions} == {
+        "alice": "2024-05-01 10:00:00.123456 UTC",
+        "bob": "2024-05-01 10:00:00.000000 UTC",
+        "carol": "2024-05-01 10:00:00.000000 UTC",
+        "dave": "",
+        "erin": "",
+        "frank": "",
+        "grace": "",
+        "heidi": "",
+    }
+    fallback = "提出時刻には採点で最初に見た時刻を使います"
+    malformed = f"timestamp.txt の日時が読めません。{fallback} (malformed timestamp)"
+    implausible = "timestamp.txt の日時 {} (UTC) はありえないため使いません。" + fallback + " (implausible timestamp)"
+    assert _ignored(discovery) == [
+        (f"dave/{A}/timestamp.txt", malformed),
+        (f"erin/{A}/timestamp.txt", implausible.format("1970-01-01 00:00:00")),
+        (f"frank/{A}/timestamp.txt", implausible.format("2999-01-01 00:00:00")),
+        (f"grace/{A}/timestamp.txt", malformed),
+    ]
+
+
+def test_zip_member_times_are_never_submission_times(tmp_path, text):
+    root = tmp_path / "export"
+    with zipfile.ZipFile(_put(root, "s001.zip").parent / "s001.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"{A}.ipynb", date_time=(2024, 5, 2, 9, 0, 0)), text)
+        archive.writestr(zipfile.ZipInfo("timestamp.txt", date_time=(2024, 5, 2, 9, 0, 0)), "2020-01-01 00:00:00")
+    _put(root, "s002_ch01_activation/timestamp.txt", "2020-01-01 00:00:00")  # a Moodle folder: the learner's file
+    _put(root, f"s002_ch01_activation/{A}.ipynb", text)
+    discovery = discover(root, tmp_path / "scratch", None, KNOWN)
+    assert [(s.student_id, s.timestamp) for s in discovery.submissions] == [("s001", ""), ("s002", "")]

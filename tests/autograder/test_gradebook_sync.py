@@ -4,13 +4,17 @@ Runs on SQLite, and on a throwaway PostgreSQL server that the test starts itself
 with the reason when the server binaries are absent).
 """
 
+import datetime as dt
 import glob
+import html
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -21,6 +25,7 @@ from autograder.build import REPO_ROOT
 from autograder.gradebook_sync import default_db_url, prepare_course_dir, sync_results
 from autograder.model import ExerciseResult, SubmissionResult
 from autograder.nbgrader_setup import COURSE_ID, RELEASE_DIRECTORY, SOURCE_DIRECTORY, nbgrader_config
+from autograder.safe_names import safe_name
 from autograder.synthetic import fill_release
 
 A = "ch01_activation"
@@ -216,10 +221,176 @@ def test_plain_nbgrader_autograde_agrees_for_an_honest_submission(course, spec, 
     assert theirs["why_not_xor"] == ours["why_not_xor"] == (None, True)
 
 
-def test_unsafe_student_ids_are_rejected(course, spec):
-    result = full_marks(spec, "../escape")
+UNSAFE_IDS = ["../escape", "a\\b", "山" * 80, "x" * 240, "ctl\x1b[31m\nname", "山田 太郎", "=cmd|' /C calc'!A0", "CON"]
+
+
+def test_any_student_id_is_stored_under_its_safe_name(course, spec, notebooks):
+    """nbgrader needs an id it can use as a folder name (and writes it unescaped into formgrader's
+    pages): the gradebook and the folders hold safe_name(id); the ids renamed are returned."""
+    db_url = default_db_url(course)
+    results = [full_marks(spec, student) for student in [*UNSAFE_IDS, "alice"]]
+    paths = {(r.student_id, A): notebooks[("honest", A)] for r in results}
+    renamed = sync_results(course, db_url, results, paths)
+    assert renamed == {student: safe_name(student) for student in UNSAFE_IDS}
+    rows = gradebook_rows(db_url)
+    assert {r[0] for r in rows} == {safe_name(s) for s in UNSAFE_IDS} | {"alice"}
+    for student in [*UNSAFE_IDS, "alice"]:
+        folder = course / "submitted" / safe_name(student) / A
+        assert (folder / f"{A}.ipynb").read_bytes() == notebooks[("honest", A)].read_bytes()
+        assert (course / "autograded" / safe_name(student) / A / f"{A}.ipynb").is_file()
+    assert {p.name for p in (course / "submitted").iterdir()} == {safe_name(s) for s in UNSAFE_IDS} | {"alice"}
+    assert not (course.parent / "escape").exists()
+    assert sync_results(course, db_url, results, paths) == renamed
+    assert gradebook_rows(db_url) == rows
+
+
+def test_bad_assignment_ids_are_a_bug(course, spec):
+    result = full_marks(spec, "alice")
+    result.assignment = "../escape"
     with pytest.raises(ValueError, match="folder name"):
         sync_results(course, default_db_url(course), [result], {})
+
+
+def _submission_times(db_url: str) -> dict[str, str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id=COURSE_ID) as gb:
+        return {s.student.id: f"{s.timestamp:%Y-%m-%d %H:%M:%S.%f} UTC" for s in gb.assignment_submissions(A)}
+
+
+def test_submission_time_is_never_the_file_time(course, spec, notebooks, tmp_path):
+    db_url = default_db_url(course)
+    touched = tmp_path / "touched.ipynb"  # a zip keeps any date the learner likes
+    touched.write_bytes(notebooks[("honest", A)].read_bytes())
+    year_2001 = 978307200
+    os.utime(touched, (year_2001, year_2001))
+    stamped, unstamped = full_marks(spec, "stamped"), full_marks(spec, "unstamped")
+    stamped.timestamp = "2024-05-01 10:00:00.000000 UTC"  # from timestamp.txt, or when grading first saw it
+    paths = {("stamped", A): touched, ("unstamped", A): touched}
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    sync_results(course, db_url, [stamped, unstamped], paths)
+    times = _submission_times(db_url)
+    assert times["stamped"] == "2024-05-01 10:00:00.000000 UTC"
+    assert dt.datetime.strptime(times["unstamped"], "%Y-%m-%d %H:%M:%S.%f UTC") >= before  # first synced
+    for student in ("stamped", "unstamped"):
+        assert (course / "submitted" / student / A / "timestamp.txt").read_text().strip() == times[student]
+    sync_results(course, db_url, [stamped, unstamped], paths)  # unchanged bytes: the same times
+    assert _submission_times(db_url) == times
+
+
+HOSTILE_ANSWER = (
+    "XOR は直線 1 本では分けられない。\n\n"
+    "<script>alert('script')</script> <img src=x onerror=alert('img')> <iframe src=https://evil.example/></iframe>\n"
+    "<svg onload=alert('svg')></svg> <a href=\"javascript:alert('a')\">a</a> <!-- comment --> <style>*{}</style>\n"
+    "[link](javascript:alert('link')) [upper](JaVaScRiPt:alert('upper')) [escaped](javascript\\:alert('esc'))\n"
+    "[entity](javascript&#58;alert('entity')) [named](javascript&colon;alert('named')) [tab](java&#9;script:alert(1))\n"
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) <javascript:alert('auto')>\n"
+    "![img](javascript:alert('image')) [ref][r]\n\n[r]: javascript:alert('ref')\n\n"
+    "$\\href{javascript:alert('mathjax')}{x}$ と $x < 0$ のとき 0、$a<b$。"
+)
+
+
+def _formgrader_page(course: Path, student: str) -> str:
+    """The page formgrader shows for ``student``'s notebook, rendered as formgrader renders it."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {
+        "assignment_id": A,
+        "notebook_id": A,
+        "submission_id": "s",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": student,
+        "last_name": None,
+        "first_name": None,
+        "notebook_path": "p",
+    }
+    path = course / "autograded" / student / A / f"{A}.ipynb"
+    page, _ = HTMLExporter(config=config).from_filename(str(path), resources=resources)
+    return page.split('id="notebook-container"', 1)[1]  # the notebook, after formgrader's own scripts
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+
+def _active_content(page: str) -> list[str]:
+    """What in the page could run code: script-like elements, event handlers, script links."""
+    parser = _Elements()
+    parser.feed(page)
+    found = []
+    for tag, attrs in parser.tags:
+        if tag in ("script", "iframe", "frame", "object", "embed", "svg", "style", "base", "meta", "link", "form"):
+            found.append(tag)
+        for name, value in attrs:
+            url = re.sub(r"[\x00-\x20]", "", html.unescape(value or "")).lower()
+            if name.startswith("on"):
+                found.append(f"{tag} {name}")
+            elif name in ("href", "src", "action", "formaction", "xlink:href") and re.match(
+                r"(javascript|vbscript|data):(?!image/(png|jpeg|gif);)", url
+            ):
+                found.append(f"{tag} {name}={value}")
+    text = html.unescape(page).lower()
+    found += ["javascript: in the text"] * text.count("javascript:")  # MathJax's \\href makes links of text
+    return found
+
+
+def test_written_answers_and_outputs_cannot_run_in_formgrader(course, spec, tmp_path):
+    release = nbformat.read(REPO_ROOT / RELEASE_DIRECTORY / A / f"{A}.ipynb", as_version=4)
+    source = nbformat.read(REPO_ROOT / SOURCE_DIRECTORY / A / f"{A}.ipynb", as_version=4)
+    nb = fill_release(release, source)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "why_not_xor")
+    answer.source = HOSTILE_ANSWER
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            {
+                "text/html": "<script>alert('output')</script>",
+                "application/javascript": "alert('js')",
+                "image/svg+xml": "<svg onload=alert('svg-output')></svg>",
+                "text/plain": "plain",
+            },
+        )
+    ]
+    evil_id = "\"><script>alert('grade_id')</script>"
+    nb.cells += [
+        nbformat.v4.new_raw_cell("<script>alert('raw')</script>", metadata={"raw_mimetype": "text/html"}),
+        nbformat.v4.new_markdown_cell(
+            "added cell", metadata={"nbgrader": {"grade": True, "solution": True, "grade_id": evil_id, "points": 1}}
+        ),
+        nbformat.v4.new_markdown_cell(
+            "![pic](attachment:a.svg)",
+            attachments={"a.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+PC9zdmc+"}},
+        ),
+    ]
+    nb.cells[0].metadata["nbgrader"] = {"grade_id": "why_not_xor", "points": "1\"><script>alert('points')</script>"}
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "<script>"}
+    path = tmp_path / "hostile.ipynb"
+    nbformat.write(nb, path)
+    db_url = default_db_url(course)
+
+    sync_results(course, db_url, [full_marks(spec, "mallory")], {("mallory", A): path})
+
+    page = _formgrader_page(course, "mallory")
+    assert _active_content(page) == []
+    assert "<p>XOR は直線 1 本では分けられない。</p>" in page  # the answer stays readable
+    assert "＜script&gt;alert('script')＜/script&gt;" in page and "$x &lt; 0$" in page
+    assert "BEGIN HIDDEN TESTS" in page  # the instructor's cells are restored, and shown
+    assert "チェック" in page or "演習" in page  # the instructor's text is shown as it is
+    # the learner's own copy is kept as it was sent
+    assert (course / "submitted" / "mallory" / A / f"{A}.ipynb").read_bytes() == path.read_bytes()
 
 
 # --------------------------------------------------------------------------- PostgreSQL

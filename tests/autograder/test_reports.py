@@ -6,6 +6,7 @@ import html
 import re
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import pytest
@@ -145,10 +146,88 @@ def test_write_outputs_layout_and_unsafe_names(tmp_path, spec):
         "summary.csv",
     ]
     assert all(p.is_file() and p.parent.is_relative_to(tmp_path) for p in paths.values())
-    evil = SubmissionResult("../evil", ASSIGNMENT, "", "", [])
+    evil = SubmissionResult("s1", "../evil", "", "", [])  # assignment ids are ours: a bad one is a bug
     with pytest.raises(ValueError, match="cannot be used"):
         write_outputs(tmp_path / "other", [evil], {}, "", "")
     assert not (tmp_path / "other").exists()
+
+
+# Student ids a learner can choose (folder or file names), each of which used to break the outputs.
+UNSAFE_IDS = [
+    "../evil",
+    "a\\b",
+    "山" * 80,  # 240 bytes of UTF-8
+    "x" * 240,
+    "=cmd|' /C calc'!A0",
+    "ctl\x1b[31m\nname",
+    "山田 太郎",
+    "CON",
+    ".hidden",
+    "",
+    "Alice",
+    "alice",
+]
+
+
+def test_every_student_id_gets_its_own_feedback_page_and_a_working_link(tmp_path, spec):
+    results = [
+        SubmissionResult(student, ASSIGNMENT, f"{student}/x.ipynb", "", [ExerciseResult("test_gates", 1.0, 3.0, "m")])
+        for student in UNSAFE_IDS
+    ]
+    paths = write_outputs(tmp_path / "out", results, {ASSIGNMENT: spec}, "", "")
+    out = (tmp_path / "out").resolve()
+    pages = [p for name, p in paths.items() if name.startswith("feedback/")]
+    assert len(pages) == len(UNSAFE_IDS), "one page per student, none shared"
+    for page in pages:
+        assert page.resolve().parent.parent == out / "feedback"
+        assert len(page.parent.name.encode()) < 100
+    assert not [p for p in tmp_path.rglob("*") if not p.resolve().is_relative_to(out)], "nothing outside OUT"
+    report = paths["report.html"].read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><td>([^<]*)</td><td class=num><a href="([^"]+)">', report.split("学生ごとの合計")[1])
+    assert sorted(html.unescape(student) for student, _ in rows) == sorted(UNSAFE_IDS)
+    opened = []
+    for student, href in rows:  # every link opens the page of the student of its row
+        page = out / unquote(html.unescape(href))
+        assert f"<tr><th>学生 ID</th><td>{student}</td></tr>" in page.read_text(encoding="utf-8")
+        opened.append(page)
+    assert sorted(opened) == sorted(pages)
+    assert "feedback/alice/ch01_activation.html" in paths  # a portable id is its own folder name
+
+
+FORMULAS = [
+    "=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://evil")',
+    "+1",
+    "-1",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    " =1+1",
+    "\u3000=1+1",  # ideographic space, as a Japanese IME types it
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+    "  ＝1+1",
+]
+
+
+@pytest.mark.parametrize("text", FORMULAS, ids=range(len(FORMULAS)))
+def test_every_text_cell_a_spreadsheet_would_evaluate_is_guarded(text, tmp_path):
+    result = SubmissionResult(
+        text, ASSIGNMENT, "", "", [ExerciseResult("test_gates", 1.0, 3.0, text)], problems=[text], ran=False
+    )
+    grades = read_csv(write_grades_csv([result], tmp_path / "grades.csv"))
+    summary = read_csv(write_summary_csv([result], tmp_path / "summary.csv"))
+    assert grades[1] == ["'" + text, ASSIGNMENT, "test_gates", "1", "3", "'" + text]
+    assert summary[1] == ["'" + text, ASSIGNMENT, "1", "3", "33.3", "false", "false", "'" + text]
+
+
+def test_plain_text_and_our_numbers_are_not_guarded(tmp_path):
+    result = SubmissionResult("1+1", ASSIGNMENT, "", "", [ExerciseResult("test_gates", 1 / 3, 3.0, "a = 1")])
+    grades = read_csv(write_grades_csv([result], tmp_path / "grades.csv"))
+    assert grades[1] == ["1+1", ASSIGNMENT, "test_gates", "0.3333", "3", "a = 1"]
 
 
 def test_feedback_page_content_and_escaping(tmp_path, spec):
