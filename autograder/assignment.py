@@ -62,8 +62,17 @@ class AssignmentSpec:
         return float(sum(c.points for c in self.cells if c.kind in ("tests", "answer")))
 
 
+#: Code longer than this is never parsed on the trusted side: parsing costs about 500 times the
+#: size of the source in memory (a 4 MB cell took 2 GB). Such a cell is still run in the sandbox
+#: when its metadata names it; it is only not recognised by the names it defines.
+MAX_PARSED_CHARS = 64_000
+
+
 def defined_names(source: str) -> tuple[str, ...]:
-    """Top-level functions, classes and assigned names of a code cell (empty if it does not parse)."""
+    """Top-level functions, classes and assigned names of a code cell (empty if it does not parse,
+    or is longer than ``MAX_PARSED_CHARS``)."""
+    if len(source) > MAX_PARSED_CHARS:
+        return ()
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile or broken code

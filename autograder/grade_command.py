@@ -30,7 +30,7 @@ from .bundle import build_learner_bundle
 from .cgroups import kill_owned_by
 from .discover import Discovery, discover
 from .files import atomic_write
-from .grading import GradingOptions, grade_submission
+from .grading import GradingOptions, Timeouts, grade_submission
 from .model import ExerciseResult, Submission, SubmissionResult, is_timestamp, timestamp_text
 from .safe_names import safe_name
 from .worker_pool import GRACE_SECONDS, run_pool
@@ -53,8 +53,11 @@ class GradeRun:
 
 
 def grader_fingerprint(root: Path = REPO_ROOT) -> str:
-    """Changes whenever anything that decides a grade changes (checks, reference, notebooks, grader)."""
-    digest = hashlib.sha256()
+    """Changes whenever anything that decides a grade changes (checks, reference, notebooks, grader,
+    and the course secret that the hidden inputs derive from)."""
+    from course.hidden.secret import secret_fingerprint
+
+    digest = hashlib.sha256(secret_fingerprint().encode())
     for folder, pattern in [("course", "**/*.py"), ("source_notebooks", "**/*.ipynb"), ("autograder", "*.py")]:
         for path in sorted((root / folder).glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode())
@@ -122,7 +125,7 @@ def _lost(submission: Submission, reason: str) -> SubmissionResult:
 
 def _job_seconds(options: GradingOptions) -> float:
     """The hard deadline of one submission in a worker: its own budget plus the grace for the rest."""
-    return options.submission_seconds + GRACE_SECONDS
+    return options.timeouts.submission + GRACE_SECONDS
 
 
 def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int) -> Iterator[SubmissionResult]:
@@ -173,6 +176,7 @@ def run_grade(
     force: bool = False,
     show_progress: bool = True,
     log: Callable[[str], None] = print,
+    timeouts: Timeouts | None = None,
 ) -> GradeRun:
     from .assignment import known_assignments
     from .gradebook_sync import default_db_url, prepare_course_dir, sync_results
@@ -188,7 +192,7 @@ def run_grade(
     setup = sandbox.detect()
     log(setup.describe())
     bundle = build_learner_bundle(work / "bundle")
-    options = GradingOptions(bundle_dir=bundle.out_dir, setup=setup)
+    options = GradingOptions(bundle_dir=bundle.out_dir, setup=setup, timeouts=timeouts or Timeouts())
     fingerprint = grader_fingerprint()
     run = GradeRun(discovery=discovery, mode=setup.mode)
 

@@ -24,13 +24,20 @@ SUBMISSION_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
+class Timeouts:
+    """Wall-clock budgets: one cell, one call of a hidden check, one whole submission."""
+
+    cell: float = CELL_TIMEOUT
+    call: float = 20.0
+    submission: float = SUBMISSION_SECONDS
+
+
+@dataclass(frozen=True)
 class GradingOptions:
     bundle_dir: Path  # the learner bundle the sandbox imports `course` from
     setup: sandbox.Setup  # the sandbox layers this machine provides
     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS
-    cell_timeout: float = CELL_TIMEOUT
-    call_timeout: float = 20.0
-    submission_seconds: float = SUBMISSION_SECONDS
+    timeouts: Timeouts = Timeouts()
 
 
 def _zeros(spec: AssignmentSpec, message: str) -> list[ExerciseResult]:
@@ -67,8 +74,8 @@ def grade_submission(
         options.bundle_dir,
         options.setup,
         options.limits,
-        options.call_timeout,
-        deadline=start + options.submission_seconds,
+        options.timeouts.call,
+        deadline=start + options.timeouts.submission,
     )
     try:
         session.start()
@@ -84,7 +91,7 @@ def grade_submission(
         for cell in spec.cells:
             out_of_time = session.out_of_time
             if cell.kind == "code":
-                error = "" if out_of_time else _run(session, cell.source, options.cell_timeout)
+                error = "" if out_of_time else _run(session, cell.source, options.timeouts.cell)
                 if error and len(instructor_errors) < 3:  # usually a consequence of a broken answer
                     first_line = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
                     instructor_errors.append(f"講師のセル「{first_line}」の実行でエラー: {error}")
@@ -93,7 +100,7 @@ def grade_submission(
                 if code is None:
                     solution_errors[cell.grade_id] = f"解答セル {cell.grade_id} が見つかりませんでした。"
                 elif not out_of_time:
-                    error = _run(session, code, options.cell_timeout)
+                    error = _run(session, code, options.timeouts.cell)
                     if error:
                         solution_errors[cell.grade_id] = f"解答セル {cell.grade_id} の実行でエラー: {error}"
             elif cell.kind == "tests":

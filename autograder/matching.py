@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from .assignment import AssignmentSpec, CellSpec, defined_names
+from .assignment import MAX_PARSED_CHARS, AssignmentSpec, CellSpec, defined_names
 from .nbgrader_setup import CODE_STUB, TEXT_STUB
 
 _STUB_COMMENT, _STUB_RAISE = (line.strip() for line in CODE_STUB.splitlines())
@@ -113,6 +113,8 @@ def safe_defined_names(source: str) -> frozenset[str]:
 
 
 def _parses(source: str) -> bool:
+    if len(source) > MAX_PARSED_CHARS:
+        return False
     try:
         ast.parse(source)
     except _PARSE_ERRORS:

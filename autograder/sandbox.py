@@ -42,6 +42,9 @@ SANDBOX_BUNDLE = Path("/tmp/course-bundle")
 SANDBOX_AGENT = Path("/tmp/sandbox_agent.py")
 #: System folders the sandbox may read (when they exist; merged-/usr links are recreated as links).
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: CPU seconds of a process that learner code forks, where the sandbox's cgroup or PID namespace
+#: kills it with the sandbox (elsewhere 1 s: a detached child could outlive the grading).
+FORKED_CPU_SECONDS = 60
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/localtime")
 
 
@@ -121,9 +124,12 @@ def detect() -> Setup:
 
 
 def _python_folders() -> list[Path]:
-    """Folders that hold the interpreter and its packages: the environment and the base installation."""
+    """Folders that hold the interpreter and its packages: the environment, the base installation,
+    and package folders that ``.pth`` files add (never other folders of ``sys.path``, such as a
+    repository that an old-style editable install puts there)."""
     folders = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix)}
     folders.add(Path(sys.executable).resolve().parent.parent)
+    folders |= {Path(p) for p in sys.path if Path(p).name in ("site-packages", "dist-packages")}
     resolved = sorted({f.resolve() for f in folders if f.exists()})
     # a folder inside another one is bound with it
     return [f for f in resolved if not any(other in f.parents for other in resolved)]
@@ -155,12 +161,16 @@ def _bind_with_parents(path: Path, created: set[Path]) -> list[str]:
     return argv + ["--ro-bind", str(path), str(path)]
 
 
-def command(mode: str, agent_script: Path, workdir: Path, bundle_dir: Path, uid: int, limits: Limits) -> list[str]:
-    """The argv that starts the agent in the sandbox (``workdir``: its scratch folder outside)."""
+def command(
+    mode: str, agent_script: Path, workdir: Path, bundle_dir: Path, uid: int, limits: Limits, cgroup: bool = False
+) -> list[str]:
+    """The argv that starts the agent in the sandbox (``workdir``: its scratch folder outside;
+    ``cgroup``: the sandbox has one, so every process in it dies with it)."""
     python = sys.executable
+    forked_cpu = str(FORKED_CPU_SECONDS if cgroup or mode == "bubblewrap" else 1)
     if mode != "bubblewrap":
         log_path = str(workdir / "learner-output.log")
-        return [python, "-X", "utf8", str(agent_script), log_path, str(uid), str(limits.processes)]
+        return [python, "-X", "utf8", str(agent_script), log_path, str(uid), str(limits.processes), forked_cpu]
     argv = [
         shutil.which("bwrap") or "bwrap",
         "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -177,8 +187,8 @@ def command(mode: str, agent_script: Path, workdir: Path, bundle_dir: Path, uid:
     # fixed places directly in the private /tmp
     argv += ["--ro-bind", str(bundle_dir), str(SANDBOX_BUNDLE), "--ro-bind", str(agent_script), str(SANDBOX_AGENT)]
     argv += ["--chdir", "/tmp", "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython"]
-    agent_args = [python, "-X", "utf8", str(SANDBOX_AGENT), "/tmp/learner-output.log", str(uid), str(limits.processes)]
-    return argv + agent_args
+    log_path = "/tmp/learner-output.log"
+    return [*argv, python, "-X", "utf8", str(SANDBOX_AGENT), log_path, str(uid), str(limits.processes), forked_cpu]
 
 
 def environment(mode: str, workdir: Path, bundle_dir: Path) -> dict[str, str]:

@@ -137,7 +137,9 @@ class SandboxSession:
             self.cgroup = SandboxCgroup(
                 self.setup.cgroups, os.getpid(), self.limits.memory_bytes, self.limits.processes, self.limits.cpus
             )
-        argv = sandbox.command(self.mode, AGENT_SCRIPT, workdir, self.bundle_dir, uid, self.limits)
+        argv = sandbox.command(
+            self.mode, AGENT_SCRIPT, workdir, self.bundle_dir, uid, self.limits, cgroup=self.cgroup is not None
+        )
         with open(workdir / "sandbox-errors.log", "wb") as errors:  # what the sandbox says before the agent runs
             self.process = subprocess.Popen(
                 argv,

@@ -74,7 +74,8 @@ VARIANTS = [
         ((_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),),
         "self.rng ではなくグローバルな np.random.rand でマスクを引く (同じシードで再現できない)",
         "mask drawn from the global np.random.rand instead of self.rng (not reproducible from the seed)",
-        breaks=("test_dropout_forward",),
+        # backward too: its expected dx can only use a mask replayed from the seed (never the learner's own)
+        breaks=("test_dropout_forward", "test_dropout_backward"),
         hint="グローバルな乱数",
     ),
     Variant(

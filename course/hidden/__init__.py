@@ -9,12 +9,13 @@ so nbgrader's feedback, which shows hidden test cells, reveals neither the input
 logic. The checks live in :mod:`course.hidden.checks`, one module per assignment, and
 compare the learner's results with :mod:`course.reference` on fresh random inputs drawn
 from a seed that depends on the assignment, the check and the learner
-(``COURSE_GRADING_SEED``, set by the autograder; 0 under plain nbgrader).
+(``COURSE_GRADING_SEED``, set by the autograder; 0 under plain nbgrader), keyed by the
+course's secret (:mod:`course.hidden.secret`), so that the inputs cannot be computed from
+the public repository.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 from collections.abc import Callable
@@ -24,19 +25,17 @@ import numpy as np
 
 from ..checks import CheckFailure
 from .runner import LocalRunner, Runner
+from .secret import derive_seed
 
 __all__ = ["run_hidden_check", "hidden_check_names", "check_seed", "Check"]
 
 Check = Callable[[Runner, np.random.Generator], None]
 
-# Mixed into every seed so that inputs cannot be derived from the public code.
-_SALT = "dl-course/hidden/2026"
-
 
 def check_seed(assignment: str, check: str, learner: str) -> int:
-    """The seed of one check for one learner: stable, so regrading reproduces the inputs."""
-    digest = hashlib.sha256(f"{_SALT}:{assignment}:{check}:{learner}".encode()).digest()
-    return int.from_bytes(digest[:8], "little")
+    """The seed of one check for one learner: HMAC(course secret, assignment, check, learner),
+    stable for as long as the secret is, so regrading reproduces the inputs."""
+    return derive_seed("hidden-inputs", assignment, check, learner)
 
 
 def _checks(assignment: str) -> dict[str, Check]:

@@ -51,3 +51,27 @@ def test_regrading_draws_the_same_inputs():
 @pytest.mark.parametrize("other", ["bob", "0"])
 def test_learners_get_different_inputs(other):
     assert not _same(_inputs("alice"), _inputs(other))
+
+
+def test_inputs_depend_on_the_course_secret(tmp_path, monkeypatch):
+    """Nobody with the public repository alone can recompute a learner's hidden inputs."""
+    from course.hidden import secret
+
+    before = check_seed("ch01_activation", "softmax", "alice")
+    monkeypatch.setenv(secret.ENV_VAR, str(tmp_path / "other.key"))
+    other = check_seed("ch01_activation", "softmax", "alice")
+    assert other != before
+    assert other == check_seed("ch01_activation", "softmax", "alice")  # stable with that secret
+    key = tmp_path / "other.key"
+    assert key.stat().st_mode & 0o777 == 0o600  # created on first use, readable by its owner only
+    text = key.read_text()
+    secret._read_or_create.cache_clear()
+    assert check_seed("ch01_activation", "softmax", "alice") == other  # read back, never replaced
+    assert key.read_text() == text
+
+
+def test_secret_lives_outside_the_repository():
+    from autograder.build import REPO_ROOT
+    from course.hidden import secret
+
+    assert REPO_ROOT.resolve() not in secret.secret_path().resolve().parents

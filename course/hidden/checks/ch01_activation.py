@@ -8,6 +8,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
+from . import learner_copy
 
 _PAIRS = [(0, 0), (1, 0), (0, 1), (1, 1)]
 _GATES = {"AND": ref.AND, "NAND": ref.NAND, "OR": ref.OR}
@@ -118,7 +119,7 @@ def check_three_layer_forward(run: Runner, rng: np.random.Generator) -> None:
         x = rng.standard_normal((n, sizes[0]))
         relu_hidden = np.maximum(0, np.maximum(0, x @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"])
         check_array(
-            run.call("three_layer_forward", params, x, substitute={"sigmoid": ref.sigmoid}),
+            run.call("three_layer_forward", learner_copy(params), x, substitute={"sigmoid": ref.sigmoid}),
             ref.three_layer_forward(params, x),
             f"N={n} のバッチに対する three_layer_forward",
             show_values=False,

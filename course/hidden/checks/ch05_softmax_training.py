@@ -204,9 +204,12 @@ def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------------------- TwoLayerNet
 # The learner's TwoLayerNet is built from the notebook's own layers (Affine and Relu are given
 # cells; SoftmaxWithLoss is exercise 3). So that a mistake of exercise 3 does not cost points
-# here, the expected values use the learner's OWN SoftmaxWithLoss for the last step (called as
-# a separate object) and the reference for the rest; values that match the plain reference
-# are accepted too. Only TwoLayerNet's wiring is graded.
+# here, a TwoLayerNet whose loss and gradients equal those of the reference built with the
+# SAME known mistake of SoftmaxWithLoss (_LAST_LAYER_VARIANTS) is accepted, besides the plain
+# reference, provided the learner's own SoftmaxWithLoss shows that very mistake on the same
+# inputs. Every accepted value is computed here by the reference from the check's inputs and
+# the network's initial parameters; the learner's SoftmaxWithLoss only selects which one
+# (and the hints). Only TwoLayerNet's wiring is graded.
 def _relu(a: np.ndarray) -> np.ndarray:
     return np.maximum(a, 0.0)
 
@@ -239,6 +242,27 @@ def _new_network(run: Runner, sizes: tuple[int, int, int], std: float) -> tuple:
     return handle, _params_of(run, handle, sizes)
 
 
+def _reference_last_layer(scores: np.ndarray, t: np.ndarray, variant: str = "correct") -> tuple[float, np.ndarray]:
+    """(loss, ∂L/∂scores) of the reference SoftmaxWithLoss, or of it with one known mistake of
+    exercise 3 (the mistakes that check_softmax_with_loss names)."""
+    n, c = scores.shape
+    y = ref.softmax(scores)
+    labels = np.argmax(t, axis=1) if np.ndim(t) == 2 else np.asarray(t)
+    loss = ref.cross_entropy_error(y, labels)
+    y_minus_t = y - _one_hot(labels, c)
+    return {
+        "correct": (loss, y_minus_t / n),
+        "sum_loss": (loss * n, y_minus_t / n),  # the loss summed over the batch (backward right)
+        "no_n": (loss, y_minus_t),  # backward not divided by N
+        "by_c": (loss, y_minus_t / c),  # backward divided by C instead of N
+        "sign": (loss, -y_minus_t / n),  # backward with the sign flipped
+        "no_t": (loss, y / n),  # backward without subtracting t
+    }[variant]
+
+
+_LAST_LAYER_VARIANTS = ("sum_loss", "no_n", "by_c", "sign", "no_t")
+
+
 def _learner_last_layer(run: Runner, scores: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray] | None:
     """(loss, ∂L/∂scores) from the learner's own SoftmaxWithLoss, or None if it does not run."""
     try:
@@ -252,28 +276,31 @@ def _learner_last_layer(run: Runner, scores: np.ndarray, t: np.ndarray) -> tuple
         return None
 
 
-def _reference_last_layer(scores: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
-    layer = ref.SoftmaxWithLoss()
-    loss = layer.forward(scores, t)
-    return loss, layer.backward(1.0)
+_LAST_LAYER_NOTE = (
+    "\n(SoftmaxWithLoss (演習 3) が動かないか正しくないため、その部分は模範解答の値と比べています。"
+    "先に演習 3 を直してください。)"
+)
 
 
-def _last_layers(run: Runner, scores: np.ndarray, t: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """Candidates for the last layer: the learner's own (if it runs) first, then the reference."""
-    candidates = [_reference_last_layer(scores, t)]
+def _last_layers(run: Runner, scores: np.ndarray, t: np.ndarray) -> tuple[list[tuple[float, np.ndarray]], str]:
+    """The accepted (loss, ∂L/∂scores) of the last layer, all computed by the reference: the
+    known mistake that the learner's own SoftmaxWithLoss shows on these inputs (if any) first,
+    then the reference; and the note to add to a failure (empty when the learner's layer is right)."""
+    reference = _reference_last_layer(scores, t)
     own = _learner_last_layer(run, scores, t)
-    if own is not None:
-        candidates.insert(0, own)
-    return candidates
+    if own is None:
+        return [reference], _LAST_LAYER_NOTE
 
+    def shows(candidate: tuple[float, np.ndarray]) -> bool:
+        return _close(own[0], candidate[0]) and _close(own[1], candidate[1])
 
-def _hint_if_last_layer_broken(candidates: list) -> str:
-    if len(candidates) == 1:
-        return (
-            "\n(SoftmaxWithLoss (演習 3) が動かないため、その部分は模範解答の値と比べています。"
-            "先に演習 3 を直してください。)"
-        )
-    return ""
+    if shows(reference):
+        return [reference], ""
+    for variant in _LAST_LAYER_VARIANTS:
+        candidate = _reference_last_layer(scores, t, variant)
+        if shows(candidate):
+            return [candidate, reference], ""
+    return [reference], _LAST_LAYER_NOTE
 
 
 def _backprop(
@@ -341,7 +368,7 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
         )
         labels = rng.integers(0, sizes[2], size=n)
         for t, kind in [(labels, "ラベル"), (_one_hot(labels, sizes[2]), "one-hot")]:
-            candidates = _last_layers(run, scores, t)
+            candidates, note = _last_layers(run, scores, t)
             got = run.method(handle, "loss", x, t, substitute=subs)
             if any(_close(got, loss) for loss, _ in candidates):
                 continue
@@ -361,7 +388,7 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
                     ],
                 )
             except CheckFailure as failure:
-                raise CheckFailure(f"{failure}{_hint_if_last_layer_broken(candidates)}") from None
+                raise CheckFailure(f"{failure}{note}") from None
         # labels that partly agree with the prediction, so that the accuracy is not trivially 0
         agree = rng.random(n) < 0.5
         labels = np.where(agree, scores.argmax(axis=1), rng.integers(0, sizes[2], size=n))
@@ -457,9 +484,9 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
         t_other = rng.integers(0, sizes[2], size=n)
         if rng.random() < 0.5:
             t = _one_hot(t, sizes[2])
-        last_layers = _last_layers(run, _scores(params, x), t)
+        last_layers, note = _last_layers(run, _scores(params, x), t)
         candidates = [_backprop(params, x, dscores) for _, dscores in last_layers]
-        _, dscores_other = _last_layers(run, _scores(params, x_other), t_other)[0]
+        _, dscores_other = _last_layers(run, _scores(params, x_other), t_other)[0][0]
         stale = _backprop(params, x_other, dscores_other)
         wrong_order = _backprop(params, x, last_layers[0][1], reverse=False)
         no_relu = _backprop(params, x, last_layers[0][1], skip_relu=True)
@@ -475,11 +502,11 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
                     "\nヒント: 形状が合わないという例外なら、逆伝播の順番 (reversed(self.layers.values())) と、"
                     "各層の backward に前の層の戻り値を渡しているかを確かめてください。"
                 )
-            raise CheckFailure(f"{failure}{hint}{_hint_if_last_layer_broken(last_layers)}") from None
-        _check_gradient_dict(got, candidates, where, mistakes, _hint_if_last_layer_broken(last_layers))
+            raise CheckFailure(f"{failure}{hint}{note}") from None
+        _check_gradient_dict(got, candidates, where, mistakes, note)
 
-    # numerical_gradient: compared with the reference's central differences of the same loss
-    # (the learner's last layer is used when it runs, as above)
+    # numerical_gradient: compared with the reference's central differences of the same loss,
+    # from the network's initial parameters
     sizes, n = (3, 4, 3), 2
     handle, params = _new_network(run, sizes, 1.0)
     x, t = rng.standard_normal((n, sizes[0])), rng.integers(0, sizes[2], size=n)

@@ -26,6 +26,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Runner
+from . import learner_copy
 
 FORWARD_TOL = (1e-7, 1e-9)
 GRAD_TOL = (1e-6, 1e-8)
@@ -376,7 +377,7 @@ def _check_backward(run: Runner, rng: np.random.Generator, name: str, substitute
     for n, d in _SHAPES:
         cache, dout = _backward_case(rng, n, d)
         where = f"{_where(n, d)}での {name}"
-        result = run.call(name, dout, cache, substitute=substitute)
+        result = run.call(name, dout, learner_copy(cache), substitute=substitute)
         dx, dgamma, dbeta = _unpack(result, 3, name, "(dx, dgamma, dbeta)")
         expected = ref.batchnorm_backward_compact(dout, cache)
         dx_mistakes = _dx_mistakes(dout, cache, compact=name == "batchnorm_backward_compact")
@@ -451,12 +452,14 @@ class _LayerPair:
     def __init__(self, run: Runner, rng: np.random.Generator, d: int, kwargs: dict, label: str) -> None:
         gamma, beta = _params(rng, d)
         self.run, self.rng, self.d, self.label = run, rng, d, label
-        self.handle = run.new("BatchNormalization", gamma, beta, **kwargs)
+        # the reference side is built first, from its own copies: the learner's layer may keep the
+        # arrays it is given and change them in place (a local runner passes keyword arrays as they are)
         copies = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
         self.expected = ref.BatchNormalization(gamma.copy(), beta.copy(), **copies)
         self.variants = _RunningVariants(
-            d, kwargs.get("momentum", 0.9), kwargs.get("running_mean"), kwargs.get("running_var")
+            d, copies.get("momentum", 0.9), copies.get("running_mean"), copies.get("running_var")
         )
+        self.handle = run.new("BatchNormalization", gamma, beta, **kwargs)
         self.steps = 0
 
     def _forward(self, x: np.ndarray, train_flg: bool) -> Any:

@@ -18,6 +18,12 @@ a mask drawn at inference or in backward, the stale mask of an earlier call. A m
 none of them but has the right scale comes from another source of randomness (``np.random``'s
 global state, a fresh Generator): that gets its own hint.
 
+Every expected value is computed here from the seed and the inputs. A wrong forward costs points in
+the forward check only when its mask can be replayed from the seed (the correct mask with a wrong
+scale, the complementary mask, a mask shared by the batch): backward is then graded against that
+mask. A mask from another source of randomness cannot be reproduced here, so backward is graded
+against the correct mask and the failure says to fix the forward first.
+
 The layer only multiplies by 0 or 1/(1 − p): tolerance relative 1e-10, absolute 1e-12.
 """
 
@@ -31,6 +37,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Runner
+from . import learner_copy
 
 RTOL, ATOL = 1e-10, 1e-12
 HELPER = "run_dropout"
@@ -61,7 +68,7 @@ def _failure_with_hint(failure: CheckFailure) -> CheckFailure:
 def _drive(run: Runner, ratio: float, seed: int, steps: list) -> list[tuple[Any, Any]]:
     """The learner's results, checked to be a list of (out, dx) pairs, one per step."""
     try:
-        results = run.call(HELPER, ratio, seed, steps)
+        results = run.call(HELPER, ratio, seed, learner_copy(steps))
     except CheckFailure as failure:
         if not run.defined(HELPER):
             raise CheckFailure(
@@ -314,9 +321,44 @@ def _backward_mistakes(
     return mistakes
 
 
+# Masks of the classic mistakes of the FORWARD pass that can be replayed from the seed: with one of
+# them, forward loses its points in the forward check, and backward is graded against that mask.
+_MASK_VARIANTS = ("correct", "reversed", "keep_below_one_minus_p", "shared_over_batch")
+
+_FOREIGN_MASK_NOTE = (
+    "\n(forward で残したユニット (マスク) が、同じシードから作れるマスクのどれとも一致しないため、backward は"
+    "参照のマスクと比べています。先に forward を直してください: マスクは self.rng.random(x.shape) > "
+    "self.dropout_ratio で作ります。np.random.rand などのグローバルな乱数や、forward の中で新しく作った "
+    "Generator では、同じシードでも一致しません。)"
+)
+
+
+def _replayed_masks(seed: int, ratio: float, shapes: list[tuple[int, ...]]) -> dict[str, list[np.ndarray]]:
+    """The masks of the training forwards (inputs of the given shapes, in order) with the correct draw
+    and with each replayable mistake of the forward pass, from the same seed."""
+    masks: dict[str, list[np.ndarray]] = {}
+    for variant in _MASK_VARIANTS:
+        stream, masks[variant] = np.random.default_rng(seed), []
+        for shape in shapes:
+            if variant == "shared_over_batch":  # one mask of shape x.shape[1:] for every sample
+                mask = np.broadcast_to(stream.random(shape[1:]) > ratio, shape)
+            elif variant == "reversed":
+                mask = stream.random(shape) < ratio
+            elif variant == "keep_below_one_minus_p":
+                mask = stream.random(shape) < 1.0 - ratio
+            else:
+                mask = stream.random(shape) > ratio
+            masks[variant].append(mask)
+    return masks
+
+
 def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float, plan) -> None:
     """plan: list of (shape or None, dout?) — forward in training mode on a new input of that shape
-    (None: no forward), then backward with a fresh dout of the last forward's shape if dout? is True."""
+    (None: no forward), then backward with a fresh dout of the last forward's shape if dout? is True.
+
+    The expected dx is always computed here: dout · mask / (1 − p) with the mask of the correct
+    forward, or, when the learner's forward kept exactly the units of a replayable mistake of the
+    forward (_MASK_VARIANTS, graded by the forward check), with that mistake's mask."""
     seed = int(rng.integers(2**31))
     steps, shape = [], None
     for new_shape, with_dout in plan:
@@ -325,36 +367,45 @@ def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float
         steps.append((x, True, rng.standard_normal(shape) if with_dout else None))
     got = _drive(run, ratio, seed, steps)
     want = _drive_reference(ratio, seed, steps)
+    replayed = _replayed_masks(seed, ratio, [x.shape for x, _, _ in steps if x is not None])
     stream = np.random.default_rng(seed)
     mask = stale = None
+    forwards = -1
     last_x = last_out = None
     for i, ((x, _, dout), (out, dx), (out_ref, dx_ref)) in enumerate(zip(steps, got, want)):
         if x is not None:
+            forwards += 1
             stale = mask
             mask = stream.random(x.shape) > ratio
             last_x, last_out, last_out_ref = x, out, out_ref
         if dout is None:
             continue
-        expected, own_mask = dx_ref, mask
+        expected, own_mask, note = dx_ref, mask, ""
         if not (isinstance(last_out, np.ndarray) and np.allclose(last_out, last_out_ref, rtol=RTOL, atol=ATOL)):
-            # the forward is wrong (graded by the forward check): grade backward against the learner's own mask
+            # the forward is wrong (graded by the forward check): the mask of the mistake it shows, if any
             kept = _kept(last_out, last_x)
-            if kept is not None:
-                own_mask = kept
-                expected = dout * kept / (1.0 - ratio)
+            shown = [m[forwards] for m in replayed.values() if kept is not None and np.array_equal(kept, m[forwards])]
+            if shown:
+                own_mask = shown[0]
+                expected = dout * own_mask / (1.0 - ratio)
+            else:
+                note = _FOREIGN_MASK_NOTE
         peek = np.random.default_rng(0)
         peek.bit_generator.state = stream.bit_generator.state
         u_next = peek.random(dout.shape)
         mistakes = _backward_mistakes(dout, ratio, own_mask, u_next, stale)
-        check_array(
-            dx,
-            expected,
-            f"dropout_ratio={ratio:.3g} の Dropout の {i + 1} 番目の手順での backward (dout の形状 {dout.shape})",
-            rtol=RTOL,
-            atol=ATOL,
-            mistakes=mistakes,
-            show_values=False,
-        )
+        try:
+            check_array(
+                dx,
+                expected,
+                f"dropout_ratio={ratio:.3g} の Dropout の {i + 1} 番目の手順での backward (dout の形状 {dout.shape})",
+                rtol=RTOL,
+                atol=ATOL,
+                mistakes=mistakes,
+                show_values=False,
+            )
+        except CheckFailure as failure:
+            raise CheckFailure(f"{failure}{note}") from None
 
 
 def check_dropout_backward(run: Runner, rng: np.random.Generator) -> None:

@@ -25,6 +25,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
+from . import learner_copy
 
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -93,7 +94,7 @@ def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
         square_sum = sum(float(np.sum(W**2)) for W in _weights(params).values())
         all_square_sum = sum(float(np.sum(p**2)) for p in params.values())
         check_scalar(
-            run.call("l2_penalty", params, lam),
+            run.call("l2_penalty", learner_copy(params), lam),
             ref.l2_penalty(params, lam),
             f"{where} l2_penalty",
             rtol=RTOL,
@@ -117,7 +118,7 @@ def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
-        got = _check_grad_dict(run.call("l2_penalty_grad", params, lam), params, "l2_penalty_grad")
+        got = _check_grad_dict(run.call("l2_penalty_grad", learner_copy(params), lam), params, "l2_penalty_grad")
         expected = ref.l2_penalty_grad(params, lam)
         for key, p in params.items():
             if key.startswith("W"):
@@ -148,7 +149,7 @@ def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
         where = f"params ({_describe(params)})、λ = {lam:.3g} に対する"
         abs_sum = sum(float(np.sum(np.abs(W))) for W in _weights(params).values())
         check_scalar(
-            run.call("l1_penalty", params, lam),
+            run.call("l1_penalty", learner_copy(params), lam),
             ref.l1_penalty(params, lam),
             f"{where} l1_penalty",
             rtol=RTOL,
@@ -163,7 +164,7 @@ def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
-        got = _check_grad_dict(run.call("l1_penalty_grad", params, lam), params, "l1_penalty_grad")
+        got = _check_grad_dict(run.call("l1_penalty_grad", learner_copy(params), lam), params, "l1_penalty_grad")
         expected = ref.l1_penalty_grad(params, lam)
         for key, p in params.items():
             name = f"{where} l1_penalty_grad(...)['{key}']"
@@ -211,7 +212,7 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
         where = f"params ({_describe(params)})、λ1 = {l1:.3g}、λ2 = {l2:.3g} に対する"
         swapped = "λ1 と λ2 が入れ替わっています。λ1 は L1 の項 (Σ|W|)、λ2 は L2 の項 ((1/2) Σ W²) の係数です。"
         check_scalar(
-            run.call("elastic_net_penalty", params, l1, l2, substitute=_PENALTIES),
+            run.call("elastic_net_penalty", learner_copy(params), l1, l2, substitute=_PENALTIES),
             ref.elastic_net_penalty(params, l1, l2),
             f"{where} elastic_net_penalty",
             rtol=RTOL,
@@ -226,7 +227,7 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
             ],
         )
         got = _check_grad_dict(
-            run.call("elastic_net_penalty_grad", params, l1, l2, substitute=_PENALTIES),
+            run.call("elastic_net_penalty_grad", learner_copy(params), l1, l2, substitute=_PENALTIES),
             params,
             "elastic_net_penalty_grad",
         )
@@ -430,7 +431,7 @@ def check_adamw(run: Runner, rng: np.random.Generator) -> None:
             {k: rng.standard_normal(p.shape) * scales[k] for k, p in params.items()} for _ in range(steps)
         ]
         try:
-            history = run.call("run_adamw", kwargs, params, grads_sequence)
+            history = run.call("run_adamw", dict(kwargs), learner_copy(params), learner_copy(grads_sequence))
         except CheckFailure as failure:
             raise CheckFailure(
                 f"{failure}\n(run_adamw はあなたの AdamW を生成して update を呼ぶ補助関数です。"
@@ -560,9 +561,11 @@ def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
         check_true(run.attr(handle, "counter") == 0, f"{where} の生成直後の counter が 0 ではありません。")
         check_true(run.attr(handle, "best") == math.inf, f"{where} の生成直後の best は math.inf にしてください。")
         expected_returns, expected_counters = _simulate(losses, patience, min_delta)
+        # only the behaviour up to the reference's first stop is graded (the learner's returns do not shorten it)
+        n = expected_returns.index(True) + 1 if True in expected_returns else len(losses)
         reference = ref.EarlyStopping(patience, min_delta)
         got_returns, got_counters = [], []
-        for step, loss in enumerate(losses):
+        for loss in losses[:n]:
             value = run.method(handle, "step", loss)
             check_true(
                 isinstance(value, (bool, np.bool_, int, np.integer)),
@@ -571,9 +574,6 @@ def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
             got_returns.append(bool(value))
             got_counters.append(run.attr(handle, "counter"))
             reference.step(loss)
-            if got_returns[-1] or expected_returns[step]:
-                break  # only the behaviour up to the first stop is graded
-        n = len(got_returns)
         shown = ", ".join(f"{v:g}" for v in losses[:n])
         where_losses = f"検証の損失 [{shown}] を順に渡したときの {where}"
         # the counters reveal mistakes in the improvement rule; the returns, mistakes in the stopping rule

@@ -27,6 +27,7 @@ from course.checks import CheckFailure, check_array, check_true
 from course.data import load_digits
 
 from ..runner import Handle, Runner
+from . import learner_copy
 
 RTOL, ATOL = 1e-7, 1e-10
 GRADED_ACCURACY = 0.97
@@ -89,7 +90,7 @@ class _Pair:
         self.run, self.d, self.hidden, self.c, self.options = run, d, hidden, c, options
         self.seed = _seed(rng)
         self.where = _describe(d, hidden, c, options)
-        self.handle: Handle = run.new("make_network", self.seed, d, hidden, c, **_coded(options))
+        self.handle: Handle = run.new("make_network", self.seed, d, list(hidden), c, **learner_copy(_coded(options)))
         self.ref = self.clone()
         self.note = _DROPOUT_NOTE if options.get("use_dropout") else _BN_NOTE if options.get("use_batchnorm") else ""
 
@@ -632,7 +633,9 @@ def check_trainer(run: Runner, rng: np.random.Generator) -> None:
         shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
         where = f"N={n} の訓練データ、Trainer(..., {shown})"
 
-        result = run.call("train_two_layer_net_with_trainer", net_seed, sizes, *data, **_coded(options))
+        result = run.call(
+            "train_two_layer_net_with_trainer", net_seed, list(sizes), *data, **learner_copy(_coded(options))
+        )
         check_true(
             isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict),
             "train (Trainer.train) は history の辞書を返してください。",
@@ -782,6 +785,11 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
             f"{where} の訓練データ x_train",
             note="残りの N − n_val 個を order の順に並べたものが訓練データです。",
         )
+        # the labels against the reference as well: the pairing check above takes its labels from the
+        # learner's own rows, so it only names the mistake first (with the rows right, a broken pairing
+        # fails here too, and a right pairing passes here too)
+        _check(t_val, et_val, f"{where} の検証データ t_val")
+        _check(t_fit, et_fit, f"{where} の訓練データ t_train")
 
 
 # ---------------------------------------------------------------------------- final model
@@ -884,7 +892,7 @@ def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
             f"average_probabilities ({k} 個のモデル、形状 ({n}, {c}) の"
             f"スコア{'のリスト' if as_list else 'を重ねた配列'})"
         )
-        got = run.call("average_probabilities", argument)
+        got = run.call("average_probabilities", learner_copy(argument))
         if np.shape(got) == (n,):
             raise CheckFailure(f"{where}: 予測ラベルではなく、形状 ({n}, {c}) の平均の確率を返してください。")
         votes = np.mean([np.eye(c)[s.argmax(axis=1)] for s in scores], axis=0)
