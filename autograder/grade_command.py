@@ -12,6 +12,7 @@ all saved grades; writing them twice gives the same result.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -130,7 +131,7 @@ def _job_seconds(options: GradingOptions) -> float:
 
 def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int) -> Iterator[SubmissionResult]:
     grade = functools.partial(grade_submission, options=options)
-    cgroups = options.setup.cgroups
+    cgroups = options.setup.cgroups if options.setup is not None else None
     after_kill = functools.partial(kill_owned_by, cgroups) if cgroups is not None else None
     yield from run_pool(jobs, grade, _lost, workers, _job_seconds(options), after_kill=after_kill)
 
@@ -143,7 +144,8 @@ def _grade_on_dask(jobs: list[Submission], options: GradingOptions, scheduler: s
     from distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
-        futures = {client.submit(grade_submission, job, options, pure=False): job for job in jobs}
+        remote = dataclasses.replace(options, setup=None)  # each worker machine detects its own sandbox layers
+        futures = {client.submit(grade_submission, job, remote, pure=False): job for job in jobs}
         done: set = set()
         try:
             for future in dask_completed(list(futures), timeout=_job_seconds(options) * max(1, len(jobs))):

@@ -35,7 +35,7 @@ class Timeouts:
 @dataclass(frozen=True)
 class GradingOptions:
     bundle_dir: Path  # the learner bundle the sandbox imports `course` from
-    setup: sandbox.Setup  # the sandbox layers this machine provides
+    setup: sandbox.Setup | None  # the sandbox layers of the grading machine (None: detect them there)
     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS
     timeouts: Timeouts = Timeouts()
 
@@ -56,8 +56,9 @@ def grade_submission(
     """Grade ``submission``; never raises for anything the learner did."""
     start = time.monotonic()
     spec = spec or load_assignment(submission.assignment)
+    setup = options.setup or sandbox.detect()
     result = SubmissionResult(
-        submission.student_id, submission.assignment, submission.origin, submission.sha256, sandbox=options.setup.mode
+        submission.student_id, submission.assignment, submission.origin, submission.sha256, sandbox=setup.mode
     )
     nb, problems = read_submission(submission.path)
     result.problems.extend(problems)
@@ -72,7 +73,7 @@ def grade_submission(
 
     session = SandboxSession(
         options.bundle_dir,
-        options.setup,
+        setup,
         options.limits,
         options.timeouts.call,
         deadline=start + options.timeouts.submission,

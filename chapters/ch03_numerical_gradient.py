@@ -192,11 +192,18 @@ ax.set_title("$e^x$ の $x = 1$ での数値微分の誤差")
 ax.legend(fontsize=8, loc="upper center")
 plt.show()
 
-for name, error in [("前方差分", forward_error), ("中心差分", central_error)]:
-    best = np.argmin(error)
+# 誤差の見積もり (打ち切り誤差 + 丸め誤差) を最小にする h。f = f'' = f''' = e
+#   前方差分: (h/2) e + eps e / h     の最小は h = sqrt(2 eps)、  そのとき e sqrt(2 eps)
+#   中心差分: (h^2/6) e + eps e / h   の最小は h = (3 eps)^(1/3)、そのとき e (3 eps)^(2/3) / 2
+estimates = [
+    ("前方差分", forward_error, np.sqrt(2 * eps), np.e * np.sqrt(2 * eps)),
+    ("中心差分", central_error, (3 * eps) ** (1 / 3), np.e * (3 * eps) ** (2 / 3) / 2),
+]
+for name, error, h_best, error_best in estimates:
     at_default = error[np.argmin(abs(steps - 1e-4))]
     print(
-        f"{name}: 誤差が最小になる h = {steps[best]:.1e} (誤差 {error[best]:.1e})、h = 1e-4 での誤差 {at_default:.1e}"
+        f"{name}: 見積もりが最小になる h ≈ {h_best:.1e} (誤差の見積もり {error_best:.1e})、"
+        f"h = 1e-4 での実際の誤差 {at_default:.1e}"
     )
 
 # %% [markdown]
@@ -206,7 +213,8 @@ for name, error in [("前方差分", forward_error), ("中心差分", central_er
 # - **左側 (小さな $h$)**: 丸め誤差が支配的で、どちらも傾き $-1$ ($\propto 1/h$) で増えます。ぎざぎざなのは、丸めの向きが $h$ ごとに不規則に変わるためです。
 # - **左端**: $h$ がおよそ $\varepsilon |x|$ より小さくなると $x + h$ が $x$ に丸められて分子が 0 になり、誤差は $|f'(x)| = e$ に張り付きます ($h = 10^{-50}$ の例と同じです)。
 #
-# 中心差分の V 字の底は前方差分より低く、右にあります。教科書の $h = 10^{-4}$ は、中心差分なら誤差が $10^{-8}$ 台で、
+# 中心差分の V 字の底は前方差分より低く、右にあります。底の正確な位置と高さは丸めの向きしだいで (NumPy の版や CPU でも
+# 変わります)、上の見積もりはその目安です。教科書の $h = 10^{-4}$ は、中心差分なら誤差が $5 \times 10^{-9}$ 程度で、
 # 丸め誤差の壁から十分離れた安全な値です (最適な $h$ は $|f|$ や $|f'''|$ によって変わるので、ぎりぎりを狙わないのが定石です)。
 # なお、さらに多くの点を使って誤差を $O(h^4)$ にする 5 点公式 (five-point stencil) などもあります。
 #

@@ -1,8 +1,8 @@
 """Issue #10 finding 3: the trusted grading process stays small whatever a submission sends.
 
 Each hostile submission is graded in its own worker of the real pool; the worker reports its
-own peak resident memory (``ru_maxrss`` of itself, not of the sandboxes it starts). Measured
-here: 131 MB for the honest notebook (Python, NumPy, nbformat, the checks), 150-165 MB for the
+own peak resident memory (``VmHWM`` of itself, not of the sandboxes it starts). Measured
+here: 88 MB for the honest notebook (Python, NumPy, nbformat, the checks), 107-159 MB for the
 hostile ones; without the parse cap the 4 MB cell alone took 1.7 GB. PEAK_BOUND leaves room for
 a slower machine and is far below what the findings cost before the caps (a 4 MB cell parsed
 into 2 GB; a 30 MB reply into 0.9 GB; a reference asked for a 2**40-element broadcast).
@@ -11,7 +11,6 @@ into 2 GB; a 30 MB reply into 0.9 GB; a reference asked for a 2**40-element broa
 from __future__ import annotations
 
 import functools
-import resource
 from pathlib import Path
 
 import nbformat
@@ -51,7 +50,10 @@ BIG_CELL = "relu = lambda x: x * (x > 0)\nbig = [" + "(1, 2, (3, 4)), " * 270_00
 
 def _measured(job: Submission, options: GradingOptions) -> SubmissionResult:
     result = grade_submission(job, options)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    # VmHWM: the high-water mark of this process's own memory since its exec (ru_maxrss would
+    # include what the forking parent, here pytest, held before the exec)
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
     result.problems.append(f"peak={peak}")
     return result
 
