@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Cgroups", "SandboxCgroup", "detect", "kill_owned_by"]
+__all__ = ["Cgroups", "SandboxCgroup", "detect", "kill_owned_by", "sweep_stale"]
 
 #: Name of the folder, under the grader's own cgroup, that holds the sandboxes' cgroups.
 PARENT = "dl-course-sandboxes"
@@ -251,3 +251,29 @@ def kill_owned_by(cgroups: Cgroups | None, owner: int) -> int:
         for folder in folders.values():
             _rmdir(folder)
     return len(names)
+
+
+def sweep_stale(cgroups: Cgroups | None) -> int:
+    """Kill and remove the sandboxes left by grading processes that no longer exist (a grader
+    that was killed outright); returns how many owners were swept."""
+    if cgroups is None:
+        return 0
+    owners: set[int] = set()
+    for parent in cgroups.parents.values():
+        with contextlib.suppress(OSError):
+            for folder in parent.iterdir():
+                owner = folder.name[1:].partition("-")[0]
+                if folder.is_dir() and folder.name.startswith("w") and owner.isdigit():
+                    owners.add(int(owner))
+    swept = 0
+    for owner in owners:
+        try:
+            os.kill(owner, 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        kill_owned_by(cgroups, owner)
+        swept += 1
+    return swept

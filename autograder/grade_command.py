@@ -28,7 +28,7 @@ from . import sandbox
 from .assignment import load_assignment
 from .build import REPO_ROOT
 from .bundle import build_learner_bundle
-from .cgroups import kill_owned_by
+from .cgroups import kill_owned_by, sweep_stale
 from .discover import Discovery, discover
 from .files import atomic_write
 from .grading import GradingOptions, Timeouts, grade_submission
@@ -193,6 +193,7 @@ def run_grade(
 
     setup = sandbox.detect()
     log(setup.describe())
+    sweep_stale(setup.cgroups)  # sandboxes of an earlier grader that was killed outright
     bundle = build_learner_bundle(work / "bundle")
     options = GradingOptions(bundle_dir=bundle.out_dir, setup=setup, timeouts=timeouts or Timeouts())
     fingerprint = grader_fingerprint()

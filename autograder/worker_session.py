@@ -1,11 +1,13 @@
 """The trusted side of one sandboxed learner process: start it, talk to it, survive it.
 
-A :class:`SandboxSession` starts :mod:`autograder.sandbox_agent` in the sandbox, sends it
-requests with a time limit each, answers its callbacks (calls of the reference objects that
-stand in for earlier exercises), and decodes what it returns with strict limits. When the
-process hangs past its time limit it is interrupted, and killed if it does not stop; when it
-dies (memory limit, ``os._exit``, a crash) the session starts a new one and replays the cells
-that had run successfully, so one bad cell costs only what depends on it.
+A :class:`SandboxSession` starts :mod:`autograder.sandbox_agent` in the sandbox (a fresh uid and
+cgroup each time), sends it requests, answers its callbacks from the closed vocabulary of
+:mod:`autograder.callbacks` (reference functions standing in for earlier exercises), and decodes
+what it returns with strict limits. Every read and write has a deadline, and no deadline runs
+past the submission's budget. When the process hangs past its time limit it is interrupted, and
+killed if it does not stop; when it dies (memory limit, ``os._exit``, a crash) or breaks the
+protocol, the session starts a new one and replays the cells that had run, so one bad cell
+costs only what depends on it.
 """
 
 from __future__ import annotations

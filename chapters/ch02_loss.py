@@ -78,8 +78,9 @@ def raises_value_error(function, *args):
 # $N$ で割っておくと、損失の値がバッチサイズに依存しない「1 サンプルあたりの誤差」になり、バッチサイズを変えても学習率
 # (learning rate) を選び直さずに済みます。
 #
-# **名前の注意**: 『ゼロから作るDeep Learning』や一部の講義資料では、この $\frac12 \sum$ を `mean_squared_error`
-# (平均二乗誤差) という名前で実装していますが、計算しているのは和です。この講座では次のように区別します。
+# **名前の注意**: 『ゼロから作るDeep Learning』(4.2.1 節) では、この $\frac12 \sum$ を `mean_squared_error`
+# (平均二乗誤差) という名前で実装していますが、計算しているのは和です (本書の公式リポジトリのコードは、のちに
+# `sum_squared_error` に改名されました)。この講座では次のように区別します。
 #
 # | 関数 | 式 (形状 (N, C) のとき) | 備考 |
 # |---|---|---|
@@ -275,8 +276,9 @@ print("one-hot → ラベル:", np.eye(3)[labels_example].argmax(axis=1))
 # %% [markdown]
 # ### 割るのはバッチサイズ $N$ であって、クラス数 $C$ ではない
 #
-# 一部の講義資料は交差エントロピー誤差を $-\frac{1}{C} \sum_k t_k \log y_k$ と **クラス数 $C$ で割って** 定義し、
-# ソフトマックスと組み合わせた勾配を $(Y - T)/C$ と導いています。これは誤りです。正しくは $N$ で割った平均で、
+# 交差エントロピー誤差を $-\frac{1}{C} \sum_k t_k \log y_k$ と **クラス数 $C$ で割って** 定義し、ソフトマックスと組み合わせた
+# 勾配を $(Y - T)/C$ とする説明を見かけることがありますが、これはよくある誤りです。クラスについての $\sum_k$ は和のままで、
+# 平均を取るのはバッチの $N$ 個のサンプルについてです。正しくは $N$ で割った平均で、
 # ソフトマックスへの入力 $A$ (形状 (N, C)) についての勾配は (第 5 章で導きます)
 #
 # $$
@@ -358,7 +360,7 @@ def loss_mean_over_batch(a):
     return cross_entropy_error(softmax(a), labels, eps=0.0)
 
 
-def loss_divided_by_classes(a):  # the slip of some lecture notes: divide by C instead of N
+def loss_divided_by_classes(a):  # the common slip: divide by C instead of N
     y = softmax(a)
     return -np.sum(np.log(y[np.arange(n_samples), labels])) / n_classes
 
@@ -566,8 +568,9 @@ plt.show()
 # $$
 #
 # 第 2 項は $\theta$ によらない定数なので、$\sigma = 1$ とすればちょうど二乗和誤差 $\frac12 \sum_k (t_k - y_k)^2$ +
-# 定数です。$\frac12$ は $\sigma = 1$ のガウス分布の指数から来ています。(講義資料によっては $\frac{1}{2\sigma^2}$ を落として
-# $\sum_k (t_k - y_k)^2$ + 定数 と書いていますが、正しくは上の式です。最小値の位置は同じでも、係数は勾配の大きさを変えます。)
+# 定数です。$\frac12$ は $\sigma = 1$ のガウス分布の指数から来ています。($\frac{1}{2\sigma^2}$ を落として
+# $\sum_k (t_k - y_k)^2$ + 定数 と書いた説明を見かけることがありますが、それは $\sigma^2 = \frac12$ のときの式で、$\sigma = 1$ なら
+# 上の式が正しい形です。最小値の位置は同じでも、係数は勾配の大きさを変えます。)
 #
 # **二値分類 (ベルヌーイ分布)**: $t \in \{0, 1\}$ に対して $p(t \mid x) = y^{t} (1 - y)^{1 - t}$ ($t = 1$ なら $y$、$t = 0$ なら $1 - y$)。
 #

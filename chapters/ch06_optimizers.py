@@ -162,7 +162,7 @@ print("公開テスト: OK")
 # この章では、次の 2 つの 2 次関数を使って手法を比べます。どちらも最小点は原点です。
 #
 # - 『ゼロから作るDeep Learning』の例: $f(x, y) = \dfrac{x^2}{20} + y^2$、勾配は $\left(\dfrac{x}{10},\ 2y\right)$
-# - 講義資料の例: $L(w_1, w_2) = w_1^2 + 5 w_2^2$、勾配は $(2 w_1,\ 10 w_2)$
+# - もう 1 つの細長い谷: $L(w_1, w_2) = w_1^2 + 5 w_2^2$、勾配は $(2 w_1,\ 10 w_2)$
 #
 # どちらも等高線が横に長い楕円で、$y$ (または $w_2$) の方向は急で、$x$ (または $w_1$) の方向はなだらかです。
 # 例えば $f$ の点 $(-7, 2)$ での勾配は $(-0.7, 4)$ で、ほぼ $y$ 軸の向きです。SGD が進む向き (勾配の逆向き) $(0.7, -4)$ は、
@@ -194,13 +194,13 @@ def grad_f_textbook(p):
     return np.array([p[0] / 10, 2 * p[1]])
 
 
-def loss_lecture(w1, w2):
-    """L(w1, w2) = w1² + 5·w2² (the example of the lecture notes)."""
+def loss_valley(w1, w2):
+    """L(w1, w2) = w1² + 5·w2² (a second elongated valley)."""
     return w1**2 + 5 * w2**2
 
 
-def grad_loss_lecture(p):
-    """Gradient (2·w1, 10·w2) of loss_lecture at the point p = (w1, w2)."""
+def grad_loss_valley(p):
+    """Gradient (2·w1, 10·w2) of loss_valley at the point p = (w1, w2)."""
     return np.array([2 * p[0], 10 * p[1]])
 
 
@@ -250,8 +250,9 @@ print("30 回後:", path[-1], " x の比:", path[-1, 0] / path[0, 0])
 #
 # **書き方の違い**: PyTorch の `torch.optim.SGD(lr=η, momentum=μ)` は、学習率を含まない $\boldsymbol{b} \leftarrow \mu \boldsymbol{b} + \boldsymbol{g}$、
 # $\boldsymbol{W} \leftarrow \boldsymbol{W} - \eta \boldsymbol{b}$ と書きます。$\boldsymbol{v} = -\eta \boldsymbol{b}$ と置けば同じ式で、学習率が一定なら軌跡も同じです
-# (学習率を途中で変えたときだけ違いが出ます)。講義資料の $\boldsymbol{w}^{(t+1)} = \boldsymbol{w}^{(t)} - \epsilon \nabla E_t + \mu \Delta \boldsymbol{w}^{(t-1)}$
-# ($\Delta \boldsymbol{w}^{(t-1)}$ は前回の更新量) も、$\boldsymbol{v}$ を「前回の更新量」と読めば同じ式です。
+# (学習率を途中で変えたときだけ違いが出ます)。前回の更新量 $\Delta \boldsymbol{w}^{(t-1)}$ を使って
+# $\boldsymbol{w}^{(t+1)} = \boldsymbol{w}^{(t)} - \eta\, \boldsymbol{g}_t + \mu\, \Delta \boldsymbol{w}^{(t-1)}$ と書く形
+# (誤差逆伝播法の論文 Rumelhart, Hinton & Williams (1986) の書き方。記号はこの章に合わせています) も、$\boldsymbol{v}$ を「前回の更新量」と読めば同じ式です。
 #
 # ### 演習 2: Momentum
 
@@ -495,8 +496,9 @@ print("公開テスト: OK")
 # 古い勾配はおよそ $1 / (1 - \rho)$ 回 ($\rho = 0.99$ なら 100 回) ほどで忘れられます。勾配の大きさが一定 $|g|$ なら
 # $\sqrt{h} \to |g|$ となり、更新量は $\eta$ 程度に保たれて 0 には近づきません。
 #
-# **講義資料の式について**: 講義資料の一部では、分母が $\sqrt{\rho \cdot E\left[\sum g^2\right] + (1 - \rho)\, g_t}$ のように崩れています
-# (最後の $g_t$ が 2 乗になっておらず、移動平均を取るのは勾配の 2 乗です)。正しくは上の式のとおり、勾配の 2 乗の移動平均 $\boldsymbol{h}$ を
+# **よくある書き誤り**: 分母を $\sqrt{\rho \cdot E\left[\sum g^2\right] + (1 - \rho)\, g_t}$ と書いた式を見かけることがありますが、誤りです
+# (最後の $g_t$ が 2 乗になっていません。移動平均を取るのは勾配の 2 乗で、$g_t$ のままでは平方根の中が負になることもあります)。
+# 正しくは上の式のとおり、勾配の 2 乗の移動平均 $\boldsymbol{h}$ を
 # 状態として持ち、$\varepsilon$ は平方根の外で足します。PyTorch の `torch.optim.RMSprop(lr=η, alpha=ρ, eps=ε)` と同じです
 # (PyTorch の既定値は $\rho = 0.99$、$\varepsilon = 10^{-8}$。この章の既定値は教科書に合わせて $\varepsilon = 10^{-7}$)。
 #
@@ -822,7 +824,7 @@ print(f"補正なしの最大: t = {t_axis[ratio_without.argmax()]} で {ratio_w
 #
 # $\boldsymbol{m}$、$\boldsymbol{v}$、$t$、$\hat{\boldsymbol{m}}$ は Adam と同じです。分母の $\boldsymbol{v}_{\max}$ は減らないので、大きな勾配の記憶が残ります。
 #
-# **どの式に従うか**: 論文の AMSGrad と講義資料の式はバイアス補正をしていません。ここでは PyTorch の `torch.optim.Adam(amsgrad=True)` に
+# **どの式に従うか**: Reddi ら (2018) の論文の AMSGrad の式は、バイアス補正をしていません。ここでは PyTorch の `torch.optim.Adam(amsgrad=True)` に
 # 合わせて、**補正前の $\boldsymbol{v}$** の最大値を取り、それを $1 - \beta_2^t$ で割ります。補正後の $\hat{\boldsymbol{v}}$ の最大値を取るのとは違う結果になります
 # ($1 - \beta_2^t$ が回ごとに変わるため)。
 #
@@ -930,9 +932,9 @@ problems = [
         },
     },
     {
-        "title": "$L = w_1^2 + 5 w_2^2$ (講義資料の例、始点 (−4, 2))",
-        "function": loss_lecture,
-        "grad": grad_loss_lecture,
+        "title": "$L = w_1^2 + 5 w_2^2$ (細長い谷、始点 (−4, 2))",
+        "function": loss_valley,
+        "grad": grad_loss_valley,
         "start": (-4.0, 2.0),
         "limits": ((-5, 5), (-3, 3)),
         "labels": ("$w_1$", "$w_2$"),
@@ -1124,8 +1126,8 @@ plt.show()
 #
 #   $k$ (`decay_rate`) が減衰の速さで、$t = 1/k$ で半分になります。
 #
-# 講義資料には「学習係数を更新数に比例して小さくする」例が $\epsilon_t = \epsilon_0 \alpha t$ と書かれているところがありますが、
-# これでは $t$ とともに大きくなってしまいます。小さくするなら上の逆時間減衰 (や、$\epsilon_0 - \alpha t$ のような線形の減衰) の形です。
+# 「学習率を更新の回数とともに小さくする」つもりで $\eta_t = \eta_0\, \alpha\, t$ と書いた式を見かけることがありますが、これはよくある
+# 書き誤りで、$t$ とともに大きくなってしまいます。小さくするなら上の逆時間減衰 (や、$\eta_0 - \alpha t$ のような線形の減衰) の形です。
 #
 # 次のセルは入力を確かめる補助関数です (模範解答で使います。あなたの実装で使ってもかまいません)。
 
@@ -1235,5 +1237,6 @@ plt.show()
 #   Adadelta は学習率の代わりに過去の更新量の大きさを使います ($\varepsilon$ は平方根の中)。
 # - Adam は Momentum と RMSprop の組み合わせです。0 から始めた移動平均は初めに 0 の側に偏るので、$1 - \beta^t$ で割って補正します
 #   ($t$ は 1 から)。補正すると 1 回目の移動量は勾配の大きさによらず $\eta$ です。AMSGrad は $v$ の最大値を使い、実質的な学習率が増えないようにします。
-# - 講義資料の式には崩れているもの (RMSprop の分母、学習係数の減衰 $\epsilon_0 \alpha t$) があります。論文と PyTorch の式に従いましょう。
+# - よくある書き誤り (RMSprop の分母で $g$ を 2 乗し忘れる、学習率の「減衰」を $t$ とともに大きくなる $\eta_0\, \alpha\, t$ と書く) に注意し、
+#   論文と PyTorch の式に従いましょう。
 # - 手法の比較は学習率に強く依存します。学習率のスケジュール (ステップ減衰、逆時間減衰) は、ノイズのある勾配で最後に損失を下げるのに役立ちます。

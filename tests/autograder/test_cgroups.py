@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cgroups
-from autograder.cgroups import Cgroups, SandboxCgroup, kill_owned_by
+from autograder.cgroups import Cgroups, SandboxCgroup, kill_owned_by, sweep_stale
 
 FORK_AND_HOLD = """
 import os, sys, time
@@ -75,6 +75,21 @@ def test_a_killed_workers_sandboxes_are_found_by_owner(machine_cgroups):
     finally:
         for group in groups:
             group.remove()
+
+
+def test_sandboxes_of_a_dead_grader_are_swept(machine_cgroups):
+    dead = 2**22 + os.getpid() % 1000  # pids are below 2**22: this one cannot be running
+    group = SandboxCgroup(machine_cgroups, dead, 256 * 1024**2, processes=5)
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], preexec_fn=group.join)
+    alive = SandboxCgroup(machine_cgroups, os.getpid(), 256 * 1024**2, processes=5)  # ours: left alone
+    try:
+        assert sweep_stale(machine_cgroups) >= 1
+        assert process.wait(10) == -9
+        assert not any(folder.exists() for folder in group.folders.values())
+        assert all(folder.exists() for folder in alive.folders.values())
+    finally:
+        group.remove()
+        alive.remove()
 
 
 def test_cgroup_v2_files(tmp_path: Path):

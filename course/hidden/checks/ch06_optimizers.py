@@ -586,7 +586,7 @@ def check_rmsprop(run: Runner, rng: np.random.Generator) -> None:
     ]
     nan_hint = (
         "負の数の平方根になっていませんか。移動平均を取るのは勾配の 2 乗 g * g です "
-        "(講義資料の崩れた式のように g のままにすると h が負になることがあります)。"
+        "(g を 2 乗せずに移動平均を取ると h が負になることがあります)。"
     )
 
     def random_kwargs() -> dict:

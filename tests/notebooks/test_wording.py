@@ -1,0 +1,59 @@
+"""Learner-facing sources use none of the banned phrases.
+
+Learner-facing sources are the chapters (``chapters/*.py``, from which every notebook is built) and the
+learner part of ``course/`` (``course/*.py``; ``course/reference`` and ``course/hidden`` are instructor-only).
+Add a phrase to ``BANNED_PHRASES`` with the reason it is banned; the failure lists every hit as file:line.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from autograder.build import REPO_ROOT
+
+# banned phrase → why it is banned (matched as a substring, case-insensitively, line by line)
+BANNED_PHRASES: dict[str, str] = {
+    "講義資料": (
+        "learners do not have the lecture notes the course was built from: name the common mistake itself "
+        "(what is wrong and why) or cite a public source (a paper, PyTorch's documentation, "
+        "『ゼロから作るDeep Learning』 by section)"
+    ),
+}
+
+
+def learner_facing_sources(root: Path = REPO_ROOT) -> list[Path]:
+    """The chapter sources and the learner part of ``course/`` (top level only, not its subpackages)."""
+    return sorted((root / "chapters").glob("*.py")) + sorted((root / "course").glob("*.py"))
+
+
+def find_phrase(phrase: str, paths: list[Path], root: Path = REPO_ROOT) -> list[str]:
+    """Every line of ``paths`` that contains ``phrase``, as ``file:line: text``."""
+    needle = phrase.casefold()
+    hits = []
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if needle in line.casefold():
+                hits.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    return hits
+
+
+def test_sources_cover_chapters_and_learner_course_only():
+    paths = [path.relative_to(REPO_ROOT).as_posix() for path in learner_facing_sources()]
+    assert any(p.startswith("chapters/") for p in paths), "no chapter sources found"
+    assert "course/checks.py" in paths
+    assert not any(p.startswith(("course/reference/", "course/hidden/")) for p in paths)
+
+
+def test_find_phrase_reports_file_and_line(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    source = tmp_path / "chapters" / "ch00_demo.py"
+    source.write_text("# 1 行目\n# ここに講義資料とある\nx = 1\n", encoding="utf-8")
+    assert find_phrase("講義資料", [source], root=tmp_path) == ["chapters/ch00_demo.py:2: # ここに講義資料とある"]
+    assert find_phrase("よくある誤記", [source], root=tmp_path) == []
+
+
+@pytest.mark.parametrize("phrase", sorted(BANNED_PHRASES))
+def test_no_banned_phrase_in_learner_facing_sources(phrase):
+    hits = find_phrase(phrase, learner_facing_sources())
+    if hits:
+        pytest.fail(f"{phrase!r} is banned: {BANNED_PHRASES[phrase]}\n" + "\n".join(hits), pytrace=False)
