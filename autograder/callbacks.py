@@ -20,8 +20,12 @@ and costs the learner only that call.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +44,8 @@ class CallLimits:
 
     max_elements: int = 1 << 20  # elements of one array argument (8 MB of float64)
     max_total_elements: int = 1 << 21  # elements of all array arguments of one call
-    max_broadcast_elements: int = 1 << 21  # elements of the broadcast of any two array arguments
+    max_broadcast_elements: int = 1 << 21  # elements of a broadcast of array arguments (bounded per axis)
+    max_arrays: int = 256  # array arguments of one call
     max_ndim: int = 4
     max_int: int = 1 << 24  # magnitude of an integer argument (sizes, counts, labels)
     max_calls: int = 20_000  # callbacks answered per request
@@ -68,6 +73,7 @@ class Vocabulary:
     functions: Mapping[str, Callable[..., Any]]
     exports: Sequence[Callable[..., Any]] = ()
     limits: CallLimits = DEFAULT_CALL_LIMITS
+    deadline: float | None = None  # time.monotonic() value: computing on the trusted side stops there
     calls: int = 0
     depth: int = 0
     called: list[str] = field(default_factory=list)  # what was computed, for tests and logs
@@ -112,19 +118,39 @@ def check_arguments(args: Sequence[Any], kwargs: Mapping[str, Any], limits: Call
 
     visit(list(args), 0)
     visit(dict(kwargs), 0)
+    if len(arrays) > limits.max_arrays:
+        raise Refused(f"配列の引数が多すぎます (上限 {limits.max_arrays} 個) (too many arrays)")
     if sum(a.size for a in arrays) > limits.max_total_elements:
         raise Refused("引数の配列の要素数の合計が大きすぎます (arguments too large)")
-    shapes = sorted({a.shape for a in arrays if a.ndim > 0})
-    for i, first in enumerate(shapes):
-        for second in shapes[i + 1 :]:
-            try:
-                shape = np.broadcast_shapes(first, second)
-            except ValueError:
-                continue
-            if int(np.prod(shape, dtype=np.float64)) > limits.max_broadcast_elements:
-                raise Refused(
-                    f"形状 {first} と {second} の配列をブロードキャストすると大きすぎます (broadcast too large)"
-                )
+    # an upper bound of the broadcast of any of them: the largest size on each axis (right-aligned)
+    ndim = max((a.ndim for a in arrays), default=0)
+    largest = [1] * ndim
+    for array in arrays:
+        for axis, size in enumerate(array.shape, start=ndim - array.ndim):
+            largest[axis] = max(largest[axis], size)
+    if int(np.prod(largest, dtype=np.float64)) > limits.max_broadcast_elements:
+        shapes = ", ".join(str(a.shape) for a in arrays[:4])
+        raise Refused(f"配列 {shapes} をブロードキャストすると大きすぎます (broadcast too large)")
+
+
+@contextlib.contextmanager
+def _interrupt_at(deadline: float | None) -> Iterator[None]:
+    """Raise TimeoutError in this (main) thread at ``deadline``, so that no computation on the
+    trusted side outlives the request that asked for it (a no-op in other threads)."""
+    if deadline is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline - time.monotonic(), 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def answer_callback(message: Mapping[str, Any], vocabulary: Vocabulary, decode: Callable[[Any], Any]) -> dict[str, Any]:
@@ -147,13 +173,14 @@ def answer_callback(message: Mapping[str, Any], vocabulary: Vocabulary, decode: 
             raise Refused("引数の形式が違います (malformed arguments)")
         if not all(key.isidentifier() and not key.startswith("_") for key in kwargs):
             raise Refused("キーワード引数の名前が不正です (bad keyword argument)")
-        check_arguments(args, kwargs, vocabulary.limits)
-        vocabulary.called.append(label)
-        vocabulary.depth += 1
-        try:
-            value = function(*args, **kwargs)
-        finally:
-            vocabulary.depth -= 1
+        with _interrupt_at(vocabulary.deadline if vocabulary.depth == 0 else None):
+            check_arguments(args, kwargs, vocabulary.limits)
+            vocabulary.called.append(label)
+            vocabulary.depth += 1
+            try:
+                value = function(*args, **kwargs)
+            finally:
+                vocabulary.depth -= 1
         return {"ok": True, "value": encode(value)}  # no export: no callable leaves this side
     except (TimeoutError, EOFError, BrokenPipeError):
         raise

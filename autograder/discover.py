@@ -195,11 +195,22 @@ def _id_problem(student_id: str) -> str | None:
 
 
 def _detect_layout(root: Path, known: set[str]) -> str:
+    """nbgrader when more top-level entries look like it (a folder holding a folder named like an
+    assignment) than like a flat export (a notebook or zip, or a folder holding them directly):
+    one learner's folder shaped like nbgrader's must not make every other submission be skipped."""
+    nbgrader_like = flat_like = 0
     for child in _entries(root):
-        if child.is_dir() and not child.is_symlink():
-            if any(g.name in known and g.is_dir() and not g.is_symlink() for g in _entries(child)):
-                return "nbgrader"
-    return "flat"
+        if child.is_symlink():
+            continue
+        if child.is_file() and child.suffix.lower() in (".ipynb", ".zip"):
+            flat_like += 1
+        elif child.is_dir():
+            inside = [g for g in _entries(child) if not g.is_symlink()]
+            if any(g.name in known and g.is_dir() for g in inside):
+                nbgrader_like += 1
+            elif any(g.is_file() and g.suffix.lower() in (".ipynb", ".zip") for g in inside):
+                flat_like += 1
+    return "nbgrader" if nbgrader_like > flat_like else "flat"
 
 
 def _entries(folder: Path) -> list[Path]:

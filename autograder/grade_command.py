@@ -228,8 +228,14 @@ def run_grade(
     by_key = {(s.student_id, s.assignment): s for s in jobs}
     with _progress(len(jobs), show_progress) as bar:
         for result in stream:
+            job = by_key[(result.student_id, result.assignment)]
             result.timestamp = collected[(result.student_id, result.assignment)]
-            _save(_cache_path(out_dir, by_key[(result.student_id, result.assignment)]), result, fingerprint)
+            try:
+                _save(_cache_path(out_dir, job), result, fingerprint)
+            except (OSError, ValueError, TypeError) as error:  # one result that cannot be stored: that one only
+                log(f"{job.origin}: 採点結果を保存できませんでした ({type(error).__name__}: {error})")
+                result = _internal_error(job, error)
+                result.timestamp = collected[(result.student_id, result.assignment)]
             run.results.append(result)
             run.graded += 1
             bar.update(1)

@@ -50,6 +50,7 @@ from .build import REPO_ROOT
 from .files import atomic_write
 from .model import SubmissionResult, is_timestamp, timestamp_text
 from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, ensure_tools_on_path, nbgrader_config, write_nbgrader_config
+from .notebook_reading import too_many_containers
 from .safe_names import safe_name
 
 __all__ = ["prepare_course_dir", "sync_results", "default_db_url"]
@@ -186,6 +187,8 @@ def _formgrader_view(data: bytes, assignment: str, db_url: str, instructor: _Ins
     """
     from nbgrader.preprocessors import ClearOutput, OverwriteCells
 
+    if too_many_containers(data):
+        return None  # read_submission refused it too: it was graded as unreadable
     try:
         nb = _plain_cells(nbformat.reads(data.decode("utf-8"), as_version=4), instructor)
     except Exception:  # noqa: BLE001 - broken JSON, not UTF-8, unknown format: nothing formgrader could show

@@ -136,7 +136,10 @@ def _grade_tests_cell(cell, runner, submission: Submission, solution_errors: dic
     if out_of_time:
         return ExerciseResult(cell.grade_id, 0.0, cell.points, "採点の制限時間を超えたため採点できませんでした。")
     try:
-        run_check(submission.assignment, cell.check, runner, learner=submission.student_id)
+        # fresh inputs for every submitted file (the same bytes get the same inputs when regraded): inputs
+        # seen in the feedback of one attempt (a learner's own error message can print them) are of no use in the next
+        learner = f"{submission.student_id}\x00{submission.sha256}"
+        run_check(submission.assignment, cell.check, runner, learner=learner)
     except CheckFailure as failure:
         message = str(failure)
         related = [text for grade_id, text in solution_errors.items() if grade_id == cell.check]

@@ -51,6 +51,12 @@ class Budget:
             raise ValueError("arrays of one value too large")
 
 
+def clean_text(text):
+    """Text that can be written anywhere as UTF-8: JSON can carry lone surrogates (``"\\ud800"``),
+    which no UTF-8 file can hold; they become ``?``."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
 # ---------------------------------------------------------------------------- encoding
 def encode(value, export=None, depth=0, budget=None):
     """Plain data: None, bool, int, float, str, numeric ndarray, list, tuple, dict with str keys.
@@ -151,9 +157,12 @@ def decode(data, import_function=None, depth=0, budget=None):
     if kind == "int" and isinstance(data.get("v"), str) and 0 < len(data["v"]) <= MAX_INT_DIGITS:
         return int(data["v"])
     if kind == "float" and isinstance(data.get("v"), str) and len(data["v"]) <= 40:
-        return float.fromhex(data["v"])
+        try:
+            return float.fromhex(data["v"])
+        except (OverflowError, ValueError):
+            raise ValueError("malformed number") from None
     if kind == "str" and isinstance(data.get("v"), str) and len(data["v"]) <= MAX_STRING_CHARS:
-        return data["v"]
+        return clean_text(data["v"])
     if kind == "nd":
         array = _load_array(data.get("b64"))
         budget.take(array_bytes=array.nbytes)
@@ -162,7 +171,7 @@ def decode(data, import_function=None, depth=0, budget=None):
         items = [decode(v, import_function, depth + 1, budget) for v in data["items"]]
         return items if kind == "list" else tuple(items)
     if kind == "map" and isinstance(data.get("items"), dict):
-        return {str(k): decode(v, import_function, depth + 1, budget) for k, v in data["items"].items()}
+        return {clean_text(str(k)): decode(v, import_function, depth + 1, budget) for k, v in data["items"].items()}
     if kind == "fn" and import_function is not None and type(data.get("id")) is int:
         return import_function(data["id"])
     raise ValueError(f"malformed value of kind {str(kind)[:20]!r}")

@@ -28,14 +28,14 @@ from . import sandbox
 from .callbacks import DEFAULT_CALL_LIMITS, CallLimits, SandboxFunction, Vocabulary, answer_callback
 from .callbacks import valid_callback_id as _valid_callback_id
 from .cgroups import SandboxCgroup
-from .sandbox_agent import MAX_OUTPUT_CHARS, Budget, decode, encode
+from .sandbox_agent import MAX_OUTPUT_CHARS, Budget, clean_text, decode, encode
 from .sandbox_uids import UidReservation, reserve_uid
 
 AGENT_SCRIPT = Path(__file__).with_name("sandbox_agent.py")
 #: One message of the sandbox (a line of JSON). The largest honest one (a trained network's
 #: parameters) is well under 1 MB; JSON parsing costs a small multiple of this.
 MAX_MESSAGE_BYTES = 24 * 1024 * 1024
-MAX_JSON_OBJECTS = 200_000  # JSON objects in one message (each costs memory when parsed)
+MAX_JSON_CONTAINERS = 200_000  # JSON objects and arrays in one message (each costs memory when parsed)
 STARTUP_SECONDS = 60.0
 MAX_RESTARTS = 20  # per submission: each restart replays the cells that ran before
 
@@ -67,22 +67,13 @@ class _Context:
         return len(self.exports) - 1
 
 
-class _TooManyObjects(ValueError):
-    pass
-
-
 def _parse_message(line: bytes) -> dict:
-    """A message of the sandbox, parsed with a bound on the objects it may create."""
-    count = [0]
-
-    def count_object(obj: dict) -> dict:
-        count[0] += 1
-        if count[0] > MAX_JSON_OBJECTS:
-            raise _TooManyObjects
-        return obj
-
+    """A message of the sandbox, parsed only when it cannot create too many containers: each
+    ``[`` or ``{`` costs far more parsed than written (counted in strings too: an upper bound)."""
+    if line.count(b"{") + line.count(b"[") > MAX_JSON_CONTAINERS:
+        raise SessionError("採点用プロセスの出力が複雑すぎます (reply too complex)")
     try:
-        message = json.loads(line, object_hook=count_object)
+        message = json.loads(line)
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise SessionError("採点用プロセスとの通信が壊れました (protocol broken)") from None
     if not isinstance(message, dict):
@@ -297,7 +288,7 @@ class SandboxSession:
             self._kill()
             raise SessionError("採点の制限時間を超えたため実行しませんでした (submission time limit)")
         deadline = self._until(timeout)
-        context = _Context(deadline, Vocabulary(dict(substitute or {}), limits=self.call_limits))
+        context = _Context(deadline, Vocabulary(dict(substitute or {}), limits=self.call_limits, deadline=deadline))
         try:
             encoded = {key: encode(value, context.export) for key, value in (values or {}).items()}
         except TypeError as error:
@@ -351,7 +342,7 @@ class SandboxSession:
                 message = {"op": "invoke", "fn": ident, "args": encode(list(args)), "kwargs": encode(kwargs)}
                 raw = self._exchange(message, context)
                 if raw.get("ok") is not True:
-                    raise RuntimeError(str(raw.get("error", ""))[:300])
+                    raise RuntimeError(clean_text(str(raw.get("error", ""))[:300]))
                 return self._decode(raw.get("value"), context)
 
             return SandboxFunction(call)
@@ -362,16 +353,16 @@ class SandboxSession:
         """The result of a request; malformed fields cost this request only."""
         try:
             value = self._decode(raw["value"], context) if "value" in raw else None
-        except (ValueError, TypeError, RecursionError):
+        except (ValueError, TypeError, ArithmeticError, RecursionError):
             raise SessionError("戻り値を読み取れませんでした (undecodable value)") from None
         handle, warnings, output = raw.get("handle"), raw.get("warnings"), raw.get("output")
         return Reply(
             ok=raw.get("ok") is True,
             value=value,
             handle=handle if type(handle) is int else None,
-            error=str(raw.get("error", ""))[:500],
-            output=output[:MAX_OUTPUT_CHARS] if isinstance(output, str) else "",
-            warnings=[str(w)[:300] for w in warnings[:20]] if isinstance(warnings, list) else [],
+            error=clean_text(str(raw.get("error", ""))[:500]),
+            output=clean_text(output[:MAX_OUTPUT_CHARS]) if isinstance(output, str) else "",
+            warnings=[clean_text(str(w)[:300]) for w in warnings[:20]] if isinstance(warnings, list) else [],
         )
 
     def _interrupt_or_kill(self) -> None:

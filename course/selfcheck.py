@@ -8,6 +8,7 @@ the learner's notebook; the grader also runs hidden tests with other inputs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,28 @@ class CellVerdict:
 def _error_text(cell: nbformat.NotebookNode) -> str:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+            name, value = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
+            if name == "NotImplementedError" and not value:
+                return (
+                    "まだ実装されていません (NotImplementedError): "
+                    "解答セルの raise NotImplementedError() を自分の実装に置き換えてください。"
+                )
+            return f"{name}: {value}".strip()
     return ""
+
+
+def _local_kernel_manager() -> type:
+    """A kernel manager that talks to the kernel over Unix sockets where they exist: no network
+    port, and no warning about unencrypted TCP on every run."""
+    from jupyter_client.manager import KernelManager
+
+    class LocalKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            if os.name == "posix":
+                kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
 
 
 def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
@@ -39,6 +60,7 @@ def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        kernel_manager_class=_local_kernel_manager(),
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )

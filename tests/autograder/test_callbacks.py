@@ -286,3 +286,32 @@ def test_the_vocabulary_module_never_looks_up_names_it_was_sent():
                 assert node.func.id not in {"getattr", "setattr", "delattr", "eval", "exec", "__import__"}, (
                     f"{module}:{node.lineno} {node.func.id}"
                 )
+
+
+def test_computing_on_the_trusted_side_stops_at_the_deadline():
+    """Red team: a callback whose argument check took minutes held the worker past every deadline
+    (no I/O, so no pipe deadline fired). Whatever runs for a callback now stops at the request's deadline."""
+    import time
+
+    def endless(x):
+        while True:
+            pass
+
+    vocabulary = Vocabulary({"endless": endless}, deadline=time.monotonic() + 0.5)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        answer_callback({"op": "callback", "id": "cb1", "call": "endless", "args": encode([1.0])}, vocabulary, _decode)
+    assert time.monotonic() - start < 3
+    # the many-shapes request of the red team is refused at once, without comparing shapes pairwise
+    shapes = [np.zeros((0, k + 2)) for k in range(3000)]
+    start = time.monotonic()
+    reply = _answer({"op": "callback", "id": "cb2", "call": "AND", "args": encode(shapes)}, _vocabulary()[0])
+    assert reply["ok"] is False and "too many arrays" in reply["error"] and time.monotonic() - start < 3
+
+
+def test_lone_surrogates_never_reach_the_trusted_side():
+    text = decode(encode(["\ud800x", {"\udfff": "ok"}]))
+    assert text == ["?x", {"?": "ok"}]
+    assert all(s.encode("utf-8") for s in ["?x", "?"])
+    with pytest.raises(ValueError):
+        decode({"t": "float", "v": "0x1p+99999"})  # an overflow is a malformed value, not an OverflowError

@@ -165,15 +165,16 @@ def test_huge_notebook_is_skipped_without_reading(tmp_path, text, monkeypatch):
     with huge.open("wb") as file:
         file.truncate(200 * 1024 * 1024)  # sparse: 200 MB on paper
     _put(root, f"alice/{A}/{A} (1).ipynb", text)
-    _put(root, "s001_ch01_activation.ipynb", "")
+    _put(root, f"bob/{A}/{A}.ipynb", text)
+    _put(root, "s001_ch01_activation.ipynb", "")  # a stray file: the folders make it nbgrader's layout
     opened = []
     real_open = Path.open
     monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(self.name) or real_open(self, *a, **k))
     start = time.perf_counter()
     discovery = discover(root, tmp_path / "scratch", None, KNOWN)
     assert time.perf_counter() - start < 2.0
-    assert opened == [f"{A} (1).ipynb"]  # only to hash the notebook that is graded
-    assert _found(discovery) == [("alice", A, f"alice/{A}/{A} (1).ipynb")]
+    assert sorted(opened) == [f"{A} (1).ipynb", f"{A}.ipynb"]  # only to hash the notebooks that are graded
+    assert _found(discovery) == [("alice", A, f"alice/{A}/{A} (1).ipynb"), ("bob", A, f"bob/{A}/{A}.ipynb")]
     assert _ignored(discovery) == [
         (f"alice/{A}/{A}.ipynb", "ファイルが大きすぎます: 200.0 MB、上限は 20.0 MB です (file too large)"),
         ("s001_ch01_activation.ipynb", "nbgrader の形式では <学生ID>/<課題ID>/ の中のノートブックだけを採点します"),
@@ -575,3 +576,18 @@ def test_zip_member_times_are_never_submission_times(tmp_path, text):
     _put(root, f"s002_ch01_activation/{A}.ipynb", text)
     discovery = discover(root, tmp_path / "scratch", None, KNOWN)
     assert [(s.student_id, s.timestamp) for s in discovery.submissions] == [("s001", ""), ("s002", "")]
+
+
+def test_one_folder_shaped_like_nbgrader_does_not_hide_a_flat_export(tmp_path, text):
+    """Issue #10 (red team): a learner of a Moodle export put their notebook in a sub-folder named
+    like the assignment; the folder was taken as the nbgrader layout and everyone else was skipped."""
+    root = tmp_path / "export"
+    _put(root, "Alice Abe_1001_assignsubmission_file_/ch01_activation.ipynb", text)
+    _put(root, "Bob Baba_1002_assignsubmission_file_/ch01_activation.ipynb", text)
+    _put(root, "carol_ch01_activation.ipynb", text)
+    _put(root, f"Mallory Ito_1003_assignsubmission_file_/{A}/{A}.ipynb", text)
+
+    discovery = discover(root, tmp_path / "scratch", None, KNOWN)
+
+    assert discovery.layout == "flat"
+    assert {s.student_id for s in discovery.submissions} >= {"Alice Abe", "Bob Baba", "carol"}

@@ -215,6 +215,43 @@ def relu(x):
     return {right}
 """
 )
+# Red team: a lone surrogate in an error message could not be saved as UTF-8 and stopped the batch
+# (and every re-run); an instructor cell's error carries it too.
+SURROGATE = """
+import numpy as np
+
+def relu(x):
+    raise ValueError("\\ud800 and \\udfff")
+"""
+# Red team: thousands of zero-size arrays of distinct shapes made the trusted side compare every pair.
+MANY_SHAPES = """
+import numpy as np
+
+def XOR(x1, x2):
+    try:
+        AND(*[np.zeros((0, k + 2)) for k in range(30000)])
+    except Exception:
+        pass
+    return {right}
+"""
+# Red team: a float that overflows when read made the whole submission an internal error.
+OVERFLOW_REPLY = (
+    FIND_AGENT
+    + """
+import numpy as np
+agent = _agent()
+_send = agent.send
+
+def _forged(message):
+    if message.get("op") == "result" and "value" in message:
+        message = {{**message, "value": {{"t": "float", "v": "0x1p+99999"}}}}
+    _send(message)
+
+def relu(x):
+    agent.send = _forged
+    return {right}
+"""
+)
 # Leftovers: a detached child that outlives the grading of its learner.
 DETACHED_CHILD = """
 import ctypes, os, time
@@ -264,6 +301,12 @@ def _fixtures(target: Path) -> dict[str, tuple[dict[str, str], dict[str, int]]]:
             _without("test_relu", "test_softmax", "test_three_layer_forward"),
         ),
         "detached_child": ({"relu": DETACHED_CHILD.format(marker=LEFTOVER, **right)}, dict(AUTO)),
+        "surrogate": ({"relu": SURROGATE}, _without("test_relu")),
+        "many_shapes": ({"xor": MANY_SHAPES.format(right=RIGHT_XOR)}, dict(AUTO)),
+        "overflow_reply": (
+            {"relu": OVERFLOW_REPLY.format(**right)},
+            _without("test_relu", "test_softmax", "test_three_layer_forward"),
+        ),
     }  # fmt: skip
 
 
@@ -330,7 +373,9 @@ def test_hostile_submissions_cost_only_their_own_exercises(mode, tmp_path, monke
     assert not target.exists()  # finding 1: nothing written by the trusted side
     by_student = {r.student_id: r for r in run.results}
     assert by_student["honest"].problems == [] and by_student["honest"].ran
-    assert by_student["malformed_reply"].ran  # finding 8: not an internal error of the whole submission
+    for student in ("malformed_reply", "overflow_reply"):  # finding 8: not an internal error of the whole submission
+        assert by_student[student].ran and not any("内部エラー" in e.message for e in by_student[student].exercises)
+    assert "?" in " ".join(e.message for e in by_student["surrogate"].exercises)  # replaced, and written out
     # finding 2: every wait has a deadline; the hanging fixtures cost a few cell timeouts, not the batch
     assert elapsed < 300
     if setup.cgroups is not None or mode == "bubblewrap":

@@ -120,21 +120,19 @@ class _Smooth:
 
 
 class _Recording:
-    """An objective that keeps a copy of every array it is called with."""
+    """An objective that notes whether it was ever called with an array of ``original``'s shape
+    in which two or more elements differ from ``original`` (bit for bit): an element perturbed
+    earlier had not been restored exactly. Calls of another shape are judged by the value check
+    instead. It keeps nothing else of what it is called with (the calls come from learner code)."""
 
-    def __init__(self, objective: Callable[[np.ndarray], float]) -> None:
-        self.objective, self.calls = objective, []
+    def __init__(self, objective: Callable[[np.ndarray], float], original: np.ndarray) -> None:
+        self.objective, self.original, self.left_perturbed = objective, original, False
 
     def __call__(self, x: np.ndarray) -> float:
-        self.calls.append(np.array(x, copy=True))
+        seen = np.asarray(x)
+        if seen.shape == self.original.shape and np.count_nonzero(seen != self.original) > 1:
+            self.left_perturbed = True
         return self.objective(x)
-
-
-def _left_perturbed(calls: list[np.ndarray], original: np.ndarray) -> bool:
-    """Whether f once saw two or more elements away from their original values (bit for bit):
-    an element perturbed earlier had not been restored exactly. Calls of another shape are
-    judged by the value check instead."""
-    return any(seen.shape == original.shape and np.count_nonzero(seen != original) > 1 for seen in calls)
 
 
 class _ReadsArray:
@@ -214,7 +212,7 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
         mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
     hint = None if x.ndim == 1 else "np.ndindex(x.shape) で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
     where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
-    recording = _Recording(f)
+    recording = _Recording(f, original)
     got = _call(run, where, hint, "numerical_gradient", recording, x=x, **kwargs)
     tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {"rtol": 1e-6, "atol": 1e-8}
     check_array(got, expected, where, **tolerance, show_values=False, mistakes=mistakes)
@@ -226,7 +224,7 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
     check_true(
         np.array_equal(x, original)
         and np.array_equal(base, original_base)
-        and not _left_perturbed(recording.calls, original),
+        and not recording.left_perturbed,
         f"{where}: 書き換えた要素が、次の要素に進む前か呼び出しの後に、元の値に正確に戻っていません。"
         "元の値を変数に保存しておき、最後にその値を代入して戻してください"
         " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
