@@ -222,9 +222,7 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
         " np.zeros_like(x) は x が float32 なら float32 になります。np.zeros(x.shape) を使ってください。",
     )
     check_true(
-        np.array_equal(x, original)
-        and np.array_equal(base, original_base)
-        and not recording.left_perturbed,
+        np.array_equal(x, original) and np.array_equal(base, original_base) and not recording.left_perturbed,
         f"{where}: 書き換えた要素が、次の要素に進む前か呼び出しの後に、元の値に正確に戻っていません。"
         "元の値を変数に保存しておき、最後にその値を代入して戻してください"
         " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
