@@ -8,7 +8,6 @@ the learner's notebook; the grader also runs hidden tests with other inputs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,20 +36,6 @@ def _error_text(cell: nbformat.NotebookNode) -> str:
     return ""
 
 
-def _local_kernel_manager() -> type:
-    """A kernel manager that talks to the kernel over Unix sockets where they exist: no network
-    port, and no warning about unencrypted TCP on every run."""
-    from jupyter_client.manager import KernelManager
-
-    class LocalKernelManager(KernelManager):
-        def __init__(self, **kwargs):
-            if os.name == "posix":
-                kwargs.setdefault("transport", "ipc")
-            super().__init__(**kwargs)
-
-    return LocalKernelManager
-
-
 def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
     """Execute the notebook in a fresh kernel (errors do not stop it) and judge each test cell."""
     from nbclient import NotebookClient
@@ -60,7 +45,6 @@ def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
         nb,
         timeout=timeout,
         kernel_name="python3",
-        kernel_manager_class=_local_kernel_manager(),
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
