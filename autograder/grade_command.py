@@ -35,6 +35,7 @@ from .grading import GradingOptions, Timeouts, grade_submission
 from .model import ExerciseResult, Submission, SubmissionResult, is_timestamp, timestamp_text
 from .safe_names import safe_name
 from .worker_pool import GRACE_SECONDS, run_pool
+from .worker_session import remove_scratch
 
 RESULTS_DIR = ".results"
 WORK_DIR = ".work"
@@ -132,7 +133,11 @@ def _job_seconds(options: GradingOptions) -> float:
 def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int) -> Iterator[SubmissionResult]:
     grade = functools.partial(grade_submission, options=options)
     cgroups = options.setup.cgroups if options.setup is not None else None
-    after_kill = functools.partial(kill_owned_by, cgroups) if cgroups is not None else None
+
+    def after_kill(pid: int) -> None:  # what a killed worker's sandboxes leave behind
+        kill_owned_by(cgroups, pid)
+        remove_scratch(pid)
+
     yield from run_pool(jobs, grade, _lost, workers, _job_seconds(options), after_kill=after_kill)
 
 
@@ -194,6 +199,7 @@ def run_grade(
     setup = sandbox.detect()
     log(setup.describe())
     sweep_stale(setup.cgroups)  # sandboxes of an earlier grader that was killed outright
+    remove_scratch()
     bundle = build_learner_bundle(work / "bundle")
     options = GradingOptions(bundle_dir=bundle.out_dir, setup=setup, timeouts=timeouts or Timeouts())
     fingerprint = grader_fingerprint()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -38,6 +39,29 @@ MAX_MESSAGE_BYTES = 24 * 1024 * 1024
 MAX_JSON_CONTAINERS = 200_000  # JSON objects and arrays in one message (each costs memory when parsed)
 STARTUP_SECONDS = 60.0
 MAX_RESTARTS = 20  # per submission: each restart replays the cells that ran before
+#: Scratch folders of the sandboxes, named after the grading process that made them (see remove_scratch).
+SCRATCH_ROOT = Path(tempfile.gettempdir()) / "dl-course-grading"
+
+
+def remove_scratch(owner: int | None = None) -> int:
+    """Remove the scratch folders of a grading process that was killed (``owner``: its pid), or of
+    every grading process that no longer runs (``None``); returns how many were removed."""
+    removed = 0
+    for folder in SCRATCH_ROOT.glob("w*-*") if SCRATCH_ROOT.is_dir() else []:
+        pid = folder.name[1:].partition("-")[0]
+        if not pid.isdigit() or (owner is not None and int(pid) != owner):
+            continue
+        if owner is None:
+            try:
+                os.kill(int(pid), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class SessionError(Exception):
@@ -120,7 +144,8 @@ class SandboxSession:
     def start(self) -> None:
         """Start a fresh sandbox: new scratch folder, new uid (as root), new cgroup."""
         self._release()
-        self.workdir = tempfile.TemporaryDirectory(prefix="grading-")
+        SCRATCH_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.workdir = tempfile.TemporaryDirectory(prefix=f"w{os.getpid()}-", dir=SCRATCH_ROOT)
         workdir = Path(self.workdir.name)
         uid = -1
         if sandbox.fresh_uid_wanted(self.mode):

@@ -54,3 +54,17 @@ def test_hung_and_dead_workers_cost_only_their_submission():
     # the hung job was tried twice (4 s each); everything else is quick
     assert elapsed < 60
     assert len(killed) == 4  # the hung worker twice, the dead one twice
+
+
+def test_scratch_folders_of_killed_workers_are_removed(monkeypatch, tmp_path):
+    """Red team: a killed worker left its sandboxes' scratch folders behind."""
+    from autograder import worker_session
+
+    monkeypatch.setattr(worker_session, "SCRATCH_ROOT", tmp_path)
+    dead = 2**22 + os.getpid() % 1000  # pids are below 2**22: this one cannot be running
+    for name in (f"w{dead}-a", f"w{dead}-b", f"w{os.getpid()}-c", "unrelated"):
+        (tmp_path / name).mkdir()
+    assert worker_session.remove_scratch(dead) == 2  # after that worker was killed
+    (tmp_path / f"w{dead}-d").mkdir()
+    assert worker_session.remove_scratch() == 1  # at the start of a run: owners that no longer run
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"w{os.getpid()}-c", "unrelated"])
