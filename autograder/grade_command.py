@@ -248,7 +248,9 @@ def run_grade(
 
     run.results.sort(key=lambda r: (r.student_id, r.assignment))
     specs = {a: load_assignment(a) for a in sorted({r.assignment for r in run.results})}
-    run.outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), setup.describe())
+    # each learner's totals cover the assignments asked for (--assignment), else every one submitted in this run
+    asked = sorted(set(assignments or ()) & set(known_assignments())) or None
+    run.outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), setup.describe(), assignments=asked)
     course_dir = out_dir / "course"
     db = db_url or default_db_url(course_dir)
     prepare_course_dir(course_dir, sorted(specs), db_url=db)
@@ -266,14 +268,10 @@ def run_grade(
 
 
 def summary_table(run: GradeRun) -> str:
-    """A one-screen summary: per assignment, submissions, mean score, and failures."""
-    lines = ["| 課題 | 提出数 | 平均点 | 満点 | 実行できなかった提出 |", "|---|---:|---:|---:|---:|"]
-    for assignment in sorted({r.assignment for r in run.results}):
-        rows = [r for r in run.results if r.assignment == assignment]
-        mean = sum(r.score for r in rows) / len(rows)
-        failed = sum(1 for r in rows if not r.ran)
-        lines.append(f"| {assignment} | {len(rows)} | {mean:.1f} | {rows[0].max_score:g} | {failed} |")
-    return "\n".join(lines)
+    """A one-screen summary: per assignment, submissions, the autograded mean, written answers waiting, failures."""
+    from .reports import class_summary_markdown
+
+    return class_summary_markdown(run.results)
 
 
 def print_summary(run: GradeRun, stream=sys.stdout) -> None:

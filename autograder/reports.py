@@ -1,7 +1,7 @@
 """What ``autograder grade`` writes into OUT: CSV files, feedback pages and the class report.
 
 - ``grades.csv``: one row per student × assignment × graded exercise.
-- ``summary.csv``: one row per student × assignment.
+- ``summary.csv``: one row per student × assignment of the run, a missing submission included.
 - ``feedback/<safe_name(student_id)>/<assignment>.html``: the learner's page (Japanese); the
   folder is the student id itself when it is a portable file name, else a safe encoding of it
   (:mod:`autograder.safe_names`), so that no id can break or escape the output folder.
@@ -9,14 +9,31 @@
 
 Decisions:
 
+- Honest totals. The autograded part and the written part (answers graded by hand in
+  formgrader) are shown separately everywhere. A written answer that awaits its grader is
+  *pending*, never 0: the autograded percentage is over the autograded points only, and a
+  total that still has pending answers says it is provisional (暫定) and claims no percentage.
+- The assignments of a run are those the instructor asked for (``--assignment``), else every
+  assignment anyone submitted in it. Each learner's totals are over all of them: an assignment
+  without a submission is shown as missing (未提出) and counts 0 points in the overall total,
+  which says so.
+- Titles: a tests cell is labelled with the heading of its notebook section; a written answer
+  with its own heading, else with the title of its question (the bold title, or the first
+  sentence after 「**問**:」/「**記述問題**:」). Titles are Markdown: pages render the inline
+  marks (`code`, **bold**, *em*, links as their text) after escaping everything; CSV files get
+  the plain text.
+- Messages are never cut: pages keep their line breaks and wrap long lines (CSS
+  ``white-space: pre-wrap; overflow-wrap: anywhere``), CSV cells hold them whole. The one
+  length cap left (titles, :func:`shorten`) cuts between characters, never inside an ASCII
+  word or a character with its accents, and says so with 「…(以下省略)」.
 - CSV files are UTF-8 **with BOM** (``utf-8-sig``) and CRLF line ends: Excel in a Japanese
   locale opens a BOM-less UTF-8 CSV as Shift_JIS and garbles every Japanese message;
   Python (``encoding="utf-8-sig"``), pandas and LibreOffice read the BOM transparently.
-- Every text cell (``student_id``, ``assignment``, ``grade_id``, ``message``, ``problems``)
-  that a spreadsheet would evaluate as a formula gets a leading ``'`` (CSV injection): one
-  starting with ``= + - @``, also after leading spaces or in their full-width forms
-  ``＝ ＋ － ＠`` (LibreOffice and Excel evaluate some of these), or with a tab, CR or LF.
-  The numbers the grader writes itself (``score``, ``max_score``, ``percent``) stay numbers.
+- Every text cell (``student_id``, ``assignment``, ``grade_id``, ``message``, ``title``,
+  ``problems``) that a spreadsheet would evaluate as a formula gets a leading ``'`` (CSV
+  injection): one starting with ``= + - @``, also after leading spaces or in their full-width
+  forms ``＝ ＋ － ＠`` (LibreOffice and Excel evaluate some of these), or with a tab, CR or LF.
+  The numbers the grader writes itself (``score``, ``max_score``, ``percent``…) stay numbers.
 - Rows are sorted by student (natural order: s2 before s10), then assignment, then the
   order of the exercises in the notebook; a later result for the same student and
   assignment replaces an earlier one.
@@ -32,25 +49,32 @@ from __future__ import annotations
 
 import base64
 import csv
-import html
 import io
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import quote
 
-from .assignment import AssignmentSpec
+from .assignment import AssignmentSpec, load_assignment
 from .files import atomic_write
 from .model import ExerciseResult, SubmissionResult
+from .report_text import OMITTED, escape_html, exercise_titles, inline_markdown_html, inline_markdown_text, shorten
 from .safe_names import safe_name
+
+_e = escape_html
 
 __all__ = [
     "CSV_ENCODING",
     "GRADES_COLUMNS",
     "SUMMARY_COLUMNS",
+    "OMITTED",
+    "class_summary_markdown",
     "exercise_titles",
+    "inline_markdown_html",
+    "inline_markdown_text",
+    "shorten",
     "write_grades_csv",
     "write_summary_csv",
     "write_feedback",
@@ -59,19 +83,27 @@ __all__ = [
 ]
 
 CSV_ENCODING = "utf-8-sig"
-GRADES_COLUMNS = ("student_id", "assignment", "grade_id", "score", "max_score", "message")
+GRADES_COLUMNS = ("student_id", "assignment", "grade_id", "score", "max_score", "message", "part", "status", "title")
 SUMMARY_COLUMNS = (
     "student_id",
     "assignment",
+    "status",
+    "auto_score",
+    "auto_max",
+    "auto_percent",
+    "manual_score",
+    "manual_max",
+    "manual_pending",
     "score",
     "max_score",
     "percent",
-    "needs_manual_grading",
     "ran",
     "problems",
 )
 #: How many distinct diagnostics the class report lists.
 TOP_DIAGNOSTICS = 15
+#: What summary.csv writes in ``problems`` for an assignment without a submission.
+MISSING_TEXT = "未提出 (no submission)"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -89,6 +121,16 @@ def _latest(results: Iterable[SubmissionResult]) -> list[SubmissionResult]:
     """One result per (student, assignment), the last one given, in a deterministic order."""
     by_key = {(r.student_id, r.assignment): r for r in results}
     return sorted(by_key.values(), key=_result_key)
+
+
+def _students(results: list[SubmissionResult]) -> list[str]:
+    return sorted({r.student_id for r in results}, key=lambda s: (_natural_key(s), s))
+
+
+def _run_assignments(results: list[SubmissionResult], assignments: Iterable[str] | None) -> list[str]:
+    """The assignments of the run: those asked for (and any with a result), else every one with a result."""
+    found = {r.assignment for r in results} | set(assignments or ())
+    return sorted(found, key=lambda a: (_natural_key(a), a))
 
 
 def _number(value: float | None) -> str:
@@ -121,6 +163,11 @@ def _csv_bytes(header: tuple[str, ...], rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode(CSV_ENCODING)
 
 
+def _is_manual(exercise: ExerciseResult) -> bool:
+    """A written answer, graded by hand (a result without a score always is one)."""
+    return exercise.manual or exercise.score is None
+
+
 def _needs_manual(result: SubmissionResult) -> bool:
     return any(e.score is None for e in result.exercises)
 
@@ -144,32 +191,85 @@ def _ordered_exercises(result: SubmissionResult, spec: AssignmentSpec | None) ->
         if cell.kind in ("tests", "answer"):
             exercise = ours.pop(cell.grade_id, None)
             if exercise is None:
-                exercise = ExerciseResult(cell.grade_id, 0.0, cell.points, "この演習の採点結果がありません。", False)
+                message = "この演習の採点結果がありません。"
+                exercise = ExerciseResult(cell.grade_id, 0.0, cell.points, message, cell.kind == "answer")
             ordered.append(exercise)
     return ordered + list(ours.values())
 
 
-def _totals(result: SubmissionResult, spec: AssignmentSpec | None) -> tuple[float, float]:
-    """(points so far, maximum) over the exercises in notebook order."""
-    exercises = _ordered_exercises(result, spec)
-    return float(sum(e.score or 0.0 for e in exercises)), float(sum(e.max_score for e in exercises))
+@dataclass(frozen=True)
+class _Totals:
+    """Points of one submission (or of a learner over several assignments), part by part."""
+
+    auto_score: float = 0.0
+    auto_max: float = 0.0
+    manual_score: float = 0.0  # written answers graded so far
+    manual_max: float = 0.0
+    manual_graded: int = 0  # written answers with a score
+    pending: int = 0  # written answers awaiting their grader
+    pending_points: float = 0.0
+    missing: int = 0  # assignments without a submission, counted as 0 points
+
+    @property
+    def score(self) -> float:
+        return self.auto_score + self.manual_score
+
+    @property
+    def max_score(self) -> float:
+        return self.auto_max + self.manual_max
+
+    @property
+    def provisional(self) -> bool:
+        return self.pending > 0
+
+    @property
+    def auto_percent(self) -> float | None:
+        return _percent(self.auto_score, self.auto_max)
+
+    @property
+    def percent(self) -> float | None:
+        """The percentage of the total, None while written answers are pending."""
+        return None if self.provisional else _percent(self.score, self.max_score)
+
+    @property
+    def status(self) -> str:
+        """'missing' (no submission), 'provisional' (written answers pending) or 'final'."""
+        if self.missing:
+            return "missing"
+        return "provisional" if self.provisional else "final"
+
+    def __add__(self, other: _Totals) -> _Totals:
+        return _Totals(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
 
-def exercise_titles(spec: AssignmentSpec | None) -> dict[str, str]:
-    """grade_id → the heading of the notebook section it belongs to (e.g. "演習 2: 層を重ねて XOR を作る")."""
-    titles: dict[str, str] = {}
-    heading = ""
-    for cell in spec.cells if spec else ():
-        if cell.kind == "markdown":
-            fenced = False
-            for line in cell.source.splitlines():
-                if line.lstrip().startswith(("```", "~~~")):
-                    fenced = not fenced
-                elif line.startswith("#") and not fenced:
-                    heading = line.lstrip("#").strip()
-        elif cell.kind in ("tests", "answer") and cell.grade_id:
-            titles[cell.grade_id] = heading
-    return titles
+def _exercise_totals(exercises: Iterable[ExerciseResult]) -> _Totals:
+    total = _Totals()
+    for e in exercises:
+        if not _is_manual(e):
+            total += _Totals(auto_score=float(e.score or 0.0), auto_max=float(e.max_score))
+        elif e.score is None:
+            total += _Totals(manual_max=float(e.max_score), pending=1, pending_points=float(e.max_score))
+        else:
+            total += _Totals(manual_score=float(e.score), manual_max=float(e.max_score), manual_graded=1)
+    return total
+
+
+def _totals(result: SubmissionResult, spec: AssignmentSpec | None) -> _Totals:
+    """The points of a submission over the exercises in notebook order."""
+    return _exercise_totals(_ordered_exercises(result, spec))
+
+
+def _missing_totals(assignment: str, specs: dict[str, AssignmentSpec], results: list[SubmissionResult]) -> _Totals:
+    """An assignment without a submission: 0 points out of the assignment's autograded and written points."""
+    spec = specs.get(assignment)
+    if spec is not None:
+        auto = sum(c.points for c in spec.cells if c.kind == "tests")
+        manual = sum(c.points for c in spec.cells if c.kind == "answer")
+        return _Totals(auto_max=float(auto), manual_max=float(manual), missing=1)
+    # no spec: the largest maximum any learner's result of this assignment shows
+    known = [_totals(r, None) for r in results if r.assignment == assignment]
+    best = max(known, key=lambda t: (t.max_score, t.auto_max), default=_Totals())
+    return _Totals(auto_max=best.auto_max, manual_max=best.manual_max, missing=1)
 
 
 def _check_path_component(value: str, what: str) -> str:
@@ -184,67 +284,114 @@ def _feedback_relative(student_id: str, assignment: str) -> str:
     return f"{safe_name(student_id)}/{_check_path_component(assignment, 'assignment')}.html"
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 # --------------------------------------------------------------------------- CSV
 
 
 def write_grades_csv(
     results: list[SubmissionResult], path: Path, specs: dict[str, AssignmentSpec] | None = None
 ) -> Path:
-    """``student_id,assignment,grade_id,score,max_score,message``, one row per graded exercise.
+    """``student_id,assignment,grade_id,score,max_score,message,part,status,title``, one row per graded exercise.
 
     ``score`` is empty for a written answer that still has to be graded by hand; ``message``
-    (the diagnostic shown to the learner) is empty at full marks. With ``specs``, exercises
-    follow the notebook order and a graded cell without a result is a row with 0 points (as
-    on the feedback page and in the gradebook).
-    """
-    specs = specs or {}
-    rows = [
-        [
-            _spreadsheet_text(r.student_id),
-            _spreadsheet_text(r.assignment),
-            _spreadsheet_text(e.grade_id),
-            _number(e.score),
-            _number(e.max_score),
-            _spreadsheet_text(e.message),
-        ]
-        for r in _latest(results)
-        for e in _ordered_exercises(r, specs.get(r.assignment))
-    ]
-    return atomic_write(Path(path), _csv_bytes(GRADES_COLUMNS, rows))
-
-
-def write_summary_csv(
-    results: list[SubmissionResult], path: Path, specs: dict[str, AssignmentSpec] | None = None
-) -> Path:
-    """``student_id,assignment,score,max_score,percent,needs_manual_grading,ran,problems``.
-
-    ``score`` counts the graded points so far (written answers awaiting a grader count 0);
-    ``percent`` is score / max_score × 100 with one decimal (empty when max_score is 0);
-    ``needs_manual_grading`` and ``ran`` are ``true``/``false``; ``problems`` holds the
-    notebook-level messages, one per line. With ``specs``, max_score counts every graded cell
-    of the assignment, also those without a result.
+    (the diagnostic shown to the learner, whole) is empty at full marks; ``part`` is ``auto``
+    (autograded) or ``manual`` (a written answer graded by hand); ``status`` is ``full``,
+    ``partial``, ``zero`` or ``pending`` (awaiting its grader); ``title`` is the exercise's title
+    as plain text (no Markdown marks). With ``specs``, exercises follow the notebook order and a
+    graded cell without a result is a row with 0 points (as on the feedback page and in the gradebook).
     """
     specs = specs or {}
     rows = []
     for r in _latest(results):
-        score, max_score = _totals(r, specs.get(r.assignment))
-        rows.append(
-            [
-                _spreadsheet_text(r.student_id),
-                _spreadsheet_text(r.assignment),
-                _number(score),
-                _number(max_score),
-                _number(_percent(score, max_score)),
-                "true" if _needs_manual(r) else "false",
-                "true" if r.ran else "false",
-                _spreadsheet_text("\n".join(r.problems)),
-            ]
-        )
+        spec = specs.get(r.assignment)
+        titles = exercise_titles(spec)
+        for e in _ordered_exercises(r, spec):
+            rows.append(
+                [
+                    _spreadsheet_text(r.student_id),
+                    _spreadsheet_text(r.assignment),
+                    _spreadsheet_text(e.grade_id),
+                    _number(e.score),
+                    _number(e.max_score),
+                    _spreadsheet_text(e.message),
+                    "manual" if _is_manual(e) else "auto",
+                    _status(e),
+                    _spreadsheet_text(inline_markdown_text(titles.get(e.grade_id, ""))),
+                ]
+            )
+    return atomic_write(Path(path), _csv_bytes(GRADES_COLUMNS, rows))
+
+
+def _summary_row(student: str, assignment: str, totals: _Totals, result: SubmissionResult | None) -> list[str]:
+    missing = result is None
+    return [
+        _spreadsheet_text(student),
+        _spreadsheet_text(assignment),
+        totals.status,
+        "" if missing else _number(totals.auto_score),
+        _number(totals.auto_max),
+        "" if missing else _number(totals.auto_percent),
+        "" if missing or (totals.pending and not totals.manual_graded) else _number(totals.manual_score),
+        _number(totals.manual_max),
+        "" if missing else str(totals.pending),
+        "" if missing else _number(totals.score),
+        _number(totals.max_score),
+        "" if missing else _number(totals.percent),
+        "" if missing else ("true" if result.ran else "false"),
+        MISSING_TEXT if missing else _spreadsheet_text("\n".join(result.problems)),
+    ]
+
+
+def write_summary_csv(
+    results: list[SubmissionResult],
+    path: Path,
+    specs: dict[str, AssignmentSpec] | None = None,
+    assignments: Iterable[str] | None = None,
+) -> Path:
+    """One row per learner × assignment of the run (see :data:`SUMMARY_COLUMNS`).
+
+    - ``status``: ``final`` (everything graded), ``provisional`` (written answers await their
+      grader: the total may still go up) or ``missing`` (no submission: 未提出).
+    - ``auto_score``, ``auto_max``, ``auto_percent``: the autograded part only.
+    - ``manual_score`` (points of the written answers graded so far; empty while all of them are
+      pending), ``manual_max``, ``manual_pending`` (written answers awaiting their grader).
+    - ``score``, ``max_score``: both parts; ``percent`` of the total, empty while provisional.
+    - ``ran`` (``true``/``false``) and ``problems`` (notebook-level messages, one per line).
+
+    A missing submission has only the maximum points and ``problems`` = 「未提出 (no submission)」.
+    The learners are those with a result; the assignments are ``assignments`` and every one with
+    a result. With ``specs``, maxima count every graded cell of the assignment, also those without a result.
+    """
+    specs = specs or {}
+    results = _latest(results)
+    by_key = {(r.student_id, r.assignment): r for r in results}
+    rows = []
+    for student in _students(results):
+        for assignment in _run_assignments(results, assignments):
+            result = by_key.get((student, assignment))
+            if result is None:
+                rows.append(_summary_row(student, assignment, _missing_totals(assignment, specs, results), None))
+            else:
+                rows.append(_summary_row(student, assignment, _totals(result, specs.get(assignment)), result))
     return atomic_write(Path(path), _csv_bytes(SUMMARY_COLUMNS, rows))
+
+
+def class_summary_markdown(results: list[SubmissionResult], specs: dict[str, AssignmentSpec] | None = None) -> str:
+    """The one-screen table of ``autograder grade``: per assignment, the autograded part and what waits."""
+    specs = specs or {}
+    results = _latest(results)
+    lines = [
+        "| 課題 | 提出数 | 自動採点の平均 | 自動採点の満点 | 記述の採点待ち (提出) | 実行できなかった提出 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for assignment in _run_assignments(results, None):
+        rows = [r for r in results if r.assignment == assignment]
+        totals = [_totals(r, specs.get(assignment)) for r in rows]
+        mean = sum(t.auto_score for t in totals) / len(totals)
+        waiting = sum(1 for t in totals if t.provisional)
+        failed = sum(1 for r in rows if not r.ran)
+        auto_max = max(t.auto_max for t in totals)
+        lines.append(f"| {assignment} | {len(rows)} | {mean:.1f} | {auto_max:g} | {waiting} | {failed} |")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -257,28 +404,33 @@ body { font-family: "Hiragino Kaku Gothic ProN", "Hiragino Sans", "Noto Sans CJK
 h1 { font-size: 1.6em; border-bottom: 2px solid var(--line); padding-bottom: .3em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid var(--line); padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
-th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f6f8fa; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-pre { white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, Menlo, Consolas, monospace;
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-family: ui-monospace, Menlo, Consolas, monospace;
       font-size: .9em; background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px;
       padding: 8px 12px; margin: .4em 0; }
+code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; background: #f6f8fa;
+       border-radius: 4px; padding: 0 .25em; }
 .note { color: #57606a; font-size: .9em; }
 .problems { border: 1px solid #d4a72c; background: #fff8c5; border-radius: 6px; padding: 8px 16px; }
 .problems h2 { margin-top: .3em; }
 .ok { color: var(--ok); } .partial { color: var(--part); } .ng { color: var(--ng); } .wait { color: var(--wait); }
+.missing { color: var(--ng); font-weight: bold; }
 """
 
 _FEEDBACK_CSS = """
-.total { font-size: 1.3em; margin: .6em 0; }
-.total .pct { color: #57606a; font-size: .8em; }
+table.totals th { min-width: 12em; }
+table.totals tr.total td, table.totals tr.total th { font-size: 1.15em; font-weight: bold; }
 .exercise { border: 1px solid var(--line); border-left: 6px solid var(--line); border-radius: 6px;
             padding: 6px 14px; margin: 10px 0; }
 .exercise.full { border-left-color: var(--ok); } .exercise.partial { border-left-color: var(--part); }
 .exercise.zero { border-left-color: var(--ng); } .exercise.pending { border-left-color: var(--wait); }
 .exercise h3 { font-size: 1.05em; margin: .3em 0; display: flex; gap: .6em; align-items: baseline; }
-.exercise h3 .mark { font-size: 1.2em; width: 1.2em; }
-.exercise h3 .gid { color: #57606a; font-weight: normal; font-size: .85em; }
+.exercise h3 .mark { font-size: 1.2em; width: 1.2em; flex: none; }
+.exercise h3 .title { min-width: 0; overflow-wrap: anywhere; }
+.exercise h3 .gid { color: #57606a; font-weight: normal; font-size: .85em; overflow-wrap: anywhere; }
 .exercise h3 .score { margin-left: auto; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .exercise p { margin: .3em 0; }
 """
@@ -294,6 +446,7 @@ a { color: #0969da; }
 """
 
 _MARKS = {"full": ("✓", "ok"), "partial": ("△", "partial"), "zero": ("✗", "ng"), "pending": ("✎", "wait")}
+_PROVISIONAL = "暫定 (provisional)"
 
 
 def _page(title: str, css: str, body: str) -> bytes:
@@ -305,11 +458,65 @@ def _page(title: str, css: str, body: str) -> bytes:
     ).encode()
 
 
+def _points(score: float, max_score: float) -> str:
+    return f"{_number(score)} / {_number(max_score)} 点"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{_number(value)}%"
+
+
+def _feedback_totals(totals: _Totals) -> list[str]:
+    """The score table of a feedback page: autograded part, written part, total (one line per row)."""
+    rows = [
+        '<table class="totals">',
+        f'<tr><th>自動採点 (autograded)</th><td class="num">{_points(totals.auto_score, totals.auto_max)}</td>'
+        f'<td class="num">{_pct(totals.auto_percent)}</td></tr>',
+    ]
+    if totals.manual_max > 0:
+        if not totals.pending:
+            written = _points(totals.manual_score, totals.manual_max)
+            pct = _pct(_percent(totals.manual_score, totals.manual_max))
+        else:
+            waiting = f"採点待ち {totals.pending} 問 ({_number(totals.pending_points)} 点分)"
+            graded = _points(totals.manual_score, totals.manual_max) + "、" if totals.manual_graded else ""
+            written, pct = f'{graded}<span class="wait">{waiting}</span>', ""
+        rows.append(f'<tr><th>記述問題 (written)</th><td class="num">{written}</td><td class="num">{pct}</td></tr>')
+    total_pct = f'<span class="wait">{_PROVISIONAL}</span>' if totals.provisional else _pct(totals.percent)
+    rows.append(
+        f'<tr class="total"><th>合計 (total)</th><td class="num">{_points(totals.score, totals.max_score)}</td>'
+        f'<td class="num">{total_pct}</td></tr>'
+    )
+    rows.append("</table>")
+    return rows
+
+
+def _exercise_section(exercise: ExerciseResult, title: str) -> str:
+    status = _status(exercise)
+    mark, css = _MARKS[status]
+    if status == "pending":
+        score_text = f"– / {_number(exercise.max_score)} 点"
+    else:
+        score_text = _points(exercise.score, exercise.max_score)
+    parts = [
+        f'<section class="exercise {status}">'
+        f'<h3><span class="mark {css}">{mark}</span><span class="title">{inline_markdown_html(title)}</span>'
+        f'<span class="gid">({_e(exercise.grade_id)})</span><span class="score">{score_text}</span></h3>'
+    ]
+    if status == "pending":
+        parts.append('<p class="wait">採点者による採点待ち</p>')
+    elif status == "full" and not exercise.message:
+        parts.append('<p class="ok">すべてのテストに合格しました。</p>')
+    if exercise.message:
+        parts.append(f'<pre class="message">{_e(exercise.message)}</pre>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def _feedback_body(result: SubmissionResult, spec: AssignmentSpec | None) -> str:
     titles = exercise_titles(spec)
     exercises = _ordered_exercises(result, spec)
-    score, max_score = _totals(result, spec)
-    pending = [e for e in exercises if e.score is None]
+    totals = _exercise_totals(exercises)
     parts = [
         f"<h1>採点結果: {_e(result.assignment)}</h1>",
         "<table>",
@@ -317,18 +524,13 @@ def _feedback_body(result: SubmissionResult, spec: AssignmentSpec | None) -> str
         f"<tr><th>課題</th><td>{_e(result.assignment)}</td></tr>",
         f"<tr><th>提出ファイル</th><td>{_e(result.origin)}</td></tr>",
         "</table>",
+        "<h2>得点 (score)</h2>",
+        *_feedback_totals(totals),
     ]
-    pct = _percent(score, max_score)
-    total = f'<p class="total">合計 <strong>{_number(score)} / {_number(max_score)} 点</strong>'
-    if pct is not None:
-        total += f' <span class="pct">({_number(pct)}%)</span>'
-    total += "</p>"
-    parts.append(total)
-    if pending:
-        points = _number(sum(e.max_score for e in pending))
+    if totals.pending:
         parts.append(
-            f'<p class="wait">記述問題 {len(pending)} 問 ({points} 点分) は採点者による採点待ちです。'
-            "合計には採点後に加わります。</p>"
+            f'<p class="wait">記述問題 {totals.pending} 問 ({_number(totals.pending_points)} 点分) は採点者による'
+            "採点を待っています。それまで合計は暫定で、採点が済むと確定します。</p>"
         )
     if not result.ran or result.problems:
         parts.append('<div class="problems"><h2>ノートブック全体についての注意</h2>')
@@ -337,27 +539,14 @@ def _feedback_body(result: SubmissionResult, spec: AssignmentSpec | None) -> str
         if result.problems:
             parts.append("<ul>" + "".join(f"<li><pre>{_e(p)}</pre></li>" for p in result.problems) + "</ul>")
         parts.append("</div>")
-    parts.append("<h2>演習ごとの結果</h2>")
-    for exercise in exercises:
-        status = _status(exercise)
-        mark, css = _MARKS[status]
-        title = titles.get(exercise.grade_id) or exercise.grade_id
-        if status == "pending":
-            score_text = f"– / {_number(exercise.max_score)} 点"
-        else:
-            score_text = f"{_number(exercise.score)} / {_number(exercise.max_score)} 点"
-        parts.append(
-            f'<section class="exercise {status}">'
-            f'<h3><span class="mark {css}">{mark}</span><span>{_e(title)}</span>'
-            f'<span class="gid">({_e(exercise.grade_id)})</span><span class="score">{score_text}</span></h3>'
-        )
-        if status == "pending":
-            parts.append('<p class="wait">採点者による採点待ち</p>')
-        elif status == "full" and not exercise.message:
-            parts.append('<p class="ok">すべてのテストに合格しました。</p>')
-        if exercise.message:
-            parts.append(f'<pre class="message">{_e(exercise.message)}</pre>')
-        parts.append("</section>")
+    auto = [e for e in exercises if not _is_manual(e)]
+    written = [e for e in exercises if _is_manual(e)]
+    if auto:
+        parts.append("<h2>自動採点の演習 (autograded)</h2>")
+        parts.extend(_exercise_section(e, titles.get(e.grade_id) or e.grade_id) for e in auto)
+    if written:
+        parts.append("<h2>記述問題 (written, graded by hand)</h2>")
+        parts.extend(_exercise_section(e, titles.get(e.grade_id) or e.grade_id) for e in written)
     parts.append(
         '<p class="note">✓ 満点、△ 部分点、✗ 0 点、✎ 採点待ち。メッセージは見直す箇所の手がかりです。'
         "直したらノートブックを上から順に実行し直して、もう一度提出してください。</p>"
@@ -366,7 +555,8 @@ def _feedback_body(result: SubmissionResult, spec: AssignmentSpec | None) -> str
 
 
 def write_feedback(result: SubmissionResult, spec: AssignmentSpec | None, path: Path) -> Path:
-    """The learner's feedback page: total, then each exercise in notebook order (score, mark, message)."""
+    """The learner's feedback page: the autograded part, the written part and the total, then each
+    exercise (autograded ones, then written ones, each in notebook order) with its mark and message."""
     body = _feedback_body(result, spec)
     return atomic_write(Path(path), _page(f"採点結果 {result.assignment} ({result.student_id})", _FEEDBACK_CSS, body))
 
@@ -378,6 +568,7 @@ def write_feedback(result: SubmissionResult, spec: AssignmentSpec | None, path: 
 class _ExerciseStats:
     grade_id: str
     title: str
+    manual: bool
     max_score: float
     counts: Counter
     scores: list[float]
@@ -390,7 +581,14 @@ def _exercise_stats(results: list[SubmissionResult], spec: AssignmentSpec | None
         for exercise in _ordered_exercises(result, spec):
             entry = stats.setdefault(
                 exercise.grade_id,
-                _ExerciseStats(exercise.grade_id, titles.get(exercise.grade_id, ""), exercise.max_score, Counter(), []),
+                _ExerciseStats(
+                    exercise.grade_id,
+                    titles.get(exercise.grade_id, ""),
+                    _is_manual(exercise),
+                    exercise.max_score,
+                    Counter(),
+                    [],
+                ),
             )
             entry.counts[_status(exercise)] += 1
             if exercise.score is not None:
@@ -444,9 +642,9 @@ def _distribution_figure(assignment: str, stats: list[_ExerciseStats], percents:
     left.grid(True, axis="x", alpha=0.3)
     right.hist(percents, bins=[i * 10 for i in range(11)], color="#0969da", edgecolor="white")
     right.set_xlim(0, 100)
-    right.set_xlabel("得点率 (%)")
+    right.set_xlabel("自動採点の得点率 (%)")
     right.set_ylabel("人数")
-    right.set_title("合計の分布 (total score)")
+    right.set_title("自動採点分の分布 (autograded score)")
     right.grid(True, axis="y", alpha=0.3)
     right.yaxis.get_major_locator().set_params(integer=True)
     left.xaxis.get_major_locator().set_params(integer=True)
@@ -542,10 +740,13 @@ def _report_body(
     discovery_summary: str,
     sandbox_note: str,
     feedback_dir: str | None,
+    assignments: Iterable[str] | None = None,
 ) -> str:
     results = _latest(results)
-    students = sorted({r.student_id for r in results}, key=lambda s: (_natural_key(s), s))
-    assignments = sorted({r.assignment for r in results}, key=lambda a: (_natural_key(a), a))
+    students = _students(results)
+    assignments = _run_assignments(results, assignments)
+    submitted = {(r.student_id, r.assignment) for r in results}
+    missing = sum(1 for s in students for a in assignments if (s, a) not in submitted)
     failed = [r for r in results if not r.ran]
     pending = [r for r in results if _needs_manual(r)]
     parts = ["<h1>採点レポート (class report)</h1>"]
@@ -559,8 +760,9 @@ def _report_body(
         ("提出 (submissions)", len(results)),
         ("学生 (students)", len(students)),
         ("課題 (assignments)", len(assignments)),
+        ("未提出 (missing)", missing),
         ("実行できなかった提出", len(failed)),
-        ("記述の採点待ち", len(pending)),
+        ("記述の採点待ち (pending)", len(pending)),
     ]
     parts.append(
         '<div class="cards">'
@@ -591,31 +793,38 @@ def _report_body(
             subset = [r for r in results if r.assignment == assignment]
             spec = specs.get(assignment)
             stats = _exercise_stats(subset, spec)
-            percents = [min(_percent(*_totals(r, spec)) or 0.0, 100.0) for r in subset]
+            percents = [min(_totals(r, spec).auto_percent or 0.0, 100.0) for r in subset]
             parts.append(f"<h3>{_e(assignment)} ({len(subset)} 件)</h3>")
+            if not subset:
+                parts.append("<p>この課題の提出はありません (no submissions)。</p>")
             if stats:
                 parts.append(
                     _img(
                         _distribution_figure(assignment, stats, percents),
                         f"{assignment} の得点分布",
                         "左: 演習ごとの満点・部分点・0 点・採点待ちの提出数。"
-                        "右: 合計得点率の分布 (採点待ちの記述は 0 点として数える)。",
+                        "右: 自動採点分の得点率の分布 (記述問題は含めない)。",
                     )
                 )
                 rows = []
                 for s in stats:
                     mean = _number(sum(s.scores) / len(s.scores)) if s.scores else ""
                     rows.append(
-                        [_e(s.grade_id), _e(s.title), _number(s.max_score)]
+                        [_e(s.grade_id), "記述" if s.manual else "自動", inline_markdown_html(s.title)]
+                        + [_number(s.max_score)]
                         + [str(s.counts[k]) for k, _, _ in _STATUS_LABELS]
                         + [mean]
                     )
                 parts.append(
                     _table(
-                        ["grade_id", "演習", "配点", "満点", "部分点", "0 点", "採点待ち", "平均点"],
+                        ["grade_id", "種類", "演習", "配点", "満点", "部分点", "0 点", "採点待ち", "平均点"],
                         rows,
-                        {2, 3, 4, 5, 6, 7},
+                        {3, 4, 5, 6, 7, 8},
                     )
+                )
+                parts.append(
+                    '<p class="note">種類: 自動 = 自動採点 (autograded)、記述 = 採点者が formgrader で採点する記述問題'
+                    " (平均点は採点済みの提出だけ)。</p>"
                 )
 
         parts.append("<h2>よくある診断メッセージ (most frequent diagnostics)</h2>")
@@ -647,7 +856,7 @@ def _report_body(
                     f'<p class="note">ほかに {kinds - len(top)} 種類のメッセージがあります (grades.csv を参照)。</p>'
                 )
         else:
-            parts.append("<p>診断メッセージはありません (全員満点)。</p>")
+            parts.append("<p>診断メッセージはありません (自動採点の演習に指摘はありません)。</p>")
 
         parts.append("<h2>実行できなかった提出 (failed to run)</h2>")
         if failed:
@@ -670,38 +879,78 @@ def _report_body(
             parts.append(_table(["学生", "課題", "問題 (problem)"], rows))
 
         parts.append("<h2>学生ごとの合計 (totals)</h2>")
-        by_key = {(r.student_id, r.assignment): r for r in results}
-        rows = []
-        for student in students:
-            row = [_e(student)]
-            total = maximum = 0.0
-            for assignment in assignments:
-                r = by_key.get((student, assignment))
-                if r is None:
-                    row.append('<span class="note">未提出</span>')
-                    continue
-                score, max_score = _totals(r, specs.get(assignment))
-                total, maximum = total + score, maximum + max_score
-                text = f"{_number(score)} / {_number(max_score)}"
-                if feedback_dir is not None:
-                    href = f"{feedback_dir}/{quote(_feedback_relative(student, assignment))}"
-                    text = f'<a href="{_e(href)}">{text}</a>'
-                if not r.ran:
-                    text += ' <span class="ng" title="実行できなかった">✗</span>'
-                if _needs_manual(r):
-                    text += ' <span class="wait" title="記述の採点待ち">✎</span>'
-                row.append(text)
-            pct = _percent(total, maximum)
-            row.append(f"{_number(total)} / {_number(maximum)}" + (f" ({_number(pct)}%)" if pct is not None else ""))
-            rows.append(row)
-        parts.append(
-            _table(["学生 (student)", *map(_e, assignments), "合計"], rows, set(range(1, len(assignments) + 2)))
-        )
-        parts.append(
-            '<p class="note">✗ 実行できなかった提出、✎ 記述の採点待ち (formgrader で採点)。'
-            "点数のリンクは各学生のフィードバックページ。</p>"
-        )
+        parts.append(_totals_table(results, specs, students, assignments, feedback_dir))
     return "\n".join(parts) + "\n"
+
+
+def _assignment_cell(result: SubmissionResult | None, totals: _Totals, student: str, feedback_dir: str | None) -> str:
+    """One assignment of one learner in the totals table: the autograded part (linked to the
+    feedback page), then the written part; or 未提出."""
+    if result is None:
+        points = f' <span class="note">(0 / {_number(totals.max_score)})</span>' if totals.max_score else ""
+        return f'<span class="missing">未提出</span>{points}'
+    text = f"{_number(totals.auto_score)} / {_number(totals.auto_max)}"
+    if feedback_dir is not None:
+        href = f"{feedback_dir}/{quote(_feedback_relative(student, result.assignment))}"
+        text = f'<a href="{_e(href)}">{text}</a>'
+    if not result.ran:
+        text += ' <span class="ng" title="実行できなかった">✗</span>'
+    if totals.pending:
+        text += f'<br><span class="wait">✎ 記述 採点待ち ({_number(totals.pending_points)} 点分)</span>'
+    elif totals.manual_max > 0:
+        text += f"<br>記述 {_number(totals.manual_score)} / {_number(totals.manual_max)}"
+    return text
+
+
+def _learner_total_cells(total: _Totals) -> list[str]:
+    """The autograded, written and overall totals of one learner over every assignment of the run."""
+    auto = f"{_number(total.auto_score)} / {_number(total.auto_max)}"
+    if total.auto_percent is not None:
+        auto += f" ({_number(total.auto_percent)}%)"
+    if total.manual_max <= 0:
+        written = "–"
+    else:
+        written = f"{_number(total.manual_score)} / {_number(total.manual_max)}"
+        if total.pending:
+            written += f'<br><span class="wait">採点待ち {_number(total.pending_points)} 点分</span>'
+    overall = f"{_number(total.score)} / {_number(total.max_score)}"
+    if total.provisional:
+        overall += f'<br><span class="wait">{_PROVISIONAL}: 記述の採点待ちあり</span>'
+    elif total.percent is not None:
+        overall += f" ({_number(total.percent)}%)"
+    if total.missing:
+        overall += f'<br><span class="missing">未提出 {total.missing} 件を 0 点として計算</span>'
+    return [auto, written, overall]
+
+
+def _totals_table(
+    results: list[SubmissionResult],
+    specs: dict[str, AssignmentSpec],
+    students: list[str],
+    assignments: list[str],
+    feedback_dir: str | None,
+) -> str:
+    by_key = {(r.student_id, r.assignment): r for r in results}
+    missing = {a: _missing_totals(a, specs, results) for a in assignments}
+    rows = []
+    for student in students:
+        row = [_e(student)]
+        overall = _Totals()
+        for assignment in assignments:
+            result = by_key.get((student, assignment))
+            totals = missing[assignment] if result is None else _totals(result, specs.get(assignment))
+            overall += totals
+            row.append(_assignment_cell(result, totals, student, feedback_dir))
+        rows.append(row + _learner_total_cells(overall))
+    header = ["学生 (student)", *map(_e, assignments), "自動採点 (autograded)", "記述 (written)", "合計 (total)"]
+    table = _table(header, rows, set(range(1, len(assignments) + 4)))
+    note = (
+        '<p class="note">課題の欄: 自動採点の点 / 配点 (リンクは各学生のフィードバックページ) と、記述問題の点。'
+        "✗ 実行できなかった提出、✎ 記述の採点待ち (formgrader で採点)。合計は、今回の採点の全課題 "
+        f"({len(assignments)} 件: --assignment で指定したもの、なければ誰かが提出したもの) についてで、"
+        "未提出の課題は 0 点として数えます。記述の採点待ちがあるうちは合計は暫定で、得点率を出しません。</p>"
+    )
+    return table + "\n" + note
 
 
 def write_report(
@@ -711,13 +960,15 @@ def write_report(
     path: Path,
     sandbox_note: str,
     feedback_dir: str | None = "feedback",
+    assignments: Iterable[str] | None = None,
 ) -> Path:
     """The class report: figures, frequent diagnostics, failed runs, totals, discovery and sandbox notes.
 
     ``feedback_dir``: where the feedback pages are, relative to the report (links from the
-    totals table); None for no links.
+    totals table); None for no links. ``assignments``: the assignments of the run (the learners'
+    totals cover them all, a missing submission counting 0); None for those with a result.
     """
-    body = _report_body(list(results), specs, discovery_summary, sandbox_note, feedback_dir)
+    body = _report_body(list(results), specs, discovery_summary, sandbox_note, feedback_dir, assignments)
     return atomic_write(Path(path), _page("採点レポート (class report)", _REPORT_CSS, body))
 
 
@@ -732,17 +983,31 @@ def write_outputs(
     specs: dict[str, AssignmentSpec],
     discovery_summary: str,
     sandbox_note: str,
+    assignments: Iterable[str] | None = None,
 ) -> dict[str, Path]:
-    """Write everything into ``out_dir``; returns {path relative to out_dir (posix): path}."""
+    """Write everything into ``out_dir``; returns {path relative to out_dir (posix): path}.
+
+    ``assignments``: the assignments of the run (``--assignment``), over which summary.csv and
+    the report total each learner; None for every assignment with a result.
+    """
     out_dir = Path(out_dir)
     results = _latest(results)
+    specs = dict(specs)
+    for assignment in assignments or ():  # an assignment nobody submitted still has its points
+        if assignment not in specs:
+            try:
+                specs[assignment] = load_assignment(assignment)
+            except FileNotFoundError:
+                pass
     pages = {(r.student_id, r.assignment): feedback_path(out_dir, r) for r in results}  # validates the names first
     written = {
         "grades.csv": write_grades_csv(results, out_dir / "grades.csv", specs),
-        "summary.csv": write_summary_csv(results, out_dir / "summary.csv", specs),
+        "summary.csv": write_summary_csv(results, out_dir / "summary.csv", specs, assignments),
     }
     for result in results:
         path = write_feedback(result, specs.get(result.assignment), pages[(result.student_id, result.assignment)])
         written[path.relative_to(out_dir).as_posix()] = path
-    written["report.html"] = write_report(results, specs, discovery_summary, out_dir / "report.html", sandbox_note)
+    written["report.html"] = write_report(
+        results, specs, discovery_summary, out_dir / "report.html", sandbox_note, assignments=assignments
+    )
     return written

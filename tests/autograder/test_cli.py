@@ -96,3 +96,45 @@ def test_grade_with_nothing_to_grade_exits_non_zero(tmp_path, capsys):
     (tmp_path / "subs" / "notes.txt").write_text("not a notebook")
     assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 1
     assert "no submissions found" in capsys.readouterr().err
+
+
+def test_grade_totals_cover_the_assignments_asked_for(tmp_path, monkeypatch):
+    """--assignment names the assignments of the run: one nobody submitted is 未提出 for everyone,
+    and the terminal summary shows the autograded part apart from the written answers awaiting a grader."""
+    import csv
+
+    from autograder import grade_command
+    from autograder.assignment import load_assignment
+    from autograder.model import ExerciseResult, SubmissionResult
+
+    release, source = _release_and_source()
+    folder = tmp_path / "subs" / "s1" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(fill_release(release, source), folder / f"{ASSIGNMENT}.ipynb")
+    spec = load_assignment(ASSIGNMENT)
+
+    def grade_without_sandbox(jobs, options, workers):  # the wiring is under test here, not the sandbox
+        for job in jobs:
+            exercises = [
+                ExerciseResult(c.grade_id, None if c.kind == "answer" else c.points, c.points, "", c.kind == "answer")
+                for c in spec.cells
+                if c.kind in ("tests", "answer")
+            ]
+            yield SubmissionResult(job.student_id, job.assignment, job.origin, job.sha256, exercises)
+
+    monkeypatch.setattr(grade_command, "_grade_locally", grade_without_sandbox)
+    other = "ch02_loss"
+    run = run_grade(
+        tmp_path / "subs", tmp_path / "out", assignments=[ASSIGNMENT, other], workers=1, show_progress=False,
+        log=lambda m: None,
+    )  # fmt: skip
+    with open(run.outputs["summary.csv"], encoding="utf-8-sig", newline="") as fh:
+        rows = {r["assignment"]: r for r in csv.DictReader(fh)}
+    assert rows[ASSIGNMENT]["status"] == "provisional" and rows[ASSIGNMENT]["auto_percent"] == "100"
+    assert rows[other]["status"] == "missing"
+    assert float(rows[other]["max_score"]) == load_assignment(other).max_score > 0
+    report = Path(run.outputs["report.html"]).read_text(encoding="utf-8")
+    assert f"<th class=num>{other}</th>" in report and "未提出 1 件を 0 点として計算" in report
+    table = grade_command.summary_table(run)
+    assert "自動採点の平均" in table and "記述の採点待ち" in table
+    assert f"| {ASSIGNMENT} | 1 | 15.0 | 15 | 1 | 0 |" in table

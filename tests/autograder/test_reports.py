@@ -10,6 +10,8 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import course.hidden
 from autograder.assignment import load_assignment
@@ -77,11 +79,11 @@ def test_grades_csv_rows_exactly(tmp_path):
     path = write_grades_csv(hand_results(), tmp_path / "grades.csv")
     assert read_csv(path) == [
         list(GRADES_COLUMNS),
-        ["alice", ASSIGNMENT, "test_gates", "3", "3", ""],
-        ["alice", ASSIGNMENT, "why_not_xor", "", "2", ""],
-        ["alice", ASSIGNMENT, "test_xor", "1", "2", f"XOR(1, 1) が違います。\n2 行目 {HOSTILE}"],
-        ["alice", ASSIGNMENT, "test_step_function", "0.3333", "1", "'-1 を返しました"],
-        ["bob", ASSIGNMENT, "test_gates", "0", "3", "ノートブックを実行できませんでした。"],
+        ["alice", ASSIGNMENT, "test_gates", "3", "3", "", "auto", "full", ""],
+        ["alice", ASSIGNMENT, "why_not_xor", "", "2", "", "manual", "pending", ""],
+        ["alice", ASSIGNMENT, "test_xor", "1", "2", f"XOR(1, 1) が違います。\n2 行目 {HOSTILE}", "auto", "partial", ""],
+        ["alice", ASSIGNMENT, "test_step_function", "0.3333", "1", "'-1 を返しました", "auto", "partial", ""],
+        ["bob", ASSIGNMENT, "test_gates", "0", "3", "ノートブックを実行できませんでした。", "auto", "zero", ""],
     ]
     assert b"\r\n" in path.read_bytes()
 
@@ -90,17 +92,11 @@ def test_summary_csv_rows_exactly(tmp_path):
     path = write_summary_csv(hand_results(), tmp_path / "summary.csv")
     assert read_csv(path) == [
         list(SUMMARY_COLUMNS),
-        ["alice", ASSIGNMENT, "4.3333", "8", "54.2", "true", "true", f"セルを修復しました {HOSTILE}"],
-        [
-            "bob",
-            ASSIGNMENT,
-            "0",
-            "3",
-            "0",
-            "false",
-            "false",
-            'ノートブックの JSON が壊れています (broken file)\n=HYPERLINK("http://evil")',
-        ],
+        # status, auto score/max/%, written score/max/pending, total score/max/% (none while provisional)
+        ["alice", ASSIGNMENT, "provisional", "4.3333", "6", "72.2", "", "2", "1", "4.3333", "8", "", "true"]
+        + [f"セルを修復しました {HOSTILE}"],
+        ["bob", ASSIGNMENT, "final", "0", "3", "0", "0", "0", "0", "0", "3", "0", "false"]
+        + ['ノートブックの JSON が壊れています (broken file)\n=HYPERLINK("http://evil")'],
     ]
 
 
@@ -109,9 +105,20 @@ def test_csv_with_specs_lists_every_graded_cell_in_notebook_order(tmp_path, spec
     rows = read_csv(path)[1:]
     graded = [c.grade_id for c in spec.cells if c.kind in ("tests", "answer")]
     assert [r[2] for r in rows if r[0] == "alice"] == graded
-    assert ["bob", ASSIGNMENT, "test_relu", "0", "1", "この演習の採点結果がありません。"] in rows
-    summary = read_csv(write_summary_csv(hand_results(), tmp_path / "summary.csv", {ASSIGNMENT: spec}))
-    assert summary[1][:5] == ["alice", ASSIGNMENT, "4.3333", "17", "25.5"]
+    assert ["bob", ASSIGNMENT, "test_relu", "0", "1", "この演習の採点結果がありません。", "auto", "zero"] in [
+        r[:8] for r in rows
+    ]
+    assert {r[2]: r[8] for r in rows if r[0] == "alice"}["test_gates"] == "演習 1: AND・NAND・OR"
+    summary = _summary_rows(write_summary_csv(hand_results(), tmp_path / "summary.csv", {ASSIGNMENT: spec}))
+    alice = summary[0]
+    assert [alice[k] for k in ("status", "auto_score", "auto_max", "auto_percent", "manual_max", "score")] == [
+        "provisional",
+        "4.3333",
+        "15",
+        "28.9",
+        "2",
+        "4.3333",
+    ]
 
 
 def test_csv_order_is_natural_and_a_later_result_replaces_an_earlier_one(tmp_path):
@@ -119,8 +126,13 @@ def test_csv_order_is_natural_and_a_later_result_replaces_an_earlier_one(tmp_pat
         return SubmissionResult(student, assignment, "", "", [ExerciseResult("t", score, 1.0)])
 
     results = [result("s10", "ch02", 1), result("s2", "ch01", 0), result("s10", "ch01", 1), result("s2", "ch01", 1)]
-    rows = read_csv(write_summary_csv(results, tmp_path / "summary.csv"))[1:]
-    assert [(r[0], r[1], r[2]) for r in rows] == [("s2", "ch01", "1"), ("s10", "ch01", "1"), ("s10", "ch02", "1")]
+    rows = _summary_rows(write_summary_csv(results, tmp_path / "summary.csv"))
+    assert [(r["student_id"], r["assignment"], r["score"], r["status"]) for r in rows] == [
+        ("s2", "ch01", "1", "final"),
+        ("s2", "ch02", "", "missing"),
+        ("s10", "ch01", "1", "final"),
+        ("s10", "ch02", "1", "final"),
+    ]
 
 
 def test_writers_are_idempotent_and_atomic(tmp_path, spec):
@@ -220,14 +232,17 @@ def test_every_text_cell_a_spreadsheet_would_evaluate_is_guarded(text, tmp_path)
     )
     grades = read_csv(write_grades_csv([result], tmp_path / "grades.csv"))
     summary = read_csv(write_summary_csv([result], tmp_path / "summary.csv"))
-    assert grades[1] == ["'" + text, ASSIGNMENT, "test_gates", "1", "3", "'" + text]
-    assert summary[1] == ["'" + text, ASSIGNMENT, "1", "3", "33.3", "false", "false", "'" + text]
+    assert grades[1] == ["'" + text, ASSIGNMENT, "test_gates", "1", "3", "'" + text, "auto", "partial", ""]
+    assert summary[1] == ["'" + text, ASSIGNMENT, "final", "1", "3", "33.3", "0", "0", "0", "1", "3", "33.3"] + [
+        "false",
+        "'" + text,
+    ]
 
 
 def test_plain_text_and_our_numbers_are_not_guarded(tmp_path):
     result = SubmissionResult("1+1", ASSIGNMENT, "", "", [ExerciseResult("test_gates", 1 / 3, 3.0, "a = 1")])
     grades = read_csv(write_grades_csv([result], tmp_path / "grades.csv"))
-    assert grades[1] == ["1+1", ASSIGNMENT, "test_gates", "0.3333", "3", "a = 1"]
+    assert grades[1] == ["1+1", ASSIGNMENT, "test_gates", "0.3333", "3", "a = 1", "auto", "partial", ""]
 
 
 def test_feedback_page_content_and_escaping(tmp_path, spec):
@@ -237,14 +252,20 @@ def test_feedback_page_content_and_escaping(tmp_path, spec):
     assert "<script" not in page and "&lt;script&gt;" in page  # message and problem escaped
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "no external assets"
     assert "alice" in page and ASSIGNMENT in page
-    assert "合計 <strong>4.3333 / 17 点</strong>" in page  # missing exercises count 0 out of their points
+    # missing exercises count 0 out of their points; the written answer is pending, not 0
+    assert re.search(r"自動採点 \(autograded\).*4.3333 / 15 点.*28.9%", page)
+    assert re.search(r"記述問題 \(written\).*採点待ち 1 問 \(2 点分\)", page)
+    assert re.search(r"合計 \(total\).*4.3333 / 17 点.*暫定", page)
     assert "採点者による採点待ち" in page and "記述問題 1 問 (2 点分)" in page
     assert "セルを修復しました" in page
-    # notebook order, with the section heading as the exercise title
+    # autograded exercises, then written ones, each in notebook order, with the section heading as the title
     ids = re.findall(r'<span class="gid">\((\w+)\)</span>', page)
-    assert ids == [c.grade_id for c in spec.cells if c.kind in ("tests", "answer")]
+    graded = [c for c in spec.cells if c.kind in ("tests", "answer")]
+    assert ids == [c.grade_id for c in graded if c.kind == "tests"] + [c.grade_id for c in graded if c.kind == "answer"]
     assert "演習 1: AND・NAND・OR" in page
-    found = re.findall(r'<span class="mark \w+">(.)</span><span>[^<]*</span><span class="gid">\((\w+)\)', page)
+    found = re.findall(
+        r'<span class="mark \w+">(.)</span><span class="title">.*?</span><span class="gid">\((\w+)\)', page
+    )
     marks = {grade_id: mark for mark, grade_id in found}
     assert marks["test_gates"] == "✓" and marks["test_xor"] == "△" and marks["test_relu"] == "✗"
     assert marks["why_not_xor"] == "✎"
@@ -364,3 +385,273 @@ def test_report_figures_use_the_japanese_font(tmp_path, spec):
 
     write_report(hand_results(), {ASSIGNMENT: spec}, "", tmp_path / "report.html", "")
     assert matplotlib.rcParams["font.family"][0] == "IPAexGothic"
+
+
+# --------------------------------------------------------------------------- honest reports (issue 12)
+
+DROPOUT = "ch08_dropout"  # 5 autograded points (two tests cells) and 5 written points (two answers)
+
+
+def _perfect(spec, student: str, pending: bool = True) -> SubmissionResult:
+    """Full marks on every tests cell; written answers awaiting the grader (or graded in full)."""
+    exercises = [
+        ExerciseResult(
+            c.grade_id, None if pending and c.kind == "answer" else c.points, c.points, "", c.kind == "answer"
+        )
+        for c in spec.cells
+        if c.kind in ("tests", "answer")
+    ]
+    return SubmissionResult(student, spec.assignment, f"{student}/{spec.assignment}.ipynb", "d" * 64, exercises)
+
+
+def _summary_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_summary_csv_counts_written_answers_awaiting_a_grader_as_pending_not_zero(tmp_path):
+    spec = load_assignment(DROPOUT)
+    rows = _summary_rows(write_summary_csv([_perfect(spec, "amy")], tmp_path / "summary.csv", {DROPOUT: spec}))
+    assert len(rows) == 1
+    row = rows[0]
+    # the autograded part on its own: a perfect notebook is 100%, not 50%
+    assert (row["auto_score"], row["auto_max"], row["auto_percent"]) == ("5", "5", "100")
+    # the written part is pending, not 0
+    assert (row["manual_score"], row["manual_max"], row["manual_pending"]) == ("", "5", "2")
+    # the total says it is provisional and claims no percentage yet
+    assert (row["status"], row["score"], row["max_score"], row["percent"]) == ("provisional", "5", "10", "")
+
+    graded = _summary_rows(
+        write_summary_csv([_perfect(spec, "amy", pending=False)], tmp_path / "final.csv", {DROPOUT: spec})
+    )[0]
+    assert (graded["status"], graded["score"], graded["max_score"], graded["percent"]) == ("final", "10", "10", "100")
+    assert (graded["manual_score"], graded["manual_pending"]) == ("5", "0")
+
+
+def test_feedback_page_shows_the_autograded_and_written_parts_separately(tmp_path):
+    spec = load_assignment(DROPOUT)
+    page = write_feedback(_perfect(spec, "amy"), spec, tmp_path / "amy.html").read_text(encoding="utf-8")
+    assert "50%" not in page
+    totals = page.split('<table class="totals">')[1].split("</table>")[0]
+    assert re.search(r"自動採点 \(autograded\).*5 / 5 点.*100%", totals)
+    assert re.search(r"記述問題 \(written\).*採点待ち 2 問 \(5 点分\)", totals)
+    assert re.search(r"合計 \(total\).*5 / 10 点.*暫定", totals)
+    auto = page.split("<h2>自動採点の演習 (autograded)</h2>")[1].split("<h2>")[0]
+    written = page.split("<h2>記述問題 (written, graded by hand)</h2>")[1].split("<h2>")[0]
+    assert "test_dropout_forward" in auto and "dropout_conventions" not in auto
+    assert "dropout_conventions" in written and "dropout_ensemble" in written and "test_dropout" not in written
+    assert written.count("採点者による採点待ち") == 2
+
+    page = write_feedback(_perfect(spec, "amy", pending=False), spec, tmp_path / "f.html").read_text("utf-8")
+    totals = page.split('<table class="totals">')[1].split("</table>")[0]
+    assert re.search(r"合計 \(total\).*10 / 10 点.*100%", totals) and "暫定" not in totals
+
+
+def test_report_shows_the_autograded_and_written_parts_separately(tmp_path):
+    spec = load_assignment(DROPOUT)
+    page = write_report([_perfect(spec, "amy")], {DROPOUT: spec}, "", tmp_path / "r.html", "").read_text("utf-8")
+    totals = page.split("学生ごとの合計 (totals)")[1]
+    row = re.search(r"<tr><td>amy</td>(.*?)</tr>", totals).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert len(cells) == 4  # ch08, autograded total, written total, total
+    assert "5 / 5" in cells[0] and "採点待ち" in cells[0]
+    assert "5 / 5" in cells[1] and "100%" in cells[1]
+    assert "採点待ち" in cells[2] and "5 点" in cells[2]
+    assert "5 / 10" in cells[3] and "暫定" in cells[3] and "50%" not in cells[3]
+    table = page.split("<h3>ch08_dropout")[1].split("</table>")[0]
+    assert "記述" in table and "自動" in table  # the kind of each exercise
+
+
+def _one(student: str, assignment: str, score: float, max_score: float = 1.0) -> SubmissionResult:
+    return SubmissionResult(student, assignment, "", "", [ExerciseResult("t", score, max_score)])
+
+
+def test_totals_cover_every_assignment_of_the_run_and_show_missing_submissions(tmp_path):
+    # amy submitted both assignments, ben only the first: ben's total is 1 of 3, not 1 of 1
+    results = [_one("amy", "ch01", 1.0), _one("amy", "ch02", 2.0, 2.0), _one("ben", "ch01", 1.0)]
+    page = write_report(results, {}, "", tmp_path / "r.html", "").read_text("utf-8")
+    totals = page.split("学生ごとの合計 (totals)")[1]
+    ben = re.search(r"<tr><td>ben</td>(.*?)</tr>", totals).group(1)
+    assert "未提出" in ben
+    assert "1 / 3" in ben and "33.3%" in ben and "100%" not in ben
+    assert "未提出 1 件を 0 点" in ben
+    summary = _summary_rows(write_summary_csv(results, tmp_path / "summary.csv"))
+    missing = [r for r in summary if r["status"] == "missing"]
+    assert [(r["student_id"], r["assignment"], r["score"], r["max_score"]) for r in missing] == [
+        ("ben", "ch02", "", "2")
+    ]
+    assert "未提出" in missing[0]["problems"]
+
+    # the assignments the instructor asked for count even when nobody submitted one of them
+    page = write_report(results, {}, "", tmp_path / "r2.html", "", assignments=["ch01", "ch02", "ch03"])
+    totals = page.read_text("utf-8").split("学生ごとの合計 (totals)")[1]
+    assert "<th class=num>ch03</th>" in totals
+    amy = re.search(r"<tr><td>amy</td>(.*?)</tr>", totals).group(1)
+    assert amy.count("未提出") >= 1
+    summary = _summary_rows(write_summary_csv(results, tmp_path / "s2.csv", assignments=["ch01", "ch02", "ch03"]))
+    assert {(r["student_id"], r["assignment"]) for r in summary if r["status"] == "missing"} == {
+        ("ben", "ch02"),
+        ("amy", "ch03"),
+        ("ben", "ch03"),
+    }
+
+
+def test_written_questions_are_labelled_with_their_own_title():
+    from autograder.assignment import known_assignments
+    from autograder.reports import exercise_titles
+
+    for assignment in known_assignments():
+        spec = load_assignment(assignment)
+        titles = exercise_titles(spec)
+        graded = [c for c in spec.cells if c.kind in ("tests", "answer")]
+        for before, cell in zip([None, *graded], graded):
+            if cell.kind != "answer":
+                continue
+            title = titles[cell.grade_id]
+            assert title and len(title) <= 100, (assignment, cell.grade_id, title)
+            assert not title.startswith(("#", "**", "演習")), (assignment, cell.grade_id, title)
+            if before is not None:
+                assert title != titles[before.grade_id], (
+                    f"{assignment}/{cell.grade_id} has the previous exercise's title"
+                )
+    titles = exercise_titles(load_assignment("ch04_backprop_layers"))
+    assert titles["why_db_sum"].startswith("Affine 層の逆伝播で、バイアスの勾配 `db` をバッチの **平均** ではなく")
+    assert exercise_titles(load_assignment("ch01_activation"))["why_not_xor"] == (
+        "1 つのパーセプトロンでは XOR を表せないのはなぜですか。"
+    )
+
+
+def test_a_written_question_title_comes_from_its_heading_or_bold_title_first():
+    from autograder.assignment import AssignmentSpec, CellSpec
+    from autograder.reports import exercise_titles
+
+    def spec_with(question: str, answer: str = "**模範解答**: …") -> AssignmentSpec:
+        return AssignmentSpec(
+            "x",
+            (
+                CellSpec("markdown", "## 演習 1: 何か"),
+                CellSpec("tests", "", "test_a", 1.0, "a"),
+                CellSpec("markdown", question),
+                CellSpec("answer", answer, "why", 2.0),
+            ),
+        )
+
+    assert exercise_titles(spec_with("**問 2 (XOR と直線)**: 次のセルに答えてください。"))["why"] == "問 2 (XOR と直線)"
+    assert exercise_titles(spec_with("**問**: なぜですか? 理由も。"))["why"] == "なぜですか?"
+    assert (
+        exercise_titles(spec_with("前置き。\n\n**記述問題**: `x` は\nなぜ 0 か。続き。"))["why"] == "`x` はなぜ 0 か。"
+    )
+    assert exercise_titles(spec_with("**問**: a", "### 自分の見出し\n**模範解答**: …"))["why"] == "自分の見出し"
+    long = exercise_titles(spec_with("**問**: " + "学習率 learning_rate を大きくすると " * 10 + "どうなるか。"))["why"]
+    assert long.endswith("…(以下省略)") and len(long) <= 100
+    kept = long.removesuffix("…(以下省略)")
+    full = ("学習率 learning_rate を大きくすると " * 10).strip()
+    assert full.startswith(kept) and not re.match(r"\w\w", full[len(kept) - 1 : len(kept) + 1], re.ASCII), long
+
+
+INLINE = [
+    ("演習 1: 乗算レイヤ `MulLayer`", "演習 1: 乗算レイヤ <code>MulLayer</code>", "演習 1: 乗算レイヤ MulLayer"),
+    ("**平均** ではなく *和*", "<strong>平均</strong> ではなく <em>和</em>", "平均 ではなく 和"),
+    ("`a*b*c` と **`x`**", "<code>a*b*c</code> と <strong><code>x</code></strong>", "a*b*c と x"),
+    ("`<script>alert(1)</script>`", "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>", "<script>alert(1)</script>"),
+    (
+        '**<img src=x onerror="a()">**',
+        "<strong>&lt;img src=x onerror=&quot;a()&quot;&gt;</strong>",
+        '<img src=x onerror="a()">',
+    ),
+    ("2 * 3 * 4 と **閉じない", "2 * 3 * 4 と **閉じない", "2 * 3 * 4 と **閉じない"),
+    ("$w_1 * x_1 * b$ と `` a`b ``", "$w_1 * x_1 * b$ と <code>a`b</code>", "$w_1 * x_1 * b$ と a`b"),
+    ("[リンク](javascript:alert(1)) & <b>", "リンク &amp; &lt;b&gt;", "リンク & <b>"),
+    ("\\*星\\* と \\`", "*星* と `", "*星* と `"),
+    ("*a **b* c**", "*a <strong>b* c</strong>", "*a b* c"),  # never misnested
+    ("&amp; <strong>x</strong>", "&amp;amp; &lt;strong&gt;x&lt;/strong&gt;", "&amp; <strong>x</strong>"),
+]
+
+
+@pytest.mark.parametrize(("markdown", "as_html", "as_text"), INLINE, ids=range(len(INLINE)))
+def test_inline_markdown_is_rendered_after_escaping_everything(markdown, as_html, as_text):
+    from autograder.reports import inline_markdown_html, inline_markdown_text
+
+    assert inline_markdown_html(markdown) == as_html
+    assert inline_markdown_text(markdown) == as_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("*`_$\\[]()<>&\"'!x 日\n\x00")), max_size=40))
+def test_inline_markdown_makes_only_our_tags_well_nested(text):
+    from autograder.reports import inline_markdown_html, inline_markdown_text
+
+    rendered = inline_markdown_html(text)
+    stack = []
+    for tag in re.findall(r"<[^>]*>?", rendered):  # every "<" starts one of our tags
+        closing, name = re.fullmatch(r"<(/?)(code|strong|em)>", tag).groups()
+        if closing:
+            assert stack.pop() == name, rendered
+        else:
+            stack.append(name)
+    assert not stack, rendered
+    outside = re.sub(r"</?(code|strong|em)>", "", rendered)
+    assert not set("<>\"'") & set(outside), rendered  # everything else escaped
+    assert inline_markdown_text(text) == html.unescape(outside)
+
+
+def test_headings_are_rendered_in_pages_and_plain_text_in_csv(tmp_path):
+    spec = load_assignment("ch04_backprop_layers")
+    result = _perfect(spec, "amy")
+    page = write_feedback(result, spec, tmp_path / "amy.html").read_text(encoding="utf-8")
+    assert "演習 1: 乗算レイヤ <code>MulLayer</code>" in page
+    assert "`" not in page.split("<body>")[1]  # no Markdown backticks anywhere on the page
+    assert "<code>db</code>" in page and "<strong>平均</strong>" in page  # the written question's title
+    report = write_report([result], {spec.assignment: spec}, "", tmp_path / "r.html", "").read_text("utf-8")
+    assert "演習 1: 乗算レイヤ <code>MulLayer</code>" in report and "`" not in report.split("<body>")[1]
+    rows = _summary_rows(write_grades_csv([result], tmp_path / "grades.csv", {spec.assignment: spec}))
+    titles = {r["grade_id"]: r["title"] for r in rows}
+    assert titles["test_mul_layer"] == "演習 1: 乗算レイヤ MulLayer"
+    assert titles["why_db_sum"].startswith("Affine 層の逆伝播で、バイアスの勾配 db をバッチの 平均 ではなく 和 np.sum")
+    assert {r["grade_id"]: (r["part"], r["status"]) for r in rows}["why_db_sum"] == ("manual", "pending")
+    assert {r["grade_id"]: (r["part"], r["status"]) for r in rows}["test_mul_layer"] == ("auto", "full")
+
+
+LONG_MESSAGE = (
+    "Traceback の最後の行: ValueError: operands could not be broadcast together with shapes (2,3) (4,5)\n"
+    + "とても長い説明 " * 200
+    + "\n"
+    + "supercalifragilisticexpialidocious " * 100
+    + "END_OF_MESSAGE <b>"
+)
+
+
+def test_long_messages_are_wrapped_not_cut(tmp_path):
+    result = SubmissionResult("amy", ASSIGNMENT, "", "", [ExerciseResult("test_gates", 0.0, 3.0, LONG_MESSAGE)])
+    page = write_feedback(result, None, tmp_path / "amy.html").read_text(encoding="utf-8")
+    assert html.escape(LONG_MESSAGE, quote=True) in page  # every character, line breaks kept
+    css = page.split("<style>")[1].split("</style>")[0]
+    message_css = re.search(r"(?s)pre\s*(?:,[^{]*)?\{([^}]*)\}", css).group(1)
+    assert "white-space: pre-wrap" in message_css and "overflow-wrap: anywhere" in message_css
+    assert "word-break" not in css  # breaks words that would fit; overflow-wrap breaks only what cannot
+    report = write_report([result], {}, "", tmp_path / "r.html", "").read_text(encoding="utf-8")
+    assert html.escape(LONG_MESSAGE, quote=True) in report
+    rows = _summary_rows(write_grades_csv([result], tmp_path / "grades.csv"))
+    assert rows[0]["message"] == LONG_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 10, "short"),
+        ("alpha beta gamma delta", 16, "alpha…(以下省略)"),  # not "alpha be…"
+        ("日本語の長い文章がここに続きます", 14, "日本語の長い文…(以下省略)"),  # any character boundary
+        ("x" * 40, 20, "x" * 13 + "…(以下省略)"),  # one huge token: cut at a character boundary
+        ("ab e\u0301\u0301cd xyz", 11, "ab…(以下省略)"),  # an accented word is a word too
+        ("日本語e\u0301\u0301とても長い文章です", 12, "日本語…(以下省略)"),  # never between a letter and its accents
+        ("日本語e\u0301\u0301とても長い文章です", 13, "日本語e\u0301\u0301…(以下省略)"),
+        ("family \U0001f468\u200d\U0001f469\u200d\U0001f467 after", 16, "family…(以下省略)"),  # nor inside an emoji
+        ("行1\n行2 と続く\n" + "長" * 30, 16, "行1\n行2 と続く…(以下省略)"),
+    ],
+)
+def test_shorten_cuts_at_a_boundary_with_an_explicit_marker(text, limit, expected):
+    from autograder.reports import shorten
+
+    shortened = shorten(text, limit)
+    assert shortened == expected
+    assert len(shortened) <= limit
