@@ -27,6 +27,7 @@ class RemoteRunner(Runner):
     def __init__(self, session: SandboxSession) -> None:
         self.session = session
         self.last_warnings: list[str] = []
+        self.last_changed: tuple[int | str, ...] = ()
 
     # Handles name objects of one process generation; after a restart they are gone.
     _GENERATION = 1_000_000
@@ -45,6 +46,7 @@ class RemoteRunner(Runner):
         except SessionError as error:
             raise CheckFailure(f"{where}: {error}") from None
         self.last_warnings = reply.warnings
+        self.last_changed = reply.changed
         if not reply.ok:
             if reply.error.startswith("NotImplementedError"):
                 raise CheckFailure(f"{where} はまだ実装されていません (NotImplementedError)。")

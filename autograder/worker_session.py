@@ -76,6 +76,23 @@ class Reply:
     error: str = ""
     output: str = ""
     warnings: list[str] = field(default_factory=list)
+    changed: tuple[int | str, ...] = ()  # arguments (positions, keyword names) the call changed in place
+
+
+#: At most this many arguments are reported as changed (a call has far fewer).
+MAX_CHANGED = 64
+
+
+def _changed_arguments(value: Any) -> tuple[int | str, ...]:
+    """The ``changed`` field of a reply: small non-negative ints and identifiers; anything else is ignored."""
+    if not isinstance(value, list) or len(value) > MAX_CHANGED:
+        return ()
+    valid = [
+        key
+        for key in value
+        if (type(key) is int and 0 <= key < MAX_CHANGED) or (type(key) is str and len(key) <= 64 and key.isidentifier())
+    ]
+    return tuple(dict.fromkeys(valid))
 
 
 @dataclass
@@ -388,6 +405,7 @@ class SandboxSession:
             error=clean_text(str(raw.get("error", ""))[:500]),
             output=clean_text(output[:MAX_OUTPUT_CHARS]) if isinstance(output, str) else "",
             warnings=[clean_text(str(w)[:300]) for w in warnings[:20]] if isinstance(warnings, list) else [],
+            changed=_changed_arguments(raw.get("changed")),
         )
 
     def _interrupt_or_kill(self) -> None:

@@ -316,7 +316,10 @@ class Relu:
         # @reference Relu.forward
 
     def backward(self, dout):
-        """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x。x <= 0 だった要素 (x = 0 も含む) の勾配は 0。"""
+        """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x。x <= 0 だった要素 (x = 0 も含む) の勾配は 0。
+
+        引数の dout そのものは書き換えないこと。
+        """
         # ヒント: dx = dout.copy() として、dx[self.mask] = 0
         # @reference Relu.backward
 
@@ -333,6 +336,7 @@ check_true(
 )
 # 逆伝播: x > 0 の位置 ([0, 2], [1, 0], [1, 2]) だけ dout を通す
 dout = np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+dout_before = dout.copy()
 check_array(
     relu_layer.backward(dout),
     [[0.0, 0.0, 30.0], [40.0, 0.0, 60.0]],
@@ -344,6 +348,10 @@ check_array(
         ),
         ([[0.0, 20.0, 30.0], [40.0, 0.0, 60.0]], "x = 0 の要素でも勾配を通しています。x <= 0 の位置を 0 にします。"),
     ],
+)
+check_true(
+    np.array_equal(dout, dout_before),
+    "Relu.backward が引数の dout を書き換えています。dx = dout.copy() に対して 0 を書き込んでください。",
 )
 # 2 回目の forward はマスクを置き換える: 今度は最初の列だけが正
 relu_layer.forward(np.array([[1.0, -1.0, -1.0], [1.0, -1.0, -1.0]]))

@@ -128,4 +128,17 @@ VARIANTS = [
         "forward pass with np.dot instead of @",
         correct=True,
     ),
+    Variant(
+        "softmax_refuses_more_axes",
+        "softmax",
+        (
+            (
+                "x = np.asarray(x)\n",
+                "x = np.asarray(x)\n    if x.ndim > 2:\n        raise ValueError(f'1-D or 2-D input, got {x.shape}')\n",
+            ),
+        ),
+        "3 次元以上の入力に ValueError を出すソフトマックス (問題文は 1 次元と 2 次元だけを決めている)",
+        "softmax that refuses inputs of more than two axes (the exercise states only 1-D and 2-D)",
+        correct=True,
+    ),
 ]

@@ -118,6 +118,15 @@ VARIANTS = [
         breaks=("test_simple_net",),
         hint="self.W そのもの",
     ),
+    Variant(
+        "descent_overwrites_init",
+        "gradient_descent",
+        (("    x = np.array(init_x, dtype=np.float64)\n    history", "    x = init_x\n    history"),),
+        "コピーを作らずに init_x そのものを更新する勾配降下法",
+        "gradient descent that updates init_x itself instead of a copy",
+        breaks=("test_gradient_descent",),
+        hint="init_x を書き換えています",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "diff_half",

@@ -180,6 +180,24 @@ VARIANTS = [
         breaks=("test_affine_backward",),
         hint="N で割って",
     ),
+    Variant(
+        "relu_backward_in_place",
+        "relu_layer",
+        (("dx = dout.copy()\n        dx[self.mask] = 0", "dout[self.mask] = 0\n        dx = dout"),),
+        "dout そのものの mask の位置を 0 にして返す Relu.backward (『ゼロから作る』の形。呼び出し側の dout が変わる)",
+        "Relu.backward that zeroes the caller's dout in place and returns it (the textbook's form)",
+        breaks=("test_relu_layer",),
+        hint="dout を書き換えています",
+    ),
+    Variant(
+        "relu_forward_in_place",
+        "relu_layer",
+        (("out = x.copy()\n", "out = x\n"),),
+        "入力 x そのものの mask の位置を 0 にして返す Relu.forward",
+        "Relu.forward that zeroes the caller's x in place and returns it",
+        breaks=("test_relu_layer",),
+        hint="x を書き換えています",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "mul_dy_first",

@@ -181,4 +181,20 @@ VARIANTS = [
         "SoftmaxWithLoss backward that turns labels into one-hot vectors with np.eye first",
         correct=True,
     ),
+    Variant(
+        "loss_exact_cross_entropy",
+        "softmax_with_loss",
+        (
+            (
+                "self.loss = cross_entropy_error(self.y, t)",
+                "rows = self.y.reshape(-1, self.y.shape[-1])\n"
+                "        labels = np.asarray(t).reshape(rows.shape[0], -1)\n"
+                "        labels = labels.argmax(axis=1) if labels.shape[1] > 1 else labels[:, 0].astype(np.int64)\n"
+                "        self.loss = float(-np.mean(np.log(rows[np.arange(rows.shape[0]), labels])))",
+            ),
+        ),
+        "log に eps を足さない、正確な交差エントロピー誤差 (PyTorch の cross_entropy と同じ)",
+        "the exact cross-entropy without eps inside the log (as PyTorch's cross_entropy)",
+        correct=True,
+    ),
 ]

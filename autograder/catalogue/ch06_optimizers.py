@@ -270,4 +270,25 @@ VARIANTS = [
         "AMSGrad that stores the new maximum as a new array in self.v_max[key]",
         correct=True,
     ),
+    Variant(
+        "adam_textbook_eps_default",
+        "adam",
+        (
+            ("eps=1e-8):\n        self.lr", "eps=1e-7):\n        self.lr"),
+            (
+                "        bc1 = 1.0 - self.beta1**self.t\n        bc2 = 1.0 - self.beta2**self.t\n",
+                "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)\n",
+            ),
+            (
+                "            m_hat = m / bc1\n"
+                "            v_hat = v / bc2\n"
+                "            # w <- w - lr * m_hat / (sqrt(v_hat) + eps)\n"
+                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+                "            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)",
+            ),
+        ),
+        "『ゼロから作るDeep Learning』の Adam そのまま (lr_t にまとめた補正、既定値 eps = 1e-7)",
+        "the textbook Adam as it is (correction folded into lr_t, default eps = 1e-7)",
+        correct=True,
+    ),
 ]

@@ -87,6 +87,20 @@ VARIANTS = [
         breaks=("test_dropout_forward",),
         hint="すべてのサンプルで同じマスク",
     ),
+    Variant(
+        "forward_in_place",
+        "dropout",
+        (
+            (
+                "return x * self.mask / (1.0 - self.dropout_ratio)",
+                "x *= self.mask / (1.0 - self.dropout_ratio)\n        return x",
+            ),
+        ),
+        "入力 x をその場で書き換えて返す Dropout.forward (x *= mask / (1 − p))",
+        "Dropout.forward that scales the caller's x in place and returns it",
+        breaks=("test_dropout_forward",),
+        hint="x を書き換えています",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "mask_scaled_float",

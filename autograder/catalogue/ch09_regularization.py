@@ -162,6 +162,15 @@ VARIANTS = [
         breaks=("test_init_std",),
         hint="n_out だけで",
     ),
+    Variant(
+        "max_norm_in_place",
+        "max_norm",
+        (("return W * scale  # broadcasts over rows: column j times scale[j]", "W *= scale\n    return W"),),
+        "W をその場で縮めて返す max_norm (呼び出し側の重みが変わる)",
+        "max_norm that rescales the caller's W in place and returns it",
+        breaks=("test_max_norm",),
+        hint="W を書き換えています",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "l2_norm_squared",

@@ -208,4 +208,20 @@ VARIANTS = [
         "validation split that gathers the rows with np.take(..., axis=0)",
         correct=True,
     ),
+    Variant(
+        "split_validation_at_end",
+        "train_validation_split",
+        (("val, train = order[:n_val], order[n_val:]", "train, val = order[: n - n_val], order[n - n_val :]"),),
+        "並べ替えた順の末尾 n_val 個を検証データにする分割",
+        "validation split that takes the last n_val indices of the permutation",
+        correct=True,
+    ),
+    Variant(
+        "split_sorted_parts",
+        "train_validation_split",
+        (("val, train = order[:n_val], order[n_val:]", "val, train = np.sort(order[:n_val]), np.sort(order[n_val:])"),),
+        "ランダムに選んだ添字を、訓練・検証それぞれの中で元の順に並べ直す分割",
+        "validation split whose random parts keep the original order within each part",
+        correct=True,
+    ),
 ]

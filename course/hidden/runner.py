@@ -21,7 +21,7 @@ import numpy as np
 
 from ..checks import CheckFailure
 
-__all__ = ["Handle", "LocalRunner", "Runner", "snapshot"]
+__all__ = ["Handle", "LocalRunner", "Runner", "snapshot", "array_leaves", "changed_arguments"]
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,46 @@ def snapshot(value: Any, where: str) -> Any:
     raise CheckFailure(f"{where} の戻り値の型 {type(value).__name__} は扱えません。数値か NumPy 配列を返してください。")
 
 
+def array_leaves(value: Any, depth: int = 0) -> list[np.ndarray]:
+    """The NumPy arrays of an argument: itself, or the arrays in its lists, tuples and dict values."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if depth < 20 and isinstance(value, (list, tuple)):
+        return [a for item in value for a in array_leaves(item, depth + 1)]
+    if depth < 20 and isinstance(value, dict):
+        return [a for item in value.values() for a in array_leaves(item, depth + 1)]
+    return []
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    try:
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    except TypeError:
+        return False
+
+
+def changed_arguments(passed: dict[int | str, Any], before: dict[int | str, list[np.ndarray]]) -> tuple[int | str, ...]:
+    """The arguments (position or keyword → value) whose arrays differ from ``before`` (copies of
+    their array_leaves taken before the call): what the call changed in place. The sandbox agent
+    computes the same."""
+    return tuple(
+        key
+        for key, arg in passed.items()
+        if len(leaves := array_leaves(arg)) != len(before[key]) or not all(map(_same_array, leaves, before[key]))
+    )
+
+
 class Runner:
     """Interface shared by the local and the sandboxed runners."""
 
     #: Messages of the warnings that the last learner call emitted (captured, never printed).
     last_warnings: list[str]
+    #: The arguments (positions of positional ones, names of keyword ones) whose arrays the last
+    #: call, new or method changed in place: how "do not overwrite the input" is observed, the same
+    #: way in every path (the sandbox only ever sees copies, so the check's inputs cannot show it).
+    last_changed: tuple[int | str, ...] = ()
 
     def defined(self, name: str) -> bool:
         raise NotImplementedError
@@ -115,11 +150,19 @@ class LocalRunner(Runner):
                     self.namespace.pop(key, None)
 
     def _invoke(self, where: str, fn: Any, args: tuple, kwargs: dict, substitute: Mapping[str, Any] | None) -> Any:
+        # positional arrays are copied; arrays in containers and keyword arrays are passed as they are
+        # (a check that needs them afterwards hands over learner_copy(...)), which lets a check give
+        # numerical_gradient an f that reads the very array x it perturbs
         copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
+        passed = {**dict(enumerate(copies)), **kwargs}
+        before = {key: [a.copy() for a in array_leaves(arg)] for key, arg in passed.items()}
+        self.last_changed = ()
         with self._substituted(substitute), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                return fn(*copies, **kwargs)
+                result = fn(*copies, **kwargs)
+                self.last_changed = changed_arguments(passed, before)
+                return result
             except NotImplementedError:
                 raise CheckFailure(f"{where} はまだ実装されていません (NotImplementedError)。") from None
             except Exception as error:  # the learner's exception becomes a diagnostic

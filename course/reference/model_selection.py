@@ -21,7 +21,9 @@ def train_validation_split(
     ``np.random.default_rng(seed).permutation(N)``; its first n_val = ⌊N · r⌋
     indices (``int(N * r)``, rounded down as in the textbook) form the validation
     set and the remaining N − n_val the training set, both in that order. x and t
-    are indexed with the SAME indices, so the pairs stay together.
+    are indexed with the SAME indices, so the pairs stay together. The exercise asks
+    only for these properties (any seeded random partition of these sizes, the same
+    for the same seed), not for this particular order.
     Returns ((x_train, t_train), (x_val, t_val)), the order of ``load_digits``;
     the inputs are not modified.
 

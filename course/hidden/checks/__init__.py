@@ -5,7 +5,18 @@ from __future__ import annotations
 import copy
 from typing import TypeVar
 
+from course.checks import CheckFailure
+
+from ..runner import Runner
+
 T = TypeVar("T")
+
+
+def check_unchanged(run: Runner, argument: int | str, message: str) -> None:
+    """Fail with ``message`` when the learner's last call changed ``argument`` (a position or a
+    keyword name) in place; the runner observes it on the learner's side (Runner.last_changed)."""
+    if argument in run.last_changed:
+        raise CheckFailure(message)
 
 
 def learner_copy(value: T) -> T:

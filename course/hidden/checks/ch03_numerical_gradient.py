@@ -31,6 +31,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import LocalRunner, Runner
+from . import check_unchanged
 
 H = 1e-4  # the default step of numerical_diff and numerical_gradient
 
@@ -294,6 +295,12 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
         where = "gradient_descent(f, init_x" + ("" if lr is None else f", lr={lr}, step_num={step_num}") + ")"
 
         result = _call(run, where, None, "gradient_descent", f, init_x=init_x, substitute=substitute, **kwargs)
+        check_unchanged(
+            run,
+            "init_x",
+            f"{where} が引数の init_x を書き換えています。x = np.array(init_x, dtype=np.float64) のように"
+            "コピーを作ってから更新してください (呼び出した側の初期値が変わってしまいます)。",
+        )
         check_true(
             isinstance(result, tuple) and len(result) == 2,
             f"{where} は (x, history) の 2 つの値のタプルを返してください。",

@@ -16,6 +16,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Handle, Runner
+from . import check_unchanged
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -125,19 +126,25 @@ def _relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, st
     ]
 
 
+_RELU_CHANGED_X = "Relu.forward が引数の x を書き換えています。out = x.copy() に対して 0 を書き込んでください。"
+_RELU_CHANGED_DOUT = (
+    "Relu.backward が引数の dout を書き換えています (dout[self.mask] = 0 のあと dout を返す形)。"
+    "dx = dout.copy() を書き換えてください。dout は呼び出した側の配列で、ほかの計算にも使われることがあります。"
+)
+
+
 def check_relu_layer(run: Runner, rng: np.random.Generator) -> None:
     for shape in _ACTIVATION_SHAPES:
         x = _activation_input(rng, shape)
         dout = rng.standard_normal(shape)
         layer = run.new("Relu")
         expected = ref.Relu()
-        _check(run.method(layer, "forward", x), expected.forward(x), f"形状 {shape} の入力に対する Relu.forward")
-        _check(
-            run.method(layer, "backward", dout),
-            expected.backward(dout),
-            f"形状 {shape} の入力での Relu.backward",
-            _relu_mistakes(x, dout),
-        )
+        out = run.method(layer, "forward", x)
+        _check(out, expected.forward(x), f"形状 {shape} の入力に対する Relu.forward")
+        check_unchanged(run, 0, _RELU_CHANGED_X)
+        dx = run.method(layer, "backward", dout)
+        _check(dx, expected.backward(dout), f"形状 {shape} の入力での Relu.backward", _relu_mistakes(x, dout))
+        check_unchanged(run, 0, _RELU_CHANGED_DOUT)
 
     # state: a second forward replaces the mask; backward may be called again with another dout
     x1, x2 = _activation_input(rng, (3, 5)), _activation_input(rng, (3, 5))

@@ -37,7 +37,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Runner
-from . import learner_copy
+from . import check_unchanged, learner_copy
 
 RTOL, ATOL = 1e-10, 1e-12
 HELPER = "run_dropout"
@@ -194,6 +194,12 @@ def _check_forward_sequence(run: Runner, rng: np.random.Generator, ratio: float,
     seed = int(rng.integers(2**31))
     steps = [(_input(rng, shape), train_flg, None) for shape, train_flg in shapes_and_flags]
     got = _drive(run, ratio, seed, steps)
+    check_unchanged(
+        run,
+        2,
+        f"dropout_ratio={ratio:.3g} の Dropout の forward が引数の x を書き換えています (x *= mask など)。"
+        "x * self.mask / (1 − p) のように新しい配列を返してください。",
+    )
     want = _drive_reference(ratio, seed, steps)
     stream = np.random.default_rng(seed)  # stays in step with the reference's draws
     masks: list[np.ndarray] = []

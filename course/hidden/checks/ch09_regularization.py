@@ -25,7 +25,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
-from . import learner_copy
+from . import check_unchanged, learner_copy
 
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -280,6 +280,12 @@ def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
             all_columns = W * (c / col)
         name = f"形状 {shape} の W、c = {c:.3g} に対する max_norm"
         got = run.call("max_norm", W, c)
+        check_unchanged(
+            run,
+            0,
+            f"{name} が引数の W を書き換えています。W *= ... や W[:, j] = ... ではなく、"
+            "W * 倍率 のように新しい配列を作って返してください。",
+        )
         _check_finite(
             got,
             name,
