@@ -606,7 +606,7 @@ def _training_diagnosis(run: Runner, rng: np.random.Generator) -> str:
     except (CheckFailure, TypeError, ValueError):
         right = False
     if not right:
-        return "\nヒント: TwoLayerNet.gradient (演習 5) の勾配が正しくありません。先に演習 5 を直してください。"
+        return "\nヒント: TwoLayerNet.gradient (演習 4) の勾配が正しくありません。先に演習 4 を直してください。"
     return ""
 
 
