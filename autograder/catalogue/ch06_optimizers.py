@@ -2,6 +2,21 @@
 
 from . import Variant
 
+# the textbook's Adam: the bias correction folded into lr_t, eps added to the uncorrected sqrt(v)
+_TEXTBOOK_ADAM = (
+    (
+        "        bc1 = 1.0 - self.beta1**self.t\n        bc2 = 1.0 - self.beta2**self.t\n",
+        "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)\n",
+    ),
+    (
+        "            m_hat = m / bc1\n"
+        "            v_hat = v / bc2\n"
+        "            # w <- w - lr * m_hat / (sqrt(v_hat) + eps)\n"
+        "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+        "            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)",
+    ),
+)
+
 VARIANTS = [
     # ---------------------------------------------------------------- mistakes
     Variant(
@@ -239,19 +254,7 @@ VARIANTS = [
     Variant(
         "adam_textbook_lr_t",
         "adam",
-        (
-            (
-                "        bc1 = 1.0 - self.beta1**self.t\n        bc2 = 1.0 - self.beta2**self.t\n",
-                "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)\n",
-            ),
-            (
-                "            m_hat = m / bc1\n"
-                "            v_hat = v / bc2\n"
-                "            # w <- w - lr * m_hat / (sqrt(v_hat) + eps)\n"
-                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
-                "            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)",
-            ),
-        ),
+        _TEXTBOOK_ADAM,
         "『ゼロから作るDeep Learning』の Adam: 補正を lr_t = lr·√(1 − β2^t)/(1 − β1^t) にまとめ、補正前の √v に eps",
         "Adam with the bias correction folded into lr_t and eps added to the uncorrected sqrt(v), as in the textbook",
         correct=True,
@@ -275,17 +278,7 @@ VARIANTS = [
         "adam",
         (
             ("eps=1e-8):\n        self.lr", "eps=1e-7):\n        self.lr"),
-            (
-                "        bc1 = 1.0 - self.beta1**self.t\n        bc2 = 1.0 - self.beta2**self.t\n",
-                "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)\n",
-            ),
-            (
-                "            m_hat = m / bc1\n"
-                "            v_hat = v / bc2\n"
-                "            # w <- w - lr * m_hat / (sqrt(v_hat) + eps)\n"
-                "            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)",
-                "            params[key] -= lr_t * m / (np.sqrt(v) + self.eps)",
-            ),
+            *_TEXTBOOK_ADAM,
         ),
         "『ゼロから作るDeep Learning』の Adam そのまま (lr_t にまとめた補正、既定値 eps = 1e-7)",
         "the textbook Adam as it is (correction folded into lr_t, default eps = 1e-7)",
