@@ -236,7 +236,7 @@ class Dropout:
         # @reference Dropout.__init__
 
     def forward(self, x, train_flg=True):
-        """学習時は x * mask / (1 − p) (mask を self.mask に保存)、推論時は x をそのまま返す。"""
+        """学習時は x * mask / (1 − p) (mask を self.mask に保存)、推論時は x をそのまま返す。引数の x は書き換えない。"""
         # ヒント: 推論時はすぐに return x。学習時は self.mask を上の式で作り、x と掛けて 1 − p で割る
         # @reference Dropout.forward
 
