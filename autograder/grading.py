@@ -115,7 +115,7 @@ def grade_submission(
                 else:
                     result.exercises.append(ExerciseResult(cell.grade_id, None, cell.points, "", manual=True))
     finally:
-        result.problems.extend(instructor_errors)
+        result.instructor_notes.extend(instructor_errors)
         if session.restarts:
             result.problems.append(f"採点中にプロセスを {session.restarts} 回再起動しました (crash or timeout)。")
         session.close()

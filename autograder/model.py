@@ -74,6 +74,9 @@ class SubmissionResult:
     sha256: str
     exercises: list[ExerciseResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # notebook-level messages (broken file, repaired cells…)
+    # for the instructor only (class report, CSV), never in the learner's feedback: errors of the
+    # instructor's own cells, which are a consequence of a broken answer and shown there as its exercises' results
+    instructor_notes: list[str] = field(default_factory=list)
     ran: bool = True  # False when the notebook could not be executed at all
     seconds: float = 0.0
     sandbox: str = ""  # "bubblewrap" or "rlimits" (the weaker limits)

@@ -7,18 +7,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from course.checks import CheckFailure
-from course.hidden.runner import Handle, Runner, snapshot
+from course.hidden.runner import Handle, ReadsArgument, Runner, snapshot
+from course.stand_ins import STAND_INS
 
 from .worker_session import Reply, SandboxSession, SessionError
 
 
-def _names(substitute: Mapping[str, Any] | None) -> list[str]:
-    """The names the sandbox rebinds to proxies: reference FUNCTIONS only (the closed vocabulary of
-    ``autograder.callbacks`` computes them on plain data and keeps no objects for the sandbox)."""
+def _split(substitute: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+    """(the reference functions the sandbox rebinds to proxies, the names it rebinds to stand-ins).
+
+    Proxies call back the closed vocabulary of ``autograder.callbacks``, which computes reference
+    FUNCTIONS on plain data and keeps no objects for the sandbox. Stand-ins (``course.stand_ins``)
+    run in the sandbox itself; only their names cross."""
+    references, stand_ins = {}, []
     for name, obj in (substitute or {}).items():
-        if inspect.isclass(obj) or not callable(obj):
+        if STAND_INS.get(name) is obj:
+            stand_ins.append(name)
+        elif inspect.isclass(obj) or not callable(obj):
             raise TypeError(f"substitute {name!r}: only reference functions can stand in for learner code")
-    return sorted(substitute or {})
+        else:
+            references[name] = obj
+    return references, sorted(stand_ins)
 
 
 class RemoteRunner(Runner):
@@ -56,8 +65,14 @@ class RemoteRunner(Runner):
         return reply
 
     def _call(self, where: str, target: dict, args: tuple, kwargs: dict, substitute, **extra: Any) -> Reply:
-        message = {"op": "call", **target, "substitute": _names(substitute), **extra}
-        return self._send(message, where, substitute, {"args": list(args), "kwargs": dict(kwargs)})
+        references, stand_ins = _split(substitute)
+        # a ReadsArgument crosses as its objective (a callable, called back) and the name it reads
+        reads = {key: value.target for key, value in kwargs.items() if isinstance(value, ReadsArgument)}
+        kwargs = {key: value.objective if key in reads else value for key, value in kwargs.items()}
+        message = {"op": "call", **target, "substitute": sorted(references), "stand_ins": stand_ins, **extra}
+        if reads:
+            message["reads"] = reads
+        return self._send(message, where, references, {"args": list(args), "kwargs": dict(kwargs)})
 
     def defined(self, name: str) -> bool:
         return bool(self._send({"op": "defined", "name": name}, name).value)

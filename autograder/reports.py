@@ -337,7 +337,7 @@ def _summary_row(student: str, assignment: str, totals: _Totals, result: Submiss
         _number(totals.max_score),
         "" if missing else _number(totals.percent),
         "" if missing else ("true" if result.ran else "false"),
-        MISSING_TEXT if missing else _spreadsheet_text("\n".join(result.problems)),
+        MISSING_TEXT if missing else _spreadsheet_text("\n".join([*result.problems, *result.instructor_notes])),
     ]
 
 
@@ -872,10 +872,20 @@ def _report_body(
             parts.append(_table(["学生", "課題", "ファイル", "問題 (problem)"], rows))
         else:
             parts.append("<p>ありません。</p>")
-        noted = [r for r in results if r.ran and r.problems]
+        noted = [r for r in results if r.ran and (r.problems or r.instructor_notes)]
         if noted:
             parts.append("<h3>実行はできたが注意のある提出 (notebook problems)</h3>")
-            rows = [[_e(r.student_id), _e(r.assignment), "<pre>" + _e("\n".join(r.problems)) + "</pre>"] for r in noted]
+            parts.append(
+                "<p>講師のセルのエラーは学生には見せず、ここにだけ示します (結果は各演習の採点に表れます)。</p>"
+            )
+            rows = [
+                [
+                    _e(r.student_id),
+                    _e(r.assignment),
+                    "<pre>" + _e("\n".join([*r.problems, *r.instructor_notes])) + "</pre>",
+                ]
+                for r in noted
+            ]
             parts.append(_table(["学生", "課題", "問題 (problem)"], rows))
 
         parts.append("<h2>学生ごとの合計 (totals)</h2>")

@@ -111,6 +111,24 @@ _NPY_HEADER = re.compile(
 )
 
 
+def _bind_reads(kwargs, reads):
+    """Each keyword argument named in ``reads`` (a function called back on the trusted side) becomes
+    a function that ignores its own arguments and calls it on the keyword argument ``reads[key]``
+    of the same call, as that array is at the moment (``course.hidden.runner.ReadsArgument``)."""
+
+    def reading(function, array):
+        return lambda *_args, **_kwargs: function(array)
+
+    bound = dict(kwargs)
+    for key, target in reads.items():
+        if not (isinstance(key, str) and isinstance(target, str) and key in kwargs and target in kwargs):
+            raise ValueError("malformed reads")
+        if not callable(kwargs[key]):
+            raise ValueError("malformed reads")
+        bound[key] = reading(kwargs[key], kwargs[target])
+    return bound
+
+
 def _array_leaves(value, depth=0):
     """The arrays of an argument (itself, or inside its lists, tuples and dict values).
     Same rule as ``course.hidden.runner.array_leaves``, which this program cannot import."""
@@ -318,9 +336,15 @@ class Agent:
     def invoke(self, request):
         ns = self.namespace()
         substitute = request.get("substitute") or {}
-        saved = {k: ns[k] for k in substitute if k in ns}
+        stand_ins = request.get("stand_ins") or []
+        saved = {k: ns[k] for k in (*substitute, *stand_ins) if k in ns}
         for key in substitute:
             ns[key] = self.make_proxy(key)
+        if stand_ins:
+            from course.stand_ins import STAND_INS  # the learner-side package: a closed set of names
+
+            for key in stand_ins:
+                ns[key] = STAND_INS[key]
         caught = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -329,13 +353,14 @@ class Agent:
                 if request.get("method"):
                     obj = getattr(obj, request["method"])
                 args, kwargs = self.dec(request["args"]), self.dec(request["kwargs"])
+                kwargs = _bind_reads(kwargs, request.get("reads") or {})
                 passed = {**dict(enumerate(args)), **kwargs}
                 before = {key: [a.copy() for a in _array_leaves(arg)] for key, arg in passed.items()}
                 value = obj(*args, **kwargs)
                 # the arguments (positions and keywords) whose arrays the call changed in place
                 changed = [key for key, arg in passed.items() if not _unchanged(_array_leaves(arg), before[key])]
         finally:
-            for key in substitute:
+            for key in (*substitute, *stand_ins):
                 if key in saved:
                     ns[key] = saved[key]
                 else:

@@ -342,6 +342,15 @@ with warnings.catch_warnings():
     # another class has probability 0: -log(1 + 1e-7) ≈ -1e-7 (almost 0), and not nan
     loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
     check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
+# the eps argument is used: with eps = 1e-3 the loss of a zero probability is -log(1e-3) ≈ 6.908
+eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+check_scalar(
+    cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
+    -np.log(1e-3),
+    "cross_entropy_error(正解の確率 0, eps=1e-3)",
+    rtol=EPS_RTOL,
+    mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
+)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -438,6 +447,15 @@ with warnings.catch_warnings():
         "binary_cross_entropy (確率 0 と 1)",
         hint="log(y + eps) と log(1 − y + eps) と、eps を log の中で足していますか (eps = 1e-7 なら ≈ 16.1)。",
     )
+# the eps argument is used: with eps = 1e-3 both terms are -log(1e-3) ≈ 6.908
+eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+check_scalar(
+    binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]), eps=1e-3),
+    -np.log(1e-3),
+    "binary_cross_entropy([1, 0], [0, 1], eps=1e-3)",
+    rtol=1e-6,
+    mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
+)
 check_true(
     raises_value_error(binary_cross_entropy, np.full((4, 1), 0.5), np.ones(4)),
     "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。",

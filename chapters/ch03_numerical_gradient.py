@@ -21,7 +21,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_scalar, check_true
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -329,45 +329,53 @@ def numerical_gradient(f, x, h=1e-4):
 
 
 # %% [tests] id=test_numerical_gradient points=4 hidden=numerical_gradient
-# 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
-check_array(
-    numerical_gradient(function_2, np.array([3.0, 4.0])),
-    [6.0, 8.0],
-    "numerical_gradient(function_2, [3, 4])",
-    atol=1e-7,
-)
-check_array(
-    numerical_gradient(function_2, np.array([0.0, 2.0])),
-    [0.0, 4.0],
-    "numerical_gradient(function_2, [0, 2])",
-    atol=1e-7,
-)
+def public_test_numerical_gradient():
+    """演習 2 の値の公開テスト (演習 3、4 の前提としても使います)。"""
+    # 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
+    check_array(
+        numerical_gradient(function_2, np.array([3.0, 4.0])),
+        [6.0, 8.0],
+        "numerical_gradient(function_2, [3, 4])",
+        atol=1e-7,
+    )
+    check_array(
+        numerical_gradient(function_2, np.array([0.0, 2.0])),
+        [0.0, 4.0],
+        "numerical_gradient(function_2, [0, 2])",
+        atol=1e-7,
+    )
 
-# 3 次元の配列。Σ x³ の中心差分は要素ごとに 3x² + h² (3.1 節の計算)
-x3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
-x3_before = x3.copy()
-check_array(
-    numerical_gradient(lambda v: np.sum(v**3), x3), 3 * x3_before**2 + 1e-8, "形状 (2, 3, 4) の x の勾配", atol=1e-9
-)
-check_true(np.array_equal(x3, x3_before), "numerical_gradient の呼び出しの後、x が元の値に戻っていません。")
+    # 3 次元の配列。Σ x³ の中心差分は要素ごとに 3x² + h² (3.1 節の計算)
+    x3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
+    x3_before = x3.copy()
+    check_array(
+        numerical_gradient(lambda v: np.sum(v**3), x3), 3 * x3_before**2 + 1e-8, "形状 (2, 3, 4) の x の勾配", atol=1e-9
+    )
+    check_true(np.array_equal(x3, x3_before), "numerical_gradient の呼び出しの後、x が元の値に戻っていません。")
 
-# 連続でないビュー (1 列おきの列)。Σ v² の勾配は 2v。元の配列 base も変わってはいけない
-base = np.arange(12.0).reshape(3, 4)
-view = base[:, ::2]
-check_array(
-    numerical_gradient(function_2, view), [[0.0, 4.0], [8.0, 12.0], [16.0, 20.0]], "連続でないビューの勾配", atol=1e-7
-)
-check_true(np.array_equal(base, np.arange(12.0).reshape(3, 4)), "ビューの元の配列が元に戻っていません。")
+    # 連続でないビュー (1 列おきの列)。Σ v² の勾配は 2v。元の配列 base も変わってはいけない
+    base = np.arange(12.0).reshape(3, 4)
+    view = base[:, ::2]
+    check_array(
+        numerical_gradient(function_2, view),
+        [[0.0, 4.0], [8.0, 12.0], [16.0, 20.0]],
+        "連続でないビューの勾配",
+        atol=1e-7,
+    )
+    check_true(np.array_equal(base, np.arange(12.0).reshape(3, 4)), "ビューの元の配列が元に戻っていません。")
 
-# 引数を使わず W を直接読む f (3.6 節の形)。W がその場で書き換えられるので勾配 2W が求まる
-W = np.array([[1.0, -2.0], [0.5, 3.0]])
-check_array(
-    numerical_gradient(lambda _: np.sum(W**2), W),
-    2 * W,
-    "引数を使わない f に対する勾配",
-    atol=1e-7,
-    mistakes=[(np.zeros((2, 2)), "x のコピーを書き換えていませんか。x そのものを書き換えてください。")],
-)
+    # 引数を使わず W を直接読む f (3.6 節の形)。W がその場で書き換えられるので勾配 2W が求まる
+    W = np.array([[1.0, -2.0], [0.5, 3.0]])
+    check_array(
+        numerical_gradient(lambda _: np.sum(W**2), W),
+        2 * W,
+        "引数を使わない f に対する勾配",
+        atol=1e-7,
+        mistakes=[(np.zeros((2, 2)), "x のコピーを書き換えていませんか。x そのものを書き換えてください。")],
+    )
+
+
+public_test_numerical_gradient()
 
 # float32: 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
 grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), np.array([3.0], dtype=np.float32))
@@ -459,23 +467,24 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100):
 
 
 # %% [tests] id=test_gradient_descent points=3 hidden=gradient_descent
-init = np.array([-3.0, 4.0])
-x_final, history = gradient_descent(function_2, init, lr=0.1, step_num=20)
-# ∇f = 2x なので 1 回の更新は x ← x − 0.1 · 2x = 0.8x。k 回の更新後は 0.8^k · init
-expected_history = 0.8 ** np.arange(21)[:, None] * np.array([-3.0, 4.0])
-check_true(
-    np.shape(history) == (21, 2),
-    f"history の形状は (step_num + 1, 2) = (21, 2) のはずですが {np.shape(history)} でした。",
-)
-check_array(history, expected_history, "history (lr=0.1, step_num=20)", atol=1e-9)
-check_array(x_final, expected_history[-1], "最後の点 x", atol=1e-9)
-check_array(init, [-3.0, 4.0], "呼び出しの後の init_x (書き換えてはいけない)")
+if builds_on({"演習 2 (numerical_gradient)": public_test_numerical_gradient}):
+    init = np.array([-3.0, 4.0])
+    x_final, history = gradient_descent(function_2, init, lr=0.1, step_num=20)
+    # ∇f = 2x なので 1 回の更新は x ← x − 0.1 · 2x = 0.8x。k 回の更新後は 0.8^k · init
+    expected_history = 0.8 ** np.arange(21)[:, None] * np.array([-3.0, 4.0])
+    check_true(
+        np.shape(history) == (21, 2),
+        f"history の形状は (step_num + 1, 2) = (21, 2) のはずですが {np.shape(history)} でした。",
+    )
+    check_array(history, expected_history, "history (lr=0.1, step_num=20)", atol=1e-9)
+    check_array(x_final, expected_history[-1], "最後の点 x", atol=1e-9)
+    check_array(init, [-3.0, 4.0], "呼び出しの後の init_x (書き換えてはいけない)")
 
-# 形状 (2, 2) の初期値。lr = 0.25 なら 1 回の更新で x ← 0.5x
-x_final, history = gradient_descent(function_2, np.ones((2, 2)), lr=0.25, step_num=3)
-check_true(np.shape(history) == (4, 2, 2), f"history の形状は (4, 2, 2) のはずですが {np.shape(history)} でした。")
-check_array(x_final, np.full((2, 2), 0.125), "形状 (2, 2) の初期値からの最後の点", atol=1e-9)
-print("公開テスト: OK")
+    # 形状 (2, 2) の初期値。lr = 0.25 なら 1 回の更新で x ← 0.5x
+    x_final, history = gradient_descent(function_2, np.ones((2, 2)), lr=0.25, step_num=3)
+    check_true(np.shape(history) == (4, 2, 2), f"history の形状は (4, 2, 2) のはずですが {np.shape(history)} でした。")
+    check_array(x_final, np.full((2, 2), 0.125), "形状 (2, 2) の初期値からの最後の点", atol=1e-9)
+    print("公開テスト: OK")
 
 # %% [markdown]
 # ### 学習率の大きさと収束
@@ -640,22 +649,23 @@ check_true(
 check_scalar(net.loss(x_one, t_one), np.log(3.0), "W = 0 のときの loss(x, t)", atol=1e-6)
 # ソフトマックスと交差エントロピー誤差を組み合わせた勾配は ∂L/∂W = x^T (y − t) (誤差逆伝播法の章で導出する)。
 # いまは y = (1/3, 1/3, 1/3) なので y − t = (1/3, 1/3, −2/3) で、勾配はその x 倍を並べた行列になる
-expected_grad = np.outer(x_one, [1 / 3, 1 / 3, -2 / 3])
-check_array(
-    net.numerical_gradient(x_one, t_one),
-    expected_grad,
-    "W = 0 のときの numerical_gradient(x, t)",
-    rtol=1e-5,
-    atol=1e-6,
-    mistakes=[
-        (
-            np.zeros((2, 3)),
-            "W のコピーの勾配を求めていませんか。self.W そのものを numerical_gradient に渡してください。",
-        )
-    ],
-)
-check_array(net.W, np.zeros((2, 3)), "numerical_gradient の後の net.W (元に戻っていること)")
-print("公開テスト: OK")
+if builds_on({"演習 2 (numerical_gradient)": public_test_numerical_gradient}):
+    expected_grad = np.outer(x_one, [1 / 3, 1 / 3, -2 / 3])
+    check_array(
+        net.numerical_gradient(x_one, t_one),
+        expected_grad,
+        "W = 0 のときの numerical_gradient(x, t)",
+        rtol=1e-5,
+        atol=1e-6,
+        mistakes=[
+            (
+                np.zeros((2, 3)),
+                "W のコピーの勾配を求めていませんか。self.W そのものを numerical_gradient に渡してください。",
+            )
+        ],
+    )
+    check_array(net.W, np.zeros((2, 3)), "numerical_gradient の後の net.W (元に戻っていること)")
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 教科書と同じ入力 $x = (0.6, 0.9)$、正解クラス 2 で、ランダムな重みの勾配を求めてみます。

@@ -28,7 +28,7 @@ from collections import OrderedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import rel_error
 from course.plotting import plot_learning_curves, use_japanese_font
@@ -310,19 +310,24 @@ class SoftmaxWithLoss:
 
 
 # %% [tests] id=test_softmax_with_loss points=3 hidden=softmax_with_loss
-# x = 0 なら y = [1/3, 1/3, 1/3]。正解の確率は 1/3 なので損失は log 3 (ε = 1e-7 の影響は相対 1e-6 未満)
-layer = SoftmaxWithLoss()
-loss = layer.forward(np.zeros((2, 3)), np.array([0, 2]))
-check_scalar(loss, np.log(3.0), "forward の損失 (ラベル)", rtol=1e-6)
-check_scalar(layer.loss, np.log(3.0), "forward 後の self.loss", rtol=1e-6)
-# (y − t) / N、N = 2
-expected_dx = np.array([[1 / 3 - 1, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3 - 1]]) / 2
-check_array(layer.backward(), expected_dx, "backward() (ラベル)")
-check_array(layer.backward(), expected_dx, "2 回目の backward() (self.y を書き換えていませんか)")
-check_array(layer.backward(2.0), 2 * expected_dx, "backward(2.0)")
-loss = layer.forward(np.zeros((2, 3)), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
-check_scalar(loss, np.log(3.0), "forward の損失 (one-hot)", rtol=1e-6)
-check_array(layer.backward(), expected_dx, "backward() (one-hot)")
+def public_test_softmax_with_loss():
+    """演習 3 の公開テスト (演習 4 の勾配のテストの前提としても使います)。"""
+    # x = 0 なら y = [1/3, 1/3, 1/3]。正解の確率は 1/3 なので損失は log 3 (ε = 1e-7 の影響は相対 1e-6 未満)
+    layer = SoftmaxWithLoss()
+    loss = layer.forward(np.zeros((2, 3)), np.array([0, 2]))
+    check_scalar(loss, np.log(3.0), "forward の損失 (ラベル)", rtol=1e-6)
+    check_scalar(layer.loss, np.log(3.0), "forward 後の self.loss", rtol=1e-6)
+    # (y − t) / N、N = 2
+    expected_dx = np.array([[1 / 3 - 1, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3 - 1]]) / 2
+    check_array(layer.backward(), expected_dx, "backward() (ラベル)")
+    check_array(layer.backward(), expected_dx, "2 回目の backward() (self.y を書き換えていませんか)")
+    check_array(layer.backward(2.0), 2 * expected_dx, "backward(2.0)")
+    loss = layer.forward(np.zeros((2, 3)), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    check_scalar(loss, np.log(3.0), "forward の損失 (one-hot)", rtol=1e-6)
+    check_array(layer.backward(), expected_dx, "backward() (one-hot)")
+
+
+public_test_softmax_with_loss()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -458,45 +463,46 @@ print("公開テスト: OK")
 
 
 # %% [tests] id=test_two_layer_net_gradient points=3 hidden=two_layer_net_gradient
-net = TwoLayerNet(1, 1, 2)
-net.params["W1"][...] = [[1.0]]
-net.params["W2"][...] = [[1.0, -1.0]]
-s = 1 / (1 + np.exp(2.0))
-expected_grads = {"W1": [[-2 * s]], "b1": [-2 * s], "W2": [[-s, s]], "b2": [-s, s]}
-for batch_size in (1, 2):
-    grads = net.gradient(np.ones((batch_size, 1)), np.zeros(batch_size, dtype=int))
-    check_true(sorted(grads) == ["W1", "W2", "b1", "b2"], f"gradient のキーが違います: {sorted(grads)}")
-    for key, value in expected_grads.items():
-        check_array(grads[key], value, f"gradient(...)['{key}'] (N = {batch_size})")
+if builds_on({"演習 3 (SoftmaxWithLoss)": public_test_softmax_with_loss}):
+    net = TwoLayerNet(1, 1, 2)
+    net.params["W1"][...] = [[1.0]]
+    net.params["W2"][...] = [[1.0, -1.0]]
+    s = 1 / (1 + np.exp(2.0))
+    expected_grads = {"W1": [[-2 * s]], "b1": [-2 * s], "W2": [[-s, s]], "b2": [-s, s]}
+    for batch_size in (1, 2):
+        grads = net.gradient(np.ones((batch_size, 1)), np.zeros(batch_size, dtype=int))
+        check_true(sorted(grads) == ["W1", "W2", "b1", "b2"], f"gradient のキーが違います: {sorted(grads)}")
+        for key, value in expected_grads.items():
+            check_array(grads[key], value, f"gradient(...)['{key}'] (N = {batch_size})")
 
-# 数値微分との比較。比べる点 (x とパラメータ) は乱数で作り、次の 2 つを満たすまで引き直す (1 回で満たす確率は約 12%)。
-# - ReLU の折れ目 (入力 0) から離れている: 隠れ層の入力 a = x W1 + b1 の成分がどれも |a| ≥ 0.1。
-#   パラメータを h = 1e-4 動かしても a は 1e-3 も動かないので、数値微分が折れ目をまたがない
-# - 正解クラスの確率がどれも 0.05 以上: 損失 −log(y + ε) の ε が勾配を変える割合 (ε/y 程度) が小さい
-net = TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
-rng = np.random.default_rng(1)
-t_check = np.array([0, 1, 2, 0, 1, 2])
-for _ in range(1000):
-    x_check = rng.standard_normal((6, 5))
-    for key in ("W1", "b1", "W2", "b2"):  # その場で書き換える (レイヤも同じ配列を持っている)
-        net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape)
-    a_check = x_check @ net.params["W1"] + net.params["b1"]
-    y_check = softmax(np.maximum(a_check, 0) @ net.params["W2"] + net.params["b2"])
-    if np.abs(a_check).min() >= 0.1 and y_check[np.arange(6), t_check].min() >= 0.05:
-        break
-grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
-# 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。正しい実装のずれはその 1.1e-5 倍以下
-# (log の中の ε が 0、1e-7、1e-6 のどれでも、この選び方で 1000 通り試した最大) で、90 倍の余裕がある
-grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
-for key in ("W1", "b1", "W2", "b2"):
-    check_array(
-        grads[key],
-        numerical_grads[key],
-        f"gradient と numerical_gradient の '{key}'",
-        rtol=1e-3,
-        atol=1e-3 * grad_scale,
-    )
-print("公開テスト: OK")
+    # 数値微分との比較。比べる点 (x とパラメータ) は乱数で作り、次の 2 つを満たすまで引き直す (1 回で満たす確率は約 12%)。
+    # - ReLU の折れ目 (入力 0) から離れている: 隠れ層の入力 a = x W1 + b1 の成分がどれも |a| ≥ 0.1。
+    #   パラメータを h = 1e-4 動かしても a は 1e-3 も動かないので、数値微分が折れ目をまたがない
+    # - 正解クラスの確率がどれも 0.05 以上: 損失 −log(y + ε) の ε が勾配を変える割合 (ε/y 程度) が小さい
+    net = TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    t_check = np.array([0, 1, 2, 0, 1, 2])
+    for _ in range(1000):
+        x_check = rng.standard_normal((6, 5))
+        for key in ("W1", "b1", "W2", "b2"):  # その場で書き換える (レイヤも同じ配列を持っている)
+            net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape)
+        a_check = x_check @ net.params["W1"] + net.params["b1"]
+        y_check = softmax(np.maximum(a_check, 0) @ net.params["W2"] + net.params["b2"])
+        if np.abs(a_check).min() >= 0.1 and y_check[np.arange(6), t_check].min() >= 0.05:
+            break
+    grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
+    # 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。正しい実装のずれはその 1.1e-5 倍以下
+    # (log の中の ε が 0、1e-7、1e-6 のどれでも、この選び方で 1000 通り試した最大) で、90 倍の余裕がある
+    grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
+    for key in ("W1", "b1", "W2", "b2"):
+        check_array(
+            grads[key],
+            numerical_grads[key],
+            f"gradient と numerical_gradient の '{key}'",
+            rtol=1e-3,
+            atol=1e-3 * grad_scale,
+        )
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 実際の digits のデータでも勾配確認をしてみます。digits は 8 × 8 ピクセルの手書き数字 (0〜9) の画像で、

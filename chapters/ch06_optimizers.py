@@ -71,15 +71,21 @@ def run_optimizer(params, grads_sequence, **optimizer):
     return history, in_place, grads_untouched
 
 
-def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequence, rtol=1e-7):
+def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequence, rtol=1e-7, mistakes=(), nan_hint=""):
     """Public tests: run ``name`` through run_optimizer and compare every update with the expected values
-    (relative tolerance ``rtol``)."""
+    (relative tolerance ``rtol``). mistakes: (the values a known mistake gives, in the form of
+    expected_sequence, its hint). nan_hint: the hint when an update gives nan or inf."""
     call = f"{name}({', '.join(f'{key}={value}' for key, value in kwargs.items())})"
     history, in_place, grads_untouched = run_optimizer(params, grads_sequence, **{name: kwargs})
     for step, expected in enumerate(expected_sequence, start=1):
         for key, value in expected.items():
             where = f"{call} の {step} 回目の update 後の params['{key}']"
-            check_array(history[step - 1][key], value, where, rtol=rtol)
+            known = [
+                (wrong[step - 1][key], hint)
+                for wrong, hint in mistakes
+                if step <= len(wrong) and key in wrong[step - 1]
+            ]
+            check_array(history[step - 1][key], value, where, rtol=rtol, mistakes=known, nan_hint=nan_hint)
     check_true(
         in_place,
         f"{call}.update が params の配列をその場で (in place) 更新していません。"
@@ -543,6 +549,17 @@ check_optimizer_steps(
         {"w": [-4 / 3, 1.0], "c": [[2.0]]},
         {"w": [-2 / 3, 0.5], "c": [[1.0]]},
     ],
+    mistakes=[
+        # 1 回目の w: eps = 1 の代わりに 1e-7 を使うと 4/(2 + 1e-7) と 2/(1 + 1e-7)、平方根を取らないと h + 1 = [5, 2] で割る
+        (
+            [{"w": [-4 / (2 + 1e-7), 2 / (1 + 1e-7)]}],
+            "引数の eps を使わずに、決まった小さな数 (1e-7 など) を書いていませんか。",
+        ),
+        ([{"w": [-0.8, 1.0]}], "h の平方根を取っていません。分母は √h + eps です。"),
+        # 2 回目の w: h を持ち越さないと h = 0.25·[4, 1] = [1, 0.25]、√h + 1 = [2, 1.5] で w = [−4/3 + 1, 1 − 2/3]
+        ([{}, {"w": [-1 / 3, 1 / 3]}], "h を self.h[key] に保存していません。h は update をまたいで持ち越す状態です。"),
+    ],
+    nan_hint="負の数の平方根になっていませんか。移動平均を取るのは勾配の 2 乗 g * g です。",
 )
 print("公開テスト: OK")
 

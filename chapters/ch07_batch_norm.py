@@ -26,7 +26,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_true
+from course.checks import builds_on, check_array, check_true
 from course.data import load_digits
 from course.gradcheck import check_layer_gradients, eval_numerical_gradient_array, format_gradient_report, rel_error
 from course.plotting import use_japanese_font
@@ -226,58 +226,63 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 
 # %% [tests] id=test_batchnorm_forward points=2 hidden=batchnorm_forward
-# 列 0: [1, 3] → μ = 2、分散 1、x̂ = [−1, 1]/√(1 + 1e-5)。γ = 2、β = 0.5
-# 列 1: [0, 0.002] → μ = 0.001、分散 1e-6、x̂ = [−0.001, 0.001]/√(1e-6 + 1e-5) ≈ [−0.3015, 0.3015]
-# 列 2: [5, 5] → 分散 0。x̂ = 0/√1e-5 = 0 なので出力は β = −1
-x = np.array([[1.0, 0.0, 5.0], [3.0, 0.002, 5.0]])
-gamma, beta = np.array([2.0, 1.0, 1.0]), np.array([0.5, 0.0, -1.0])
-s0, s1 = np.sqrt(1 + 1e-5), np.sqrt(1e-6 + 1e-5)
-expected_out = np.array([[-2 / s0 + 0.5, -0.001 / s1, -1.0], [2 / s0 + 0.5, 0.001 / s1, -1.0]])
-out, cache = batchnorm_forward(x, gamma, beta)
-check_array(
-    out,
-    expected_out,
-    "batchnorm_forward の out",
-    mistakes=[
-        (
-            [[-2 / s0 + 0.5, -0.001 / 0.00101, -1.0], [2 / s0 + 0.5, 0.001 / 0.00101, -1.0]],
-            "ε が平方根の外にあります。np.sqrt(var + eps) で割ります。",
-        ),
-        (
-            [
-                [-2 / np.sqrt(2 + 1e-5) + 0.5, -0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
-                [2 / np.sqrt(2 + 1e-5) + 0.5, 0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
-            ],
-            "分散を N − 1 で割っています。バッチ分散は N で割ります (np.var の既定、ddof=0)。",
-        ),
-    ],
-)
-check_true(isinstance(cache, dict), "cache は辞書 (dict) にしてください。")
-missing = {"x", "xc", "var", "std", "xn", "gamma", "eps"} - set(cache)
-check_true(not missing, f"cache にキー {sorted(missing)} がありません。")
-check_array(cache["xc"], [[-1.0, -0.001, 0.0], [1.0, 0.001, 0.0]], 'cache["xc"]')
-check_array(cache["var"], [1.0, 1e-6, 0.0], 'cache["var"]', rtol=1e-9, atol=1e-15)
-check_array(
-    cache["std"],
-    [s0, s1, np.sqrt(1e-5)],
-    'cache["std"]',
-    mistakes=[([1.0, 1e-6, 0.0], "std には分散ではなく √(var + eps) を入れます。")],
-)
-check_array(cache["xn"], (expected_out - beta) / gamma, 'cache["xn"]')
-# eps を変えると結果も変わる (引数の eps を使っているか)
-check_array(
-    batchnorm_forward(x, gamma, beta, eps=1e-2)[0][:, 0],
-    [-2 / np.sqrt(1.01) + 0.5, 2 / np.sqrt(1.01) + 0.5],
-    "eps=1e-2 での out の列 0",
-)
-# 性質: 大きなバッチでは、出力の列ごとの平均は β、分散は γ² · σ²/(σ² + ε) (ほぼ γ²) になる
-x_big = np.random.default_rng(0).standard_normal((50, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 0.0]
-out_big, cache_big = batchnorm_forward(x_big, gamma, beta)
-check_array(out_big.mean(axis=0), beta, "ランダムな入力での out の列ごとの平均", atol=1e-9)
-var_big = x_big.var(axis=0)
-check_array(out_big.var(axis=0), gamma**2 * var_big / (var_big + 1e-5), "ランダムな入力での out の列ごとの分散")
-# N = 1: 分散は 0、x̂ = 0 で、出力は β (nan にならない)
-check_array(batchnorm_forward(x[:1], gamma, beta)[0], [beta], "N = 1 の out")
+def public_test_batchnorm_forward():
+    """演習 1 の公開テスト (演習 8、9 の前提としても使います)。"""
+    # 列 0: [1, 3] → μ = 2、分散 1、x̂ = [−1, 1]/√(1 + 1e-5)。γ = 2、β = 0.5
+    # 列 1: [0, 0.002] → μ = 0.001、分散 1e-6、x̂ = [−0.001, 0.001]/√(1e-6 + 1e-5) ≈ [−0.3015, 0.3015]
+    # 列 2: [5, 5] → 分散 0。x̂ = 0/√1e-5 = 0 なので出力は β = −1
+    x = np.array([[1.0, 0.0, 5.0], [3.0, 0.002, 5.0]])
+    gamma, beta = np.array([2.0, 1.0, 1.0]), np.array([0.5, 0.0, -1.0])
+    s0, s1 = np.sqrt(1 + 1e-5), np.sqrt(1e-6 + 1e-5)
+    expected_out = np.array([[-2 / s0 + 0.5, -0.001 / s1, -1.0], [2 / s0 + 0.5, 0.001 / s1, -1.0]])
+    out, cache = batchnorm_forward(x, gamma, beta)
+    check_array(
+        out,
+        expected_out,
+        "batchnorm_forward の out",
+        mistakes=[
+            (
+                [[-2 / s0 + 0.5, -0.001 / 0.00101, -1.0], [2 / s0 + 0.5, 0.001 / 0.00101, -1.0]],
+                "ε が平方根の外にあります。np.sqrt(var + eps) で割ります。",
+            ),
+            (
+                [
+                    [-2 / np.sqrt(2 + 1e-5) + 0.5, -0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
+                    [2 / np.sqrt(2 + 1e-5) + 0.5, 0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
+                ],
+                "分散を N − 1 で割っています。バッチ分散は N で割ります (np.var の既定、ddof=0)。",
+            ),
+        ],
+    )
+    check_true(isinstance(cache, dict), "cache は辞書 (dict) にしてください。")
+    missing = {"x", "xc", "var", "std", "xn", "gamma", "eps"} - set(cache)
+    check_true(not missing, f"cache にキー {sorted(missing)} がありません。")
+    check_array(cache["xc"], [[-1.0, -0.001, 0.0], [1.0, 0.001, 0.0]], 'cache["xc"]')
+    check_array(cache["var"], [1.0, 1e-6, 0.0], 'cache["var"]', rtol=1e-9, atol=1e-15)
+    check_array(
+        cache["std"],
+        [s0, s1, np.sqrt(1e-5)],
+        'cache["std"]',
+        mistakes=[([1.0, 1e-6, 0.0], "std には分散ではなく √(var + eps) を入れます。")],
+    )
+    check_array(cache["xn"], (expected_out - beta) / gamma, 'cache["xn"]')
+    # eps を変えると結果も変わる (引数の eps を使っているか)
+    check_array(
+        batchnorm_forward(x, gamma, beta, eps=1e-2)[0][:, 0],
+        [-2 / np.sqrt(1.01) + 0.5, 2 / np.sqrt(1.01) + 0.5],
+        "eps=1e-2 での out の列 0",
+    )
+    # 性質: 大きなバッチでは、出力の列ごとの平均は β、分散は γ² · σ²/(σ² + ε) (ほぼ γ²) になる
+    x_big = np.random.default_rng(0).standard_normal((50, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 0.0]
+    out_big, cache_big = batchnorm_forward(x_big, gamma, beta)
+    check_array(out_big.mean(axis=0), beta, "ランダムな入力での out の列ごとの平均", atol=1e-9)
+    var_big = x_big.var(axis=0)
+    check_array(out_big.var(axis=0), gamma**2 * var_big / (var_big + 1e-5), "ランダムな入力での out の列ごとの分散")
+    # N = 1: 分散は 0、x̂ = 0 で、出力は β (nan にならない)
+    check_array(batchnorm_forward(x[:1], gamma, beta)[0], [beta], "N = 1 の out")
+
+
+public_test_batchnorm_forward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -414,29 +419,37 @@ def bn_scale_shift_backward(dout, xn, gamma):
 
 
 # %% [tests] id=test_bn_scale_shift_backward points=2 hidden=bn_scale_shift_backward
-# dout = [[1, 2], [3, 4]]、x̂ = [[−1, 1], [1, −1]]、γ = [2, −1]
-# dx̂ = dout · γ = [[2, −2], [6, −4]]
-# dγ = [1·(−1) + 3·1, 2·1 + 4·(−1)] = [2, −2]、dβ = [1 + 3, 2 + 4] = [4, 6]
-dout = np.array([[1.0, 2.0], [3.0, 4.0]])
-xn = np.array([[-1.0, 1.0], [1.0, -1.0]])
-dxn, dgamma, dbeta = bn_scale_shift_backward(dout, xn, np.array([2.0, -1.0]))
-check_array(dxn, [[2.0, -2.0], [6.0, -4.0]], "dxn", mistakes=[(dout, "γ を掛け忘れています (∂out/∂x̂ = γ)。")])
-check_array(
-    dgamma,
-    [2.0, -2.0],
-    "dgamma",
-    mistakes=[(dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。γ は N 行すべてで使われています。")],
-)
-check_array(
-    dbeta,
-    [4.0, 6.0],
-    "dbeta",
-    mistakes=[(dout, "dbeta をバッチ方向 (axis=0) に合計していません。"), ([2.0, 3.0], "平均ではなく和をとります。")],
-)
-# N = 1 でも dgamma、dbeta の形状は (D,)
-_, dgamma_one, dbeta_one = bn_scale_shift_backward(dout[:1], xn[:1], np.array([2.0, -1.0]))
-check_array(dgamma_one, [-1.0, 2.0], "N = 1 での dgamma")
-check_array(dbeta_one, [1.0, 2.0], "N = 1 での dbeta")
+def public_test_bn_scale_shift_backward():
+    """演習 2 の公開テスト (演習 7 の前提としても使います)。"""
+    # dout = [[1, 2], [3, 4]]、x̂ = [[−1, 1], [1, −1]]、γ = [2, −1]
+    # dx̂ = dout · γ = [[2, −2], [6, −4]]
+    # dγ = [1·(−1) + 3·1, 2·1 + 4·(−1)] = [2, −2]、dβ = [1 + 3, 2 + 4] = [4, 6]
+    dout = np.array([[1.0, 2.0], [3.0, 4.0]])
+    xn = np.array([[-1.0, 1.0], [1.0, -1.0]])
+    dxn, dgamma, dbeta = bn_scale_shift_backward(dout, xn, np.array([2.0, -1.0]))
+    check_array(dxn, [[2.0, -2.0], [6.0, -4.0]], "dxn", mistakes=[(dout, "γ を掛け忘れています (∂out/∂x̂ = γ)。")])
+    check_array(
+        dgamma,
+        [2.0, -2.0],
+        "dgamma",
+        mistakes=[(dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。γ は N 行すべてで使われています。")],
+    )
+    check_array(
+        dbeta,
+        [4.0, 6.0],
+        "dbeta",
+        mistakes=[
+            (dout, "dbeta をバッチ方向 (axis=0) に合計していません。"),
+            ([2.0, 3.0], "平均ではなく和をとります。"),
+        ],
+    )
+    # N = 1 でも dgamma、dbeta の形状は (D,)
+    _, dgamma_one, dbeta_one = bn_scale_shift_backward(dout[:1], xn[:1], np.array([2.0, -1.0]))
+    check_array(dgamma_one, [-1.0, 2.0], "N = 1 での dgamma")
+    check_array(dbeta_one, [1.0, 2.0], "N = 1 での dbeta")
+
+
+public_test_bn_scale_shift_backward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -472,26 +485,34 @@ def bn_normalize_backward(dxn, xc, std):
 
 
 # %% [tests] id=test_bn_normalize_backward points=2 hidden=bn_normalize_backward
-# x_c = [[−1, 4], [1, −4]]、s = [1, 2]、dx̂ = [[1, 1], [3, −1]]
-# dx_c = dx̂ / s = [[1, 0.5], [3, −0.5]]
-# ds = −Σ_n dx̂ · x_c / s² = [−(−1 + 3)/1, −(4 + 4)/4] = [−2, −2]
-dxn = np.array([[1.0, 1.0], [3.0, -1.0]])
-xc = np.array([[-1.0, 4.0], [1.0, -4.0]])
-std = np.array([1.0, 2.0])
-dxc, dstd = bn_normalize_backward(dxn, xc, std)
-check_array(
-    dxc, [[1.0, 0.5], [3.0, -0.5]], "dxc", mistakes=[(dxn * std, "割る代わりに掛けています。dxc = dxn / std です。")]
-)
-check_array(
-    dstd,
-    [-2.0, -2.0],
-    "dstd",
-    mistakes=[
-        ([2.0, 2.0], "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
-        ([-2.0, -4.0], "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
-        (-dxn * xc / std**2, "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。"),
-    ],
-)
+def public_test_bn_normalize_backward():
+    """演習 3 の公開テスト (演習 7 の前提としても使います)。"""
+    # x_c = [[−1, 4], [1, −4]]、s = [1, 2]、dx̂ = [[1, 1], [3, −1]]
+    # dx_c = dx̂ / s = [[1, 0.5], [3, −0.5]]
+    # ds = −Σ_n dx̂ · x_c / s² = [−(−1 + 3)/1, −(4 + 4)/4] = [−2, −2]
+    dxn = np.array([[1.0, 1.0], [3.0, -1.0]])
+    xc = np.array([[-1.0, 4.0], [1.0, -4.0]])
+    std = np.array([1.0, 2.0])
+    dxc, dstd = bn_normalize_backward(dxn, xc, std)
+    check_array(
+        dxc,
+        [[1.0, 0.5], [3.0, -0.5]],
+        "dxc",
+        mistakes=[(dxn * std, "割る代わりに掛けています。dxc = dxn / std です。")],
+    )
+    check_array(
+        dstd,
+        [-2.0, -2.0],
+        "dstd",
+        mistakes=[
+            ([2.0, 2.0], "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
+            ([-2.0, -4.0], "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
+            (-dxn * xc / std**2, "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。"),
+        ],
+    )
+
+
+public_test_bn_normalize_backward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -516,17 +537,22 @@ def bn_std_backward(dstd, std):
 
 
 # %% [tests] id=test_bn_std_backward points=1 hidden=bn_std_backward
-# s = [1, 2, 0.5]、ds = [2, 2, 1] → dσ² = ds / (2s) = [1, 0.5, 1]
-dvar = bn_std_backward(np.array([2.0, 2.0, 1.0]), np.array([1.0, 2.0, 0.5]))
-check_array(
-    dvar,
-    [1.0, 0.5, 1.0],
-    "bn_std_backward",
-    mistakes=[
-        ([2.0, 1.0, 2.0], "1/2 が抜けています。d√v/dv = 1/(2√v) です。"),
-        ([4.0, 8.0, 1.0], "std で割る代わりに掛けています。"),
-    ],
-)
+def public_test_bn_std_backward():
+    """演習 4 の公開テスト (演習 7 の前提としても使います)。"""
+    # s = [1, 2, 0.5]、ds = [2, 2, 1] → dσ² = ds / (2s) = [1, 0.5, 1]
+    dvar = bn_std_backward(np.array([2.0, 2.0, 1.0]), np.array([1.0, 2.0, 0.5]))
+    check_array(
+        dvar,
+        [1.0, 0.5, 1.0],
+        "bn_std_backward",
+        mistakes=[
+            ([2.0, 1.0, 2.0], "1/2 が抜けています。d√v/dv = 1/(2√v) です。"),
+            ([4.0, 8.0, 1.0], "std で割る代わりに掛けています。"),
+        ],
+    )
+
+
+public_test_bn_std_backward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -555,18 +581,23 @@ def bn_variance_backward(dvar, xc):
 
 
 # %% [tests] id=test_bn_variance_backward points=1 hidden=bn_variance_backward
-# N = 4、x_c の列 = [−3, −1, 1, 3]、dσ² = 2 → dx_c = 2 · 2 x_c / 4 = x_c
-xc = np.array([[-3.0], [-1.0], [1.0], [3.0]])
-check_array(
-    bn_variance_backward(np.array([2.0]), xc),
-    xc,
-    "bn_variance_backward",
-    mistakes=[
-        (4 * xc, "1/N が抜けています。分散は 2 乗の平均です。"),
-        (xc / 2, "2 が抜けています。d(xc²)/dxc = 2 xc です。"),
-        (xc * 4 / 3, "N − 1 で割っています。順伝播の分散は N で割っています。"),
-    ],
-)
+def public_test_bn_variance_backward():
+    """演習 5 の公開テスト (演習 7 の前提としても使います)。"""
+    # N = 4、x_c の列 = [−3, −1, 1, 3]、dσ² = 2 → dx_c = 2 · 2 x_c / 4 = x_c
+    xc = np.array([[-3.0], [-1.0], [1.0], [3.0]])
+    check_array(
+        bn_variance_backward(np.array([2.0]), xc),
+        xc,
+        "bn_variance_backward",
+        mistakes=[
+            (4 * xc, "1/N が抜けています。分散は 2 乗の平均です。"),
+            (xc / 2, "2 が抜けています。d(xc²)/dxc = 2 xc です。"),
+            (xc * 4 / 3, "N − 1 で割っています。順伝播の分散は N で割っています。"),
+        ],
+    )
+
+
+public_test_bn_variance_backward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -607,18 +638,23 @@ def bn_centering_backward(dxc):
 
 
 # %% [tests] id=test_bn_centering_backward points=2 hidden=bn_centering_backward
-# 列 0: dx_c = [3, 0, 0] → 平均 1 → dx = [2, −1, −1]。列 1: dx_c = [1, 1, 1] → 平均 1 → dx = [0, 0, 0]
-dxc = np.array([[3.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
-check_array(
-    bn_centering_backward(dxc),
-    [[2.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]],
-    "bn_centering_backward",
-    mistakes=[
-        (dxc, "平均 μ を通る経路が抜けています。dx = dxc − (dxc の列ごとの平均) です。"),
-        (dxc - dxc.sum(axis=0), "和ではなく平均を引きます (∂μ/∂x = 1/N)。"),
-        (dxc - dxc.mean(axis=1, keepdims=True), "平均をとる向きが違います。列ごと (axis=0) です。"),
-    ],
-)
+def public_test_bn_centering_backward():
+    """演習 6 の公開テスト (演習 7 の前提としても使います)。"""
+    # 列 0: dx_c = [3, 0, 0] → 平均 1 → dx = [2, −1, −1]。列 1: dx_c = [1, 1, 1] → 平均 1 → dx = [0, 0, 0]
+    dxc = np.array([[3.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    check_array(
+        bn_centering_backward(dxc),
+        [[2.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]],
+        "bn_centering_backward",
+        mistakes=[
+            (dxc, "平均 μ を通る経路が抜けています。dx = dxc − (dxc の列ごとの平均) です。"),
+            (dxc - dxc.sum(axis=0), "和ではなく平均を引きます (∂μ/∂x = 1/N)。"),
+            (dxc - dxc.mean(axis=1, keepdims=True), "平均をとる向きが違います。列ごと (axis=0) です。"),
+        ],
+    )
+
+
+public_test_bn_centering_backward()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -668,26 +704,35 @@ cache_hand = {
 }
 dout_hand = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
 expected_dx = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
-dx, dgamma, dbeta = batchnorm_backward_graph(dout_hand, cache_hand)
-check_array(
-    dx,
-    expected_dx,
-    "batchnorm_backward_graph の dx",
-    atol=1e-12,
-    mistakes=[
-        (
-            [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
-            "分散のノードを経由する経路が抜けています。2 つの dxc を足してから bn_centering_backward に渡します。",
-        ),
-        (
-            [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
-            "bn_centering_backward を通していません (平均 μ を通る経路が抜けています)。",
-        ),
-    ],
-)
-check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_graph の dgamma", atol=1e-12)
-check_array(dbeta, [1.0, 4.0], "batchnorm_backward_graph の dbeta")
-print("公開テスト: OK")
+if builds_on(
+    {
+        "演習 2 (bn_scale_shift_backward)": public_test_bn_scale_shift_backward,
+        "演習 3 (bn_normalize_backward)": public_test_bn_normalize_backward,
+        "演習 4 (bn_std_backward)": public_test_bn_std_backward,
+        "演習 5 (bn_variance_backward)": public_test_bn_variance_backward,
+        "演習 6 (bn_centering_backward)": public_test_bn_centering_backward,
+    }
+):
+    dx, dgamma, dbeta = batchnorm_backward_graph(dout_hand, cache_hand)
+    check_array(
+        dx,
+        expected_dx,
+        "batchnorm_backward_graph の dx",
+        atol=1e-12,
+        mistakes=[
+            (
+                [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
+                "分散のノードを経由する経路が抜けています。2 つの dxc を足してから bn_centering_backward に渡します。",
+            ),
+            (
+                [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
+                "bn_centering_backward を通していません (平均 μ を通る経路が抜けています)。",
+            ),
+        ],
+    )
+    check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_graph の dgamma", atol=1e-12)
+    check_array(dbeta, [1.0, 4.0], "batchnorm_backward_graph の dbeta")
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 数値微分 (中心差分) と比べて確かめましょう。`eval_numerical_gradient_array(f, x, dout)` は、スカラー $\sum f(x) \odot \texttt{dout}$ の
@@ -794,34 +839,41 @@ def batchnorm_backward_compact(dout, cache):
 
 # %% [tests] id=test_batchnorm_backward_compact points=3 hidden=batchnorm_backward_compact
 # 演習 7 のテストと同じ手計算の例 (ε = 0 の cache)
-dx, dgamma, dbeta = batchnorm_backward_compact(dout_hand, cache_hand)
-check_array(
-    dx,
-    expected_dx,
-    "batchnorm_backward_compact の dx",
-    atol=1e-12,
-    mistakes=[
-        (
-            [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
-            "分散の項 x̂ · mean(dout · x̂) が抜けています (標準偏差も x に依存します)。",
-        ),
-        (
-            [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
-            "平均の項 mean(dout) が抜けています (平均 μ も x に依存します)。",
-        ),
-        ([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.0], [0.0, 0.0]], "γ を掛け忘れています。"),
-    ],
-)
-check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_compact の dgamma", atol=1e-12)
-check_array(dbeta, [1.0, 4.0], "batchnorm_backward_compact の dbeta")
-# 性質: 列ごとに Σ_n dx = 0、Σ_n dx · x̂ = 0 (ランダムな例、演習 7 の数値微分と同じ入力)
-dx_random, _, _ = batchnorm_backward_compact(dout_check, cache_check)
-check_array(dx_random.sum(axis=0), np.zeros(4), "dx の列ごとの和", atol=1e-10)
-# (後者は ε = 0 のときだけ厳密に 0。ここでは ε/(σ² + ε) 程度だけずれるので、許容誤差を 1e-3 にする)
-check_array(np.sum(dx_random * cache_check["xn"], axis=0), np.zeros(4), "dx と x̂ の列ごとの内積", atol=1e-3)
-# 数値微分と一致する
-check_array(dx_random, numerical["dx"], "数値微分と比べた dx", rtol=1e-6, atol=1e-8)
-print("公開テスト: OK")
+def public_test_batchnorm_backward_compact():
+    """演習 8 の手計算の例の公開テスト (演習 9 の前提としても使います)。"""
+    dx, dgamma, dbeta = batchnorm_backward_compact(dout_hand, cache_hand)
+    check_array(
+        dx,
+        expected_dx,
+        "batchnorm_backward_compact の dx",
+        atol=1e-12,
+        mistakes=[
+            (
+                [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
+                "分散の項 x̂ · mean(dout · x̂) が抜けています (標準偏差も x に依存します)。",
+            ),
+            (
+                [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
+                "平均の項 mean(dout) が抜けています (平均 μ も x に依存します)。",
+            ),
+            ([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.0], [0.0, 0.0]], "γ を掛け忘れています。"),
+        ],
+    )
+    check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_compact の dgamma", atol=1e-12)
+    check_array(dbeta, [1.0, 4.0], "batchnorm_backward_compact の dbeta")
+
+
+public_test_batchnorm_backward_compact()
+
+if builds_on({"演習 1 (batchnorm_forward)": public_test_batchnorm_forward}):
+    # 性質: 列ごとに Σ_n dx = 0、Σ_n dx · x̂ = 0 (ランダムな例、演習 7 の数値微分と同じ入力)
+    dx_random, _, _ = batchnorm_backward_compact(dout_check, cache_check)
+    check_array(dx_random.sum(axis=0), np.zeros(4), "dx の列ごとの和", atol=1e-10)
+    # (後者は ε = 0 のときだけ厳密に 0。ここでは ε/(σ² + ε) 程度だけずれるので、許容誤差を 1e-3 にする)
+    check_array(np.sum(dx_random * cache_check["xn"], axis=0), np.zeros(4), "dx と x̂ の列ごとの内積", atol=1e-3)
+    # 数値微分と一致する
+    check_array(dx_random, numerical["dx"], "数値微分と比べた dx", rtol=1e-6, atol=1e-8)
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 2 つの実装は、丸め誤差の範囲で一致するはずです。
@@ -908,63 +960,71 @@ class BatchNormalization:
 
 
 # %% [tests] id=test_batchnorm_layer points=4 hidden=batchnorm_layer
-layer = BatchNormalization(np.ones(2), np.zeros(2))
-# 学習時: 列 0 = [1, 3] (μ = 2、分散 1)、列 1 = [10, 20] (μ = 15、分散 25)
-x_train_step = np.array([[1.0, 10.0], [3.0, 20.0]])
-out = layer.forward(x_train_step, train_flg=True)
-check_array(
-    out,
-    [[-1 / np.sqrt(1 + 1e-5), -5 / np.sqrt(25 + 1e-5)], [1 / np.sqrt(1 + 1e-5), 5 / np.sqrt(25 + 1e-5)]],
-    "学習時の forward",
-)
-# 移動平均 (初期値 0 と 1、momentum = 0.9): 0.9 · 0 + 0.1 · [2, 15] = [0.2, 1.5]、0.9 · 1 + 0.1 · [1, 25] = [1.0, 3.4]
-check_array(
-    layer.running_mean,
-    [0.2, 1.5],
-    "1 回の学習後の running_mean",
-    mistakes=[([1.8, 13.5], "momentum の向きが逆です。momentum は古い値の重みです: m · running + (1 − m) · batch。")],
-)
-check_array(
-    layer.running_var,
-    [1.0, 3.4],
-    "1 回の学習後の running_var",
-    mistakes=[
-        (
-            [1.1, 5.9],
-            "不偏分散 (N − 1 で割る) を使っています。この講座ではバッチ分散 cache['var'] (N で割る) をそのまま使います。",
-        ),
-        ([0.1, 2.5], "running_var を 0 から始めています。初期値は 1 です (PyTorch と同じ)。"),
-        ([1.8, 22.6], "momentum の向きが逆です。momentum は古い値の重みです。"),
-    ],
-)
-# 推論時: (x − running_mean) / √(running_var + ε)。状態は変わらない
-out = layer.forward(np.array([[1.2, 1.5]]), train_flg=False)
-check_array(
-    out,
-    [[1 / np.sqrt(1 + 1e-5), 0.0]],
-    "推論時の forward (N = 1)",
-    mistakes=[([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。")],
-)
-check_array(layer.running_mean, [0.2, 1.5], "推論の後の running_mean (変わらないはず)")
-check_array(layer.running_var, [1.0, 3.4], "推論の後の running_var (変わらないはず)")
-# 逆伝播: 列 = 7 + 3 · [−1, −1, 1, 1] (平均 7、分散 9)、γ = 2、dout = [1, 0, 0, 0]
-# s = √(9 + ε)、x̂ = (3/s) · v (v = [−1, −1, 1, 1])。7.4 節の式で mean(dout) = 1/4、mean(dout · x̂) = −(3/s)/4 なので
-# dx = (2/s) · ([3/4, −1/4, −1/4, −1/4] + (3/s)² / 4 · v) ≈ (2/3) · [1/2, −1/2, 0, 0]
-layer = BatchNormalization(np.array([2.0]), np.array([0.0]))
-v = np.array([[-1.0], [-1.0], [1.0], [1.0]])
-layer.forward(7 + 3 * v)
-dx = layer.backward(np.array([[1.0], [0.0], [0.0], [0.0]]))
-s = np.sqrt(9 + 1e-5)
-check_array(dx, (2 / s) * (np.array([[0.75], [-0.25], [-0.25], [-0.25]]) + (3 / s) ** 2 / 4 * v), "backward の dx")
-check_array(layer.dgamma, [-3 / s], "backward の後の dgamma")
-check_array(layer.dbeta, [1.0], "backward の後の dbeta")
-# 多次元の入力: 形状 (3, 2, 2) は (3, 4) として正規化し、出力と dx は (3, 2, 2) に戻す
-layer = BatchNormalization(np.ones(4), np.zeros(4))
-x_3d = np.random.default_rng(0).standard_normal((3, 2, 2))
-out_3d = layer.forward(x_3d)
-check_true(out_3d.shape == (3, 2, 2), f"形状 (3, 2, 2) の入力に対する出力の形状が {out_3d.shape} です。")
-check_true(layer.backward(np.ones((3, 2, 2))).shape == (3, 2, 2), "dx を入力と同じ形状に戻してください。")
-print("公開テスト: OK")
+if builds_on(
+    {
+        "演習 1 (batchnorm_forward)": public_test_batchnorm_forward,
+        "演習 8 (batchnorm_backward_compact)": public_test_batchnorm_backward_compact,
+    }
+):
+    layer = BatchNormalization(np.ones(2), np.zeros(2))
+    # 学習時: 列 0 = [1, 3] (μ = 2、分散 1)、列 1 = [10, 20] (μ = 15、分散 25)
+    x_train_step = np.array([[1.0, 10.0], [3.0, 20.0]])
+    out = layer.forward(x_train_step, train_flg=True)
+    check_array(
+        out,
+        [[-1 / np.sqrt(1 + 1e-5), -5 / np.sqrt(25 + 1e-5)], [1 / np.sqrt(1 + 1e-5), 5 / np.sqrt(25 + 1e-5)]],
+        "学習時の forward",
+    )
+    # 移動平均 (初期値 0 と 1、momentum = 0.9): 0.9 · 0 + 0.1 · [2, 15] = [0.2, 1.5]、0.9 · 1 + 0.1 · [1, 25] = [1.0, 3.4]
+    check_array(
+        layer.running_mean,
+        [0.2, 1.5],
+        "1 回の学習後の running_mean",
+        mistakes=[
+            ([1.8, 13.5], "momentum の向きが逆です。momentum は古い値の重みです: m · running + (1 − m) · batch。")
+        ],
+    )
+    check_array(
+        layer.running_var,
+        [1.0, 3.4],
+        "1 回の学習後の running_var",
+        mistakes=[
+            (
+                [1.1, 5.9],
+                "不偏分散 (N − 1 で割る) を使っています。この講座ではバッチ分散 cache['var'] (N で割る) をそのまま使います。",
+            ),
+            ([0.1, 2.5], "running_var を 0 から始めています。初期値は 1 です (PyTorch と同じ)。"),
+            ([1.8, 22.6], "momentum の向きが逆です。momentum は古い値の重みです。"),
+        ],
+    )
+    # 推論時: (x − running_mean) / √(running_var + ε)。状態は変わらない
+    out = layer.forward(np.array([[1.2, 1.5]]), train_flg=False)
+    check_array(
+        out,
+        [[1 / np.sqrt(1 + 1e-5), 0.0]],
+        "推論時の forward (N = 1)",
+        mistakes=[([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。")],
+    )
+    check_array(layer.running_mean, [0.2, 1.5], "推論の後の running_mean (変わらないはず)")
+    check_array(layer.running_var, [1.0, 3.4], "推論の後の running_var (変わらないはず)")
+    # 逆伝播: 列 = 7 + 3 · [−1, −1, 1, 1] (平均 7、分散 9)、γ = 2、dout = [1, 0, 0, 0]
+    # s = √(9 + ε)、x̂ = (3/s) · v (v = [−1, −1, 1, 1])。7.4 節の式で mean(dout) = 1/4、mean(dout · x̂) = −(3/s)/4 なので
+    # dx = (2/s) · ([3/4, −1/4, −1/4, −1/4] + (3/s)² / 4 · v) ≈ (2/3) · [1/2, −1/2, 0, 0]
+    layer = BatchNormalization(np.array([2.0]), np.array([0.0]))
+    v = np.array([[-1.0], [-1.0], [1.0], [1.0]])
+    layer.forward(7 + 3 * v)
+    dx = layer.backward(np.array([[1.0], [0.0], [0.0], [0.0]]))
+    s = np.sqrt(9 + 1e-5)
+    check_array(dx, (2 / s) * (np.array([[0.75], [-0.25], [-0.25], [-0.25]]) + (3 / s) ** 2 / 4 * v), "backward の dx")
+    check_array(layer.dgamma, [-3 / s], "backward の後の dgamma")
+    check_array(layer.dbeta, [1.0], "backward の後の dbeta")
+    # 多次元の入力: 形状 (3, 2, 2) は (3, 4) として正規化し、出力と dx は (3, 2, 2) に戻す
+    layer = BatchNormalization(np.ones(4), np.zeros(4))
+    x_3d = np.random.default_rng(0).standard_normal((3, 2, 2))
+    out_3d = layer.forward(x_3d)
+    check_true(out_3d.shape == (3, 2, 2), f"形状 (3, 2, 2) の入力に対する出力の形状が {out_3d.shape} です。")
+    check_true(layer.backward(np.ones((3, 2, 2))).shape == (3, 2, 2), "dx を入力と同じ形状に戻してください。")
+    print("公開テスト: OK")
 
 # %% [markdown]
 # レイヤ全体の勾配も数値微分で確かめておきます (学習モードの `forward` と `backward`。`check_layer_gradients` は `gamma` と `beta` も調べます)。

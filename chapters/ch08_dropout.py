@@ -25,7 +25,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 from course.plotting import use_japanese_font
@@ -269,45 +269,53 @@ def run_dropout(dropout_ratio, seed, steps):
 
 
 # %% [tests] id=test_dropout_forward points=3 hidden=dropout_forward
-# 期待されるマスクは、仕様どおり同じシードの Generator から同じ形状の一様乱数を引いて作る
-x = np.arange(1.0, 13.0).reshape(3, 4)
-x_before = x.copy()
-expected_draws = np.random.default_rng(0)
-mask1 = expected_draws.random((3, 4)) > 0.25
-layer = Dropout(0.25, rng=np.random.default_rng(0))
-# 学習時: 残したユニットは x / (1 − 0.25) = x · 4/3、消したユニットは 0
-check_array(
-    layer.forward(x),
-    np.where(mask1, x / 0.75, 0.0),
-    "1 回目の forward (学習時、p = 0.25)",
-    mistakes=[
-        (np.where(mask1, x, 0.0), "学習時に 1/(1 − p) 倍していません。"),
-        (np.where(mask1, x * 0.75, 0.0), "1 − p を掛けています。1 − p で割ります。"),
-        (np.where(mask1, 0.0, x / 0.75), "マスクの向きが逆です。残すのは rng.random(x.shape) > p の要素です。"),
-    ],
-)
-check_true(np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。")
-stored_mask = getattr(layer, "mask", None)
-check_true(
-    stored_mask is not None and np.array_equal(np.asarray(stored_mask, dtype=bool), mask1),
-    "forward の後の self.mask が、残したユニットを True とするマスク (rng.random(x.shape) > p) になっていません。",
-)
-# 推論時: x をそのまま返し、乱数は引かない
-check_array(
-    layer.forward(x, train_flg=False),
-    x,
-    "推論時の forward (train_flg=False)",
-    mistakes=[(0.75 * x, "推論時に 1 − p 倍するのは方式 A です。inverted dropout の推論時は x をそのまま返します。")],
-)
-# 次の学習時の forward は、乱数列の続きから新しいマスクを作る (推論時に乱数を引いていると、ここがずれる)
-mask2 = expected_draws.random((3, 4)) > 0.25
-check_array(layer.forward(x), np.where(mask2, x / 0.75, 0.0), "推論をはさんだ後の 2 回目の forward (学習時)")
-# 大きな入力: 消える割合は p に近く (標準誤差 √(0.3·0.7/10⁵) ≈ 0.0015)、出力の平均は 1 に近い (標準誤差 ≈ 0.0021)
-big_out = Dropout(0.3, rng=np.random.default_rng(1)).forward(np.ones((1000, 100)))
-check_scalar(np.mean(big_out == 0), 0.3, "p = 0.3 で消えたユニットの割合", rtol=0, atol=0.01)
-check_scalar(big_out.mean(), 1.0, "p = 0.3 の出力の平均 (期待値は 1)", rtol=0, atol=0.015)
-# p = 0 は何も消さない。rng を省略してもよい
-check_array(Dropout(0.0).forward(x), x, "dropout_ratio = 0 の forward")
+def public_test_dropout_forward():
+    """演習 1 の forward の公開テスト (backward のテストの前提としても使います)。"""
+    # 期待されるマスクは、仕様どおり同じシードの Generator から同じ形状の一様乱数を引いて作る
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    x_before = x.copy()
+    expected_draws = np.random.default_rng(0)
+    mask1 = expected_draws.random((3, 4)) > 0.25
+    layer = Dropout(0.25, rng=np.random.default_rng(0))
+    # 学習時: 残したユニットは x / (1 − 0.25) = x · 4/3、消したユニットは 0
+    check_array(
+        layer.forward(x),
+        np.where(mask1, x / 0.75, 0.0),
+        "1 回目の forward (学習時、p = 0.25)",
+        mistakes=[
+            (np.where(mask1, x, 0.0), "学習時に 1/(1 − p) 倍していません。"),
+            (np.where(mask1, x * 0.75, 0.0), "1 − p を掛けています。1 − p で割ります。"),
+            (np.where(mask1, 0.0, x / 0.75), "マスクの向きが逆です。残すのは rng.random(x.shape) > p の要素です。"),
+        ],
+    )
+    check_true(np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。")
+    stored_mask = getattr(layer, "mask", None)
+    check_true(
+        stored_mask is not None and np.array_equal(np.asarray(stored_mask, dtype=bool), mask1),
+        "forward の後の self.mask が、残したユニットを True とするマスク (rng.random(x.shape) > p) になっていません。",
+    )
+    # 推論時: x をそのまま返し、乱数は引かない
+    check_array(
+        layer.forward(x, train_flg=False),
+        x,
+        "推論時の forward (train_flg=False)",
+        mistakes=[
+            (0.75 * x, "推論時に 1 − p 倍するのは方式 A です。inverted dropout の推論時は x をそのまま返します。")
+        ],
+    )
+    # 次の学習時の forward は、乱数列の続きから新しいマスクを作る (推論時に乱数を引いていると、ここがずれる)
+    mask2 = expected_draws.random((3, 4)) > 0.25
+    check_array(layer.forward(x), np.where(mask2, x / 0.75, 0.0), "推論をはさんだ後の 2 回目の forward (学習時)")
+    # 大きな入力: 消える割合は p に近く (標準誤差 √(0.3·0.7/10⁵) ≈ 0.0015)、出力の平均は 1 に近い (標準誤差 ≈ 0.0021)
+    big_out = Dropout(0.3, rng=np.random.default_rng(1)).forward(np.ones((1000, 100)))
+    check_scalar(np.mean(big_out == 0), 0.3, "p = 0.3 で消えたユニットの割合", rtol=0, atol=0.01)
+    check_scalar(big_out.mean(), 1.0, "p = 0.3 の出力の平均 (期待値は 1)", rtol=0, atol=0.015)
+    # p = 0 は何も消さない。rng を省略してもよい
+    check_array(Dropout(0.0).forward(x), x, "dropout_ratio = 0 の forward")
+
+
+public_test_dropout_forward()
+
 # 範囲外の p は ValueError
 for bad_ratio in (1.0, -0.1):
     try:
@@ -324,41 +332,45 @@ print("公開テスト: OK")
 # 逆伝播のテストです。`dout` をすべて 3 にすると、残したユニットの勾配は $3/(1 - 0.25) = 4$、消したユニットの勾配は 0 になるはずです。
 
 # %% [tests] id=test_dropout_backward points=2 hidden=dropout_backward
-x = np.arange(1.0, 13.0).reshape(3, 4)
-dout = np.full((3, 4), 3.0)
-expected_draws = np.random.default_rng(0)
-mask1 = expected_draws.random((3, 4)) > 0.25
-mask2 = expected_draws.random((3, 4)) > 0.25
-layer = Dropout(0.25, rng=np.random.default_rng(0))
-out = layer.forward(x)
-check_array(
-    layer.backward(dout),
-    np.where(mask1, 4.0, 0.0),
-    "Dropout.backward",
-    mistakes=[
-        (np.where(mask1, 3.0, 0.0), "逆伝播でも 1/(1 − p) 倍します (順伝播と同じスケール)。"),
-        (dout / 0.75, "マスクを掛けていません。順伝播で消したユニットの勾配は 0 です。"),
-        (np.where(mask2, 4.0, 0.0), "backward で新しいマスクを引いています。forward で保存した self.mask を使います。"),
-    ],
-)
-check_true(
-    np.array_equal(layer.backward(dout) == 0, out == 0),
-    "backward で勾配が 0 になる位置が、forward で消した位置と一致しません。",
-)
-# forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う
-layer.forward(x)
-check_array(
-    layer.backward(dout),
-    np.where(mask2, 4.0, 0.0),
-    "2 回目の forward の後の backward",
-    mistakes=[
-        (
-            np.where(mask1, 4.0, 0.0),
-            "最初の forward のマスクを使っています。forward のたびに self.mask を上書きします。",
-        )
-    ],
-)
-print("公開テスト: OK")
+if builds_on({"演習 1 の forward": public_test_dropout_forward}):
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    dout = np.full((3, 4), 3.0)
+    expected_draws = np.random.default_rng(0)
+    mask1 = expected_draws.random((3, 4)) > 0.25
+    mask2 = expected_draws.random((3, 4)) > 0.25
+    layer = Dropout(0.25, rng=np.random.default_rng(0))
+    out = layer.forward(x)
+    check_array(
+        layer.backward(dout),
+        np.where(mask1, 4.0, 0.0),
+        "Dropout.backward",
+        mistakes=[
+            (np.where(mask1, 3.0, 0.0), "逆伝播でも 1/(1 − p) 倍します (順伝播と同じスケール)。"),
+            (dout / 0.75, "マスクを掛けていません。順伝播で消したユニットの勾配は 0 です。"),
+            (
+                np.where(mask2, 4.0, 0.0),
+                "backward で新しいマスクを引いています。forward で保存した self.mask を使います。",
+            ),
+        ],
+    )
+    check_true(
+        np.array_equal(layer.backward(dout) == 0, out == 0),
+        "backward で勾配が 0 になる位置が、forward で消した位置と一致しません。",
+    )
+    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う
+    layer.forward(x)
+    check_array(
+        layer.backward(dout),
+        np.where(mask2, 4.0, 0.0),
+        "2 回目の forward の後の backward",
+        mistakes=[
+            (
+                np.where(mask1, 4.0, 0.0),
+                "最初の forward のマスクを使っています。forward のたびに self.mask を上書きします。",
+            )
+        ],
+    )
+    print("公開テスト: OK")
 
 # %% [markdown]
 # ### 勾配確認にはマスクを固定する

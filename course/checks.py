@@ -7,12 +7,25 @@ and, when the value matches a known mistake, the hint for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckFailure", "check_array", "check_between", "check_scalar", "check_true", "Mistake"]
+__all__ = [
+    "CheckFailure",
+    "ON_HOLD",
+    "builds_on",
+    "check_array",
+    "check_between",
+    "check_scalar",
+    "check_true",
+    "Mistake",
+]
+
+#: How a public test cell that holds its checks begins its message (``autograder check`` looks for it).
+ON_HOLD = "公開テスト保留"
 
 
 class CheckFailure(AssertionError):
@@ -56,6 +69,7 @@ def check_array(
     atol: float = 1e-9,
     mistakes: Sequence[Mistake] = (),
     show_values: bool = True,
+    nan_hint: str = "",
 ) -> None:
     """Check that ``actual`` equals ``expected`` elementwise within the tolerances.
 
@@ -64,6 +78,7 @@ def check_array(
     rtol, atol: |actual − expected| <= atol + rtol · |expected| (as ``np.allclose``).
     mistakes: known mistakes as (value, hint); the hint of the first match is shown.
     show_values: False for hidden checks, so the message never reveals expected values.
+    nan_hint: the hint when ``actual`` has nan or inf where ``expected`` has none (default: about exp and log).
     """
     got = _as_array(actual, name)
     want = np.asarray(expected, dtype=np.float64)
@@ -78,7 +93,7 @@ def check_array(
         message = f"{name} に nan または inf が {bad} 個含まれています。"
         hint = _matching_mistake(got, mistakes, rtol, atol)
         if hint is None:
-            hint = "exp や log に大きすぎる値・0 を渡していないか確認してください。"
+            hint = nan_hint or "exp や log に大きすぎる値・0 を渡していないか確認してください。"
         raise CheckFailure(f"{message}\nヒント: {hint}")
     close = np.isclose(got, want, rtol=rtol, atol=atol)
     if np.all(close):
@@ -136,3 +151,31 @@ def check_true(condition: bool, message: str) -> None:
     """Raise :class:`CheckFailure` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise CheckFailure(message)
+
+
+def builds_on(earlier: Mapping[str, Callable[[], None]]) -> bool:
+    """Whether the earlier exercises that the checks below rely on pass their own public tests.
+
+    earlier: the label of each earlier exercise (e.g. ``"演習 1 (l2_penalty)"``) → the function that
+    runs its public tests (it raises when one fails).
+
+    Returns True when all of them pass. Otherwise prints why the checks below are on hold (保留) and
+    returns False: a mistake in an earlier exercise would make them fail as well and hide what this
+    exercise itself does, so they wait until that exercise is fixed. The hidden tests of this
+    exercise use the course's own version of the earlier exercises, so it is graded on its own.
+    Usage: ``if builds_on({"演習 1 (l2_penalty)": public_test_l2_penalty}):`` followed by the checks.
+    """
+    for label, public_test in earlier.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the earlier exercise's own cell shows its warnings
+                public_test()
+        except Exception as error:  # noqa: BLE001 (any failure of the earlier exercise holds the checks)
+            reason = (str(error).strip().splitlines() or [f"{type(error).__name__} (まだ実装されていませんか)"])[0]
+            print(
+                f"{ON_HOLD}: {label} の公開テストが通らないため、このセルの確認は保留します"
+                f" (この演習の誤りとは限りません)。\n  {label}: {reason}\n"
+                f"  {label} を直してから、このセルをもう一度実行してください。"
+            )
+            return False
+    return True

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from .checks import ON_HOLD
+
 
 @dataclass
 class CellVerdict:
@@ -21,6 +23,7 @@ class CellVerdict:
     points: float
     passed: bool
     message: str
+    on_hold: bool = False  # no error, but some checks wait for an earlier exercise (course.checks.builds_on)
 
 
 def _error_text(cell: nbformat.NotebookNode) -> str:
@@ -33,6 +36,15 @@ def _error_text(cell: nbformat.NotebookNode) -> str:
                     "解答セルの raise NotImplementedError() を自分の実装に置き換えてください。"
                 )
             return f"{name}: {value}".strip()
+    return ""
+
+
+def _on_hold_text(cell: nbformat.NotebookNode) -> str:
+    """What a cell printed about its checks on hold (empty when it held none)."""
+    for output in cell.get("outputs", []):
+        text = output.get("text", "") if output.get("output_type") == "stream" else ""
+        if ON_HOLD in text:
+            return text[text.index(ON_HOLD) :].strip()
     return ""
 
 
@@ -53,21 +65,26 @@ def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade"):
-            error = _error_text(cell)
-            verdicts.append(CellVerdict(meta.get("grade_id", "?"), float(meta.get("points", 0)), not error, error))
+            error, held = _error_text(cell), _on_hold_text(cell)
+            grade_id, points = meta.get("grade_id", "?"), float(meta.get("points", 0))
+            verdicts.append(
+                CellVerdict(grade_id, points, not error and not held, error or held, bool(held and not error))
+            )
     return verdicts
 
 
 def format_summary(verdicts: list[CellVerdict]) -> str:
     lines = []
     for v in verdicts:
-        mark = "合格" if v.passed else "不合格"
+        mark = "合格" if v.passed else "保留" if v.on_hold else "不合格"
         lines.append(f"[{mark}] {v.grade_id} ({v.points:g} 点)" + ("" if v.passed else f"\n    {v.message}"))
     passed = sum(v.points for v in verdicts if v.passed)
     total = sum(v.points for v in verdicts)
     lines.append(
         f"\n公開テスト: {sum(v.passed for v in verdicts)} / {len(verdicts)} 合格 ({passed:g} / {total:g} 点相当)"
     )
+    if any(v.on_hold for v in verdicts):
+        lines.append("※ 保留のセルは、前の演習が合格してから確認されます (前の演習を先に直してください)。")
     lines.append("※ 採点では別の入力を使う隠しテストも実行されます。")
     return "\n".join(lines)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.checks import CheckFailure, check_array, check_between, check_scalar, check_true
+from course.checks import ON_HOLD, CheckFailure, builds_on, check_array, check_between, check_scalar, check_true
 
 
 def _message(fn, *args, **kwargs) -> str:
@@ -64,3 +64,24 @@ def test_check_between():
     assert "以下のはず" in _message(check_between, np.nan, 13.8, 18.5, "loss")
     assert "スカラー" in _message(check_between, np.zeros(2), 0.0, 1.0, "loss")
     assert "return" in _message(check_between, None, 0.0, 1.0, "loss")
+
+
+def test_builds_on_runs_the_checks_when_the_earlier_exercises_pass(capsys):
+    calls = []
+    assert builds_on({"演習 1 (f)": lambda: calls.append(1), "演習 2 (g)": lambda: calls.append(2)})
+    assert calls == [1, 2] and capsys.readouterr().out == ""
+
+
+def test_builds_on_holds_the_checks_and_names_the_earlier_exercise(capsys):
+    def failing():
+        check_scalar(2.0, 1.0, "f(0)")
+
+    def unimplemented():
+        raise NotImplementedError
+
+    assert not builds_on({"演習 1 (f)": failing})
+    printed = capsys.readouterr().out
+    assert printed.startswith(ON_HOLD) and "演習 1 (f)" in printed and "f(0) の値が違います" in printed
+    assert not builds_on({"演習 1 (f)": lambda: None, "演習 2 (g)": unimplemented})
+    printed = capsys.readouterr().out
+    assert "演習 2 (g)" in printed and "まだ実装されていません" in printed and "演習 1" not in printed

@@ -30,7 +30,7 @@ VARIANTS = [
         (("            x[idx] = original - h\n", "            x[idx] = original\n"),),
         "中心差分ではなく前方差分で求める数値勾配",
         "numerical_gradient with a forward difference",
-        breaks=("test_numerical_gradient", "test_simple_net"),
+        breaks=("test_numerical_gradient",),
         hint="前方差分",
     ),
     Variant(
@@ -39,7 +39,7 @@ VARIANTS = [
         (("        try:\n", "        if True:\n"), (_RESTORE, "")),
         "各要素を x_i − h に書き換えたまま元に戻さない数値勾配",
         "numerical_gradient that leaves each element at x_i − h instead of restoring it",
-        breaks=("test_numerical_gradient", "test_simple_net"),
+        breaks=("test_numerical_gradient",),
         hint="元の値に戻",
     ),
     Variant(
@@ -52,8 +52,22 @@ VARIANTS = [
         ),
         "x[idx] += h、x[idx] -= 2 * h、x[idx] += h と計算で戻す数値勾配 (丸めで元の値に正確に戻らない)",
         "numerical_gradient that steps with += h, -= 2 * h, += h (rounding leaves x_i off by an ulp)",
-        breaks=("test_numerical_gradient", "test_simple_net"),
+        breaks=("test_numerical_gradient",),
         hint="元の値に",
+    ),
+    Variant(
+        "gradient_perturbs_copy",
+        "numerical_gradient",
+        (
+            (
+                "    grad = np.zeros(x.shape, dtype=np.float64)\n",
+                "    x = x.copy()\n    grad = np.zeros(x.shape, dtype=np.float64)\n",
+            ),
+        ),
+        "x のコピーを書き換えて f に渡す数値勾配 (引数を使わず配列を直接読む f では勾配が 0 になる)",
+        "numerical_gradient that perturbs a copy of x (zero for an f that reads the array itself)",
+        breaks=("test_numerical_gradient",),
+        hint="コピーを書き換えて",
     ),
     Variant(
         "gradient_zeros_like",

@@ -203,6 +203,20 @@ VARIANTS = [
         correct=True,
     ),
     Variant(
+        "adamw_weights_only",
+        "adamw",
+        (
+            (
+                "            for key in params:\n                " + _DECAY,
+                '            for key in params:\n                if key.startswith("W"):\n                    '
+                + _DECAY,
+            ),
+        ),
+        "重み 'W…' だけを減衰させ、バイアスは縮めない AdamW (この章の L2 と同じ流儀)",
+        "AdamW that decays the weights only and leaves the biases alone",
+        correct=True,
+    ),
+    Variant(
         "adamw_copy_then_write_back",
         "adamw",
         (

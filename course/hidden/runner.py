@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..checks import CheckFailure
 
-__all__ = ["Handle", "LocalRunner", "Runner", "snapshot", "array_leaves", "changed_arguments"]
+__all__ = ["Handle", "LocalRunner", "ReadsArgument", "Runner", "snapshot", "array_leaves", "changed_arguments"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,30 @@ class Handle:
 
     ident: int
     label: str  # e.g. "Affine(W, b)", used in messages
+
+
+@dataclass(frozen=True)
+class ReadsArgument:
+    """A keyword argument for a learner's function: a function that ignores what it is called with
+    and returns ``objective(a)``, where ``a`` is the keyword argument ``target`` of the same call as
+    it is at that moment. It is the textbook's ``lambda W: net.loss(x, t)``, which reads the very
+    array that the learner's ``numerical_gradient`` perturbs in place. Every runner builds it where
+    the learner's code runs (only ``objective`` runs on the grader's side)."""
+
+    objective: Callable[[np.ndarray], Any]
+    target: str
+
+
+def bind_reads(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with each :class:`ReadsArgument` turned into the function it describes."""
+
+    def reading(objective: Callable[[np.ndarray], Any], array: Any) -> Callable[..., Any]:
+        return lambda *_args, **_kwargs: objective(array)
+
+    return {
+        key: reading(value.objective, kwargs[value.target]) if isinstance(value, ReadsArgument) else value
+        for key, value in kwargs.items()
+    }
 
 
 def snapshot(value: Any, where: str) -> Any:
@@ -160,7 +184,7 @@ class LocalRunner(Runner):
         with self._substituted(substitute), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                result = fn(*copies, **kwargs)
+                result = fn(*copies, **bind_reads(kwargs))
                 self.last_changed = changed_arguments(passed, before)
                 return result
             except NotImplementedError:

@@ -655,3 +655,22 @@ def test_shorten_cuts_at_a_boundary_with_an_explicit_marker(text, limit, expecte
     shortened = shorten(text, limit)
     assert shortened == expected
     assert len(shortened) <= limit
+
+
+def test_errors_of_instructor_cells_reach_the_instructor_only(tmp_path, spec):
+    note = "講師のセル「x_demo = softmax(...)」の実行でエラー: ValueError: cannot reshape"
+    result = SubmissionResult(
+        "carol",
+        ASSIGNMENT,
+        "carol/ch01_activation.ipynb",
+        "c" * 64,
+        [ExerciseResult("test_softmax", 0.0, 3.0, "softmax の値が違います。")],
+        instructor_notes=[note],
+    )
+    feedback = write_feedback(result, spec, tmp_path / "carol.html").read_text(encoding="utf-8")
+    assert "講師のセル" not in feedback and "cannot reshape" not in feedback
+    assert "softmax の値が違います" in feedback  # the consequence, on the exercise
+    report = write_report([result], {ASSIGNMENT: spec}, "", tmp_path / "report.html", "").read_text(encoding="utf-8")
+    assert html.escape(note) in report or note in report
+    write_summary_csv([result], tmp_path / "summary.csv", specs={ASSIGNMENT: spec})
+    assert any("cannot reshape" in cell for row in read_csv(tmp_path / "summary.csv") for cell in row)

@@ -8,17 +8,18 @@ sandbox (the runner sends callables; a sandboxed learner calls them back).
 Arrays are passed as KEYWORD arguments (``x=``, ``init_x=``): LocalRunner hands keyword
 arguments over without copying, so a check can see afterwards what the learner's code did
 to the very array it was given (restored bit for bit, init_x left alone). A runner that
-copies them only makes those observations pass trivially; what ``f`` is called with is
-recorded too (``_Recording``), which shows under any runner whether an element perturbed
+copies them reports which arguments the call changed (``Runner.last_changed``); what ``f`` is
+called with is recorded too (``_Recording``), which shows under any runner whether an element perturbed
 earlier was restored exactly before the next one is perturbed.
 
 gradient_descent is graded with the reference ``numerical_gradient`` in place of the
-learner's (only the update loop is graded there). Two things need the learner's code in
-this process (see ``_in_process``): a function that ignores its argument and reads the array
-itself (the textbook's ``lambda W: net.loss(x, t)``), and the reference ``numerical_gradient``
-standing in for the learner's in SimpleNet, because it receives the learner's own lambda.
-Elsewhere that case is skipped and SimpleNet uses the learner's numerical_gradient; when
-SimpleNet then fails, the diagnostic says whether that numerical_gradient is to blame.
+learner's (only the update loop is graded there). SimpleNet is graded with the stand-in
+``course.stand_ins.numerical_gradient`` in place of the learner's, because it receives the
+learner's own lambda, which reads ``self.W`` while the array is perturbed: the stand-in runs
+where the learner's code runs. Likewise the function that ignores its argument and reads the
+array itself (the textbook's ``lambda W: net.loss(x, t)``), passed to the learner's
+numerical_gradient, is a :class:`ReadsArgument` that every runner builds on the learner's side.
+So no check depends on the runner.
 """
 
 from __future__ import annotations
@@ -28,22 +29,13 @@ from collections.abc import Callable
 import numpy as np
 
 from course import reference as ref
+from course import stand_ins
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
-from ..runner import LocalRunner, Runner
+from ..runner import ReadsArgument, Runner
 from . import check_unchanged
 
 H = 1e-4  # the default step of numerical_diff and numerical_gradient
-
-
-def _in_process(run: Runner) -> bool:
-    """Whether the learner's code runs in this process, so that functions are passed as they are."""
-    return isinstance(run, LocalRunner)
-
-
-def _reference_gradient(run: Runner) -> dict[str, Callable]:
-    """The reference numerical_gradient in place of the learner's, where it can be (see the module docstring)."""
-    return {"numerical_gradient": ref.numerical_gradient} if _in_process(run) else {}
 
 
 def _call(run: Runner, where: str, hint: str | None, name: str, *args, **kwargs):
@@ -136,16 +128,6 @@ class _Recording:
         return self.objective(x)
 
 
-class _ReadsArray:
-    """A function that ignores its argument and evaluates ``objective`` on a fixed array."""
-
-    def __init__(self, objective: Callable[[np.ndarray], float], array: np.ndarray) -> None:
-        self.objective, self.array = objective, array
-
-    def __call__(self, _: np.ndarray) -> float:
-        return self.objective(self.array)
-
-
 def _difference_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, kind: str, h: float = H) -> np.ndarray:
     """The gradient that a classic mistake computes, on a copy of x."""
     work, grad = x.copy(), np.zeros(x.shape)
@@ -235,26 +217,26 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
         _check_gradient_case(run, rng, label, x, None)
     _check_gradient_case(run, rng, "形状 (2, 3)", rng.standard_normal((2, 3)), 1e-2)
 
-    if _in_process(run):  # f must see the learner's perturbations of W itself
-        W = rng.standard_normal((3, 2))
-        objective = _Smooth(rng, W.shape)
-        expected = ref.numerical_gradient(objective, W.copy())
-        where = "引数を使わず W を直接読む関数 (lambda _: net.loss(x, t) の形) に対する numerical_gradient"
-        got = _call(run, where, None, "numerical_gradient", _ReadsArray(objective, W), x=W)
-        check_array(
-            got,
-            expected,
-            where,
-            rtol=1e-6,
-            atol=1e-8,
-            show_values=False,
-            mistakes=[
-                (
-                    np.zeros(W.shape),
-                    "x のコピーを書き換えて f に渡していませんか。x そのものを書き換えてから f(x) を呼んでください。",
-                )
-            ],
-        )
+    # f ignores its argument and reads the array x itself, as the learner's code perturbs it in place
+    W = rng.standard_normal((3, 2))
+    objective = _Smooth(rng, W.shape)
+    expected = ref.numerical_gradient(objective, W.copy())
+    where = "引数を使わず W を直接読む関数 (lambda _: net.loss(x, t) の形) に対する numerical_gradient"
+    got = _call(run, where, None, "numerical_gradient", f=ReadsArgument(objective, "x"), x=W)
+    check_array(
+        got,
+        expected,
+        where,
+        rtol=1e-6,
+        atol=1e-8,
+        show_values=False,
+        mistakes=[
+            (
+                np.zeros(W.shape),
+                "x のコピーを書き換えて f に渡していませんか。x そのものを書き換えてから f(x) を呼んでください。",
+            )
+        ],
+    )
 
     try:
         run.call("numerical_gradient", _Smooth(rng, (3,)), x=np.array([1, 2, 3]))
@@ -356,7 +338,11 @@ class _Negated:
 # ------------------------------------------------------------------------- SimpleNet
 def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
     # earlier exercises and chapters are replaced by the reference: only SimpleNet is graded here
-    substitute = {"softmax": ref.softmax, "cross_entropy_error": ref.cross_entropy_error, **_reference_gradient(run)}
+    substitute = {
+        "softmax": ref.softmax,
+        "cross_entropy_error": ref.cross_entropy_error,
+        "numerical_gradient": stand_ins.numerical_gradient,
+    }
     for n, d, c, one_hot in [(1, 2, 3, False), (5, 4, 3, True), (4, 3, 5, False), (None, 3, 4, False)]:
         W = rng.standard_normal((d, c))
         labels = rng.integers(0, c, size=1 if n is None else n)
@@ -398,45 +384,25 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=loss_mistakes,
         )
-        try:
-            check_array(
-                run.method(net, "numerical_gradient", x, t, substitute=substitute),
-                reference.numerical_gradient(x, t),
-                f"{label} の numerical_gradient(x, t)",
-                rtol=1e-6,
-                atol=1e-9,
-                show_values=False,
-                mistakes=[
-                    (
-                        np.zeros(W.shape),
-                        "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
-                        " numerical_gradient に渡してください。",
-                    )
-                ],
-            )
-            check_true(
-                np.array_equal(run.attr(net, "W"), W),
-                f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",
-            )
-        except CheckFailure as failure:
-            if "numerical_gradient" in substitute:
-                raise
-            problem = _learner_gradient_problem(run, rng)  # SimpleNet used the learner's numerical_gradient
-            if problem is None:
-                raise
-            raise CheckFailure(
-                f"{failure}\nSimpleNet.numerical_gradient が使う演習 2 の numerical_gradient に問題があります。"
-                f"先に演習 2 を直してください:\n{problem}"
-            ) from None
-
-
-def _learner_gradient_problem(run: Runner, rng: np.random.Generator) -> str | None:
-    """The diagnostic of the learner's numerical_gradient on one small case, or None when it passes there."""
-    try:
-        _check_gradient_case(run, rng, "形状 (3, 4)", rng.standard_normal((3, 4)), None)
-    except CheckFailure as failure:
-        return str(failure)
-    return None
+        check_array(
+            run.method(net, "numerical_gradient", x, t, substitute=substitute),
+            reference.numerical_gradient(x, t),
+            f"{label} の numerical_gradient(x, t)",
+            rtol=1e-6,
+            atol=1e-9,
+            show_values=False,
+            mistakes=[
+                (
+                    np.zeros(W.shape),
+                    "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
+                    " numerical_gradient に渡してください。",
+                )
+            ],
+        )
+        check_true(
+            np.array_equal(run.attr(net, "W"), W),
+            f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",
+        )
 
 
 CHECKS = {

@@ -172,6 +172,10 @@ def _matches(history: tuple, expected: History | None) -> bool:
 MistakeFactory = Callable[[dict], Any]
 
 
+_EPS_IGNORED = "引数の eps を使わずに、決まった小さな数 (1e-7 など) を式に書いていませんか。self.eps を使ってください。"
+_FIXED_EPS = (1e-7, 1e-8, 1e-6)
+
+
 def _check_optimizer(
     run: Runner,
     name: str,
@@ -195,6 +199,12 @@ def _check_optimizer(
             accepted = _accepted(reference_class, alternative, kwargs, params, grads_sequence)
             if not any(_matches(history, other) for other in accepted):
                 simulated = [(_trajectory(factory(kwargs), params, grads_sequence), hint) for factory, hint in mistakes]
+                if "eps" in kwargs:  # the textbook writes eps as a number in the formula (1e-7)
+                    simulated += [
+                        (_trajectory(reference_class(**{**kwargs, "eps": eps}), params, grads_sequence), _EPS_IGNORED)
+                        for eps in _FIXED_EPS
+                        if eps != kwargs["eps"]
+                    ]
                 simulated.append(([_copy(params)] * len(grads_sequence), _UNCHANGED_HINT))
                 simulated.append(
                     (_trajectory(_SharedState(reference_class(**kwargs)), params, grads_sequence), _SHARED_HINT)
@@ -373,9 +383,18 @@ class _AdaGradLike(ref.AdaGrad):
 class _RMSpropLike(ref.RMSprop):
     """RMSprop with a configurable running mean, eps placement and (wrong) bias correction."""
 
-    def __init__(self, kwargs: dict, mean: str = "ema", eps_inside: bool = False, bias_correction: bool = False):
+    def __init__(
+        self,
+        kwargs: dict,
+        mean: str = "ema",
+        eps_inside: bool = False,
+        bias_correction: bool = False,
+        root: bool = True,
+        keep: bool = True,
+    ):
         super().__init__(**kwargs)
         self.mean, self.eps_inside, self.bias_correction, self.t = mean, eps_inside, bias_correction, 0
+        self.root, self.keep = root, keep  # False: no square root of h; h not kept between updates
 
     def update(self, params, grads):
         rho = self.decay_rate
@@ -393,10 +412,16 @@ class _RMSpropLike(ref.RMSprop):
                 h = h + g * g
             else:  # "linear": the garbled formula of the lecture notes (g instead of g^2)
                 h = rho * h + (1 - rho) * g
-            self.h[key] = h
+            if self.keep:
+                self.h[key] = h
             if self.bias_correction:
                 h = h / (1 - rho**self.t)
-            denominator = np.sqrt(h + self.eps) if self.eps_inside else np.sqrt(h) + self.eps
+            if not self.root:
+                denominator = h + self.eps
+            elif self.eps_inside:
+                denominator = np.sqrt(h + self.eps)
+            else:
+                denominator = np.sqrt(h) + self.eps
             params[key] -= self.lr * g / denominator
 
 
@@ -610,6 +635,11 @@ def check_rmsprop(run: Runner, rng: np.random.Generator) -> None:
         (
             lambda kw: _RMSpropLike(kw, bias_correction=True),
             "h を 1 − decay_rate^t で割っています。RMSprop (PyTorch と同じ式) にはバイアス補正はありません。",
+        ),
+        (lambda kw: _RMSpropLike(kw, root=False), "h の平方根を取っていません。分母は √h + eps です。"),
+        (
+            lambda kw: _RMSpropLike(kw, keep=False),
+            "h を self.h[key] に保存していません (毎回 0 から計算しています)。h は update をまたいで持ち越す状態です。",
         ),
     ]
     nan_hint = (
