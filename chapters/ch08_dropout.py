@@ -25,10 +25,11 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_true
 from course.data import load_digits
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 from course.plotting import use_japanese_font
+from course.properties import dropout as dropout_checks
 
 use_japanese_font()
 np.set_printoptions(precision=4, suppress=True)
@@ -202,12 +203,19 @@ print("方式 A の重みを方式 B の推論で使うと何倍になるか:", 
 #
 # とすれば、各成分が確率 $1 - p$ で True (残す) になります (一様乱数が $p$ 以下になる確率が $p$ です)。
 #
-# **採点のための約束**: 同じシードから作った `Generator` は同じ乱数列を返します。隠しテストは、あなたの `Dropout` と模範解答を
-# 同じシードで作り、マスクが呼び出しごとに **完全に一致する** ことを確かめます。そのため次の約束を守ってください。
+# **採点のための約束**: 各成分を確率 $1 - p$ で残すマスクの作り方は 1 つではありません (`self.rng.random(x.shape) < 1 - p` も
+# `self.rng.binomial(1, 1 - p, size=x.shape)` も正しいマスクです)。そのためテストは、決まった乱数列との一致ではなく、どんな正しい
+# マスクでも成り立つ次の性質を確かめます。
 #
-# - マスクは上の式どおり `self.rng.random(x.shape) > self.dropout_ratio` で作る (`<` や `np.random.rand` では一致しません)。
-# - 乱数を引くのは学習時の `forward` 1 回につき 1 回だけ。推論時の `forward` と `backward` では引かない。
+# - 学習時の出力の各成分は 0 か $x/(1 - p)$。大きな入力では、消える割合が $p$ に近い。サンプルごと・ユニットごとに別々に消す。
+# - 乱数は `self.rng` からだけ引く: 同じシードの `Generator` を渡した 2 つのレイヤは同じマスクを、違うシードなら違うマスクを作る
+#   (`np.random.rand` のようなグローバルな乱数や、`forward` の中で作り直した `Generator` では、この性質が成り立ちません)。
+# - 学習時の `forward` は呼ぶたびに新しいマスクを引く。推論時の `forward` と `backward` では乱数を引かない
+#   (推論をはさんでも、その後のマスクは推論をはさまないときと同じになる)。
+# - `backward` は、最後の学習時の `forward` のマスクとスケールを使う。
 # - `rng` が None のときは `np.random.default_rng()` (シードなし) を使う。
+#
+# テストが使う性質の確かめ方は `course.properties.dropout` にあります (公開テストも隠しテストも同じ関数を使います)。
 #
 # ### 演習 1: `Dropout` レイヤ
 #
@@ -220,8 +228,9 @@ class Dropout:
     """ドロップアウトレイヤ (inverted dropout)。dropout_ratio はユニットを消す確率 p (0 <= p < 1)。
 
     forward(x, train_flg=True): x は任意の形状の配列。戻り値は x と同じ形状。
-        学習時 (train_flg=True): mask = self.rng.random(x.shape) > self.dropout_ratio (True が残すユニット) を
-            self.mask に保存し、x * mask / (1 − p) を返す。乱数は 1 回の呼び出しにつき 1 回だけ引く。
+        学習時 (train_flg=True): 各ユニットを確率 1 − p で残すマスク mask (x と同じ形状、True が残すユニット。
+            例: self.rng.random(x.shape) > self.dropout_ratio) を self.rng から呼び出しごとに新しく引いて self.mask に
+            保存し、x * mask / (1 − p) を返す。乱数は self.rng からだけ引く (同じシードの rng なら同じマスクになる)。
         推論時 (train_flg=False): x をそのまま返す (乱数は引かない)。
     backward(dout): dout * self.mask / (1 − p) を返す (最後の学習時の forward のマスクとスケール)。
     """
@@ -271,45 +280,46 @@ def run_dropout(dropout_ratio, seed, steps):
 # %% [tests] id=test_dropout_forward points=3 hidden=dropout_forward
 def public_test_dropout_forward():
     """演習 1 の forward の公開テスト (backward のテストの前提としても使います)。"""
-    # 期待されるマスクは、仕様どおり同じシードの Generator から同じ形状の一様乱数を引いて作る
+    # マスクの引き方は決めず、どんな正しいマスクでも成り立つ性質を確かめる (x は 0 を含まないので、出力からマスクが読める)
     x = np.arange(1.0, 13.0).reshape(3, 4)
     x_before = x.copy()
-    expected_draws = np.random.default_rng(0)
-    mask1 = expected_draws.random((3, 4)) > 0.25
     layer = Dropout(0.25, rng=np.random.default_rng(0))
-    # 学習時: 残したユニットは x / (1 − 0.25) = x · 4/3、消したユニットは 0
-    check_array(
-        layer.forward(x),
-        np.where(mask1, x / 0.75, 0.0),
-        "1 回目の forward (学習時、p = 0.25)",
-        mistakes=[
-            (np.where(mask1, x, 0.0), "学習時に 1/(1 − p) 倍していません。"),
-            (np.where(mask1, x * 0.75, 0.0), "1 − p を掛けています。1 − p で割ります。"),
-            (np.where(mask1, 0.0, x / 0.75), "マスクの向きが逆です。残すのは rng.random(x.shape) > p の要素です。"),
-        ],
-    )
+    # 学習時: 各成分は 0 (消したユニット) か x / (1 − 0.25) = x · 4/3 (残したユニット)
+    kept = dropout_checks.check_training_output(layer.forward(x), x, 0.25, "1 回目の forward (学習時、p = 0.25)")
     check_true(np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。")
     stored_mask = getattr(layer, "mask", None)
     check_true(
-        stored_mask is not None and np.array_equal(np.asarray(stored_mask, dtype=bool), mask1),
-        "forward の後の self.mask が、残したユニットを True とするマスク (rng.random(x.shape) > p) になっていません。",
+        stored_mask is not None
+        and np.shape(stored_mask) == x.shape
+        and np.array_equal(np.asarray(stored_mask) != 0, kept),
+        "forward の後の self.mask が、x と同じ形状で残したユニットを True とするマスクになっていません。",
     )
-    # 推論時: x をそのまま返し、乱数は引かない
-    check_array(
-        layer.forward(x, train_flg=False),
-        x,
-        "推論時の forward (train_flg=False)",
-        mistakes=[
-            (0.75 * x, "推論時に 1 − p 倍するのは方式 A です。inverted dropout の推論時は x をそのまま返します。")
-        ],
+    # 推論時: x をそのまま返す
+    dropout_checks.check_inference(layer.forward(x, train_flg=False), x, 0.25, "推論時の forward (train_flg=False)")
+    # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
+    # サンプルごとに別のマスクで消す
+    big = np.ones((1000, 100))
+    where = "p = 0.3、形状 (1000, 100) の forward"
+    big_kept = dropout_checks.check_training_output(
+        Dropout(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
     )
-    # 次の学習時の forward は、乱数列の続きから新しいマスクを作る (推論時に乱数を引いていると、ここがずれる)
-    mask2 = expected_draws.random((3, 4)) > 0.25
-    check_array(layer.forward(x), np.where(mask2, x / 0.75, 0.0), "推論をはさんだ後の 2 回目の forward (学習時)")
-    # 大きな入力: 消える割合は p に近く (標準誤差 √(0.3·0.7/10⁵) ≈ 0.0015)、出力の平均は 1 に近い (標準誤差 ≈ 0.0021)
-    big_out = Dropout(0.3, rng=np.random.default_rng(1)).forward(np.ones((1000, 100)))
-    check_scalar(np.mean(big_out == 0), 0.3, "p = 0.3 で消えたユニットの割合", rtol=0, atol=0.01)
-    check_scalar(big_out.mean(), 1.0, "p = 0.3 の出力の平均 (期待値は 1)", rtol=0, atol=0.015)
+    dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
+
+    def masks(seed, flags):
+        """The kept units of each forward of Dropout(0.5, rng=default_rng(seed)) on big, in training or not."""
+        drop = Dropout(0.5, rng=np.random.default_rng(seed))
+        return [drop.forward(big, train_flg=flag) != 0 for flag in flags]
+
+    # 乱数は self.rng からだけ引く: 同じシードなら同じマスク、違うシードなら違うマスク
+    first, second = masks(2, [True, True])
+    hint = dropout_checks.SAME_SEED_HINT
+    dropout_checks.check_equal_masks(first, masks(2, [True])[0], "シード 2 のレイヤ 2 つの 1 回目の forward", hint)
+    dropout_checks.check_different_masks(first, masks(3, [True])[0], "シード 2 と 3 のレイヤの forward", hint)
+    # 学習時の forward は呼ぶたびに新しいマスクを引く。推論時は引かない (推論をはさんでも 2 回目のマスクは同じ)
+    dropout_checks.check_different_masks(first, second, "1 回目と 2 回目の forward", dropout_checks.NEW_DRAW_HINT)
+    after_inference = masks(2, [True, False, True])[2]
+    where = "推論をはさんだ 2 回目の学習時の forward と、はさまない 2 回目"
+    dropout_checks.check_equal_masks(after_inference, second, where, dropout_checks.INFERENCE_DRAW_HINT)
     # p = 0 は何も消さない。rng を省略してもよい
     check_array(Dropout(0.0).forward(x), x, "dropout_ratio = 0 の forward")
 
@@ -335,41 +345,17 @@ print("公開テスト: OK")
 if builds_on({"演習 1 の forward": public_test_dropout_forward}):
     x = np.arange(1.0, 13.0).reshape(3, 4)
     dout = np.full((3, 4), 3.0)
-    expected_draws = np.random.default_rng(0)
-    mask1 = expected_draws.random((3, 4)) > 0.25
-    mask2 = expected_draws.random((3, 4)) > 0.25
     layer = Dropout(0.25, rng=np.random.default_rng(0))
-    out = layer.forward(x)
-    check_array(
-        layer.backward(dout),
-        np.where(mask1, 4.0, 0.0),
-        "Dropout.backward",
-        mistakes=[
-            (np.where(mask1, 3.0, 0.0), "逆伝播でも 1/(1 − p) 倍します (順伝播と同じスケール)。"),
-            (dout / 0.75, "マスクを掛けていません。順伝播で消したユニットの勾配は 0 です。"),
-            (
-                np.where(mask2, 4.0, 0.0),
-                "backward で新しいマスクを引いています。forward で保存した self.mask を使います。",
-            ),
-        ],
-    )
-    check_true(
-        np.array_equal(layer.backward(dout) == 0, out == 0),
-        "backward で勾配が 0 になる位置が、forward で消した位置と一致しません。",
-    )
-    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う
-    layer.forward(x)
-    check_array(
-        layer.backward(dout),
-        np.where(mask2, 4.0, 0.0),
-        "2 回目の forward の後の backward",
-        mistakes=[
-            (
-                np.where(mask1, 4.0, 0.0),
-                "最初の forward のマスクを使っています。forward のたびに self.mask を上書きします。",
-            )
-        ],
-    )
+    kept = layer.forward(x) != 0  # the units this forward kept (x has no zeros)
+    # 残したユニットの勾配は 3 / (1 − 0.25) = 4、消したユニットは 0 (forward で消したのと同じ位置)
+    dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "Dropout.backward")
+    dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "2 回目の backward (マスクは同じまま)")
+    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
+    x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
+    kept_first = layer.forward(x_large) != 0
+    kept_second = layer.forward(x_large) != 0
+    where = "2 回目の forward の後の backward"
+    dropout_checks.check_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
     print("公開テスト: OK")
 
 # %% [markdown]

@@ -8,8 +8,8 @@ on the learner's objects where they live: ``SimpleNet.numerical_gradient`` calls
 ``numerical_gradient`` perturbs that very array.
 
 Each stand-in behaves as its exercise's docstring asks for the inputs that checks give it (float64
-arrays). They are not the exercises' reference solutions and ship with the learner's package (the
-same centred differences as :func:`course.gradcheck.eval_numerical_gradient`).
+arrays). They are not the exercises' reference solutions (none of their input rules), and what they
+compute already ships with the learner's package (:func:`course.gradcheck.eval_numerical_gradient`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import numpy as np
 
 from .gradcheck import eval_numerical_gradient
 
-__all__ = ["STAND_INS", "numerical_gradient"]
+__all__ = ["STAND_INS", "centred_gradient"]
 
 
-def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+def centred_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
     """Centred differences of the scalar function f at x (float64 array of any shape), perturbing x in place.
 
     Returns a float64 array of the shape of x; x is restored bit for bit.
@@ -33,4 +33,4 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float =
 
 
 #: name in the learner's notebook → its stand-in (the closed set a grading request may name)
-STAND_INS: dict[str, Callable[..., Any]] = {"numerical_gradient": numerical_gradient}
+STAND_INS: dict[str, Callable[..., Any]] = {"numerical_gradient": centred_gradient}

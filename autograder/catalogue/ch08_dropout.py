@@ -74,8 +74,7 @@ VARIANTS = [
         ((_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),),
         "self.rng ではなくグローバルな np.random.rand でマスクを引く (同じシードで再現できない)",
         "mask drawn from the global np.random.rand instead of self.rng (not reproducible from the seed)",
-        # backward too: its expected dx can only use a mask replayed from the seed (never the learner's own)
-        breaks=("test_dropout_forward", "test_dropout_backward"),
+        breaks=("test_dropout_forward",),  # backward is graded against the layer's own mask
         hint="グローバルな乱数",
     ),
     Variant(
@@ -85,7 +84,7 @@ VARIANTS = [
         "バッチ内の全サンプルで同じマスクを使う (形状 x.shape[1:] で引く)",
         "one mask shared by every sample of the batch (drawn with shape x.shape[1:])",
         breaks=("test_dropout_forward",),
-        hint="すべてのサンプルで同じマスク",
+        hint="すべてのサンプルが同じユニット",
     ),
     Variant(
         "forward_in_place",
@@ -113,6 +112,36 @@ VARIANTS = [
         "マスクを 1/(1 − p) 倍済みの浮動小数点の配列として保存する",
         "mask stored as a float array already scaled by 1/(1 - p)",
         correct=True,
+    ),
+    Variant(
+        "mask_below_keep_probability",
+        "dropout",
+        ((_DRAW, "self.mask = self.rng.random(x.shape) < 1.0 - self.dropout_ratio"),),
+        "一様乱数が 1 − p 未満のユニットを残すマスク (別の引き方の正しいマスク)",
+        "mask that keeps the units whose uniform draw is below 1 - p (another correct draw)",
+        correct=True,
+    ),
+    Variant(
+        "mask_binomial",
+        "dropout",
+        ((_DRAW, "self.mask = self.rng.binomial(1, 1.0 - self.dropout_ratio, size=x.shape).astype(bool)"),),
+        "rng.binomial(1, 1 − p) で引くマスク",
+        "mask drawn with rng.binomial(1, 1 - p)",
+        correct=True,
+    ),
+    Variant(
+        "textbook_dropout",
+        "dropout",
+        (
+            (_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),
+            (_FORWARD, "return x * self.mask"),
+            (_INFERENCE, "        if not train_flg:\n            return x * (1.0 - self.dropout_ratio)\n"),
+            (_BACKWARD, "return dout * self.mask"),
+        ),
+        "『ゼロから作るDeep Learning』の Dropout (推論時に 1 − p 倍する方式、グローバルな乱数)",
+        "the textbook's Dropout (scales by 1 - p at inference, global random numbers)",
+        breaks=("test_dropout_forward", "test_dropout_backward"),
+        hint="1/(1 − p) 倍",
     ),
     Variant(
         "where",

@@ -14,7 +14,7 @@ earlier was restored exactly before the next one is perturbed.
 
 gradient_descent is graded with the reference ``numerical_gradient`` in place of the
 learner's (only the update loop is graded there). SimpleNet is graded with the stand-in
-``course.stand_ins.numerical_gradient`` in place of the learner's, because it receives the
+of ``course.stand_ins`` in place of the learner's, because it receives the
 learner's own lambda, which reads ``self.W`` while the array is perturbed: the stand-in runs
 where the learner's code runs. Likewise the function that ignores its argument and reads the
 array itself (the textbook's ``lambda W: net.loss(x, t)``), passed to the learner's
@@ -29,8 +29,8 @@ from collections.abc import Callable
 import numpy as np
 
 from course import reference as ref
-from course import stand_ins
 from course.checks import CheckFailure, check_array, check_scalar, check_true
+from course.stand_ins import STAND_INS
 
 from ..runner import ReadsArgument, Runner
 from . import check_unchanged
@@ -341,7 +341,7 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
     substitute = {
         "softmax": ref.softmax,
         "cross_entropy_error": ref.cross_entropy_error,
-        "numerical_gradient": stand_ins.numerical_gradient,
+        "numerical_gradient": STAND_INS["numerical_gradient"],
     }
     for n, d, c, one_hot in [(1, 2, 3, False), (5, 4, 3, True), (4, 3, 5, False), (None, 3, 4, False)]:
         W = rng.standard_normal((d, c))
