@@ -222,7 +222,8 @@ class MultiLayerNetExtend:
     input_size D、hidden_size_list [H1, ..., HL] (空でもよい)、output_size C。x: (N, D)、t: ラベル (N,) または one-hot (N, C)。
     layers (OrderedDict): i = 1..L について 'Affine{i}'、['BatchNorm{i}']、'Activation{i}'、['Dropout{i}']、最後に 'Affine{L+1}'。
     last_layer: SoftmaxWithLoss。
-    params: 'W{i}' (n_in, n_out) = std × rng.standard_normal((n_in, n_out)) (i = 1, 2, … の順)、'b{i}' = 0。
+    params: 'W{i}' (n_in, n_out) は平均 0、標準偏差 std の正規分布から rng で引く (例: std × rng.standard_normal((n_in, n_out)))、
+        'b{i}' = 0。同じシードの rng なら同じ重みになる。
         use_batchnorm なら 'gamma{i}' = 1、'beta{i}' = 0 (i = 1..L)。
     activation: 'relu' または 'sigmoid'。weight_init_std: 'relu'/'he'、'sigmoid'/'xavier' または数値。
     weight_decay_lambda: λ。損失に (λ/2) Σ ‖W‖² を足す (重みだけ)。

@@ -34,6 +34,19 @@ VARIANTS = [
         hint="荷重減衰は重みだけ",
     ),
     Variant(
+        "net_init_transposed_draw",
+        "multilayer_net_extend",
+        (
+            (
+                'self.params[f"W{i}"] = std * rng.standard_normal((sizes[i - 1], sizes[i]))',
+                'self.params[f"W{i}"] = std * rng.standard_normal((sizes[i], sizes[i - 1])).T',
+            ),
+        ),
+        "重みを (n_out, n_in) の形で引いて転置する (説明文の例とは値が違うが、同じ分布から rng で引いている)",
+        "weights drawn with shape (n_out, n_in) and transposed (other values than the docstring's example, same law)",
+        correct=True,
+    ),
+    Variant(
         "net_gradient_no_decay",
         "multilayer_net_extend",
         ((_W_GRAD, 'grads[f"W{i}"] = affine.dW'),),

@@ -36,10 +36,6 @@ GRADED_ACCURACY = 0.97
 # in this tuple, which must equal NAMES of the notebook's setup cell.
 NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam")
 
-_ORDER_NOTE = (
-    "重みは W1, W2, … の順に std * rng.standard_normal((n_in, n_out)) で 1 回ずつ引きます。"
-    "バイアスなどのために乱数を引いたり、rng の代わりに np.random を使ったりすると、同じシードでも値が変わります。"
-)
 _DROPOUT_NOTE = (
     "ドロップアウトのあるネットワークです。Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng と "
     "dropout_ratio を渡していますか。predict では BatchNormalization と Dropout にだけ train_flg を渡します。"
@@ -85,20 +81,51 @@ def _describe(d: int, hidden: list[int], c: int, options: dict) -> str:
 
 
 class _Pair:
-    """The learner's network (a handle) and the reference network built from the same seed."""
+    """The learner's network (a handle) and the reference network built from the same seed.
 
-    def __init__(self, run: Runner, rng: np.random.Generator, d: int, hidden: list[int], c: int, **options) -> None:
+    own_weights: the reference takes the learner's initial params (when their keys and shapes are
+    right), so that forward and gradient are graded whatever generator calls drew the weights; the
+    draws themselves are graded by check_multilayer_net_init only."""
+
+    def __init__(
+        self, run: Runner, rng: np.random.Generator, d: int, hidden: list[int], c: int, own_weights=False, **options
+    ) -> None:
         self.run, self.d, self.hidden, self.c, self.options = run, d, hidden, c, options
         self.seed = _seed(rng)
         self.where = _describe(d, hidden, c, options)
         self.handle: Handle = run.new("make_network", self.seed, d, list(hidden), c, **learner_copy(_coded(options)))
+        self.weights: dict[str, np.ndarray] | None = None
+        if own_weights:
+            self.weights = self._learner_weights()
         self.ref = self.clone()
         self.note = _DROPOUT_NOTE if options.get("use_dropout") else _BN_NOTE if options.get("use_batchnorm") else ""
 
+    def _learner_weights(self) -> dict[str, np.ndarray] | None:
+        """The learner's initial params, if they have the reference's keys and shapes and are finite."""
+        try:
+            got = self.run.attr(self.handle, "params")
+        except CheckFailure:
+            return None
+        expected = self.clone().params
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return None
+        weights = {key: np.asarray(got[key], dtype=np.float64) for key in expected}
+        if any(
+            weights[key].shape != value.shape or not np.all(np.isfinite(weights[key]))
+            for key, value in expected.items()
+        ):
+            return None
+        return weights
+
     def clone(self, **changes) -> ref.MultiLayerNetExtend:
-        """A fresh reference network of the same seed, with some options changed (for the mistakes)."""
+        """A fresh reference network of the same seed (with the learner's params, see own_weights), with
+        some options changed (for the mistakes)."""
         options = {**self.options, **changes}
-        return ref.MultiLayerNetExtend(self.d, self.hidden, self.c, rng=np.random.default_rng(self.seed), **options)
+        net = ref.MultiLayerNetExtend(self.d, self.hidden, self.c, rng=np.random.default_rng(self.seed), **options)
+        for key, value in (self.weights or {}).items():
+            if key in net.params and net.params[key].shape == value.shape:  # a mistake may change the options
+                net.params[key][...] = value  # in place: the layers hold these arrays
+        return net
 
     def method(self, name: str, *args, **kwargs) -> Any:
         return self.run.method(self.handle, name, *args, **kwargs)
@@ -127,8 +154,8 @@ def _check_keys(got: Any, expected: dict, where: str) -> None:
     )
 
 
-def _weight_mistakes(init: Any, sizes: list[int], i: int, z: np.ndarray) -> list[tuple[np.ndarray, str]]:
-    """Values of W{i} that the classic initialisation mistakes give, from the same normal draws z."""
+def _std_mistakes(init: Any, sizes: list[int], i: int) -> list[tuple[float, str]]:
+    """The standard deviations of W{i} that the classic initialisation mistakes give, with their hints."""
     n_in, n_out, std_of = sizes[i - 1], sizes[i], ref.MultiLayerNetExtend._init_std
     found = []
     if isinstance(init, str):
@@ -136,43 +163,65 @@ def _weight_mistakes(init: Any, sizes: list[int], i: int, z: np.ndarray) -> list
         if n_out != n_in:
             found.append(
                 (
-                    z * std_of(init, n_out),
+                    std_of(init, n_out),
                     "標準偏差の n は、その層への入力の数 n_in (W の行数) です。出力の数を使っています。",
                 )
             )
         if i > 1 and sizes[0] != n_in:
             found.append(
                 (
-                    z * std_of(init, sizes[0]),
+                    std_of(init, sizes[0]),
                     "どの層も input_size で標準偏差を計算しています。n_in は層ごとの入力の数です。",
                 )
             )
         if he:
             found.append(
-                (z * ref.xavier_std(n_in), "'relu'/'he' には He の初期値 √(2/n_in) を使います (1/√n_in ではない)。")
+                (ref.xavier_std(n_in), "'relu'/'he' には He の初期値 √(2/n_in) を使います (1/√n_in ではない)。")
             )
         else:
             found.append(
-                (
-                    z * ref.he_std(n_in),
-                    "'sigmoid'/'xavier' には Xavier の初期値 1/√n_in を使います (√(2/n_in) ではない)。",
-                )
+                (ref.he_std(n_in), "'sigmoid'/'xavier' には Xavier の初期値 1/√n_in を使います (√(2/n_in) ではない)。")
             )
             found.append(
                 (
-                    z * np.sqrt(2.0 / (n_in + n_out)),
+                    np.sqrt(2.0 / (n_in + n_out)),
                     "√(2/(n_in + n_out)) は Glorot と Bengio の元の式ですが、"
                     "この講座 (教科書) の 'xavier' は 1/√n_in です。",
                 )
             )
     else:
-        found.append((z * ref.he_std(n_in), "weight_init_std が数値のときは、その値をそのまま標準偏差にします。"))
+        found.append((ref.he_std(n_in), "weight_init_std が数値のときは、その値をそのまま標準偏差にします。"))
     if not np.isclose(std_of(init, n_in), 0.01):
-        found.append((z * 0.01, "weight_init_std を使わず、標準偏差 0.01 で初期化しています。"))
+        found.append((0.01, "weight_init_std を使わず、標準偏差 0.01 で初期化しています。"))
     return found
 
 
+def _check_weight_statistics(w: np.ndarray, std: float, mistakes: list[tuple[float, str]], where: str) -> None:
+    """W drawn from N(0, std²): its sample mean and standard deviation within 6 standard errors
+    (a correct draw fails with probability below 1e-8)."""
+    n = w.size
+    mean_tolerance = 6 * std / np.sqrt(n)
+    std_tolerance = 6 / np.sqrt(2 * n)  # relative: the standard error of a sample std is about std/√(2n)
+    got_mean, got_std = float(np.mean(w)), float(np.std(w))
+    check_true(
+        abs(got_mean) <= mean_tolerance,
+        f"{where} の平均が {got_mean:.4g} で、0 から離れすぎています (許容 ±{mean_tolerance:.2g})。"
+        "平均 0 の正規分布 (rng.standard_normal) に標準偏差を掛けていますか。",
+    )
+    if abs(got_std / std - 1) <= std_tolerance:
+        return
+    hints = [hint for value, hint in mistakes if abs(got_std / value - 1) <= std_tolerance]
+    raise CheckFailure(
+        f"{where} の標準偏差が {got_std:.4g} で、{std:.4g} のはずです (相対 ±{std_tolerance:.1%})。"
+        + (f"\nヒント: {hints[0]}" if hints else "")
+    )
+
+
 def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
+    """The properties the docstring and the public test state: keys and shapes, b = 0, gamma = 1,
+    beta = 0, every W drawn from N(0, std(n_in)²) (checked by its mean and standard deviation on
+    layers of at least 1,000 weights), and the same weights for the same seed. Which generator calls
+    drew them is not graded."""
     cases = [
         # activation, weight_init_std, use_batchnorm, use_dropout, number of hidden layers
         ("relu", "relu", False, False, 2),
@@ -183,8 +232,11 @@ def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
         ("relu", "relu", False, False, 0),
     ]
     for activation, init, use_bn, use_dropout, depth in cases:
-        d, c = int(rng.integers(3, 30)), int(rng.integers(2, 11))
-        hidden = [int(h) for h in rng.integers(2, 25, size=depth)]
+        # layers of 1,200 weights or more (the tolerance of the standard deviation is then 12% at most);
+        # input, hidden and output sizes at least 1.5 times apart, so that the standard deviations of
+        # n_in and of n_out (a classic mistake) differ by more than the tolerance on those layers
+        d, c = int(rng.integers(150, 300)), int(rng.integers(20, 30))
+        hidden = [int(h) for h in rng.integers(60, 100, size=depth)]
         init = float(np.round(rng.uniform(0.02, 0.3), 3)) if init is None else init
         options = dict(activation=activation, weight_init_std=init, use_batchnorm=use_bn, use_dropout=use_dropout)
         pair = _Pair(run, rng, d, hidden, c, **options)
@@ -199,20 +251,22 @@ def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
                 f"{pair.where} の params['{key}'] の形状は {(sizes[i - 1], sizes[i])} "
                 f"のはずですが {np.shape(got[key])} です。",
             )
-            z = expected[key] / ref.MultiLayerNetExtend._init_std(init, sizes[i - 1])
-            _check(
-                got[key],
-                expected[key],
-                f"{pair.where} の params['{key}'] (同じシードの rng で作った値)",
-                mistakes=_weight_mistakes(init, sizes, i, z),
-                note=_ORDER_NOTE,
-                rtol=1e-10,
-                atol=1e-14,
-            )
+            std = ref.MultiLayerNetExtend._init_std(init, sizes[i - 1])
+            where = f"{pair.where} の params['{key}'] (n_in = {sizes[i - 1]})"
+            _check_weight_statistics(np.asarray(got[key], dtype=np.float64), std, _std_mistakes(init, sizes, i), where)
         for key in expected:
             if not key.startswith("W"):
                 kind = "1" if key.startswith("gamma") else "0"
                 _check(got[key], expected[key], f"{pair.where} の params['{key}'] (初期値はすべて {kind})")
+        twin = run.attr(
+            run.new("make_network", pair.seed, d, list(hidden), c, **learner_copy(_coded(options))), "params"
+        )
+        for key in expected:
+            check_true(
+                np.array_equal(np.asarray(got[key]), np.asarray(twin[key])),
+                f"{pair.where}: 同じシードの rng で作った 2 つのネットワークの params['{key}'] が違います。"
+                "重みは引数の rng から引きます (np.random や、シードなしの Generator を使っていませんか)。",
+            )
 
 
 # ---------------------------------------------------------------------------- forward
@@ -261,7 +315,7 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
         d, c = int(rng.integers(3, 9)), int(rng.integers(2, 6))
         hidden = [int(h) for h in rng.integers(3, 9, size=depth)]
         options = _case_options(rng, activation, use_bn, use_dropout, decay)
-        pair = _Pair(run, rng, d, hidden, c, **options)
+        pair = _Pair(run, rng, d, hidden, c, own_weights=True, **options)
         net, where, note = pair.ref, pair.where, pair.note
         n = int(rng.integers(3, 8))
         x1, x2, x3 = rng.standard_normal((1, d)), rng.standard_normal((n, d)), rng.standard_normal((n, d))
@@ -469,7 +523,7 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
         d, c = int(rng.integers(3, 8)), int(rng.integers(2, 6))
         hidden = [int(h) for h in rng.integers(3, 8, size=depth)]
         options = _case_options(rng, activation, use_bn, False, decay)
-        pair = _Pair(run, rng, d, hidden, c, **options)
+        pair = _Pair(run, rng, d, hidden, c, own_weights=True, **options)
         where = f"{pair.where}、N={n}"
         x, x_other = rng.standard_normal((n, d)), rng.standard_normal((n, d))
         t, t_other = rng.integers(0, c, size=n), rng.integers(0, c, size=n)
@@ -498,7 +552,7 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
     # dropout: the masks of two successive gradient calls come from the shared rng
     options = _case_options(rng, "relu", True, True, True)
     d, c, n = int(rng.integers(3, 8)), int(rng.integers(2, 6)), int(rng.integers(3, 7))
-    pair = _Pair(run, rng, d, [int(h) for h in rng.integers(3, 8, size=2)], c, **options)
+    pair = _Pair(run, rng, d, [int(h) for h in rng.integers(3, 8, size=2)], c, own_weights=True, **options)
     for call in (1, 2):
         x, t = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
         expected = pair.ref.gradient(x, t)
@@ -508,7 +562,7 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
 
     # numerical_gradient of the training-mode loss
     options = dict(use_batchnorm=True, weight_decay_lambda=float(np.round(rng.uniform(0.05, 0.3), 3)))
-    pair = _Pair(run, rng, 3, [3], 2, **options)
+    pair = _Pair(run, rng, 3, [3], 2, own_weights=True, **options)
     x, t = rng.standard_normal((3, 3)), rng.integers(0, 2, size=3)
     got = pair.method("numerical_gradient", x, t)
     expected = pair.ref.numerical_gradient(x, t)
