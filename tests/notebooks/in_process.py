@@ -128,18 +128,3 @@ def execute(cell: CodeCell, namespace: dict) -> None:
             exec(compile(cell.source, cell.ident, "exec"), namespace)
         finally:
             plt.close("all")
-
-
-def execute_all(cells: list[CodeCell]) -> tuple[dict, dict[str, str]]:
-    """Run every cell in a fresh namespace, going on after errors (as nbgrader's autograde does).
-
-    Returns the namespace and cell id → the error of each cell that failed.
-    """
-    namespace: dict = {"__name__": "__main__"}
-    errors = {}
-    for cell in cells:
-        try:
-            execute(cell, namespace)
-        except Exception as error:  # noqa: BLE001 (a learner's error is data here)
-            errors[cell.ident] = f"{type(error).__name__}: {error}"
-    return namespace, errors

@@ -4,8 +4,12 @@ Dropout is random, and a mask can be drawn in more than one correct way (``rng.r
 ``rng.random(shape) < 1 − p``, ``rng.binomial(1, 1 − p, shape)``...). So the checks never replay one
 generator call: they run the properties of :mod:`course.properties.dropout`, the same functions as
 the public tests, on fresh inputs. The mask a layer used is read off its output (inputs never
-contain 0); backward is graded against that mask, the learner's own, so a mistake in the forward
-pass costs points in the forward check only.
+contain 0). Backward is graded against that mask, the learner's own, when every forward of the
+sequence is a valid dropout output and a large one dropped a plausible fraction: then a mistake in
+the forward pass costs points in the forward check only. Otherwise the learner's output cannot
+define the expectation (a forward of zeros would make a backward of zeros "right"): backward is
+graded against masks replayed here from the seed, the reference's draw or a classic mistake of
+it that the forward shows (reversed, shared by the batch).
 
 A ``numpy.random.Generator`` is not plain data and cannot cross the sandbox boundary; an integer
 seed can. The notebook therefore defines a helper (not an exercise)::
@@ -178,25 +182,82 @@ def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
 
 
 # ---------------------------------------------------------------------------- backward
-def _read_mask(out: Any, x: np.ndarray) -> np.ndarray | None:
-    """The units a training forward kept, read off its output (None when the output is not an array
-    of x's shape with finite values)."""
+_REPLAYED_NOTE = (
+    "\n(forward の出力が、正しいドロップアウトの出力 (0 か x/(1 − p)、消える割合が p に近い) になっていないため、"
+    "backward は同じシードから模範解答の引き方 (self.rng.random(x.shape) > p) で作ったマスクと比べています。"
+    "先に forward を直してください。)"
+)
+
+
+def _learner_masks(steps: list, got: list, ratio: float) -> list[np.ndarray | None] | None:
+    """The units each training forward of the sequence kept, read off its output, when every output
+    is x times a 0/c mask (one constant c > 0, whatever the scaling mistake) and the largest dropped
+    a plausible fraction of its units; else None.
+
+    Only then does the learner's own mask define the expected backward: a forward that is not a
+    dropout at all (all zeros, say) cannot make its backward right by being consistent with it."""
+    masks: list[np.ndarray | None] = []
+    for (x, _, _), (out, _) in zip(steps, got):
+        kept = None if x is None else _kept_units(out, x)
+        if x is not None:
+            ratios = None if kept is None else out[kept] / x[kept]
+            if ratios is None:
+                return None
+            if ratios.size and (not np.allclose(ratios, ratios[0], rtol=RTOL) or ratios[0] <= 0):
+                return None
+        masks.append(kept)
+    try:
+        props.check_dropped_fraction(max((m for m in masks if m is not None), key=lambda m: m.size), ratio, "forward")
+    except CheckFailure:
+        return None
+    return masks
+
+
+_REPLAYABLE = ("correct", "reversed", "shared_over_batch")  # draws of the reference, right or with a classic mistake
+
+
+def _replayed_masks(steps: list, seed: int, ratio: float, variant: str) -> list[np.ndarray | None]:
+    """The masks of the reference's draw from the seed (one per training forward), as the reference
+    draws them (rng.random(x.shape) > p) or with one classic mistake of the forward pass."""
+    stream = np.random.default_rng(seed)
+    masks: list[np.ndarray | None] = []
+    for x, _, _ in steps:
+        if x is None:
+            masks.append(None)
+        elif variant == "shared_over_batch":
+            masks.append(np.broadcast_to(stream.random(x.shape[1:]) > ratio, x.shape))
+        elif variant == "reversed":
+            masks.append(stream.random(x.shape) < ratio)
+        else:
+            masks.append(stream.random(x.shape) > ratio)
+    return masks
+
+
+def _kept_units(out: Any, x: np.ndarray) -> np.ndarray | None:
     if not isinstance(out, np.ndarray) or out.shape != x.shape or not np.all(np.isfinite(out)):
         return None
     return out != 0
 
 
-_UNREADABLE_NOTE = (
-    "\n(forward の出力から、残したユニットを読み取れませんでした。先に forward を直してください。"
-    "backward は forward で残したユニットに dout / (1 − p)、消したユニットに 0 を返します。)"
-)
+def _reference_masks(steps: list, got: list, seed: int, ratio: float) -> list[np.ndarray | None]:
+    """The replayed masks (see _replayed_masks) of the variant whose units the learner's forwards kept,
+    if one matches them all, else those of the correct draw: the learner's outputs only choose among
+    masks computed here."""
+    kept = [None if x is None else _kept_units(out, x) for (x, _, _), (out, _) in zip(steps, got)]
+    for variant in _REPLAYABLE:
+        masks = _replayed_masks(steps, seed, ratio, variant)
+        if all(m is None or (k is not None and np.array_equal(k, m)) for m, k in zip(masks, kept)):
+            return masks
+    return _replayed_masks(steps, seed, ratio, "correct")
 
 
 def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float, plan) -> None:
     """plan: list of (shape or None, dout?) — forward in training mode on a new input of that shape
     (None: no forward), then backward with a fresh dout of the last forward's shape if dout? is True.
+
     Each backward is compared with dout · mask / (1 − p), the mask being the units that the learner's
-    last training forward kept."""
+    last training forward kept, when the learner's forwards are valid dropout outputs
+    (:func:`_learner_masks`); otherwise the mask of the reference's draw from the same seed."""
     seed = int(rng.integers(2**31))
     steps, shape = [], None
     for new_shape, with_dout in plan:
@@ -204,27 +265,32 @@ def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float
         x = None if new_shape is None else _input(rng, new_shape)
         steps.append((x, True, rng.standard_normal(shape) if with_dout else None))
     got = _drive(run, ratio, seed, steps)
+    masks = _learner_masks(steps, got, ratio)
+    note = "" if masks is not None else _REPLAYED_NOTE
+    masks = masks if masks is not None else _reference_masks(steps, got, seed, ratio)
     kept = earlier = None
-    for i, ((x, _, dout), (out, dx)) in enumerate(zip(steps, got)):
-        if x is not None:
-            earlier, kept = kept, _read_mask(out, x)
+    for i, ((_, _, dout), (_, dx), mask) in enumerate(zip(steps, got, masks)):
+        if mask is not None:
+            earlier, kept = kept, mask
         if dout is None:
             continue
         where = f"dropout_ratio={ratio:.3g} の Dropout の {i + 1} 番目の手順での backward (dout の形状 {dout.shape})"
-        if kept is None:
-            raise CheckFailure(f"{where} を確かめられません。{_UNREADABLE_NOTE}")
-        props.check_backward(dx, dout, ratio, kept, earlier, where, show_values=False)
+        try:
+            props.check_backward(dx, dout, ratio, kept, earlier, where, show_values=False)
+        except CheckFailure as failure:
+            raise CheckFailure(f"{failure}{note}") from None
 
 
 def check_dropout_backward(run: Runner, rng: np.random.Generator) -> None:
     plan = [
-        ((6, 5), True),  # a large input first (see check_dropout_forward)
+        ((6, 5), True),
         ((1, 7), True),  # batch size 1
         ((6, 5), True),
         (None, True),  # backward again: same mask, new dout
         ((6, 5), False),  # a second forward replaces the mask ...
         ((6, 5), True),  # ... and the next backward uses the newest one
         ((2, 3, 4), True),
+        ((200, 150), True),  # 30,000 units: shows whether the forward drops a plausible fraction
     ]
     for ratio in (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5):
         _check_backward_sequence(run, rng, ratio, plan)
