@@ -48,7 +48,15 @@ def execute_notebook(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -
     from nbclient import NotebookClient
 
     env = {**os.environ, **KERNEL_ENV}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    from course.kernels import PrivateKernelManager
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=PrivateKernelManager,
+        resources={"metadata": {"path": str(cwd)}},
+    )
     start = time.perf_counter()
     client.execute(env=env)
     return time.perf_counter() - start

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from course.kernels import ipc_config
+
 COURSE_ID = "dl-course"
 SOURCE_DIRECTORY = "source_notebooks"
 RELEASE_DIRECTORY = "release"
@@ -39,6 +41,8 @@ def nbgrader_config(root: Path, db_url: str | None = None) -> Config:
     c.ClearSolutions.text_stub = TEXT_STUB
     c.ExecutePreprocessor.timeout = CELL_TIMEOUT
     c.Execute.timeout = CELL_TIMEOUT
+    # kernels on private IPC sockets: no port race between parallel runs, no TCP warning
+    c.merge(ipc_config())
     return c
 
 

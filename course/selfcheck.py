@@ -52,11 +52,14 @@ def check_notebook(path: Path, timeout: int = 120) -> list[CellVerdict]:
     """Execute the notebook in a fresh kernel (errors do not stop it) and judge each test cell."""
     from nbclient import NotebookClient
 
+    from .kernels import PrivateKernelManager
+
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
+        kernel_manager_class=PrivateKernelManager,
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
