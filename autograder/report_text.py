@@ -27,6 +27,8 @@ __all__ = [
 OMITTED = "…(以下省略)"
 #: The longest title of an exercise, marker included.
 TITLE_LIMIT = 100
+#: Title suffix of the cell that grades an exercise's edge rules (``test_<exercise>_rules``).
+RULES_SUFFIX = " (規則)"
 
 
 def escape_html(value: object) -> str:
@@ -224,7 +226,9 @@ def _shorten_markdown(text: str, limit: int = TITLE_LIMIT) -> str:
 def exercise_titles(spec: AssignmentSpec | None) -> dict[str, str]:
     """grade_id → its title, in Markdown.
 
-    A tests cell: the heading of the notebook section it belongs to ("演習 2: 層を重ねて XOR を作る").
+    A tests cell: the heading of the notebook section it belongs to ("演習 2: 層を重ねて XOR を作る"),
+    When one exercise is graded in several cells, each title ends with what its cell grades: 「(規則)」
+    for the exercise's edge rules (``test_<exercise>_rules``), else the grade_id without ``test_``.
     A written answer: the answer cell's own heading if it has one, else the title of its question
     (the markdown cell just before it): a heading, a bold title ("**問 2 (XOR と直線)**: …") or the
     first sentence after a label such as 「**問**:」 or 「**記述問題**:」.
@@ -245,4 +249,10 @@ def exercise_titles(spec: AssignmentSpec | None) -> dict[str, str]:
             own = next((_heading(line) for line in _markdown_lines(cell.source) if _heading(line)), None)
             titles[cell.grade_id] = own or _question_title(previous_markdown) or heading
         previous_markdown = ""
+    tests = [cell.grade_id for cell in spec.cells if cell.kind == "tests" and cell.grade_id] if spec else []
+    shared = {title for title in (titles[g] for g in tests) if sum(titles[g] == title for g in tests) > 1}
+    for grade_id in tests:
+        if titles[grade_id] in shared:  # one exercise graded in several cells
+            part = RULES_SUFFIX if grade_id.endswith("_rules") else f" (`{grade_id.removeprefix('test_')}`)"
+            titles[grade_id] += part
     return titles

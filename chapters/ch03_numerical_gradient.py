@@ -21,7 +21,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_scalar, check_true, core_passes
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -328,7 +328,7 @@ def numerical_gradient(f, x, h=1e-4):
     # @reference numerical_gradient
 
 
-# %% [tests] id=test_numerical_gradient points=4 hidden=numerical_gradient
+# %% [tests] id=test_numerical_gradient points=3 hidden=numerical_gradient
 def public_test_numerical_gradient():
     """演習 2 の値の公開テスト (演習 3、4 の前提としても使います)。"""
     # 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
@@ -376,19 +376,38 @@ def public_test_numerical_gradient():
 
 
 public_test_numerical_gradient()
-
-# float32: 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
-grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), np.array([3.0], dtype=np.float32))
-check_array(grad32, [6.0], "float32 の x = [3] での x² の勾配", rtol=1e-6)
-check_true(grad32.dtype == np.float64, f"戻り値は float64 の配列にしてください (実際は {grad32.dtype})。")
-
-try:
-    numerical_gradient(function_2, np.array([3, 4]))
-except TypeError:
-    pass
-else:
-    raise AssertionError("整数の配列 x には TypeError を出してください。")
 print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) を確かめます: float32 の x、戻り値の型、整数の配列、
+# 刻みが丸めで 0 になる場合。配点は演習の 1/4 で、本体 (上のセル) とは別に採点されます。規則を満たしていなくても
+# 本体の 3 点は失いません。規則は本体が正しく動くときに確かめます (本体の公開テストが通るまでは保留)。
+
+# %% [tests] id=test_numerical_gradient_rules points=1 hidden=numerical_gradient_rules
+if core_passes(public_test_numerical_gradient):
+    # float32: 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
+    grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), np.array([3.0], dtype=np.float32))
+    check_array(grad32, [6.0], "float32 の x = [3] での x² の勾配", rtol=1e-6)
+    check_true(grad32.dtype == np.float64, f"戻り値は float64 の配列にしてください (実際は {grad32.dtype})。")
+
+    try:
+        numerical_gradient(function_2, np.array([3, 4]))
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("整数の配列 x には TypeError を出してください。")
+
+    # x_0 = 1e20 では x_0 ± 1e-4 がどちらも 1e20 に丸められ、実際の刻みが 0 になる
+    try:
+        numerical_gradient(function_2, np.array([1e20, 1.0]))
+    except FloatingPointError:
+        pass
+    else:
+        raise AssertionError(
+            "x = [1e20, 1] では x_0 ± h が x_0 に丸められ、実際の刻み (x_0 + h) − (x_0 − h) が 0 になります。"
+            "その場合は raise FloatingPointError(...) としてください。"
+        )
+    print("公開テスト: OK")
 
 # %% [markdown]
 # ### 勾配の図

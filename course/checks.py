@@ -153,6 +153,18 @@ def check_true(condition: bool, message: str) -> None:
         raise CheckFailure(message)
 
 
+def _first_failure(earlier: Mapping[str, Callable[[], None]]) -> tuple[str, str] | None:
+    """(label, first line of its failure) of the first public test that fails, or None."""
+    for label, public_test in earlier.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the earlier exercise's own cell shows its warnings
+                public_test()
+        except Exception as error:  # noqa: BLE001 (any failure of the earlier exercise holds the checks)
+            return label, (str(error).strip().splitlines() or [f"{type(error).__name__} (まだ実装されていませんか)"])[0]
+    return None
+
+
 def builds_on(earlier: Mapping[str, Callable[[], None]]) -> bool:
     """Whether the earlier exercises that the checks below rely on pass their own public tests.
 
@@ -165,17 +177,30 @@ def builds_on(earlier: Mapping[str, Callable[[], None]]) -> bool:
     exercise use the course's own version of the earlier exercises, so it is graded on its own.
     Usage: ``if builds_on({"演習 1 (l2_penalty)": public_test_l2_penalty}):`` followed by the checks.
     """
-    for label, public_test in earlier.items():
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the earlier exercise's own cell shows its warnings
-                public_test()
-        except Exception as error:  # noqa: BLE001 (any failure of the earlier exercise holds the checks)
-            reason = (str(error).strip().splitlines() or [f"{type(error).__name__} (まだ実装されていませんか)"])[0]
-            print(
-                f"{ON_HOLD}: {label} の公開テストが通らないため、このセルの確認は保留します"
-                f" (この演習の誤りとは限りません)。\n  {label}: {reason}\n"
-                f"  {label} を直してから、このセルをもう一度実行してください。"
-            )
-            return False
-    return True
+    failure = _first_failure(earlier)
+    if failure is not None:
+        label, reason = failure
+        print(
+            f"{ON_HOLD}: {label} の公開テストが通らないため、このセルの確認は保留します"
+            f" (この演習の誤りとは限りません)。\n  {label}: {reason}\n"
+            f"  {label} を直してから、このセルをもう一度実行してください。"
+        )
+    return failure is None
+
+
+def core_passes(public_test: Callable[[], None]) -> bool:
+    """Whether an exercise's core (its first test cell, run by ``public_test``) passes; the cell that
+    checks the exercise's edge rules (a small share of its points) runs its checks only then.
+
+    Otherwise prints that the rules are on hold (保留) and returns False. The rules are graded only
+    for a working core, by the hidden tests too: fix the core first.
+    Usage: ``if core_passes(public_test_numerical_gradient):`` followed by the checks of the rules.
+    """
+    failure = _first_failure({"本体": public_test})
+    if failure is not None:
+        print(
+            f"{ON_HOLD}: この演習の本体の公開テスト (上のセル) が通らないため、規則の確認は保留します。\n"
+            f"  本体: {failure[1]}\n  本体を直してから、このセルをもう一度実行してください"
+            " (規則の点は、本体が正しいときに採点されます)。"
+        )
+    return failure is None

@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from course.checks import ON_HOLD, CheckFailure, builds_on, check_array, check_between, check_scalar, check_true
+from course.checks import (
+    ON_HOLD,
+    CheckFailure,
+    builds_on,
+    check_array,
+    check_between,
+    check_scalar,
+    check_true,
+    core_passes,
+)
 
 
 def _message(fn, *args, **kwargs) -> str:
@@ -85,3 +94,14 @@ def test_builds_on_holds_the_checks_and_names_the_earlier_exercise(capsys):
     assert not builds_on({"演習 1 (f)": lambda: None, "演習 2 (g)": unimplemented})
     printed = capsys.readouterr().out
     assert "演習 2 (g)" in printed and "まだ実装されていません" in printed and "演習 1" not in printed
+
+
+def test_core_passes_holds_the_rules_until_the_core_is_right(capsys):
+    assert core_passes(lambda: None) and capsys.readouterr().out == ""
+
+    def wrong_core():
+        check_scalar(2.0, 1.0, "f(0)")
+
+    assert not core_passes(wrong_core)
+    printed = capsys.readouterr().out
+    assert printed.startswith(ON_HOLD) and "本体" in printed and "規則" in printed and "f(0) の値が違います" in printed

@@ -30,7 +30,7 @@ VARIANTS = [
         (("            x[idx] = original - h\n", "            x[idx] = original\n"),),
         "中心差分ではなく前方差分で求める数値勾配",
         "numerical_gradient with a forward difference",
-        breaks=("test_numerical_gradient",),
+        breaks=("test_numerical_gradient", "test_numerical_gradient_rules"),
         hint="前方差分",
     ),
     Variant(
@@ -39,7 +39,7 @@ VARIANTS = [
         (("        try:\n", "        if True:\n"), (_RESTORE, "")),
         "各要素を x_i − h に書き換えたまま元に戻さない数値勾配",
         "numerical_gradient that leaves each element at x_i − h instead of restoring it",
-        breaks=("test_numerical_gradient",),
+        breaks=("test_numerical_gradient", "test_numerical_gradient_rules"),
         hint="元の値に戻",
     ),
     Variant(
@@ -52,7 +52,7 @@ VARIANTS = [
         ),
         "x[idx] += h、x[idx] -= 2 * h、x[idx] += h と計算で戻す数値勾配 (丸めで元の値に正確に戻らない)",
         "numerical_gradient that steps with += h, -= 2 * h, += h (rounding leaves x_i off by an ulp)",
-        breaks=("test_numerical_gradient",),
+        breaks=("test_numerical_gradient", "test_numerical_gradient_rules"),
         hint="元の値に",
     ),
     Variant(
@@ -75,7 +75,7 @@ VARIANTS = [
         (("grad = np.zeros(x.shape, dtype=np.float64)", "grad = np.zeros_like(x)"),),
         "勾配の配列を np.zeros_like(x) で作る数値勾配 (float32 の x で float32 になる)",
         "numerical_gradient whose result is np.zeros_like(x) (float32 for a float32 x)",
-        breaks=("test_numerical_gradient",),
+        breaks=("test_numerical_gradient_rules",),
         hint="float64",
     ),
     Variant(
@@ -84,8 +84,31 @@ VARIANTS = [
         (("grad[idx] = (f_upper - f_lower) / (upper - lower)", "grad[idx] = (f_upper - f_lower) / (2 * h)"),),
         "実際の刻みではなく 2h で割る数値勾配 (float32 では x_i ± h が丸められる)",
         "numerical_gradient that divides by 2h instead of the step actually taken",
-        breaks=("test_numerical_gradient",),
+        breaks=("test_numerical_gradient_rules",),
         hint="実際の刻み",
+    ),
+    Variant(
+        "gradient_no_rounding_check",
+        "numerical_gradient",
+        (
+            (
+                "        if upper == lower:\n            raise FloatingPointError(",
+                "        if False:\n            raise FloatingPointError(",
+            ),
+        ),
+        "刻みが丸めで 0 になっても FloatingPointError を出さない数値勾配 (0 / 0 で nan)",
+        "numerical_gradient that does not raise FloatingPointError when x ± h rounds to x (0 / 0 gives nan)",
+        breaks=("test_numerical_gradient_rules",),
+        hint="FloatingPointError",
+    ),
+    Variant(
+        "gradient_no_type_check",
+        "numerical_gradient",
+        (("    if not np.issubdtype(x.dtype, np.floating):\n", "    if False:\n"),),
+        "整数の配列 x に TypeError を出さない数値勾配",
+        "numerical_gradient that does not raise TypeError for an integer x",
+        breaks=("test_numerical_gradient_rules",),
+        hint="TypeError",
     ),
     Variant(
         "descent_ascent",

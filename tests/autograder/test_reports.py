@@ -674,3 +674,18 @@ def test_errors_of_instructor_cells_reach_the_instructor_only(tmp_path, spec):
     assert html.escape(note) in report or note in report
     write_summary_csv([result], tmp_path / "summary.csv", specs={ASSIGNMENT: spec})
     assert any("cannot reshape" in cell for row in read_csv(tmp_path / "summary.csv") for cell in row)
+
+
+def test_every_tests_cell_has_a_title_of_its_own():
+    """An exercise graded in two cells (its core and its edge rules) shows two distinct titles."""
+    from autograder.assignment import known_assignments
+    from autograder.reports import exercise_titles
+
+    for assignment in known_assignments():
+        spec = load_assignment(assignment)
+        titles = exercise_titles(spec)
+        tests = [titles[cell.grade_id] for cell in spec.cells if cell.kind == "tests"]
+        assert len(set(tests)) == len(tests), (assignment, sorted(t for t in tests if tests.count(t) > 1))
+    titles = exercise_titles(load_assignment("ch03_numerical_gradient"))
+    assert titles["test_numerical_gradient_rules"] == "演習 2: 任意の形状の配列に対する数値勾配 (規則)"
+    assert titles["test_numerical_gradient"] == "演習 2: 任意の形状の配列に対する数値勾配 (`numerical_gradient`)"

@@ -156,7 +156,6 @@ def _gradient_cases(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
         ("形状 (2, 3, 4)", rng.standard_normal((2, 3, 4))),
         ("形状 (3, 3, 2) の連続でないビュー (x[:, ::2, :])", base[:, ::2, :]),
         ("形状 (2, 4, 3) の転置された配列", rng.standard_normal((4, 3, 2)).transpose(2, 0, 1)),
-        ("形状 (3, 2) の float32 の配列", rng.uniform(1.0, 4.0, size=(3, 2)).astype(np.float32)),
         ("形状 () (0 次元)", np.array(rng.standard_normal())),
     ]
 
@@ -238,6 +237,17 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
         ],
     )
 
+
+def check_numerical_gradient_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The edge rules of the docstring (a small share of the exercise's points): the actual step on
+    float32, a float64 result, TypeError for integers, FloatingPointError when x ± h rounds to x."""
+    x32 = rng.uniform(1.0, 4.0, size=(3, 2)).astype(np.float32)
+    try:  # the same values in float64 first: a wrong core is named as such, not as a float32 problem
+        _check_gradient_case(run, rng, "形状 (3, 2) の float64 の配列", x32.astype(np.float64), None)
+    except CheckFailure as failure:
+        raise CheckFailure(f"float32 の規則の前に、本体 (float64 の x) がまだ違っています: {failure}") from None
+    _check_gradient_case(run, rng, "形状 (3, 2) の float32 の配列", x32, None)
+
     try:
         run.call("numerical_gradient", _Smooth(rng, (3,)), x=np.array([1, 2, 3]))
     except CheckFailure as failure:
@@ -246,6 +256,25 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
         raise CheckFailure(
             "整数の配列 x を渡しても TypeError が出ませんでした。整数の配列は x_i + h を保存できません。"
         )
+
+    for dtype, magnitude in ((np.float64, rng.uniform(1e17, 1e19)), (np.float32, rng.uniform(1e5, 1e6))):
+        x = rng.standard_normal(4).astype(dtype)
+        x[rng.integers(4)] = magnitude * rng.choice([-1.0, 1.0])
+        where = (
+            f"{np.dtype(dtype).name} の x = {np.array2string(x, precision=3)} (h = 1e-4) に対する numerical_gradient"
+        )
+        try:
+            run.call("numerical_gradient", _Smooth(rng, (4,)), x=x)
+        except CheckFailure as failure:
+            check_true(
+                "FloatingPointError" in str(failure),
+                f"{where}: x_i ± h が x_i に丸められるときは FloatingPointError を出してください ({failure})。",
+            )
+        else:
+            raise CheckFailure(
+                f"{where} で FloatingPointError が出ませんでした。x_i ± h が x_i に丸められると実際の刻み"
+                " (x_i + h) − (x_i − h) が 0 になります。その場合は raise FloatingPointError(...) としてください。"
+            )
 
 
 # ------------------------------------------------------------------------- gradient_descent
@@ -408,6 +437,7 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
 CHECKS = {
     "numerical_diff": check_numerical_diff,
     "numerical_gradient": check_numerical_gradient,
+    "numerical_gradient_rules": check_numerical_gradient_rules,
     "gradient_descent": check_gradient_descent,
     "simple_net": check_simple_net,
 }
