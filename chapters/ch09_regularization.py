@@ -31,7 +31,7 @@ from collections.abc import Callable  # used by the type hints of the given code
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_scalar, check_true
+from course.checks import builds_on, check_array, check_raises, check_scalar, check_true
 from course.data import load_digits, standardize
 from course.plotting import use_japanese_font
 
@@ -513,7 +513,7 @@ def max_norm(W, c):
     # @reference max_norm
 
 
-# %% [tests] id=test_max_norm points=2 hidden=max_norm
+# %% [tests] id=test_max_norm points=1.5 hidden=max_norm
 # 列のノルムは 5 (= √(3² + 4²))、1 (= √(0.6² + 0.8²))、0。c = 2 では 1 列目だけが 2/5 倍になる。0 の列は 0 のまま
 W_example = np.array([[3.0, 0.6, 0.0], [4.0, 0.8, 0.0]])
 W_saved = W_example.copy()
@@ -523,6 +523,19 @@ check_array(W_example, W_saved, "呼び出し後の W_example (新しい配列�
 check_array(max_norm(W_example, 10.0), W_saved, "max_norm(W_example, 10.0) (どの列も c 以下なら変わらない)")
 # 1 入力 (n_in = 1) なら、各列のノルムは |W[0, j]|
 check_array(max_norm(np.array([[-3.0, 0.5]]), 1.0), [[-1.0, 0.5]], "max_norm([[-3, 0.5]], 1.0)")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 正しい入力では例外を出さず、W が 2 次元でない、c が正でないときは `ValueError` を出します。
+
+# %% [tests] id=test_max_norm_rules points=0.5 hidden=max_norm_rules
+max_norm(np.ones((3, 2)), 1.0)  # 正しい入力では例外を出さない
+check_raises(
+    ValueError, lambda: max_norm(np.ones(3), 1.0), "1 次元の W での max_norm(W, 1.0)", "W は形状 (n_in, n_out) です。"
+)
+check_raises(ValueError, lambda: max_norm(np.ones((2, 2)), 0.0), "c = 0 での max_norm(W, c)", "c は正の数です。")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -776,7 +789,7 @@ class EarlyStopping:
         # @reference EarlyStopping.step
 
 
-# %% [tests] id=test_early_stopping points=3 hidden=early_stopping
+# %% [tests] id=test_early_stopping points=2.5 hidden=early_stopping
 # patience = 2: 1.0 (改善)、0.9 (改善)、0.95 (counter 1)、0.91 (counter 2 → 止める)
 stopper = EarlyStopping(patience=2)
 check_true(
@@ -812,6 +825,21 @@ stopper = EarlyStopping(patience=2, min_delta=0.25)
 returned = [bool(stopper.step(loss)) for loss in [1.0, 0.875, 0.5]]
 check_true(returned == [False, False, False] and stopper.counter == 0, "min_delta の扱いが違います。")
 check_scalar(stopper.best, 0.5, "min_delta = 0.25 での best")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 正しい入力では例外を出さず、patience が 1 以上の整数でない、min_delta が負のときは `ValueError` を出します。
+
+# %% [tests] id=test_early_stopping_rules points=0.5 hidden=early_stopping_rules
+EarlyStopping(patience=1, min_delta=0.0)  # 正しい入力では例外を出さない
+check_raises(ValueError, lambda: EarlyStopping(patience=0), "EarlyStopping(patience=0)", "patience は 1 以上です。")
+check_raises(ValueError, lambda: EarlyStopping(patience=1.5), "EarlyStopping(patience=1.5)", "patience は整数です。")
+check_raises(
+    ValueError, lambda: EarlyStopping(patience=2, min_delta=-0.1), "EarlyStopping(patience=2, min_delta=-0.1)",
+    "min_delta は 0 以上です。",
+)  # fmt: skip
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -910,12 +938,24 @@ def he_std(n_in):
     # @reference he_std
 
 
-# %% [tests] id=test_init_std points=2 hidden=init_std
+# %% [tests] id=test_init_std points=1.5 hidden=init_std
 check_scalar(xavier_std(100), 0.1, "xavier_std(100) (= 1/√100)")
 check_scalar(xavier_std(30, 20), 0.2, "xavier_std(30, 20) (= √(2/50))")
 check_scalar(xavier_std(30, n_out=20), 0.2, "xavier_std(30, n_out=20)")
 check_scalar(he_std(50), 0.2, "he_std(50) (= √(2/50))")
 check_scalar(he_std(8), 0.5, "he_std(8) (= √(2/8))")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 正しい入力では例外を出さず、xavier_std の n_in、n_out が正の整数でないときは `ValueError` を出します。
+
+# %% [tests] id=test_init_std_rules points=0.5 hidden=init_std_rules
+xavier_std(1), xavier_std(3, 1)  # 正しい入力では例外を出さない
+check_raises(ValueError, lambda: xavier_std(0), "xavier_std(0)", "n_in は正の整数です。")
+check_raises(ValueError, lambda: xavier_std(2.5), "xavier_std(2.5)", "n_in は整数です。")
+check_raises(ValueError, lambda: xavier_std(10, 0), "xavier_std(10, 0)", "n_out も正の整数です。")
 print("公開テスト: OK")
 
 # %% [markdown]

@@ -34,7 +34,7 @@ from typing import TypedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import check_array, check_raises, check_scalar, check_true
 from course.data import load_digits
 from course.mnist import load_mnist
 from course.plotting import plot_learning_curves, use_japanese_font
@@ -48,7 +48,8 @@ Params = dict[str, np.ndarray]  # a parameter or gradient dict such as {"W1": ..
 
 # Helpers used by the tests and by the grader. The grader cannot hand over a random generator or a
 # string, so it passes integer seeds, and names as their position in NAMES (e.g. 1 for "sigmoid").
-NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam")
+# The last two are names that no exercise knows (their rules say ValueError).
+NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam", "tanh", "lion")
 
 
 def _name(value):
@@ -290,7 +291,7 @@ class MultiLayerNetExtend:
         # @reference MultiLayerNetExtend.gradient
 
 
-# %% [tests] id=test_multilayer_net_init points=2 hidden=multilayer_net_init
+# %% [tests] id=test_multilayer_net_init points=1.5 hidden=multilayer_net_init
 net = MultiLayerNetExtend(400, [300, 200], 10, rng=np.random.default_rng(0))
 shapes = {"W1": (400, 300), "b1": (300,), "W2": (300, 200), "b2": (200,), "W3": (200, 10), "b3": (10,)}
 check_true(
@@ -464,6 +465,23 @@ for options in [
 print("公開テスト: OK")
 
 # %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 正しい入力では例外を出さず、activation、weight_init_std が知らない名前のときは `ValueError` を出します。
+
+# %% [tests] id=test_multilayer_net_rules points=0.5 hidden=multilayer_net_rules
+make_network(0, 4, [3], 2, activation="sigmoid", weight_init_std=0.1)  # 正しい入力では例外を出さない
+check_raises(
+    ValueError, lambda: make_network(0, 4, [3], 2, activation="tanh"), 'activation="tanh" の MultiLayerNetExtend',
+    "activation は 'relu' か 'sigmoid' です。",
+)  # fmt: skip
+check_raises(
+    ValueError, lambda: make_network(0, 4, [3], 2, weight_init_std="lion"), 'weight_init_std="lion" の MultiLayerNetExtend',
+    "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。",
+)  # fmt: skip
+print("公開テスト: OK")
+
+# %% [markdown]
 # digits のデータでも勾配確認をしておきます。数サンプルで十分です。比べる尺度は第5章と同じく、配列全体の相対誤差
 # $\lVert \boldsymbol{g}_\text{逆伝播} - \boldsymbol{g}_\text{数値} \rVert / (\lVert \boldsymbol{g}_\text{逆伝播} \rVert + \lVert \boldsymbol{g}_\text{数値} \rVert)$ です。
 # バイアス `b1`、`b2` の勾配の大きさも表示します。
@@ -576,7 +594,7 @@ class Trainer:
 # 正解率 (`accuracy`) には、渡されたサンプルの個数 / 100 を返させます。
 
 
-# %% [tests] id=test_trainer points=3 hidden=trainer
+# %% [tests] id=test_trainer points=2.5 hidden=trainer
 class LastLayer:
     loss = None
 
@@ -632,6 +650,20 @@ history = Trainer(
 ).train()  # fmt: skip
 check_array(history["train_acc"] + history["test_acc"], [0.03, 0.03], "evaluate_sample_num_per_epoch=3 の正解率")
 check_true(again.batches == counting.batches[:3], "同じ seed なら、同じ順番でミニバッチを作るはずです。")
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 正しい入力では例外を出さず、optimizer が OPTIMIZERS にない名前のときは `ValueError` を出します。
+
+# %% [tests] id=test_trainer_rules points=0.5 hidden=trainer_rules
+x_rule, t_rule = np.arange(4.0).reshape(4, 1), np.zeros(4, dtype=int)
+Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="sgd", show_progress=False)  # 例外を出さない
+check_raises(
+    ValueError, lambda: Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="lion"),
+    'optimizer="lion" の Trainer', "optimizer は OPTIMIZERS のキー (大文字小文字は問わない) です。",
+)  # fmt: skip
 print("公開テスト: OK")
 
 # %% [markdown]

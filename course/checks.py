@@ -153,6 +153,20 @@ def check_true(condition: bool, message: str) -> None:
         raise CheckFailure(message)
 
 
+def check_raises(expected: type[Exception], attempt: Callable[[], object], where: str, hint: str = "") -> None:
+    """Fail unless ``attempt()`` raises ``expected`` (an input-validation rule of a docstring).
+
+    where: the call in words (e.g. ``"c = 0 での max_norm(W, c)"``); hint: what the rule is."""
+    try:
+        attempt()
+    except expected:
+        return
+    except Exception as error:  # noqa: BLE001 (any other exception is the diagnostic)
+        found = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise CheckFailure(f"{where} で {expected.__name__} ではなく {found} が出ました。{hint}".strip()) from None
+    raise CheckFailure(f"{where} で {expected.__name__} が出ませんでした。{hint}".strip())
+
+
 def _first_failure(earlier: Mapping[str, Callable[[], None]]) -> tuple[str, str] | None:
     """(label, first line of its failure) of the first public test that fails, or None."""
     for label, public_test in earlier.items():

@@ -252,4 +252,32 @@ VARIANTS = [
         "He std written as (2 / n_in) ** 0.5",
         correct=True,
     ),
+    # ------------------------------------------------- input rules (their own cells, a small share)
+    Variant(
+        "max_norm_any_ndim",
+        "max_norm",
+        (("    if W.ndim != 2:\n", "    if False:\n"),),
+        "2 次元でない W にも ValueError を出さない max_norm",
+        "max_norm that does not raise ValueError for a W that is not 2-D",
+        breaks=("test_max_norm_rules",),
+        hint="ValueError",
+    ),
+    Variant(
+        "early_stopping_fractional_patience",
+        "early_stopping",
+        (("            patience = operator.index(patience)\n", "            patience = patience\n"),),
+        "patience < 1 だけを確かめ、小数の patience を受け付ける EarlyStopping",
+        "EarlyStopping that checks only patience < 1 and accepts a fractional patience",
+        breaks=("test_early_stopping_rules",),
+        hint="整数",
+    ),
+    Variant(
+        "xavier_unchecked",
+        "init_std",
+        (('    n_in = _check_positive_int("n_in", n_in)\n    if n_out is None:', "    if n_out is None:"),),
+        "n_in を確かめない xavier_std (n_in = 0 で ZeroDivisionError)",
+        "xavier_std that does not check n_in (ZeroDivisionError for n_in = 0)",
+        breaks=("test_init_std_rules",),
+        hint="ValueError",
+    ),
 ]

@@ -237,4 +237,23 @@ VARIANTS = [
         "validation split whose random parts keep the original order within each part",
         correct=True,
     ),
+    # ------------------------------------------------- input rules (their own cells, a small share)
+    Variant(
+        "net_activation_unchecked",
+        "multilayer_net_extend",
+        (('        if activation not in ("relu", "sigmoid"):\n', "        if False:\n"),),
+        "知らない activation を黙ってシグモイドにする MultiLayerNetExtend",
+        "MultiLayerNetExtend that silently uses the sigmoid for an unknown activation",
+        breaks=("test_multilayer_net_rules",),
+        hint="ValueError",
+    ),
+    Variant(
+        "trainer_key_error",
+        "trainer",
+        (("        if name not in OPTIMIZERS:\n", "        if False:\n"),),
+        "知らない optimizer の名前で KeyError になる Trainer (ValueError ではない)",
+        "Trainer that fails with a KeyError for an unknown optimizer name (not ValueError)",
+        breaks=("test_trainer_rules",),
+        hint="ValueError",
+    ),
 ]

@@ -25,17 +25,8 @@ _ERROR = re.compile(r"\b([A-Z]\w*Error)\b")
 _KEEP_ARGUMENTS = ("書き換えない", "変えない", "書き換えず")
 _KEPT_CHECKED = ("書き換え", "変わらない", "変えて")
 
-_EDGE = (
-    "an input-validation edge rule: checked (public and hidden) once partial credit gives it a small share (issue 11)"
-)
 # (assignment, solution id, rule) → why no test checks it yet
-WAITING: dict[tuple[str, str, str], str] = {
-    ("ch09_regularization", "max_norm", "ValueError"): _EDGE,
-    ("ch09_regularization", "early_stopping", "ValueError"): _EDGE,
-    ("ch09_regularization", "init_std", "ValueError"): _EDGE,
-    ("ch10_capstone", "multilayer_net_extend", "ValueError"): _EDGE,
-    ("ch10_capstone", "trainer", "ValueError"): _EDGE,
-}
+WAITING: dict[tuple[str, str, str], str] = {}
 
 
 def _helpers(cells) -> dict[str, str]:

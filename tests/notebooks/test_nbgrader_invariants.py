@@ -36,14 +36,16 @@ def test_validate_passes_on_source(course_dir, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_validate_invert_passes_on_release(course_dir, assignment):
     """On the unfilled stubs every test cell fails, except the cells that hold their checks until an
-    earlier exercise passes (``course.checks.builds_on``): on the stubs no earlier exercise passes, so
-    such a cell only prints why it waits (保留). Its exercise still scores 0: see the autograde tests."""
+    earlier exercise passes (``course.checks.builds_on``), or the rules of an exercise until its core
+    passes (``course.checks.core_passes``): on the stubs neither passes, so such a cell only prints why
+    it waits (保留). Its exercise still scores 0: see the autograde tests."""
     course_dir = course_dir(assignment)
     path = course_dir / "release" / assignment / f"{assignment}.ipynb"
     results = _validator(course_dir, invert=True).validate(str(path))
     passed = [cell["source"] for cell in results.pop("passed", [])]
     assert results == {}, f"validate --invert reported: {results}"
-    not_held = [source for source in passed if "\nif builds_on(" not in f"\n{source}"]
+    held = ("\nif builds_on(", "\nif core_passes(")
+    not_held = [source for source in passed if not any(gate in f"\n{source}" for gate in held)]
     assert not not_held, f"tests that pass on the unfilled stubs: {not_held}"
 
 

@@ -33,7 +33,7 @@ from course.checks import CheckFailure, check_array, check_scalar, check_true
 from course.stand_ins import STAND_INS
 
 from ..runner import ReadsArgument, Runner
-from . import check_unchanged
+from . import check_unchanged, core_first
 
 H = 1e-4  # the default step of numerical_diff and numerical_gradient
 
@@ -242,10 +242,8 @@ def check_numerical_gradient_rules(run: Runner, rng: np.random.Generator) -> Non
     """The edge rules of the docstring (a small share of the exercise's points): the actual step on
     float32, a float64 result, TypeError for integers, FloatingPointError when x ± h rounds to x."""
     x32 = rng.uniform(1.0, 4.0, size=(3, 2)).astype(np.float32)
-    try:  # the same values in float64 first: a wrong core is named as such, not as a float32 problem
-        _check_gradient_case(run, rng, "形状 (3, 2) の float64 の配列", x32.astype(np.float64), None)
-    except CheckFailure as failure:
-        raise CheckFailure(f"float32 の規則の前に、本体 (float64 の x) がまだ違っています: {failure}") from None
+    # the same values in float64 first: a wrong core is named as such, not as a float32 problem
+    core_first(lambda: _check_gradient_case(run, rng, "形状 (3, 2) の float64 の配列", x32.astype(np.float64), None))
     _check_gradient_case(run, rng, "形状 (3, 2) の float32 の配列", x32, None)
 
     try:

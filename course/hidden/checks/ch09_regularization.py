@@ -25,7 +25,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
-from . import check_unchanged, learner_copy
+from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
 
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -321,6 +321,20 @@ def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
+
+
+def check_max_norm_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of the docstring: a 2-D W and a positive c are accepted; otherwise ValueError."""
+    W, c = _max_norm_case(rng, (int(rng.integers(2, 6)), int(rng.integers(2, 6))), True)
+    check_learner_accepts(lambda: run.call("max_norm", W, c), f"形状 {W.shape} の W、c = {c:.3g} での max_norm")
+    shape_hint = "W は形状 (n_in, n_out) の 2 次元の配列です。W.ndim != 2 なら raise ValueError(...) としてください。"
+    for bad in (rng.standard_normal(int(rng.integers(2, 6))), rng.standard_normal((2, 3, 2))):
+        where = f"形状 {bad.shape} の W での max_norm"
+        check_learner_raises(lambda bad=bad: run.call("max_norm", bad, c), "ValueError", where, shape_hint)
+    for bad_c in (0.0, -float(np.round(c, 3))):
+        where = f"c = {bad_c:g} での max_norm(W, c)"
+        hint = "c は正の数です。c <= 0 なら raise ValueError(...) としてください。"
+        check_learner_raises(lambda bad_c=bad_c: run.call("max_norm", W, bad_c), "ValueError", where, hint)
 
 
 # ---------------------------------------------------------------------------- AdamW
@@ -621,6 +635,26 @@ def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+def check_early_stopping_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of the docstring: patience an integer >= 1 and min_delta >= 0 are accepted;
+    otherwise ValueError."""
+    patience, min_delta = int(rng.integers(1, 6)), float(np.round(rng.uniform(0.0, 0.5), 3))
+    for args, kwargs in (((patience,), {}), ((1,), {"min_delta": 0.0}), ((patience,), {"min_delta": min_delta})):
+        where = f"EarlyStopping({args[0]}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+        check_learner_accepts(lambda args=args, kwargs=kwargs: run.new("EarlyStopping", *args, **kwargs), where)
+    bad_patience = int(rng.integers(-3, 1))
+    cases = [
+        ((bad_patience,), {}, "patience は 1 以上の整数です。"),
+        ((float(patience) + 0.5,), {}, "patience は整数です (小数は ValueError)。"),
+        ((patience,), {"min_delta": -min_delta - 0.1}, "min_delta は 0 以上です。"),
+    ]
+    for args, kwargs, hint in cases:
+        where = f"EarlyStopping({args[0]!r}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+        check_learner_raises(
+            lambda args=args, kwargs=kwargs: run.new("EarlyStopping", *args, **kwargs), "ValueError", where, hint
+        )
+
+
 # ---------------------------------------------------------------------------- initialisation
 def check_init_std(run: Runner, rng: np.random.Generator) -> None:
     sizes = [*(int(v) for v in rng.integers(3, 2000, size=4)), 2, 1]
@@ -678,12 +712,31 @@ def check_init_std(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+def check_init_std_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of xavier_std's docstring: n_in and n_out positive integers are accepted;
+    otherwise ValueError."""
+    n_in, n_out = int(rng.integers(1, 500)), int(rng.integers(1, 500))
+    for args in ((n_in,), (1,), (n_in, n_out), (n_in, 1)):
+        check_learner_accepts(lambda args=args: run.call("xavier_std", *args), f"xavier_std{args}".replace(",)", ")"))
+    cases = [
+        ((int(rng.integers(-5, 1)),), "n_in は正の整数です。"),
+        ((n_in + 0.5,), "n_in は整数です (小数は ValueError)。"),
+        ((n_in, int(rng.integers(-5, 1))), "n_out も正の整数です。"),
+    ]
+    for args, hint in cases:
+        where = f"xavier_std{args}".replace(",)", ")")
+        check_learner_raises(lambda args=args: run.call("xavier_std", *args), "ValueError", where, hint)
+
+
 CHECKS = {
     "l2_penalty": check_l2_penalty,
     "l1_penalty": check_l1_penalty,
     "elastic_net": check_elastic_net,
     "max_norm": check_max_norm,
+    "max_norm_rules": check_max_norm_rules,
     "adamw": check_adamw,
     "early_stopping": check_early_stopping,
+    "early_stopping_rules": check_early_stopping_rules,
     "init_std": check_init_std,
+    "init_std_rules": check_init_std_rules,
 }

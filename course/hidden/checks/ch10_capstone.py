@@ -28,13 +28,13 @@ from course.checks import CheckFailure, check_array, check_true
 from course.data import load_digits
 
 from ..runner import Handle, Runner
-from . import learner_copy
+from . import check_learner_accepts, check_learner_raises, learner_copy
 
 RTOL, ATOL = 1e-7, 1e-10
 GRADED_ACCURACY = 0.97
 # Strings cannot cross the sandbox boundary: the notebook's helpers take a name as its position
 # in this tuple, which must equal NAMES of the notebook's setup cell.
-NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam")
+NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam", "tanh", "lion")
 
 _DROPOUT_NOTE = (
     "ドロップアウトのあるネットワークです。Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng と "
@@ -943,11 +943,63 @@ def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
         _check(got, expected, where, mistakes=mistakes if k > 1 else [mistakes[1], mistakes[3]])
 
 
+def check_multilayer_net_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of the docstring: activation 'relu' or 'sigmoid' and weight_init_std
+    'relu'/'he'/'sigmoid'/'xavier' or a number are accepted; another name raises ValueError."""
+    d, h, c = int(rng.integers(2, 6)), int(rng.integers(2, 6)), int(rng.integers(2, 4))
+    valid = [
+        {"activation": "relu", "weight_init_std": "xavier"},
+        {"activation": "sigmoid", "weight_init_std": float(np.round(rng.uniform(0.01, 0.3), 3))},
+    ]
+    invalid = [
+        ({"activation": "lion"}, "activation は 'relu' か 'sigmoid' です。それ以外なら ValueError を出してください。"),
+        ({"weight_init_std": "tanh"}, "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。"),
+    ]
+    for options in valid:
+        where = _describe(d, [h], c, options)
+        check_learner_accepts(
+            lambda options=options: run.new("make_network", _seed(rng), d, [h], c, **learner_copy(_coded(options))),
+            where,
+        )
+    for options, hint in invalid:
+        where = _describe(d, [h], c, options)
+        check_learner_raises(
+            lambda options=options: run.new("make_network", _seed(rng), d, [h], c, **learner_copy(_coded(options))),
+            "ValueError",
+            where,
+            hint,
+        )
+
+
+def check_trainer_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rule of the docstring: an optimizer name that OPTIMIZERS does not hold raises ValueError."""
+    n, sizes = int(rng.integers(4, 8)), [3, int(rng.integers(2, 5)), 3]
+    x, t = rng.standard_normal((n, 3)), rng.integers(0, 3, size=n)
+    data = (x, t, x, t)
+
+    def train(optimizer: str) -> object:
+        return run.call(
+            "train_two_layer_net_with_trainer", _seed(rng), list(sizes), *data, epochs=1, seed=_seed(rng),
+            optimizer=NAMES.index(optimizer),
+        )  # fmt: skip
+
+    check_learner_accepts(lambda: train("adam"), 'optimizer="adam" の Trainer')
+    for name in ("tanh", "relu"):
+        check_learner_raises(
+            lambda name=name: train(name),
+            "ValueError",
+            f'optimizer="{name}" の Trainer',
+            "optimizer は OPTIMIZERS のキーです。それ以外の名前なら raise ValueError(...) としてください。",
+        )
+
+
 CHECKS = {
     "multilayer_net_init": check_multilayer_net_init,
     "multilayer_net_forward": check_multilayer_net_forward,
     "multilayer_net_gradient": check_multilayer_net_gradient,
+    "multilayer_net_rules": check_multilayer_net_rules,
     "trainer": check_trainer,
+    "trainer_rules": check_trainer_rules,
     "train_validation_split": check_train_validation_split,
     "final_model": check_final_model,
     "average_probabilities": check_average_probabilities,
