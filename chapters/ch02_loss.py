@@ -28,7 +28,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_between, check_scalar, check_true
+from course.checks import check_between, check_scalar, check_true, core_passes
 from course.data import load_digits, sample_minibatch
 from course.gradcheck import eval_numerical_gradient
 from course.plotting import use_japanese_font
@@ -307,51 +307,75 @@ def cross_entropy_error(y, t, eps=1e-7):
     # @reference cross_entropy_error
 
 
-# %% [tests] id=test_cross_entropy_error points=4 hidden=cross_entropy_error
+# %% [tests] id=test_cross_entropy_error points=3 hidden=cross_entropy_error
 # eps only has to be small, of the order of 1e-7: a default between 1e-8 and 1e-6 passes as well, so
 # the values are compared at rtol 1e-6 (eps moves log(p + eps) by about eps / p) and the loss of a
 # zero probability, -log(eps), must lie between -log(1e-6) ≈ 13.8 and -log(1e-8) ≈ 18.4
 EPS_RTOL = 1e-6
 # only the probability of the correct class counts: -log(0.6 + 1e-7) ≈ 0.5108
 expected_good = -np.log(0.6 + 1e-7)
-check_scalar(cross_entropy_error(y_good, 2), expected_good, "cross_entropy_error(y_good, ラベル 2)", rtol=EPS_RTOL)
-check_scalar(cross_entropy_error(y_good, t_two), expected_good, "cross_entropy_error(y_good, one-hot)", rtol=EPS_RTOL)
-# batch N = 2, C = 4: correct-class probabilities 0.5 and 0.25, mean over N = 2 (≈ 1.5 log 2)
-y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
-labels_batch = np.array([0, 3])
-expected_batch = -(np.log(0.5 + 1e-7) + np.log(0.25 + 1e-7)) / 2
-batch_mistakes = [
-    (expected_batch * 2 / 4, "クラス数 C = 4 で割っています。バッチサイズ N = 2 で割ってください。"),
-    (expected_batch * 2, "バッチサイズ N で割っていません。"),
-    (expected_batch * 2 / 8, "全要素数 N×C で割っています (np.mean)。N で割ってください。"),
-]
-check_scalar(
-    cross_entropy_error(y_batch, labels_batch),
-    expected_batch,
-    "バッチ (ラベル)",
-    rtol=EPS_RTOL,
-    mistakes=batch_mistakes,
-)
-check_scalar(cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL)
-with warnings.catch_warnings():
-    warnings.simplefilter("error")  # a warning from log(0) fails the test
-    # correct class has probability 0: -log(0 + 1e-7) ≈ 16.118
-    loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
-    hint_zero = "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
-    check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
-    # another class has probability 0: -log(1 + 1e-7) ≈ -1e-7 (almost 0), and not nan
-    loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
-    check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
-# the eps argument is used: with eps = 1e-3 the loss of a zero probability is -log(1e-3) ≈ 6.908
-eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
-check_scalar(
-    cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
-    -np.log(1e-3),
-    "cross_entropy_error(正解の確率 0, eps=1e-3)",
-    rtol=EPS_RTOL,
-    mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
-)
+
+
+def public_test_cross_entropy_error():
+    """演習 3 の本体の公開テスト (規則のセルの前提としても使います)。"""
+    check_scalar(
+        cross_entropy_error(y_good, t_two), expected_good, "cross_entropy_error(y_good, one-hot)", rtol=EPS_RTOL
+    )
+    # batch N = 2, C = 4: correct-class probabilities 0.5 and 0.25, mean over N = 2 (≈ 1.5 log 2)
+    y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
+    labels_batch = np.array([0, 3])
+    expected_batch = -(np.log(0.5 + 1e-7) + np.log(0.25 + 1e-7)) / 2
+    batch_mistakes = [
+        (expected_batch * 2 / 4, "クラス数 C = 4 で割っています。バッチサイズ N = 2 で割ってください。"),
+        (expected_batch * 2, "バッチサイズ N で割っていません。"),
+        (expected_batch * 2 / 8, "全要素数 N×C で割っています (np.mean)。N で割ってください。"),
+    ]
+    check_scalar(
+        cross_entropy_error(y_batch, labels_batch),
+        expected_batch,
+        "バッチ (ラベル)",
+        rtol=EPS_RTOL,
+        mistakes=batch_mistakes,
+    )
+    check_scalar(
+        cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning from log(0) fails the test
+        # correct class has probability 0: -log(0 + 1e-7) ≈ 16.118
+        loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
+        hint_zero = "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
+        check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
+        # another class has probability 0: -log(1 + 1e-7) ≈ -1e-7 (almost 0), and not nan
+        loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
+        check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
+    # the eps argument is used: with eps = 1e-3 the loss of a zero probability is -log(1e-3) ≈ 6.908
+    eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+    check_scalar(
+        cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
+        -np.log(1e-3),
+        "cross_entropy_error(正解の確率 0, eps=1e-3)",
+        rtol=EPS_RTOL,
+        mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
+    )
+
+
+public_test_cross_entropy_error()
 print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、1 サンプルの y (形状 (C,)) と **スカラーの** 正解ラベルの組を確かめます
+# (1 点。本体とは別に採点され、本体の公開テストが通ってから確かめます)。`t.reshape(1, t.size)` は、`t` が Python の
+# 整数だと `AttributeError` になります。`t = np.asarray(t)` としてから形を直すと、スカラーは 0 次元の配列として扱えます。
+
+# %% [tests] id=test_cross_entropy_error_rules points=1 hidden=cross_entropy_error_rules
+if core_passes(public_test_cross_entropy_error):
+    # 正解クラス 2 の確率は 0.6: −log(0.6 + 1e-7) ≈ 0.5108
+    check_scalar(
+        cross_entropy_error(y_good, 2), expected_good, "cross_entropy_error(y_good, 2) (1 サンプルとスカラーのラベル)",
+        rtol=EPS_RTOL,
+    )  # fmt: skip
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 「$C$ で割る」版と比べてみましょう。第 3 章で実装する中心差分の数値微分 (`eval_numerical_gradient`) を道具として使い、

@@ -25,7 +25,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_true
+from course.checks import builds_on, check_array, check_raises, check_true
 from course.data import load_digits
 from course.gradcheck import eval_numerical_gradient_array, rel_error
 from course.plotting import use_japanese_font
@@ -277,7 +277,7 @@ def run_dropout(dropout_ratio, seed, steps):
     return results
 
 
-# %% [tests] id=test_dropout_forward points=3 hidden=dropout_forward
+# %% [tests] id=test_dropout_forward points=2.5 hidden=dropout_forward
 def public_test_dropout_forward():
     """演習 1 の forward の公開テスト (backward のテストの前提としても使います)。"""
     # マスクの引き方は決めず、どんな正しいマスクでも成り立つ性質を確かめる (x は 0 を含まないので、出力からマスクが読める)
@@ -325,17 +325,6 @@ def public_test_dropout_forward():
 
 
 public_test_dropout_forward()
-
-# 範囲外の p は ValueError
-for bad_ratio in (1.0, -0.1):
-    try:
-        Dropout(bad_ratio)
-        raised = False
-    except ValueError:
-        raised = True
-    check_true(
-        raised, f"Dropout({bad_ratio}) で ValueError が出ませんでした。0 <= dropout_ratio < 1 を確かめてください。"
-    )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -357,6 +346,20 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward}):
     where = "2 回目の forward の後の backward"
     dropout_checks.check_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
     print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。
+# 0 <= dropout_ratio < 1 なら例外を出さず、それ以外 (1 や負の数) なら `ValueError` を出します。
+
+# %% [tests] id=test_dropout_rules points=0.5 hidden=dropout_rules
+Dropout(0.0), Dropout(0.5)  # 正しい入力では例外を出さない
+hint_ratio = (
+    "0 <= dropout_ratio < 1 でなければ ValueError を出してください (1 ならすべて消えて 1/(1 − p) が割り算できません)。"
+)
+check_raises(ValueError, lambda: Dropout(1.0), "Dropout(1.0)", hint_ratio)
+check_raises(ValueError, lambda: Dropout(-0.1), "Dropout(-0.1)", hint_ratio)
+print("公開テスト: OK")
 
 # %% [markdown]
 # ### 勾配確認にはマスクを固定する

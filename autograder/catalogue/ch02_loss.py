@@ -55,7 +55,7 @@ VARIANTS = [
         ((" + eps)) / batch_size)", " + eps)))"),),
         "バッチサイズ N で割らない交差エントロピー誤差 (バッチの和)",
         "cross-entropy summed over the batch, not divided by the batch size",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="バッチサイズ N で割っていません",
     ),
     Variant(
@@ -64,7 +64,7 @@ VARIANTS = [
         ((" + eps)) / batch_size)", " + eps)) / y.shape[1])"),),
         "バッチサイズ N ではなくクラス数 C で割る交差エントロピー誤差",
         "cross-entropy divided by the number of classes instead of the batch size",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="クラス数 C",
     ),
     Variant(
@@ -79,7 +79,7 @@ VARIANTS = [
         ),
         "one-hot の式 −t log(y + eps) を np.mean で全要素 (N×C 個) について平均する交差エントロピー誤差",
         "cross-entropy as np.mean of −t log(y + eps) over all N×C elements",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="np.mean",
     ),
     Variant(
@@ -88,7 +88,7 @@ VARIANTS = [
         (("t.astype(np.int64)] + eps)) / batch_size)", "t.astype(np.int64)]) + eps) / batch_size)"),),
         "eps を log の外で足す交差エントロピー誤差 (log(y) + eps)",
         "cross-entropy with eps added outside the log",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="eps を log の中で",
     ),
     Variant(
@@ -97,7 +97,7 @@ VARIANTS = [
         (("t.astype(np.int64)] + eps))", "t.astype(np.int64)]))"),),
         "eps を足さない交差エントロピー誤差 (確率 0 で log(0) = −inf)",
         "cross-entropy without eps (log(0) for a zero probability)",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="eps を log の中で",
     ),
     Variant(
@@ -106,7 +106,7 @@ VARIANTS = [
         (("y[np.arange(batch_size), t.astype(np.int64)]", "y[:, t.astype(np.int64)]"),),
         "正解の確率を y[:, t] で取り出す交差エントロピー誤差 (形状 (N, N) になる)",
         "label-target cross-entropy that picks y[:, t] (an (N, N) array)",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="y[:, t]",
     ),
     Variant(
@@ -115,7 +115,7 @@ VARIANTS = [
         (("t.astype(np.int64)] + eps))", "t.astype(np.int64)] + 1e-7))"),),
         "引数 eps を使わず 1e-7 を直接書いた交差エントロピー誤差",
         "cross-entropy that ignores its eps argument and hard-codes 1e-7",
-        breaks=("test_cross_entropy_error",),
+        breaks=("test_cross_entropy_error", "test_cross_entropy_error_rules"),
         hint="引数 eps",
     ),
     Variant(
@@ -172,6 +172,15 @@ VARIANTS = [
         "binary cross-entropy without eps (log(0) at probabilities 0 and 1)",
         breaks=("test_binary_cross_entropy",),
         hint="eps を log の中で",
+    ),
+    Variant(
+        "ce_scalar_label_unsupported",
+        "cross_entropy_error",
+        (("    t = np.asarray(t)\n    if y.ndim == 1:", "    if y.ndim == 1:"),),
+        "t を配列に直さず、1 サンプルのスカラーのラベルで AttributeError になる交差エントロピー誤差 (教科書の形)",
+        "cross-entropy that fails on a scalar label for one sample (AttributeError, as in the textbook)",
+        breaks=("test_cross_entropy_error_rules",),
+        hint="スカラーのラベル",
     ),
     # ---------------------------------------------------------------- correct variants
     Variant(

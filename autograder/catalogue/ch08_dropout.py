@@ -154,4 +154,14 @@ VARIANTS = [
         "mask applied with np.where",
         correct=True,
     ),
+    # ------------------------------------------------- input rules (their own cells, a small share)
+    Variant(
+        "dropout_accepts_one",
+        "dropout",
+        (("        if not 0 <= dropout_ratio < 1:\n", "        if not 0 <= dropout_ratio <= 1:\n"),),
+        "dropout_ratio = 1 を受け付ける Dropout (1/(1 − p) が 0 での割り算になる)",
+        "Dropout that accepts dropout_ratio = 1 (1/(1 − p) divides by zero)",
+        breaks=("test_dropout_rules",),
+        hint="ValueError",
+    ),
 ]

@@ -11,6 +11,7 @@ from course import reference as ref
 from course.checks import CheckFailure, Mistake, check_array, check_true
 
 from ..runner import Runner
+from . import core_first
 
 # Tolerances: every loss is a sum of at most a few dozen float64 terms, so a correct
 # implementation (in any summation order, one-hot or label form) agrees to ~1e-14; every
@@ -221,26 +222,12 @@ _TARGET_FORMS = (
 )
 
 
-def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
-    c1 = int(rng.integers(4, 9))
-    y1 = _probabilities(rng, (c1,))
-    label1 = int(rng.integers(0, c1))
-    y_one, labels_one = _probabilities(rng, (1, 6)), rng.integers(0, 6, size=1)
-    y_big, labels_big = _probabilities(rng, (7, 10)), rng.integers(0, 10, size=7)
-    y_three, labels_three = _probabilities(rng, (6, 3)), rng.integers(0, 3, size=6)
-    y_zero, labels_zero = _with_zeros(rng, 5, 4)
-    cases = [
-        # (description, y, t, labels of t, eps or None for the default)
-        (f"1 サンプル (形状 ({c1},) の y) とスカラーのラベル", y1, label1, np.array([label1]), None),
-        (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, np.eye(c1)[label1], np.array([label1]), None),
-        ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
-        ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
-        ("形状 (7, 10) の y と one-hot の t", y_big, np.eye(10)[labels_big], labels_big, None),
-        ("形状 (6, 3) の y と one-hot の t", y_three, np.eye(3)[labels_three], labels_three, None),
-        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
-        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, np.eye(4)[labels_zero], labels_zero, None),
-        ("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3),
-    ]
+def _one_hot(labels: np.ndarray, c: int) -> np.ndarray:
+    return np.eye(c)[labels]
+
+
+def _check_cross_entropy_cases(run: Runner, cases: list[tuple[str, np.ndarray, Any, np.ndarray, float | None]]) -> None:
+    """Each case: (description, y, t, labels of t, eps or None for the default)."""
     for case, y, t, labels, eps in cases:
         kwargs = {} if eps is None else {"eps": eps}
         used_eps = DEFAULT_EPS if eps is None else eps
@@ -259,6 +246,40 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
             mistakes,
             "eps を log の中で足して log(y + eps) としてください。",
         )
+
+
+def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
+    c1 = int(rng.integers(4, 9))
+    y1 = _probabilities(rng, (c1,))
+    label1 = int(rng.integers(0, c1))
+    y_one, labels_one = _probabilities(rng, (1, 6)), rng.integers(0, 6, size=1)
+    y_big, labels_big = _probabilities(rng, (7, 10)), rng.integers(0, 10, size=7)
+    y_three, labels_three = _probabilities(rng, (6, 3)), rng.integers(0, 3, size=6)
+    y_zero, labels_zero = _with_zeros(rng, 5, 4)
+    _check_cross_entropy_cases(
+        run,
+        [
+            (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, np.eye(c1)[label1], np.array([label1]), None),
+            ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
+            ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
+            ("形状 (7, 10) の y と one-hot の t", y_big, np.eye(10)[labels_big], labels_big, None),
+            ("形状 (6, 3) の y と one-hot の t", y_three, np.eye(3)[labels_three], labels_three, None),
+            ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
+            ("確率が 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, _one_hot(labels_zero, 4), labels_zero, None),
+            ("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3),
+        ],
+    )
+
+
+def check_cross_entropy_error_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The docstring's rule for one sample: a 1-D y with a SCALAR label (a small share of the points),
+    graded for a working core (the public cell waits for the core's public test likewise)."""
+    core_first(lambda: check_cross_entropy_error(run, rng))
+    cases = []
+    for c in (int(rng.integers(4, 9)), 2):
+        y, label = _probabilities(rng, (c,)), int(rng.integers(0, c))
+        cases.append((f"1 サンプル (形状 ({c},) の y) とスカラーのラベル {label}", y, label, np.array([label]), None))
+    _check_cross_entropy_cases(run, cases)
 
 
 # ---------------------------------------------------------------- binary cross-entropy
@@ -318,5 +339,6 @@ CHECKS = {
     "sum_squared_error": check_sum_squared_error,
     "mean_squared_error": check_mean_squared_error,
     "cross_entropy_error": check_cross_entropy_error,
+    "cross_entropy_error_rules": check_cross_entropy_error_rules,
     "binary_cross_entropy": check_binary_cross_entropy,
 }

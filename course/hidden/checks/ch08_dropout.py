@@ -36,7 +36,7 @@ from course.checks import CheckFailure, check_array, check_true
 from course.properties import dropout as props
 
 from ..runner import Runner
-from . import check_unchanged, learner_copy
+from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
 
 RTOL, ATOL = 1e-10, 1e-12
 HELPER = "run_dropout"
@@ -137,26 +137,6 @@ def _without_rng(run: Runner, layer, x: np.ndarray) -> Any:
         raise
 
 
-def _check_ratio_range(run: Runner) -> None:
-    """Out-of-range ratios are refused at construction."""
-    for bad in (1.0, -0.1, 1.5):
-        try:
-            run.new("Dropout", bad)
-        except CheckFailure as failure:
-            if "NotImplementedError" in str(failure):
-                raise
-            check_true(
-                "ValueError" in str(failure),
-                f"Dropout({bad}) で ValueError 以外の例外が出ました ({failure})。"
-                "0 <= dropout_ratio < 1 でなければ ValueError を出してください。",
-            )
-        else:
-            raise CheckFailure(
-                f"Dropout({bad}) で ValueError が出ませんでした。dropout_ratio は 0 以上 1 未満です"
-                " (1 ならすべて消えて 1/(1 − p) が割り算できません)。"
-            )
-
-
 def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
     # values call by call: batch size 1, a repeated shape, an inference call in between
     sequence = [((5, 8), True), ((1, 6), True), ((5, 8), False), ((3, 2, 4), True), ((5, 8), True), ((7,), True)]
@@ -177,8 +157,6 @@ def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
     where = f"rng を省略した Dropout({ratio:.3g}) の forward (入力の形状 {x.shape})"
     kept = props.check_training_output(_without_rng(run, run.new("Dropout", ratio), x), x, ratio, where)
     props.check_dropped_fraction(kept, ratio, where)
-
-    _check_ratio_range(run)  # the edge rule last: the messages above say more about the core
 
 
 # ---------------------------------------------------------------------------- backward
@@ -296,7 +274,20 @@ def check_dropout_backward(run: Runner, rng: np.random.Generator) -> None:
         _check_backward_sequence(run, rng, ratio, plan)
 
 
+def check_dropout_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rule of the docstring: 0 <= dropout_ratio < 1 is accepted, anything else raises ValueError."""
+    for ratio in (0.0, float(np.round(rng.uniform(0.05, 0.95), 3))):
+        check_learner_accepts(lambda ratio=ratio: run.new("Dropout", ratio), f"Dropout({ratio:g})")
+    hint = (
+        "dropout_ratio は 0 以上 1 未満です (1 ならすべて消えて 1/(1 − p) が割り算できません)。"
+        "if not 0 <= dropout_ratio < 1: raise ValueError(...) としてください。"
+    )
+    for bad in (1.0, float(np.round(rng.uniform(1.01, 3.0), 3)), -float(np.round(rng.uniform(0.01, 1.0), 3))):
+        check_learner_raises(lambda bad=bad: run.new("Dropout", bad), "ValueError", f"Dropout({bad:g})", hint)
+
+
 CHECKS = {
     "dropout_forward": check_dropout_forward,
     "dropout_backward": check_dropout_backward,
+    "dropout_rules": check_dropout_rules,
 }
