@@ -108,3 +108,31 @@ def test_the_rule_finder_tells_checked_rules_from_unchecked_ones():
     tested = "try:\n    f(-1)\nexcept ValueError:\n    pass\ncheck_f(True)"
     both = exercise_rules("made_up", _MADE_UP.replace("TESTS", tested))
     assert both == {("made_up", "f", "ValueError"): True, ("made_up", "f", "arguments left alone"): True}
+
+
+def rules_shares() -> dict[tuple[str, str], float]:
+    """(assignment, solution id) → the share of the exercise's points that its rules cell carries
+    (``test_<...>_rules``), for every exercise that has one."""
+    shares = {}
+    for assignment in ASSIGNMENTS:
+        cells = parse_cells((CHAPTERS_DIR / f"{assignment}.py").read_text(encoding="utf-8"), assignment)
+        solution, points = "", {}
+        for cell in cells:
+            if cell.kind == "solution":
+                solution = cell.options["id"]
+            elif cell.kind == "tests":
+                points.setdefault(solution, []).append((cell.options["id"], float(cell.options["points"])))
+        for solution, cells_points in points.items():
+            rules = sum(p for grade_id, p in cells_points if grade_id.endswith("_rules"))
+            if rules:
+                shares[(assignment, solution)] = rules / sum(p for _, p in cells_points)
+    return shares
+
+
+def test_edge_rules_carry_a_small_share_and_the_core_the_rest():
+    """Partial credit by property: an exercise's input and edge rules are graded in a cell of their
+    own and carry at most a quarter of its points; its core carries the rest."""
+    shares = rules_shares()
+    assert len(shares) >= 8, shares
+    too_big = {exercise: share for exercise, share in shares.items() if share > 0.25}
+    assert not too_big, f"rules cells that carry more than a quarter of their exercise: {too_big}"
