@@ -226,7 +226,7 @@ def _shorten_markdown(text: str, limit: int = TITLE_LIMIT) -> str:
 def exercise_titles(spec: AssignmentSpec | None) -> dict[str, str]:
     """grade_id → its title, in Markdown.
 
-    A tests cell: the heading of the notebook section it belongs to ("演習 2: 層を重ねて XOR を作る"),
+    A tests cell: the heading of the notebook section it belongs to ("演習 2: 層を重ねて XOR を作る").
     When one exercise is graded in several cells, each title ends with what its cell grades: 「(規則)」
     for the exercise's edge rules (``test_<exercise>_rules``), else the grade_id without ``test_``.
     A written answer: the answer cell's own heading if it has one, else the title of its question
