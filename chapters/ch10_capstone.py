@@ -302,6 +302,12 @@ for key, shape in shapes.items():
         net.params[key].shape == shape, f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。"
     )
 check_array(net.params["b2"], np.zeros(200), "params['b2'] の初期値")
+# 重みの平均は 0: W1 の 12 万個の平均の標準誤差は √(2/400) / √120000 ≈ 0.0002 (許容はその 6 倍)
+w1_mean = float(np.mean(net.params["W1"]))
+check_true(
+    abs(w1_mean) <= 6 * np.sqrt(2 / 400) / np.sqrt(120_000),
+    f"W1 の平均が {w1_mean:.4g} で、0 から離れすぎています。平均 0 の正規分布 (rng.standard_normal) に標準偏差を掛けていますか。",
+)
 # He の初期値: W1 は √(2/400) ≈ 0.0707、W2 は √(2/300) ≈ 0.0816 (12 万個、6 万個の標本なので、標本の標準偏差のずれは 1% 未満)
 check_scalar(np.std(net.params["W1"]), np.sqrt(2 / 400), "He の初期値の W1 の標準偏差", rtol=0.03)
 check_scalar(np.std(net.params["W2"]), np.sqrt(2 / 300), "He の初期値の W2 の標準偏差 (n_in = 300)", rtol=0.03)

@@ -256,4 +256,18 @@ VARIANTS = [
         breaks=("test_trainer_rules",),
         hint="ValueError",
     ),
+    Variant(
+        "init_positive_weights",
+        "multilayer_net_extend",
+        (
+            (
+                "std * rng.standard_normal((sizes[i - 1], sizes[i]))",
+                "std * np.abs(rng.standard_normal((sizes[i - 1], sizes[i])))",
+            ),
+        ),
+        "重みを正にしようと np.abs を付けた MultiLayerNetExtend (重みの平均が 0 でない)",
+        "MultiLayerNetExtend that makes every weight positive with np.abs (the mean is not 0)",
+        breaks=("test_multilayer_net_init",),
+        hint="平均",
+    ),
 ]
