@@ -551,7 +551,8 @@ class Trainer:
 
     network: params、gradient(x, t)、accuracy(x, t)、last_layer.loss を持つネットワーク。
     x_train (N, D)、t_train (N,) または (N, C)。x_test、t_test も同様 (評価に使うだけ)。
-    optimizer: OPTIMIZERS のキー ('sgd'、'momentum'、'adam' など。大文字小文字は問わない)。optimizer_param: その引数の辞書。
+    optimizer: OPTIMIZERS のキー ('sgd'、'momentum'、'adam' など。大文字小文字は問わない。ない名前なら ValueError)。
+    optimizer_param: その引数の辞書。
     各エポックで self.rng.permutation(N) の順に mini_batch_size 個ずつ使う (1 エポック ⌈N / mini_batch_size⌉ 回の更新)。
     evaluate_sample_num_per_epoch: None でなければ、正解率を先頭のその個数のサンプルだけで測る。
     show_progress: エポックの進捗バーを表示するか。

@@ -256,16 +256,17 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
     y_big, labels_big = _probabilities(rng, (7, 10)), rng.integers(0, 10, size=7)
     y_three, labels_three = _probabilities(rng, (6, 3)), rng.integers(0, 3, size=6)
     y_zero, labels_zero = _with_zeros(rng, 5, 4)
+    one_hot_zero = _one_hot(labels_zero, 4)
     _check_cross_entropy_cases(
         run,
         [
-            (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, np.eye(c1)[label1], np.array([label1]), None),
+            (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, _one_hot(label1, c1), np.array([label1]), None),
             ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
             ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
-            ("形状 (7, 10) の y と one-hot の t", y_big, np.eye(10)[labels_big], labels_big, None),
-            ("形状 (6, 3) の y と one-hot の t", y_three, np.eye(3)[labels_three], labels_three, None),
+            ("形状 (7, 10) の y と one-hot の t", y_big, _one_hot(labels_big, 10), labels_big, None),
+            ("形状 (6, 3) の y と one-hot の t", y_three, _one_hot(labels_three, 3), labels_three, None),
             ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
-            ("確率が 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, _one_hot(labels_zero, 4), labels_zero, None),
+            ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, one_hot_zero, labels_zero, None),
             ("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3),
         ],
     )
