@@ -61,11 +61,16 @@ def make_network(seed, input_size, hidden_size_list, output_size, activation="re
     """MultiLayerNetExtend(..., rng=np.random.default_rng(seed)) を作る (テストと採点で使う補助関数)。
 
     activation、weight_init_std は名前のほか、NAMES の中の位置 (整数) でもよい。
+    作った後で rng の状態を np.random.default_rng([seed, 1]) と同じにするので、その後のドロップアウトの
+    マスクは seed だけで決まり、重みを引くのに乱数を何個使ったかによりません。
     """
-    return MultiLayerNetExtend(
+    rng = np.random.default_rng(seed)
+    network = MultiLayerNetExtend(
         input_size, hidden_size_list, output_size, activation=_name(activation),
-        weight_init_std=_name(weight_init_std), rng=np.random.default_rng(seed), **options,
+        weight_init_std=_name(weight_init_std), rng=rng, **options,
     )  # fmt: skip
+    rng.bit_generator.state = np.random.default_rng([seed, 1]).bit_generator.state  # the same Generator object
+    return network
 
 
 def train_two_layer_net_with_trainer(
@@ -393,6 +398,14 @@ check_true(
 )
 check_true(
     abs(np.mean(scores == 0) - 0.3) < 0.04, f"0 になった割合 {np.mean(scores == 0):.3f} が p = 0.3 から離れています。"
+)
+# 同じシードの rng なら、学習モードのマスクも同じ (rng はドロップアウトのマスクも引く)
+x_twin = np.ones((5, 2))
+twin_scores = [make_network(5, 2, [20], 2, use_dropout=True).predict(x_twin, train_flg=True) for _ in range(2)]
+check_true(
+    np.array_equal(twin_scores[0], twin_scores[1]),
+    "同じシードで作った 2 つのネットワークで、学習モードの predict が違います。"
+    "Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng をドロップアウトにも渡していますか。",
 )
 print("公開テスト: OK")
 

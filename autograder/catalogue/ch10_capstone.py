@@ -270,4 +270,31 @@ VARIANTS = [
         breaks=("test_multilayer_net_init",),
         hint="平均",
     ),
+    Variant(
+        "net_init_single_precision_draw",
+        "multilayer_net_extend",
+        (
+            (
+                "std * rng.standard_normal((sizes[i - 1], sizes[i]))",
+                "std * rng.standard_normal((sizes[i - 1], sizes[i]), dtype=np.float32).astype(np.float64)",
+            ),
+        ),
+        "重みを単精度 (float32) の正規乱数で引いて float64 に直す (乱数を引く回数が違うので、rng のその後の状態も違う)",
+        "weights drawn as float32 normals and converted (another number of draws, so the rng's later state differs)",
+        correct=True,
+    ),
+    Variant(
+        "net_dropout_own_generator",
+        "multilayer_net_extend",
+        (
+            (
+                'self.layers[f"Dropout{i}"] = Dropout(dropout_ratio, rng=rng)',
+                'self.layers[f"Dropout{i}"] = Dropout(dropout_ratio)',
+            ),
+        ),
+        "Dropout に rng を渡さない (マスクがシードで決まらない)",
+        "Dropout built without the network's rng (its masks do not follow the seed)",
+        breaks=("test_multilayer_net_forward",),
+        hint="rng",
+    ),
 ]

@@ -2,9 +2,11 @@
 
 A ``numpy.random.Generator`` cannot cross the sandbox boundary, an integer can: the learner's
 ``MultiLayerNetExtend`` is built through the notebook helper ``make_network(seed, ...)``, which
-passes ``np.random.default_rng(seed)``, and the reference network is built here from the same
-seed. Both then draw the same weights and the same dropout masks, so every result can be
-compared exactly, call by call (running statistics of batch norm included). The layers are
+passes ``np.random.default_rng(seed)`` and then resets that generator to the state of
+``default_rng([seed, 1])``; the reference network is built here the same way. Both then draw the
+same dropout masks, however many numbers the learner's initialisation took, and the forward and
+gradient checks give the reference the learner's initial weights (``own_weights``), so every
+result can be compared exactly, call by call (running statistics of batch norm included). The layers are
 given code (model solutions of earlier chapters), so nothing needs to be substituted.
 
 The ``Trainer`` is driven through the helper ``train_two_layer_net_with_trainer`` with the
@@ -121,7 +123,10 @@ class _Pair:
         """A fresh reference network of the same seed (with the learner's params, see own_weights), with
         some options changed (for the mistakes)."""
         options = {**self.options, **changes}
-        net = ref.MultiLayerNetExtend(self.d, self.hidden, self.c, rng=np.random.default_rng(self.seed), **options)
+        rng = np.random.default_rng(self.seed)
+        net = ref.MultiLayerNetExtend(self.d, self.hidden, self.c, rng=rng, **options)
+        # as the notebook's make_network: the masks depend on the seed only, not on how the weights were drawn
+        rng.bit_generator.state = np.random.default_rng([self.seed, 1]).bit_generator.state
         for key, value in (self.weights or {}).items():
             if key in net.params and net.params[key].shape == value.shape:  # a mistake may change the options
                 net.params[key][...] = value  # in place: the layers hold these arrays
@@ -509,6 +514,20 @@ def _gradient_mistakes(pair: _Pair, x, t, x_other, t_other, expected: dict) -> d
     return found
 
 
+def _masks_follow_seed(run: Runner, pair: _Pair, x: np.ndarray) -> bool:
+    """Whether a second learner network of the pair's seed gives the reference's training-mode scores
+    on x (the same dropout masks)."""
+    try:
+        twin = run.new(
+            "make_network", pair.seed, pair.d, list(pair.hidden), pair.c, **learner_copy(_coded(pair.options))
+        )
+        got = np.asarray(run.method(twin, "predict", x, train_flg=True), dtype=np.float64)
+    except (CheckFailure, TypeError, ValueError):
+        return False
+    expected = pair.clone().predict(x, train_flg=True)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
+
+
 def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
     cases = [
         # activation, use_batchnorm, weight decay, number of hidden layers, N
@@ -549,12 +568,17 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
                 note=pair.note,
             )
 
-    # dropout: the masks of two successive gradient calls come from the shared rng
+    # dropout: the masks of two successive gradient calls come from the shared rng. Whether the masks
+    # follow the seed at all is graded by the forward check (a Dropout without the network's rng loses
+    # those points there): when they do not, the gradient is not graded again on them.
     options = _case_options(rng, "relu", True, True, True)
     d, c, n = int(rng.integers(3, 8)), int(rng.integers(2, 6)), int(rng.integers(3, 7))
-    pair = _Pair(run, rng, d, [int(h) for h in rng.integers(3, 8, size=2)], c, own_weights=True, **options)
-    for call in (1, 2):
-        x, t = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
+    hidden = [int(h) for h in rng.integers(3, 8, size=2)]
+    pair = _Pair(run, rng, d, hidden, c, own_weights=True, **options)
+    calls = [(rng.standard_normal((n, d)), rng.integers(0, c, size=n)) for _ in range(2)]
+    if not _masks_follow_seed(run, pair, rng.standard_normal((50, d))):  # 50 rows: no match by chance
+        calls = []
+    for call, (x, t) in enumerate(calls, start=1):
         expected = pair.ref.gradient(x, t)
         _check_gradient_dict(
             pair.method("gradient", x, t), expected, f"{pair.where}、N={n}、{call} 回目の呼び出し", {}, pair.note
