@@ -173,7 +173,20 @@ def mean_squared_error(y, t):
 
 
 # %% [tests] id=test_mean_squared_error points=1 hidden=mean_squared_error
-check_scalar(mean_squared_error(y_good, t_two), 0.0195, "mean_squared_error(y_good, t)")  # 0.195 / 10
+check_scalar(
+    mean_squared_error(y_good, t_two),
+    0.0195,  # 0.195 / 10
+    "mean_squared_error(y_good, t)",
+    mistakes=[
+        (
+            0.0975,
+            "½ × 二乗和 (この章の sum_squared_error。『ゼロから作るDeep Learning』4.2.1 節ではこれを mean_squared_error と"
+            "呼んでいます) になっています。ここでの mean_squared_error は全要素の平均で、½ は付けません。",
+        ),
+        (0.195, "和になっています。全要素の個数で割って平均にしてください。"),
+        (0.00975, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
+    ],
+)
 # batch: (0.195 + 1.195) / 20 elements = 0.0695
 check_scalar(
     mean_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),

@@ -252,6 +252,13 @@ def public_test_batchnorm_forward():
                 ],
                 "分散を N − 1 で割っています。バッチ分散は N で割ります (np.var の既定、ddof=0)。",
             ),
+            (
+                [
+                    [-2 / np.sqrt(1 + 1e-6) + 0.5, -0.001 / np.sqrt(2e-6), -1.0],
+                    [2 / np.sqrt(1 + 1e-6) + 0.5, 0.001 / np.sqrt(2e-6), -1.0],
+                ],
+                "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。引数の eps (既定は PyTorch と同じ 1e-5) を使ってください。",
+            ),
         ],
     )
     check_true(isinstance(cache, dict), "cache は辞書 (dict) にしてください。")
@@ -1003,7 +1010,14 @@ if builds_on(
         out,
         [[1 / np.sqrt(1 + 1e-5), 0.0]],
         "推論時の forward (N = 1)",
-        mistakes=[([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。")],
+        mistakes=[
+            ([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。"),
+            (
+                [[1 / np.sqrt(1 + 1e-6), 0.0]],
+                "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。"
+                "self.eps (既定は PyTorch と同じ 1e-5) を使ってください。",
+            ),
+        ],
     )
     check_array(layer.running_mean, [0.2, 1.5], "推論の後の running_mean (変わらないはず)")
     check_array(layer.running_var, [1.0, 3.4], "推論の後の running_var (変わらないはず)")

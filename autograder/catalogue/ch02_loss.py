@@ -273,4 +273,13 @@ VARIANTS = [
         "binary cross-entropy that picks the log term with np.where on t",
         correct=True,
     ),
+    Variant(
+        "mse_textbook_half_sum",
+        "mean_squared_error",
+        (("return float(np.mean((y - t) ** 2))", "return float(0.5 * np.sum((y - t) ** 2))"),),
+        "『ゼロから作るDeep Learning』の mean_squared_error (½ × 二乗和) をそのまま書いた平均二乗誤差",
+        "mean squared error written as the textbook's function of that name (half the sum of squares)",
+        breaks=("test_mean_squared_error",),
+        hint="4.2.1 節",
+    ),
 ]

@@ -270,4 +270,22 @@ VARIANTS = [
         "layer that keeps its intermediates under other attribute names",
         correct=True,
     ),  # fmt: skip
+    Variant(
+        "forward_textbook_eps",
+        "batchnorm_forward",
+        (("\n    std = np.sqrt(var + eps)", "\n    std = np.sqrt(var + 10e-7)"),),
+        "『ゼロから作るDeep Learning』のコードのように ε = 10e-7 (= 1e-6) を直接書いた順伝播 (引数の eps を使わない)",
+        "forward pass with the textbook's eps = 10e-7 written in (the eps argument ignored)",
+        breaks=("test_batchnorm_forward",),
+        hint="10e-7",
+    ),
+    Variant(
+        "layer_inference_textbook_eps",
+        "batchnorm_layer",
+        (("np.sqrt(self.running_var + self.eps)", "np.sqrt(self.running_var + 10e-7)"),),
+        "推論時に ε = 10e-7 (『ゼロから作るDeep Learning』のコード) を直接書き、self.eps を使わない",
+        "inference with the textbook's eps = 10e-7 written in instead of self.eps",
+        breaks=("test_batchnorm_layer",),
+        hint="10e-7",
+    ),
 ]

@@ -153,6 +153,12 @@ def check_mean_squared_error(run: Runner, rng: np.random.Generator) -> None:
     for y, t in cases:
         total = float(np.sum((y - t) ** 2))
         mistakes: list[Mistake] = [
+            (
+                0.5 * total,
+                "½ × 二乗和 (この章の sum_squared_error。『ゼロから作るDeep Learning』4.2.1 節ではこれを "
+                "mean_squared_error と呼んでいます) になっています。ここでの mean_squared_error は全要素の平均で、"
+                "½ は付けません。",
+            ),
             (0.5 * total / y.size, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
             (total, "和になっています。全要素の個数で割って平均にしてください。"),
         ]

@@ -31,6 +31,11 @@ from . import learner_copy
 FORWARD_TOL = (1e-7, 1e-9)
 GRAD_TOL = (1e-6, 1e-8)
 EPS = 1e-5
+TEXTBOOK_EPS = 1e-6  # 『ゼロから作るDeep Learning』's code writes 10e-7
+_TEXTBOOK_EPS_HINT = (
+    "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。"
+    "引数の eps (既定は PyTorch と同じ 1e-5) を使ってください。"
+)
 
 # Batch sizes and feature counts of the function checks (N = 1 included, see the docstring).
 _SHAPES = [(2, 4), (1, 3), (5, 3), (16, 6)]
@@ -118,6 +123,7 @@ def _forward_mistakes(x, gamma, beta, eps=EPS):
             "ε が平方根の外にあります。np.sqrt(var + eps) で割ります。",
         ),
         (_forward_variant(x, gamma, beta, 0.0), "ε を足し忘れています。np.sqrt(var + eps) で割ります。"),
+        (_forward_variant(x, gamma, beta, TEXTBOOK_EPS), _TEXTBOOK_EPS_HINT),
         (
             _forward_variant(x, gamma, beta, eps, divide_by_var=True),
             "分散で割っています。割るのは標準偏差 √(σ² + ε) です (分散 σ² と標準偏差 σ の混同)。",
@@ -515,6 +521,7 @@ class _LayerPair:
                     "推論時にバッチの統計量を使っています。移動平均で正規化します。",
                 ),
                 (gamma * (x - mean_run) / (np.sqrt(var_run) + EPS) + beta, "ε が平方根の外にあります。"),
+                (gamma * (x - mean_run) / np.sqrt(var_run + TEXTBOOK_EPS) + beta, _TEXTBOOK_EPS_HINT),
                 (
                     gamma * (x - mean_run) / (var_run + EPS) + beta,
                     "分散で割っています。√(running_var + eps) で割ります。",
