@@ -3,14 +3,17 @@
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import course.reference
 from autograder.bundle import INSTRUCTOR_ONLY, build_learner_bundle
+from course.selfcheck import main as selfcheck_main
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +111,48 @@ def test_release_notebooks_import_only_learner_tools(bundle):
 def test_generated_files_say_so(bundle):
     assert "do not edit" in (bundle.out_dir / "pyproject.toml").read_text(encoding="utf-8")
     assert "do not edit" in (bundle.out_dir / "README.md").read_text(encoding="utf-8")
+
+
+def test_learner_readme_says_how_to_set_up_check_and_submit(bundle):
+    """The learner README is in the bundle with the facts a learner acts on; the Python version it asks
+    for is the one pyproject.toml requires (and the bundle's own pyproject.toml too)."""
+    repo = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requires = project["requires-python"]
+    lowest = re.fullmatch(r">=\s*(3\.\d+)", requires)
+    assert lowest, f"requires-python {requires!r}: say the new range in autograder/learner_readme.md, then here"
+    version = lowest.group(1)
+    learner_project = tomllib.loads((bundle.out_dir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert learner_project["requires-python"] == requires
+
+    readme = (bundle.out_dir / "README.md").read_text(encoding="utf-8")
+    assert "${" not in readme  # every template field filled in
+    # which Python, and set-up on each platform
+    assert f"**Python {version} 以上**" in readme and f'requires-python = "{requires}"' in readme
+    assert "## 準備 (macOS・Linux)" in readme and f"python{version} -m venv .venv" in readme
+    assert ". .venv/bin/activate" in readme and "pip install ." in readme
+    assert "## 準備 (Windows)" in readme and f"py -{version} -m venv .venv" in readme
+    assert ".venv\\Scripts\\activate" in readme
+    assert "## 準備 (Google Colab)" in readme
+    fontja = next(d for d in project["dependencies"] if d.startswith("matplotlib-fontja"))
+    assert f'%pip install -q --no-deps /content/learner.zip "{fontja}"' in readme
+    # checking one's work: what the test cells print, and the self-check with its option
+    assert all("公開テスト: OK" in nb.read_text(encoding="utf-8") for nb in bundle.notebooks)
+    assert "公開テスト: OK" in readme and "公開テスト保留" in readme
+    assert "python -m course.selfcheck release/ch01_activation/ch01_activation.ipynb" in readme
+    assert "--timeout 秒" in readme
+    # what to submit: only solution cells are taken, hidden tests use other inputs
+    assert "ファイル名は変えないでください" in readme and "解答セルだけ" in readme
+    assert "テストのセルを書き換えたり消したりしても採点には影響しません" in readme
+    assert "別の入力" in readme and "隠しテスト" in readme
+    # the chapters, in order
+    paths = [nb.relative_to(bundle.out_dir).as_posix() for nb in bundle.notebooks]
+    assert len(paths) >= 10 and "release/ch01_activation/ch01_activation.ipynb" in paths
+    positions = [readme.index(f"(`{p}`)") for p in sorted(paths)]
+    assert positions == sorted(positions)
+    assert "1. 第1章 " in readme
+
+
+def test_the_self_check_option_the_readme_names_exists(tmp_path, capsys):
+    assert selfcheck_main([str(tmp_path / "missing.ipynb"), "--timeout", "5"]) == 2  # parsed, then: no such file
+    assert "ファイルが見つかりません" in capsys.readouterr().err
