@@ -6,8 +6,13 @@ on this machine or on a Dask cluster. Every finished grade is saved at once unde
 SHA-256 and a fingerprint of the grader, so a re-run skips what is unchanged and an interrupted
 run loses nothing. The saved result also keeps when a run first saw the notebook: the
 submission time when nbgrader's ``timestamp.txt`` gives none (never the file's modification
-time). The CSV files, the feedback pages, the report and the gradebook are then written from
-all saved grades; writing them twice gives the same result.
+time). The gradebook is then updated from all saved grades, the grades that graders entered in
+formgrader for the written answers are read back from it (those of a notebook changed since
+stay pending: the gradebook flags them for review), and the CSV files, the feedback pages and
+the report are written last, so that they show the final totals. Saved results never hold hand
+grades: the gradebook is their one place, for graded and reused submissions alike. When the
+gradebook cannot be updated or read, the outputs are still written (written answers pending)
+and the run says why. Writing everything twice gives the same result.
 """
 
 from __future__ import annotations
@@ -46,12 +51,14 @@ class GradeRun:
     """What one ``autograder grade`` run did."""
 
     discovery: Discovery
+    # the grades of the run; after the gradebook, with the hand grades of the written answers read from it
     results: list[SubmissionResult] = field(default_factory=list)
     graded: int = 0  # graded in this run
     reused: int = 0  # taken from an earlier run (unchanged)
     mode: str = ""
     outputs: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
+    gradebook_error: str = ""  # why the gradebook could not be updated or read ("" when it was)
 
 
 def grader_fingerprint(root: Path = REPO_ROOT) -> str:
@@ -186,7 +193,6 @@ def run_grade(
     timeouts: Timeouts | None = None,
 ) -> GradeRun:
     from .assignment import known_assignments
-    from .gradebook_sync import default_db_url, prepare_course_dir, sync_results
     from .reports import write_outputs
 
     start = time.monotonic()
@@ -248,23 +254,78 @@ def run_grade(
 
     run.results.sort(key=lambda r: (r.student_id, r.assignment))
     specs = {a: load_assignment(a) for a in sorted({r.assignment for r in run.results})}
+    # the gradebook first, then the hand grades of the written answers from it, then the outputs
+    course_dir = out_dir / "course"
+    run.results = _with_gradebook(run, discovery, course_dir, db_url, sorted(specs), log)
     # each learner's totals cover the assignments asked for (--assignment), else every one submitted in this run
     asked = sorted(set(assignments or ()) & set(known_assignments())) or None
-    run.outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), setup.describe(), assignments=asked)
-    course_dir = out_dir / "course"
-    db = db_url or default_db_url(course_dir)
-    prepare_course_dir(course_dir, sorted(specs), db_url=db)
-    paths = {(s.student_id, s.assignment): s.path for s in discovery.submissions}
-    renamed = sync_results(course_dir, db, run.results, paths)
+    outputs = write_outputs(out_dir, run.results, specs, discovery.describe(), setup.describe(), assignments=asked)
+    run.outputs = {**outputs, **run.outputs}
+    run.seconds = time.monotonic() - start
+    return run
+
+
+def _first_lines(text: str, limit: int = 12) -> str:
+    lines = text.strip().splitlines()
+    return "\n".join(lines[:limit] + ([f"… (ほか {len(lines) - limit} 行)"] if len(lines) > limit else []))
+
+
+def _with_gradebook(
+    run: GradeRun,
+    discovery: Discovery,
+    course_dir: Path,
+    db_url: str | None,
+    assignments: list[str],
+    log: Callable[[str], None],
+) -> list[SubmissionResult]:
+    """Record ``run.results`` in the gradebook, then read back the hand grades of the written answers.
+
+    ``db_url``: the gradebook (None: SQLite in ``course_dir``). Returns the results to report: with
+    the hand grades, or ``run.results`` as they are (written answers pending) when the gradebook
+    cannot be updated or read, which is logged and kept in ``run.gradebook_error`` (the outputs
+    are written either way). Adds ``run.outputs["gradebook"]`` when everything worked.
+    """
+    from .gradebook_sync import default_db_url, prepare_course_dir, read_manual_scores, sync_results
+
+    def failed(what: str, error: Exception) -> list[SubmissionResult]:
+        run.gradebook_error = f"{type(error).__name__}: {_first_lines(str(error))}"
+        log(
+            f"成績簿 (nbgrader, {course_dir}) を{what}できませんでした。grades.csv・summary.csv・フィードバック・"
+            "report.html は書き出しますが、formgrader で採点した記述問題の点は入らず、採点待ちのままです。"
+            "成績簿 (--db-url) を直してから、もう一度 `autograder grade` を実行してください "
+            f"(the gradebook could not be {'updated' if what == '更新' else 'read'}; written answers stay pending):\n"
+            f"  {run.gradebook_error}"
+        )
+        return run.results
+
+    try:
+        db_url = db_url or default_db_url(course_dir)
+        prepare_course_dir(course_dir, assignments, db_url=db_url)
+        paths = {(s.student_id, s.assignment): s.path for s in discovery.submissions}
+        renamed = sync_results(course_dir, db_url, run.results, paths)
+    except Exception as error:  # noqa: BLE001 - the outputs are written all the same
+        return failed("更新", error)
     if renamed:
         log(
             "成績簿 (nbgrader) とその提出フォルダでは、フォルダ名に使えない学生 ID を安全な名前で記録します "
             "(stored in the gradebook under a safe id; grades.csv and the feedback pages show the real id):\n"
             + "\n".join(f"  {student!r} → {name}" for student, name in sorted(renamed.items()))
         )
+    try:
+        hand = read_manual_scores(db_url, run.results)
+    except Exception as error:  # noqa: BLE001
+        return failed("読み込み", error)
+    for problem in hand.problems:
+        log(problem)
+    if hand.graded or hand.pending:
+        review = f" (うち提出し直しで再確認待ち {hand.review} 件)" if hand.review else ""
+        log(
+            f"記述問題: formgrader で採点済み {hand.graded} 件を成績簿から読み込みました。"
+            f"採点待ち {hand.pending} 件{review} "
+            f"(written answers: {hand.graded} graded in formgrader, {hand.pending} pending)。"
+        )
     run.outputs["gradebook"] = Path(course_dir)
-    run.seconds = time.monotonic() - start
-    return run
+    return hand.results
 
 
 def summary_table(run: GradeRun) -> str:
@@ -280,3 +341,5 @@ def print_summary(run: GradeRun, stream=sys.stdout) -> None:
     for name in ("grades.csv", "summary.csv", "report.html", "gradebook"):
         if name in run.outputs:
             print(f"{name}: {run.outputs[name]}", file=stream)
+    if run.gradebook_error:
+        print(f"gradebook: 更新または読み込みに失敗 (記述問題は採点待ちのまま): {run.gradebook_error}", file=stream)

@@ -13,6 +13,9 @@ The course directory written here is an ordinary nbgrader course::
 Everything goes through ``nbgrader.api.Gradebook`` (no raw SQL), once per submission in one
 transaction, from the main process only. Writing the same results again changes nothing;
 a changed result replaces the old one; hand grades entered in formgrader are never erased.
+The gradebook is the one place of the hand grades: ``read_manual_scores`` reads the grades of
+the written answers back (after ``sync_results``, which flags for review the ones whose
+notebook changed), so that the reports of ``autograder grade`` include them.
 
 What comes from the learner is made harmless on the way in:
 
@@ -33,6 +36,7 @@ What comes from the learner is made harmless on the way in:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import math
@@ -53,7 +57,7 @@ from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, ensure_tools_on_path, n
 from .notebook_reading import too_many_containers
 from .safe_names import safe_name
 
-__all__ = ["prepare_course_dir", "sync_results", "default_db_url"]
+__all__ = ["prepare_course_dir", "sync_results", "read_manual_scores", "HandGrades", "default_db_url"]
 
 log = logging.getLogger(__name__)
 
@@ -387,9 +391,7 @@ def sync_results(
     results = sorted(results, key=lambda r: (r.student_id, r.assignment))
     for result in results:  # before anything is written: assignment ids are ours, a bad one is a bug
         _check_path_component(result.assignment, "assignment")
-    owners: dict[str, str] = {}
-    for result in results:
-        owners.setdefault(safe_name(result.student_id), result.student_id)
+    owners = _owners(results)
     kept = [r for r in results if owners[safe_name(r.student_id)] == r.student_id]
     for result in results:
         if owners[safe_name(result.student_id)] != result.student_id:
@@ -415,6 +417,90 @@ def sync_results(
                 raise
             _write_files(files, result.assignment, db_url, instructor[result.assignment])
     return {student: name for name, student in sorted(owners.items()) if name != student}
+
+
+def _owners(results: Iterable[SubmissionResult]) -> dict[str, str]:
+    """{id in the gradebook: the student id recorded under it}: the first in (student, assignment) order."""
+    owners: dict[str, str] = {}
+    for result in sorted(results, key=lambda r: (r.student_id, r.assignment)):
+        owners.setdefault(safe_name(result.student_id), result.student_id)
+    return owners
+
+
+@dataclass
+class HandGrades:
+    """What :func:`read_manual_scores` found in the gradebook."""
+
+    results: list[SubmissionResult]  # copies of the results, with the hand grades of the written answers
+    graded: int = 0  # written answers with a hand grade that counts
+    pending: int = 0  # written answers still awaiting their grader
+    review: int = 0  # of these: graded once, flagged for review since (the notebook changed)
+    problems: list[str] = field(default_factory=list)  # hand grades that do not count, and why (for the instructor)
+
+
+def _points_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def read_manual_scores(db_url: str, results: Iterable[SubmissionResult]) -> HandGrades:
+    """``results`` with the grades that graders entered in formgrader for their written answers.
+
+    A written answer is an exercise without a score. It takes ``manual_score`` of its cell in the
+    gradebook at ``db_url`` when a grader entered one and the cell is not flagged for review
+    (``needs_manual_grade``: ``sync_results`` sets it when the notebook or our score changed since,
+    so call this after ``sync_results`` with the same results). Otherwise it stays pending (score
+    None): no grade yet, no submission in the gradebook, or a student whose gradebook id belongs to
+    another (``sync_results`` does not record them). A hand grade that is not a number in
+    [0, max_score] of the answer (e.g. the database was edited by hand) does not count either: the
+    answer stays pending and ``problems`` says which one. Extra credit is not counted (also said).
+    Autograded cells keep our score. ``results`` themselves are not changed (the saved results
+    keep no hand grade: the gradebook is their one place).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    results = list(results)
+    owners = _owners(results)
+    hand = HandGrades(results=[])
+    ensure_tools_on_path()  # nbgrader's Gradebook runs the `alembic` command
+    with Gradebook(db_url, course_id=COURSE_ID) as gb:
+        for original in results:
+            result = copy.deepcopy(original)
+            hand.results.append(result)
+            written = [e for e in result.exercises if e.score is None]
+            if not written:
+                continue
+            student, assignment = safe_name(result.student_id), result.assignment
+            grades = {}
+            if owners[student] == result.student_id:
+                try:
+                    grades = {g.name: g for g in gb.find_submission_notebook(assignment, assignment, student).grades}
+                except MissingEntry:
+                    pass
+            who = f"{result.student_id!r}" + (f" (成績簿では {student})" if student != result.student_id else "")
+            for exercise in written:
+                grade = grades.get(exercise.grade_id)
+                manual = None if grade is None else grade.manual_score
+                if manual is None or grade.needs_manual_grade:
+                    hand.pending += 1
+                    hand.review += manual is not None
+                    continue
+                score = float(manual)
+                if not (math.isfinite(score) and 0.0 <= score <= exercise.max_score):
+                    hand.pending += 1
+                    hand.problems.append(
+                        f"{who}/{assignment} の記述問題 {exercise.grade_id}: 成績簿の点 {manual!r} は "
+                        f"0〜{_points_text(exercise.max_score)} 点の範囲外なので数えず、採点待ちのままにします。"
+                        "formgrader で付け直してください (hand grade out of range: not counted)。"
+                    )
+                    continue
+                exercise.score, exercise.manual = score, True
+                hand.graded += 1
+                if grade.extra_credit:
+                    hand.problems.append(
+                        f"{who}/{assignment} の記述問題 {exercise.grade_id}: 加点 (extra credit) "
+                        f"{grade.extra_credit!r} は数えません (not counted)。"
+                    )
+    return hand
 
 
 def _check_path_component(value: str, what: str) -> None:

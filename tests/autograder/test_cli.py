@@ -138,3 +138,20 @@ def test_grade_totals_cover_the_assignments_asked_for(tmp_path, monkeypatch):
     table = grade_command.summary_table(run)
     assert "自動採点の平均" in table and "記述の採点待ち" in table
     assert f"| {ASSIGNMENT} | 1 | 15.0 | 15 | 1 | 0 |" in table
+
+
+def test_grade_exits_3_when_the_gradebook_failed(tmp_path, monkeypatch, capsys):
+    """The reports are written, but the written answers could not be read back: the exit code says so."""
+    from autograder import grade_command
+    from autograder.cli import main
+    from autograder.discover import Discovery
+
+    def fake_run(*args, **kwargs):
+        return grade_command.GradeRun(
+            Discovery("nbgrader"), results=[object()], gradebook_error="OperationalError: locked"
+        )
+
+    monkeypatch.setattr(grade_command, "run_grade", fake_run)
+    monkeypatch.setattr(grade_command, "print_summary", lambda run: None)
+    assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 3
+    assert "成績簿" in capsys.readouterr().err

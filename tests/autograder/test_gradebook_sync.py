@@ -4,9 +4,11 @@ Runs on SQLite, and on a throwaway PostgreSQL server that the test starts itself
 with the reason when the server binaries are absent).
 """
 
+import csv
 import datetime as dt
 import glob
 import html
+import json
 import os
 import pwd
 import re
@@ -20,8 +22,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import grade_command
 from autograder.assignment import load_assignment
 from autograder.build import REPO_ROOT
+from autograder.grade_command import GradeRun, run_grade
 from autograder.gradebook_sync import default_db_url, prepare_course_dir, sync_results
 from autograder.model import ExerciseResult, SubmissionResult
 from autograder.nbgrader_setup import COURSE_ID, RELEASE_DIRECTORY, SOURCE_DIRECTORY, nbgrader_config
@@ -391,6 +395,199 @@ def test_written_answers_and_outputs_cannot_run_in_formgrader(course, spec, tmp_
     assert "チェック" in page or "演習" in page  # the instructor's text is shown as it is
     # the learner's own copy is kept as it was sent
     assert (course / "submitted" / "mallory" / A / f"{A}.ipynb").read_bytes() == path.read_bytes()
+
+
+# --------------------------------------------------------------------------- hand grades back into the reports
+
+
+GRADER = "fixed-grader-fingerprint"
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory, notebooks):
+    """honest and partial (nbgrader layout), graded once by `autograder grade`; each test grades a copy."""
+    root = tmp_path_factory.mktemp("graded_class")
+    for student in ("honest", "partial"):
+        folder = root / "submissions" / student / A
+        folder.mkdir(parents=True)
+        shutil.copyfile(notebooks[(student, A)], folder / f"{A}.ipynb")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grade_command, "grader_fingerprint", lambda: GRADER)
+        run_grade(root / "submissions", root / "out", workers=2, show_progress=False, log=lambda m: None)
+    return root
+
+
+@pytest.fixture
+def graded(graded_class, tmp_path, monkeypatch):
+    # the grader's fingerprint hashes the course and grader sources: fixed here, so that an edit to
+    # them while the tests run does not make the unchanged submissions be graded again
+    monkeypatch.setattr(grade_command, "grader_fingerprint", lambda: GRADER)
+    shutil.copytree(graded_class, tmp_path / "class")
+    return tmp_path / "class"
+
+
+def _grade_again(root: Path) -> tuple[GradeRun, list[str]]:
+    messages: list[str] = []
+    run = run_grade(root / "submissions", root / "out", workers=1, show_progress=False, log=messages.append)
+    return run, messages
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _summary(out: Path) -> dict[str, dict[str, str]]:
+    return {row["student_id"]: row for row in _csv_rows(out / "summary.csv")}
+
+
+def _written_answers(out: Path) -> dict[str, dict[str, str]]:
+    return {row["student_id"]: row for row in _csv_rows(out / "grades.csv") if row["grade_id"] == "why_not_xor"}
+
+
+def _grade_by_hand(out: Path, student: str, score: float | None, grade_id: str = "why_not_xor") -> None:
+    """What formgrader does when a grader enters a score (nbgrader's GradeHandler.put)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(default_db_url(out / "course"), course_id=COURSE_ID) as gb:
+        grade = gb.find_grade(grade_id, A, A, student)
+        grade.manual_score = score
+        grade.needs_manual_grade = score is None and grade.auto_score is None
+        gb.db.commit()
+
+
+def test_written_answers_graded_in_formgrader_reach_every_report(graded):
+    out = graded / "out"
+    assert _summary(out)["honest"]["status"] == "provisional"  # the written answer awaits its grader
+    _grade_by_hand(out, "honest", 1.5)
+    run, _ = _grade_again(graded)
+    assert (run.graded, run.reused) == (0, 2)  # unchanged submissions are not graded again
+
+    summary = _summary(out)
+    honest = summary["honest"]
+    assert (honest["status"], honest["manual_score"], honest["manual_max"], honest["manual_pending"]) == (
+        "final",
+        "1.5",
+        "2",
+        "0",
+    )
+    assert (honest["auto_score"], honest["score"], honest["max_score"], honest["percent"]) == (
+        "15",
+        "16.5",
+        "17",
+        "97.1",
+    )
+    partial = summary["partial"]  # not graded by hand yet
+    assert (partial["status"], partial["manual_score"], partial["manual_pending"], partial["score"]) == (
+        "provisional",
+        "",
+        "1",
+        "14",
+    )
+    written = _written_answers(out)
+    assert (written["honest"]["score"], written["honest"]["status"], written["honest"]["part"]) == (
+        "1.5",
+        "partial",
+        "manual",
+    )
+    assert (written["partial"]["score"], written["partial"]["status"]) == ("", "pending")
+    feedback = html.unescape((out / "feedback" / "honest" / f"{A}.html").read_text(encoding="utf-8"))
+    assert "1.5 / 2" in feedback and "16.5 / 17" in feedback and "暫定" not in feedback
+    report = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    assert "記述 1.5 / 2" in report
+    assert [r.score for r in run.results if r.student_id == "honest"] == [16.5]
+    # the hand grade lives in the gradebook only: the saved result still leaves the answer to its grader
+    saved = json.loads((out / ".results" / A / "honest.json").read_text(encoding="utf-8"))
+    assert [e["score"] for e in saved["result"]["exercises"] if e["grade_id"] == "why_not_xor"] == [None]
+    rows = {(r[0], r[3]): r[4:] for r in gradebook_rows(default_db_url(out / "course"))}
+    assert rows[("honest", "why_not_xor")] == (None, 1.5, False)
+
+
+def test_a_resubmitted_notebook_puts_its_written_answer_back_to_pending(graded):
+    out = graded / "out"
+    _grade_by_hand(out, "honest", 2.0)
+    _grade_again(graded)
+    assert (_summary(out)["honest"]["status"], _summary(out)["honest"]["score"]) == ("final", "17")
+
+    path = graded / "submissions" / "honest" / A / f"{A}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("追記: 答えを書き直しました。"))
+    nbformat.write(nb, path)
+    run, _ = _grade_again(graded)
+    assert (run.graded, run.reused) == (1, 1)
+    honest = _summary(out)["honest"]
+    assert (honest["status"], honest["manual_score"], honest["manual_pending"], honest["score"], honest["percent"]) == (
+        "provisional",
+        "",
+        "1",
+        "15",
+        "",
+    )
+    assert (_written_answers(out)["honest"]["score"], _written_answers(out)["honest"]["status"]) == ("", "pending")
+    rows = {(r[0], r[3]): r[4:] for r in gradebook_rows(default_db_url(out / "course"))}
+    assert rows[("honest", "why_not_xor")] == (None, 2.0, True)  # kept, flagged for review
+
+    _grade_by_hand(out, "honest", 2.0)  # the grader reviews it in formgrader
+    _grade_again(graded)
+    honest = _summary(out)["honest"]
+    assert (honest["status"], honest["manual_score"], honest["score"], honest["percent"]) == ("final", "2", "17", "100")
+
+
+def test_a_hand_grade_outside_the_points_of_its_answer_is_not_counted(graded):
+    out = graded / "out"
+    _grade_by_hand(out, "honest", 5.0)  # edited in the database by hand: the answer is worth 2 points
+    _grade_by_hand(out, "partial", -1.0)
+    run, messages = _grade_again(graded)
+    summary = _summary(out)
+    for student, auto in [("honest", "15"), ("partial", "14")]:
+        row = summary[student]
+        assert (row["status"], row["manual_score"], row["manual_pending"], row["score"]) == (
+            "provisional",
+            "",
+            "1",
+            auto,
+        )
+        assert _written_answers(out)[student]["status"] == "pending"
+    assert max(r.score for r in run.results) <= 17
+    said = "\n".join(messages)
+    assert "honest" in said and "partial" in said and "why_not_xor" in said and "0〜2" in said
+
+
+def test_reports_are_written_when_the_gradebook_cannot_be_opened(graded):
+    out = graded / "out"
+    _grade_by_hand(out, "honest", 2.0)
+    for name in ("grades.csv", "summary.csv", "report.html"):
+        (out / name).unlink()
+    (out / "course" / "gradebook.db").write_bytes(b"this is not an SQLite database\n" * 100)
+    run, messages = _grade_again(graded)
+    for name in ("grades.csv", "summary.csv", "report.html"):
+        assert (out / name).is_file(), name
+    assert (_summary(out)["honest"]["status"], _summary(out)["honest"]["manual_pending"]) == ("provisional", "1")
+    assert _written_answers(out)["honest"]["status"] == "pending"
+    assert "gradebook" not in run.outputs and run.gradebook_error
+    assert any("成績簿" in m and "採点待ち" in m for m in messages)
+
+
+def test_read_manual_scores_fills_copies_with_the_hand_grades_that_count(course, spec, notebooks, tmp_path):
+    from autograder.gradebook_sync import read_manual_scores
+
+    db_url = default_db_url(course)
+    results = make_results(spec)
+    sync_results(course, db_url, results, notebooks)
+    _grade_by_hand(course.parent, "honest", 1.5)  # course.parent / "course" is the course
+    _grade_by_hand(course.parent, "partial", 2.0)
+    changed = tmp_path / "partial_v2.ipynb"  # partial submits again: its hand grade needs a review
+    nb = nbformat.read(notebooks[("partial", A)], as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("追記"))
+    nbformat.write(nb, changed)
+    sync_results(course, db_url, results, {**notebooks, ("partial", A): changed})
+
+    hand = read_manual_scores(db_url, results)
+    written = {r.student_id: {e.grade_id: e.score for e in r.exercises}.get("why_not_xor") for r in hand.results}
+    assert written == {"honest": 1.5, "partial": None, "broken": None}
+    assert (hand.graded, hand.pending, hand.review, hand.problems) == (1, 1, 1, [])
+    assert [r.student_id for r in hand.results] == [r.student_id for r in results]
+    assert all(e.score is None for r in results for e in r.exercises if e.grade_id == "why_not_xor")  # not changed
 
 
 # --------------------------------------------------------------------------- PostgreSQL
