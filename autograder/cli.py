@@ -18,6 +18,24 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .answer_leaks import TermError
+    from .release import ReleaseRefused, release_chapters
+
+    try:
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
+        result = release_chapters(args.chapters, Path(args.out), term=Path(args.term), now=now)
+    except (ReleaseRefused, TermError, ValueError) as error:
+        print(f"autograder release: {error}", file=sys.stderr)
+        return 2
+    print(f"{result.out_dir} に書き出しました: ノートブック {len(result.notebooks)} 冊 ({', '.join(args.chapters)})")
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .build import build_all, check_drift
 
@@ -72,6 +90,55 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if not run.results:
         print("autograder grade: 採点できる提出物が見つかりませんでした (no submissions found)。", file=sys.stderr)
         return 1
+    if run.gradebook_error:  # the reports are written, but the written answers could not be read back
+        print("autograder grade: 成績簿を更新・読み込みできませんでした (上の説明を見てください)。", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _pairs(pairs: list[tuple[str, str]], limit: int = 10) -> str:
+    shown = ", ".join(f"{student!r}/{assignment}" for student, assignment in pairs[:limit])
+    return shown + (f" ほか {len(pairs) - limit} 件" if len(pairs) > limit else "")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .lms_export import ExportError, export_grades
+
+    try:
+        result = export_grades(
+            Path(args.out),
+            args.format,
+            ids=Path(args.ids) if args.ids else None,
+            to=Path(args.to) if args.to else None,
+            include_provisional=args.include_provisional,
+            skip_unmapped=args.skip_unmapped,
+        )
+    except ExportError as error:
+        print(f"autograder export: {error}", file=sys.stderr)
+        return 2
+    table = result.table
+    print(f"{result.path}: {args.format} 形式、学生 {len(table.students)} 人 × 課題 {len(table.assignments)} 個")
+    if table.missing:
+        print(f"未提出 {len(table.missing)} 件は空欄です (点なし): {_pairs(table.missing)}")
+    if table.blanked:
+        print(
+            f"注意: 記述の採点待ちがある {len(table.blanked)} 件は空欄にしました: {_pairs(table.blanked)}。"
+            "記述の点が summary.csv に入ってから書き出し直すか、"
+            "--include-provisional でそれまでの点を書き出してください。",
+            file=sys.stderr,
+        )
+    elif table.provisional:
+        where = "列 <課題>_status が provisional" if args.format == "wide" else "記述の点は採点済みの分だけ"
+        print(
+            f"注意: 暫定の点 (記述の採点待ちあり) が {len(table.provisional)} 件あります ({where}): "
+            f"{_pairs(table.provisional)}",
+            file=sys.stderr,
+        )
+    if table.skipped:
+        skipped = ", ".join(repr(student) for student in table.skipped)
+        print(f"注意: 対応表にない {len(table.skipped)} 人を除きました: {skipped}", file=sys.stderr)
+    if table.roster_only:
+        print(f"対応表にあって提出のない {len(table.roster_only)} 人は、全課題が未提出の行です。")
     return 0
 
 
@@ -98,6 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bundle.add_argument("out", metavar="OUT", help="folder to write the bundle into (emptied first)")
     bundle.set_defaults(func=_cmd_bundle)
+    release = commands.add_parser(
+        "release",
+        help="the learner bundle of some chapters, refused while it would give away answers of open chapters",
+        description="Write the learner bundle of the chapters named. A chapter's [given] cells hold model answers "
+        "of earlier chapters; the release is refused (nothing written) unless every such chapter is closed, "
+        "i.e. its deadline in the term file has passed.",
+    )
+    release.add_argument("chapters", nargs="+", metavar="ID", help="chapter ids, e.g. ch01_activation")
+    release.add_argument("--out", required=True, metavar="DIR", help="folder to write the bundle into (emptied first)")
+    release.add_argument(
+        "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
+    )
+    release.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+    release.set_defaults(func=_cmd_release)
     build = commands.add_parser(
         "build",
         help="regenerate source_notebooks/ (executed) and release/ from chapters/",
@@ -155,6 +236,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="grade everything again, even submissions unchanged since the last run"
     )
     grade.set_defaults(func=_cmd_grade)
+    export = commands.add_parser(
+        "export",
+        help="write OUT/summary.csv as a grade file for Moodle, Canvas or a spreadsheet (wide)",
+        description="Turn the summary.csv of a grading run into a file that Moodle's or Canvas's gradebook "
+        "imports as it is, or into one row per learner (wide). Written answers count once graded; "
+        "missing submissions are empty cells.",
+    )
+    export.add_argument("out", metavar="OUT", help="the output folder of `autograder grade` (holds summary.csv)")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=("moodle", "canvas", "wide"),
+        help="moodle: Moodle gradebook CSV import; canvas: Canvas gradebook import (with the Points Possible row); "
+        "wide: one row per learner with a status column per assignment",
+    )
+    export.add_argument(
+        "--ids",
+        metavar="MAPPING.csv",
+        help="CSV with student_id (the id used for grading) and the learner's LMS identifiers: email, username, "
+        "idnumber, name, canvas_id, sis_user_id, sis_login_id, section",
+    )
+    export.add_argument("--to", metavar="FILE", help="file to write (default: OUT/lms_<format>.csv)")
+    export.add_argument(
+        "--include-provisional",
+        action="store_true",
+        help="moodle/canvas: write the points so far where written answers still await grading "
+        "(default: leave those cells empty)",
+    )
+    export.add_argument(
+        "--skip-unmapped",
+        action="store_true",
+        help="leave out (and list) graded learners missing from the --ids file instead of stopping",
+    )
+    export.set_defaults(func=_cmd_export)
     check = commands.add_parser(
         "check",
         help="run the public tests of a filled-in notebook and print a Japanese summary (what learners run)",
