@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chapters import parse_cells
+from .chapters import given_names_of, parse_cells
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = REPO_ROOT / "chapters"
@@ -73,7 +73,7 @@ def given_names(chapter: str, chapters_dir: Path = CHAPTERS_DIR) -> list[str]:
     names = []
     for cell in _chapter_cells(chapter, chapters_dir):
         if cell.kind == "given":
-            names += [name for name in cell.options.get("names", "").split(",") if name]
+            names += given_names_of(cell)
     return names
 
 

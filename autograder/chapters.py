@@ -134,11 +134,19 @@ def _solution_source(cell: Cell) -> str:
     return "\n".join(out)
 
 
-def _given_source(cell: Cell) -> str:
-    names = [n for n in cell.options.get("names", "").split(",") if n]
-    blocks = [textwrap.dedent(inspect.getsource(_reference_object(n))).rstrip() for n in names]
+def given_names_of(cell: Cell) -> list[str]:
+    """The reference names a ``[given]`` cell holds, in order."""
+    return [n for n in cell.options.get("names", "").split(",") if n]
+
+
+def given_code(cell: Cell, names: list[str] | None = None, before: str = "") -> str:
+    """The code of a ``[given]`` cell: its own lines, ``before``, then the reference source of each
+    name (all of the cell's names unless ``names`` is given)."""
+    blocks = [textwrap.dedent(inspect.getsource(_reference_object(n))).rstrip() for n in given_names_of(cell)]
+    if names is not None:
+        blocks = [b for n, b in zip(given_names_of(cell), blocks, strict=True) if n in names]
     prefix = "\n".join(cell.lines).strip()
-    return "\n\n\n".join(([prefix] if prefix else []) + blocks)
+    return "\n\n\n".join([part for part in (prefix, before.strip()) if part] + blocks)
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float | None = None) -> dict:
@@ -214,7 +222,7 @@ def build_notebook(chapter: Path) -> nbformat.NotebookNode:
             new = nbformat.v4.new_code_cell(source)
             new.metadata = _nbgrader(grade_id, solution=False, grade=True, locked=True, points=_points(cell, name))
         elif cell.kind == "given":
-            new = nbformat.v4.new_code_cell(_given_source(cell))
+            new = nbformat.v4.new_code_cell(given_code(cell))
         else:
             new = nbformat.v4.new_code_cell("\n".join(cell.lines))
         new["id"] = cell_id

@@ -28,7 +28,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
         now = dt.datetime.fromisoformat(args.now) if args.now else None
         if now is not None and now.tzinfo is None:
             raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
-        result = release_chapters(args.chapters, Path(args.out), term=Path(args.term), now=now)
+        result = release_chapters(args.chapters, Path(args.out), term=Path(args.term), now=now, own_code=args.own_code)
     except (ReleaseRefused, TermError, ValueError) as error:
         print(f"autograder release: {error}", file=sys.stderr)
         return 2
@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
     )
     release.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+    release.add_argument(
+        "--own-code",
+        action="store_true",
+        help="instead of refusing, replace the answers of open chapters in the given cells by calls that load "
+        "the learner's own solutions from the earlier chapters' notebooks (course.own_code)",
+    )
     release.set_defaults(func=_cmd_release)
     build = commands.add_parser(
         "build",

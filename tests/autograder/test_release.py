@@ -11,11 +11,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import nbformat
+import numpy as np
 import pytest
 
 from autograder.answer_leaks import TermError, chapter_ids, given_answers, read_deadlines
 from autograder.cli import main as cli_main
 from autograder.release import ReleaseRefused, release_chapters
+from autograder.synthetic import fill_release
+from course.own_code import OwnCodeError, definitions, load_own_code
 
 REPO = Path(__file__).resolve().parents[2]
 CHAPTERS = chapter_ids()
@@ -85,18 +89,20 @@ def test_the_solution_lines_are_found_at_all():
     assert "ch05_softmax_training" in {leak.owner for leak in given_answers("ch06_optimizers")}
 
 
+@pytest.mark.parametrize("own_code", [False, True], ids=["refuse", "own_code"])
 @pytest.mark.parametrize("k", range(len(CHAPTERS) + 1))
-def test_no_release_state_gives_an_open_answer(tmp_path, k):
-    """Chapters 1..k closed: each chapter is either refused or released without any open chapter's answer;
-    chapter k+1 (the next one of the course) can be released."""
+def test_no_release_state_gives_an_open_answer(tmp_path, k, own_code):
+    """Chapters 1..k closed: each chapter is either refused or released without any open chapter's answer
+    (with own_code, every chapter is released); chapter k+1 (the next one of the course) can be released."""
     closed = CHAPTERS[:k]
     term = _term(tmp_path, closed)
     released = []
     for chapter in CHAPTERS:
         out = tmp_path / chapter
         try:
-            release_chapters([chapter], out, term=term, now=NOW)
+            release_chapters([chapter], out, term=term, now=NOW, own_code=own_code)
         except ReleaseRefused as refusal:
+            assert not own_code
             assert refusal.leaks and all(leak.owner not in closed for leak in refusal.leaks)
             assert not out.exists(), "a refused release wrote files"
             continue
@@ -107,6 +113,81 @@ def test_no_release_state_gives_an_open_answer(tmp_path, k):
         assert {p.parent.name for p in (out / "release").rglob("*.ipynb")} == {chapter}
     if k < len(CHAPTERS):
         assert CHAPTERS[k] in released, f"{CHAPTERS[k]} cannot be released once {CHAPTERS[:k]} are closed"
+    if own_code:
+        assert released == CHAPTERS
+
+
+def _run_until_given_cells(notebook: Path, monkeypatch) -> dict:
+    """Run the code cells of a released notebook up to its last cell that loads own code, in its folder."""
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    last = max(i for i, c in enumerate(cells) if "load_own_code(" in c.source)
+    monkeypatch.chdir(notebook.parent)
+    namespace: dict = {"__name__": "__main__"}
+    for cell in cells[: last + 1]:
+        exec(compile(cell.source, str(notebook), "exec"), namespace)
+    return namespace
+
+
+def test_an_own_code_release_runs_on_the_learners_earlier_notebooks(tmp_path, monkeypatch):
+    """ch06 released while ch05 is open: its given cell loads TwoLayerNet from the learner's ch05 notebook."""
+    out = tmp_path / "class"
+    release_chapters(["ch06_optimizers"], out, term=_term(tmp_path, CHAPTERS[:4]), now=NOW, own_code=True)
+    notebook = out / "release" / "ch06_optimizers" / "ch06_optimizers.ipynb"
+    code = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells)
+    assert 'load_own_code(["SoftmaxWithLoss", "TwoLayerNet"]' in code
+    with pytest.raises(OwnCodeError, match="ch05_softmax_training.ipynb が見つかりません"):
+        _run_until_given_cells(notebook, monkeypatch)
+    # the learner's own ch05, filled in (here with the model answers), where the release put ch05
+    ch05 = "ch05_softmax_training"
+    filled = fill_release(
+        nbformat.read(REPO / "release" / ch05 / f"{ch05}.ipynb", as_version=4),
+        nbformat.read(REPO / "source_notebooks" / ch05 / f"{ch05}.ipynb", as_version=4),
+    )
+    (out / "release" / ch05).mkdir()
+    nbformat.write(filled, out / "release" / ch05 / f"{ch05}.ipynb")
+    namespace = _run_until_given_cells(notebook, monkeypatch)
+    net_class = namespace["TwoLayerNet"]
+    assert net_class.__init__.__globals__["__name__"] == f"own_{ch05}"  # the learner's class, not a given copy
+    net = net_class(4, 5, 3, rng=np.random.default_rng(0))
+    loss = net.loss(np.ones((2, 4)), np.array([0, 2]))
+    assert np.isfinite(loss) and loss > 0
+    assert namespace["softmax"].__globals__["__name__"] == "__main__"  # ch01 is closed: given as code
+
+
+def test_loading_unfinished_own_code_says_so(tmp_path, capsys):
+    ch05 = "ch05_softmax_training"
+    namespace: dict = {}
+    load_own_code(["TwoLayerNet"], REPO / "release" / ch05 / f"{ch05}.ipynb", namespace)
+    assert "TwoLayerNet はまだ実装されていません" in capsys.readouterr().out
+    with pytest.raises(OwnCodeError, match="NoSuchLayer の定義がありません"):
+        load_own_code(["NoSuchLayer"], REPO / "release" / ch05 / f"{ch05}.ipynb", namespace)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(OwnCodeError, match="読み込めません"):
+        load_own_code(["x"], broken, namespace)
+
+
+def test_only_definitions_are_taken_from_the_earlier_notebook():
+    cells = [
+        "import numpy as np\nNAMES = ('a', 'b')\nrng = np.random.default_rng(0)\nratio = a / b\n",
+        "def f(x):\n    return 2 * x\n\nprint(f(1))\nhistory = train()\n",
+        "%matplotlib inline\nclass C:\n    pass\n",  # not Python: skipped whole
+        "class D(C):\n    pass\nX: int = 3\nY: float = compute()\n",
+    ]
+    code = definitions(cells)
+    assert code.splitlines() == [
+        "import numpy as np",
+        "",
+        "NAMES = ('a', 'b')",
+        "",
+        "def f(x):",
+        "    return 2 * x",
+        "",
+        "class D(C):",
+        "    pass",
+        "",
+        "X: int = 3",
+    ]
 
 
 def test_with_every_chapter_closed_the_whole_course_is_released(tmp_path):
@@ -163,3 +244,33 @@ def test_the_command(tmp_path, capsys):
     assert "cross_entropy_error" in capsys.readouterr().err
     assert cli_main([*args, "--now", "2027-03-01T00:00:00"]) == 2  # no offset: refused, not guessed
     assert cli_main(["release", "ch77", "--out", str(tmp_path / "o"), "--term", str(term)]) == 2
+
+
+@pytest.fixture(scope="module")
+def class_with_nothing_closed(tmp_path_factory):
+    """Every chapter released with own code while no chapter is closed, each filled in (with the
+    model answers, as a diligent learner would) in the folder the release put it in."""
+    out = tmp_path_factory.mktemp("own") / "class"
+    term = out.parent / "term.toml"
+    term.write_text("[deadlines]\n", encoding="utf-8")
+    release_chapters(CHAPTERS, out, term=term, now=NOW, own_code=True)
+    for chapter in CHAPTERS:
+        path = out / "release" / chapter / f"{chapter}.ipynb"
+        source = nbformat.read(REPO / "source_notebooks" / chapter / f"{chapter}.ipynb", as_version=4)
+        nbformat.write(fill_release(nbformat.read(path, as_version=4), source), path)
+    return out
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if given_answers(c)])
+def test_own_code_loads_through_every_earlier_chapter(class_with_nothing_closed, chapter, monkeypatch):
+    """ch10's optimizers come from the learner's ch06, whose own given cell loads ch05's parts, and so on."""
+    notebook = class_with_nothing_closed / "release" / chapter / f"{chapter}.ipynb"
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    monkeypatch.chdir(notebook.parent)
+    namespace: dict = {"__name__": "__main__"}
+    for cell in [cells[0]] + [c for c in cells if "load_own_code(" in c.source]:  # imports, then the loaders
+        exec(compile(cell.source, str(notebook), "exec"), namespace)
+    for leak in given_answers(chapter):
+        assert leak.name in namespace, leak
+        defined_in = getattr(namespace[leak.name], "__module__", "")
+        assert defined_in.startswith("own_"), f"{leak.name} in {chapter} is not the learner's own ({defined_in})"
