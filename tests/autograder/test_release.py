@@ -117,13 +117,12 @@ def test_no_release_state_gives_an_open_answer(tmp_path, k, own_code):
         assert released == CHAPTERS
 
 
-def _run_until_given_cells(notebook: Path, monkeypatch) -> dict:
-    """Run the code cells of a released notebook up to its last cell that loads own code, in its folder."""
+def _run_loaders(notebook: Path, monkeypatch) -> dict:
+    """Run a released notebook's first code cell (its imports) and its cells that load own code, in its folder."""
     cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
-    last = max(i for i, c in enumerate(cells) if "load_own_code(" in c.source)
     monkeypatch.chdir(notebook.parent)
     namespace: dict = {"__name__": "__main__"}
-    for cell in cells[: last + 1]:
+    for cell in [cells[0]] + [c for c in cells if "load_own_code(" in c.source]:
         exec(compile(cell.source, str(notebook), "exec"), namespace)
     return namespace
 
@@ -136,7 +135,7 @@ def test_an_own_code_release_runs_on_the_learners_earlier_notebooks(tmp_path, mo
     code = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells)
     assert 'load_own_code(["SoftmaxWithLoss", "TwoLayerNet"]' in code
     with pytest.raises(OwnCodeError, match="ch05_softmax_training.ipynb が見つかりません"):
-        _run_until_given_cells(notebook, monkeypatch)
+        _run_loaders(notebook, monkeypatch)
     # the learner's own ch05, filled in (here with the model answers), where the release put ch05
     ch05 = "ch05_softmax_training"
     filled = fill_release(
@@ -145,7 +144,7 @@ def test_an_own_code_release_runs_on_the_learners_earlier_notebooks(tmp_path, mo
     )
     (out / "release" / ch05).mkdir()
     nbformat.write(filled, out / "release" / ch05 / f"{ch05}.ipynb")
-    namespace = _run_until_given_cells(notebook, monkeypatch)
+    namespace = _run_loaders(notebook, monkeypatch)
     net_class = namespace["TwoLayerNet"]
     assert net_class.__init__.__globals__["__name__"] == f"own_{ch05}"  # the learner's class, not a given copy
     net = net_class(4, 5, 3, rng=np.random.default_rng(0))
@@ -264,12 +263,7 @@ def class_with_nothing_closed(tmp_path_factory):
 @pytest.mark.parametrize("chapter", [c for c in CHAPTERS if given_answers(c)])
 def test_own_code_loads_through_every_earlier_chapter(class_with_nothing_closed, chapter, monkeypatch):
     """ch10's optimizers come from the learner's ch06, whose own given cell loads ch05's parts, and so on."""
-    notebook = class_with_nothing_closed / "release" / chapter / f"{chapter}.ipynb"
-    cells = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
-    monkeypatch.chdir(notebook.parent)
-    namespace: dict = {"__name__": "__main__"}
-    for cell in [cells[0]] + [c for c in cells if "load_own_code(" in c.source]:  # imports, then the loaders
-        exec(compile(cell.source, str(notebook), "exec"), namespace)
+    namespace = _run_loaders(class_with_nothing_closed / "release" / chapter / f"{chapter}.ipynb", monkeypatch)
     for leak in given_answers(chapter):
         assert leak.name in namespace, leak
         defined_in = getattr(namespace[leak.name], "__module__", "")
