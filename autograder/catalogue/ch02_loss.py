@@ -35,7 +35,7 @@ VARIANTS = [
                 "",
             ),
         ),
-        "形状を確かめない二乗和誤差 ((N, 1) と (N,) がブロードキャストされて黙って (N, N) になる)",
+        "形状を確かめない二乗和誤差 ((N, 1) と (N,) がブロードキャストされ、エラーも出ずに (N, N) になる)",
         "sum of squared errors without the shape check (silent broadcasting of (N, 1) against (N,))",
         breaks=("test_sum_squared_error",),
         hint="ValueError",

@@ -242,7 +242,7 @@ VARIANTS = [
         "net_activation_unchecked",
         "multilayer_net_extend",
         (('        if activation not in ("relu", "sigmoid"):\n', "        if False:\n"),),
-        "知らない activation を黙ってシグモイドにする MultiLayerNetExtend",
+        "知らない activation をエラーにせずシグモイドにする MultiLayerNetExtend",
         "MultiLayerNetExtend that silently uses the sigmoid for an unknown activation",
         breaks=("test_multilayer_net_rules",),
         hint="ValueError",

@@ -19,6 +19,11 @@ BANNED_PHRASES: dict[str, str] = {
         "(what is wrong and why) or cite a public source (a paper, PyTorch's documentation, "
         "『ゼロから作るDeep Learning』 by section)"
     ),
+    "黙って": (
+        "a calque of 'silently': say what happens instead, e.g. エラーも出ずに (no error), 知らないうちに (unnoticed), "
+        "何も知らせずに (without telling)"
+    ),
+    "化けて": "a calque of 'turns into': say 勾配が N/C 倍になる, not 倍に化けて",
 }
 
 

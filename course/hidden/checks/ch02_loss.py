@@ -62,7 +62,7 @@ def _expect_value_error(run: Runner, name: str, y: np.ndarray, t: np.ndarray) ->
         ) from None
     raise CheckFailure(
         f"{name} に形状 {y.shape} の y と形状 {t.shape} の t を渡しても ValueError が出ませんでした。"
-        "形状が違うときは計算せずに ValueError を出してください (ブロードキャストで黙って間違えないため)。"
+        "形状が違うときは計算せずに ValueError を出してください (ブロードキャストでエラーも出ずに間違えないため)。"
     )
 
 
@@ -205,7 +205,7 @@ def _cross_entropy_mistakes(y2: np.ndarray, labels: np.ndarray, eps: float, labe
         (
             total / c,
             "クラス数 C で割っています (np.mean で全要素の平均を取っても同じです)。バッチサイズ N で割ってください"
-            " (C で割ると勾配が N/C 倍になり、学習率が黙って変わります)。",
+            " (C で割ると勾配が N/C 倍になり、学習率が知らないうちに変わります)。",
         ),
         (without_eps, "eps を log の中で足していません。log(y) + eps ではなく log(y + eps) としてください。"),
     ]
