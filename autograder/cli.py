@@ -72,8 +72,14 @@ def _grade_preconditions(args: argparse.Namespace) -> str | None:
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from .grade_command import print_summary, run_grade
+    from .nbgrader_course import CourseError, check_course, place_feedback
 
     problem = _grade_preconditions(args)
+    try:
+        if not problem and args.course:
+            check_course(Path(args.course))
+    except CourseError as error:
+        problem = str(error)
     if problem:
         print(f"autograder grade: {problem}", file=sys.stderr)
         return 2
@@ -85,14 +91,43 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         db_url=args.db_url,
         force=args.force,
+        course_dir=Path(args.course) if args.course else None,
     )
     print_summary(run)
+    if args.course:
+        placed = place_feedback(Path(args.course), Path(args.out), run.results, run.discovery.submissions)
+        print(
+            f"nbgrader release_feedback 用のフィードバック {len(placed.placed)} 件を "
+            f"{Path(args.course) / 'feedback'} に置きました。"
+        )
+        for reason in placed.skipped:
+            print(f"  置かなかったもの: {reason}")
     if not run.results:
         print("autograder grade: 採点できる提出物が見つかりませんでした (no submissions found)。", file=sys.stderr)
         return 1
     if run.gradebook_error:  # the reports are written, but the written answers could not be read back
         print("autograder grade: 成績簿を更新・読み込みできませんでした (上の説明を見てください)。", file=sys.stderr)
         return 3
+    return 0
+
+
+def _cmd_course(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .answer_leaks import TermError
+    from .nbgrader_course import CourseError, prepare_course
+
+    try:
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
+        course = prepare_course(Path(args.course), args.chapters, term=Path(args.term), now=now)
+    except (CourseError, TermError, ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"autograder course: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"{course}: nbgrader のコース ({', '.join(args.chapters)})。ここで nbgrader release_assignment を実行できます。"
+    )
     return 0
 
 
@@ -185,6 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
         "the learner's own solutions from the earlier chapters' notebooks (course.own_code)",
     )
     release.set_defaults(func=_cmd_release)
+    course = commands.add_parser(
+        "course",
+        help="make COURSE the nbgrader course of some chapters, for nbgrader's exchange (release_assignment, collect)",
+        description="Copy the chapters' source notebooks into COURSE, write its nbgrader_config.py and run nbgrader "
+        "generate_assignment (release/ and the gradebook). Refused while a release notebook would give away answers "
+        "of chapters whose deadline in the term file has not passed.",
+    )
+    course.add_argument("course", metavar="COURSE", help="the course directory (created if missing)")
+    course.add_argument("chapters", nargs="+", metavar="ID", help="chapter ids, e.g. ch01_activation")
+    course.add_argument(
+        "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
+    )
+    course.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+    course.set_defaults(func=_cmd_course)
     build = commands.add_parser(
         "build",
         help="regenerate source_notebooks/ (executed) and release/ from chapters/",
@@ -237,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="SQLAlchemy URL of nbgrader's gradebook (default: SQLite in OUT/course/gradebook.db), "
         "e.g. postgresql+psycopg2://user@host/dbname",
+    )
+    grade.add_argument(
+        "--course",
+        metavar="COURSE",
+        help="the nbgrader course whose exchange collected SUBMISSIONS (usually COURSE/submitted): record the grades "
+        "in its gradebook instead of OUT/course, and put each feedback page into COURSE/feedback/ with the "
+        "submission's secret, for `nbgrader release_feedback`",
     )
     grade.add_argument(
         "--force", action="store_true", help="grade everything again, even submissions unchanged since the last run"

@@ -191,7 +191,9 @@ def run_grade(
     show_progress: bool = True,
     log: Callable[[str], None] = print,
     timeouts: Timeouts | None = None,
+    course_dir: Path | None = None,
 ) -> GradeRun:
+    """``course_dir``: the nbgrader course of the gradebook (default ``out_dir/course``)."""
     from .assignment import known_assignments
     from .reports import write_outputs
 
@@ -255,7 +257,7 @@ def run_grade(
     run.results.sort(key=lambda r: (r.student_id, r.assignment))
     specs = {a: load_assignment(a) for a in sorted({r.assignment for r in run.results})}
     # the gradebook first, then the hand grades of the written answers from it, then the outputs
-    course_dir = out_dir / "course"
+    course_dir = Path(course_dir).resolve() if course_dir else out_dir / "course"
     run.results = _with_gradebook(run, discovery, course_dir, db_url, sorted(specs), log)
     # each learner's totals cover the assignments asked for (--assignment), else every one submitted in this run
     asked = sorted(set(assignments or ()) & set(known_assignments())) or None
