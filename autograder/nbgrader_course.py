@@ -123,6 +123,12 @@ class FeedbackPlacement:
     skipped: list[str] = field(default_factory=list)  # submissions without a page there, and why (Japanese)
 
 
+def _small_plain_file(path: Path, limit: int = 1024) -> bool:
+    """A regular file of at most ``limit`` bytes, not a symbolic link: the submission's folder is the
+    learner's, and what is read here is published through the exchange (a link could point anywhere)."""
+    return not path.is_symlink() and path.is_file() and path.stat().st_size <= limit
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -152,9 +158,9 @@ def place_feedback(
         folder = expected.parent
         if notebook != expected:
             done.skipped.append(f"{who}: nbgrader の collect で集めた提出物ではありません (not in {submitted})")
-        elif not (folder / SECRET_FILE).is_file() or not (folder / TIMESTAMP_FILE).is_file():
+        elif not all(_small_plain_file(folder / name) for name in (SECRET_FILE, TIMESTAMP_FILE)):
             done.skipped.append(
-                f"{who}: {SECRET_FILE} か {TIMESTAMP_FILE} がありません "
+                f"{who}: {SECRET_FILE} か {TIMESTAMP_FILE} がないか、普通の小さなファイルではありません "
                 "(nbgrader 0.9 以降の submit で出されたものではない)"
             )
         elif not page.is_file():

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from autograder.build import REPO_ROOT
 from autograder.cli import main as autograder
@@ -214,3 +215,44 @@ def test_course_refuses_a_chapter_that_gives_away_open_answers(tmp_path, capsys)
     assert autograder(before) == 2
     assert "ch01_activation の解答 softmax" in capsys.readouterr().err
     assert not course.exists()
+
+
+@pytest.mark.parametrize("link", ["secret", "timestamp"])
+def test_a_linked_secret_is_not_published(tmp_path, link):
+    """The submission folder is the learner's: a symbolic link in place of nbgrader's secret or timestamp
+    (pointing at a file the learner may not read) is not copied into feedback/, whose files
+    release_feedback publishes through the exchange."""
+    import hashlib
+
+    from autograder.model import Submission, SubmissionResult
+    from autograder.nbgrader_course import place_feedback
+    from autograder.reports import feedback_path
+
+    course, out, assignment = tmp_path / "course", tmp_path / "out", "ch01_activation"
+    folder = course / "submitted" / "mallory" / assignment
+    folder.mkdir(parents=True)
+    notebook = folder / f"{assignment}.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    private = tmp_path / "instructor_only.txt"
+    private.write_text("not for learners", encoding="utf-8")
+    (folder / "submission_secret.txt").write_text("0123abcd", encoding="utf-8")
+    (folder / "timestamp.txt").write_text("2027-01-15 12:00:00.000000 UTC", encoding="utf-8")
+    digest = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    result = SubmissionResult("mallory", assignment, "mallory", digest)
+    page = feedback_path(out, result)
+    page.parent.mkdir(parents=True)
+    page.write_text("<html>feedback</html>", encoding="utf-8")
+    submission = Submission("mallory", assignment, notebook, "mallory", sha256=digest)
+
+    placed = place_feedback(course, out, [result], [submission])  # plain files: placed
+    assert len(placed.placed) == 1 and not placed.skipped
+
+    target = folder / ("submission_secret.txt" if link == "secret" else "timestamp.txt")
+    target.unlink()
+    target.symlink_to(private)
+    published = course / "feedback" / "mallory" / assignment
+    for name in ("submission_secret.txt", "timestamp.txt"):
+        (published / name).unlink()
+    placed = place_feedback(course, out, [result], [submission])
+    assert not placed.placed and "普通の小さなファイルではありません" in placed.skipped[0]
+    assert all("not for learners" not in p.read_text(encoding="utf-8") for p in published.iterdir())
