@@ -287,7 +287,7 @@ def _with_gradebook(
     cannot be updated or read, which is logged and kept in ``run.gradebook_error`` (the outputs
     are written either way). Adds ``run.outputs["gradebook"]`` when everything worked.
     """
-    from .gradebook_sync import default_db_url, prepare_course_dir, read_manual_scores, sync_results
+    from .gradebook_sync import default_db_url, read_manual_scores, sync_with_gradebook
 
     def failed(what: str, error: Exception) -> list[SubmissionResult]:
         run.gradebook_error = f"{type(error).__name__}: {_first_lines(str(error))}"
@@ -302,9 +302,8 @@ def _with_gradebook(
 
     try:
         db_url = db_url or default_db_url(course_dir)
-        prepare_course_dir(course_dir, assignments, db_url=db_url)
         paths = {(s.student_id, s.assignment): s.path for s in discovery.submissions}
-        renamed = sync_results(course_dir, db_url, run.results, paths)
+        renamed = sync_with_gradebook(course_dir, db_url, assignments, run.results, paths)
     except Exception as error:  # noqa: BLE001 - the outputs are written all the same
         return failed("更新", error)
     if renamed:

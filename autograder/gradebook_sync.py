@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import json
 import logging
 import math
 import re
@@ -53,11 +55,26 @@ import nbformat
 from .build import REPO_ROOT
 from .files import atomic_write
 from .model import SubmissionResult, is_timestamp, timestamp_text
-from .nbgrader_setup import COURSE_ID, SOURCE_DIRECTORY, ensure_tools_on_path, nbgrader_config, write_nbgrader_config
+from .nbgrader_setup import (
+    COURSE_ID,
+    RELEASE_DIRECTORY,
+    SOURCE_DIRECTORY,
+    ensure_tools_on_path,
+    nbgrader_config,
+    write_nbgrader_config,
+)
 from .notebook_reading import too_many_containers
 from .safe_names import safe_name
 
-__all__ = ["prepare_course_dir", "sync_results", "read_manual_scores", "HandGrades", "default_db_url"]
+__all__ = [
+    "AssignmentNotInGradebook",
+    "HandGrades",
+    "default_db_url",
+    "prepare_course_dir",
+    "read_manual_scores",
+    "sync_results",
+    "sync_with_gradebook",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,32 +88,89 @@ def default_db_url(course_dir: Path) -> str:
     return nbgrader_config(Path(course_dir)).CourseDirectory.db_url
 
 
+#: What ``prepare_course_dir`` generated last, per assignment: the key of its inputs (course_dir-relative).
+GENERATED_STAMPS = Path(".autograder") / "generated.json"
+
+
+class AssignmentNotInGradebook(RuntimeError):
+    """The gradebook lacks an assignment that ``prepare_course_dir`` should have recorded."""
+
+
+def _generation_key(source: Path, db_url: str) -> str:
+    """What nbgrader's generate_assignment output depends on: the source folder's files, the gradebook,
+    nbgrader's version and the course's nbgrader configuration (code stubs, directories)."""
+    from importlib.metadata import version  # not ``import nbgrader``: its package imports take a second
+
+    digest = hashlib.sha256()
+    for part in (db_url, version("nbgrader"), Path(__file__).with_name("nbgrader_setup.py").read_text("utf-8")):
+        digest.update(part.encode("utf-8") + b"\0")
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(source).as_posix().encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _read_stamps(path: Path) -> dict[str, str]:
+    try:
+        stamps = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return (
+        {k: v for k, v in stamps.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(stamps, dict)
+        else {}
+    )
+
+
+def _gradebook_file_present(db_url: str) -> bool:
+    """False when the gradebook is an SQLite file that does not exist (any other URL: assumed present)."""
+    prefix = "sqlite:///"
+    return not db_url.startswith(prefix) or Path(db_url[len(prefix) :]).is_file()
+
+
 def prepare_course_dir(
-    course_dir: Path, assignments: list[str], repo_root: Path = REPO_ROOT, db_url: str | None = None
-) -> None:
+    course_dir: Path,
+    assignments: list[str],
+    repo_root: Path = REPO_ROOT,
+    db_url: str | None = None,
+    force: bool = False,
+) -> list[str]:
     """Make ``course_dir`` an nbgrader course holding ``assignments``, with a gradebook that knows them.
 
     Copies ``repo_root/source_notebooks/<id>/`` (the repository stays the one source of
-    truth: the copy is refreshed each time), writes ``nbgrader_config.py`` and runs nbgrader's
-    ``generate_assignment``, which records the assignment, its notebook and its graded cells in
-    the gradebook at ``db_url`` (default: ``course_dir/gradebook.db``). When ``db_url`` is not
-    the default, ``nbgrader_config.py`` names it too, so that plain nbgrader commands run in
-    ``course_dir`` (formgrader, ``nbgrader autograde``) use the same gradebook.
+    truth), writes ``nbgrader_config.py`` and runs nbgrader's ``generate_assignment``, which
+    records the assignment, its notebook and its graded cells in the gradebook at ``db_url``
+    (default: ``course_dir/gradebook.db``). When ``db_url`` is not the default,
+    ``nbgrader_config.py`` names it too, so that plain nbgrader commands run in ``course_dir``
+    (formgrader, ``nbgrader autograde``) use the same gradebook.
+
+    The work is done once per course version: an assignment whose source, gradebook URL, nbgrader
+    version and configuration are those of the last generation here (``GENERATED_STAMPS``), whose
+    release notebook exists and whose SQLite gradebook file exists, is left as it is (4 s saved per
+    assignment and run). ``force`` generates anyway (``sync_with_gradebook`` does when the gradebook
+    turns out to lack the assignment). Returns the assignments generated.
 
     Raises RuntimeError when nbgrader reports a failure (its API returns success=False rather
     than raising).
     """
-    from nbgrader.apps import NbGraderAPI
-
     course_dir = Path(course_dir).resolve()
     repo_root = Path(repo_root).resolve()
     course_dir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or default_db_url(course_dir)
+    stamps_path = course_dir / GENERATED_STAMPS
+    stamps = _read_stamps(stamps_path)
+    keys, todo = {}, []
     for assignment in assignments:
         source = repo_root / SOURCE_DIRECTORY / assignment
         if not (source / f"{assignment}.ipynb").exists():
             raise FileNotFoundError(f"unknown assignment {assignment!r}: {source}/{assignment}.ipynb does not exist")
-        target = course_dir / SOURCE_DIRECTORY / assignment
+        keys[assignment] = _generation_key(source, db_url)
+        released = course_dir / RELEASE_DIRECTORY / assignment / f"{assignment}.ipynb"
+        if force or stamps.get(assignment) != keys[assignment] or not released.is_file():
+            todo.append(assignment)
+        elif not _gradebook_file_present(db_url):
+            todo.append(assignment)
+    for assignment in todo:
+        source, target = repo_root / SOURCE_DIRECTORY / assignment, course_dir / SOURCE_DIRECTORY / assignment
         if target.resolve() != source:
             if target.exists():
                 shutil.rmtree(target)
@@ -105,14 +179,23 @@ def prepare_course_dir(
     if db_url != default_db_url(course_dir):
         with config_path.open("a", encoding="utf-8") as fh:
             fh.write(f"c.CourseDirectory.db_url = {db_url!r}  # the gradebook of `autograder grade --db-url`\n")
+    if not todo:
+        return []
+    from nbgrader.apps import NbGraderAPI  # a heavy import (nbconvert, the server): only when generating
+
     api = NbGraderAPI(config=nbgrader_config(course_dir, db_url))
-    for assignment in assignments:
+    for assignment in todo:
+        stamps.pop(assignment, None)  # not up to date until generated
+        atomic_write(stamps_path, json.dumps(stamps, indent=1, sort_keys=True).encode("utf-8"))
         result = api.generate_assignment(assignment, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(
                 f"nbgrader generate_assignment {assignment} failed in {course_dir}:\n"
                 f"{result.get('error') or ''}\n{result.get('log') or ''}"
             )
+        stamps[assignment] = keys[assignment]
+        atomic_write(stamps_path, json.dumps(stamps, indent=1, sort_keys=True).encode("utf-8"))
+    return todo
 
 
 @dataclass
@@ -321,7 +404,7 @@ def _record_grades(gb, db_url: str, result: SubmissionResult, files: _Files) -> 
     try:
         notebook = gb.find_notebook(assignment, assignment)
     except MissingEntry:
-        raise RuntimeError(
+        raise AssignmentNotInGradebook(
             f"assignment {assignment!r} is not in the gradebook {db_url}: run prepare_course_dir first"
         ) from None
     gb.update_or_create_student(student)
@@ -417,6 +500,23 @@ def sync_results(
                 raise
             _write_files(files, result.assignment, db_url, instructor[result.assignment])
     return {student: name for name, student in sorted(owners.items()) if name != student}
+
+
+def sync_with_gradebook(
+    course_dir: Path, db_url: str, assignments: list[str], results: list[SubmissionResult], paths: dict
+) -> dict[str, str]:
+    """``prepare_course_dir`` then ``sync_results`` (same arguments and result as the latter).
+
+    When the gradebook lacks an assignment although the course directory says it was generated
+    (a gradebook emptied or replaced behind our back), the assignments are generated again and
+    the results recorded once more (recording them twice changes nothing).
+    """
+    prepare_course_dir(course_dir, assignments, db_url=db_url)
+    try:
+        return sync_results(course_dir, db_url, results, paths)
+    except AssignmentNotInGradebook:
+        prepare_course_dir(course_dir, assignments, db_url=db_url, force=True)
+        return sync_results(course_dir, db_url, results, paths)
 
 
 def _owners(results: Iterable[SubmissionResult]) -> dict[str, str]:

@@ -156,6 +156,44 @@ def test_prepare_makes_an_nbgrader_course(template, spec):
         assert len(gb.find_notebook(A, A).grade_cells) == 8
 
 
+def test_the_course_is_generated_once_per_course_version(tmp_path, spec, notebooks):
+    """A second preparation of an unchanged course runs no generate_assignment; a changed source,
+    a missing gradebook file, a missing release or ``force`` do; a gradebook that lost the
+    assignment behind our back is repaired when the results are recorded."""
+    from nbgrader.api import Gradebook
+
+    from autograder.gradebook_sync import AssignmentNotInGradebook, sync_with_gradebook
+
+    repo = tmp_path / "repo"  # a repository of our own, whose source notebook the test may change
+    shutil.copytree(REPO_ROOT / SOURCE_DIRECTORY / A, repo / SOURCE_DIRECTORY / A)
+    course = tmp_path / "course"
+    assert prepare_course_dir(course, [A], repo_root=repo) == [A]
+    assert prepare_course_dir(course, [A], repo_root=repo) == []
+    assert prepare_course_dir(course, [A], repo_root=repo, force=True) == [A]
+    source = repo / SOURCE_DIRECTORY / A / f"{A}.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[0].source += "\n\n(改訂)"
+    nbformat.write(nb, source)
+    assert prepare_course_dir(course, [A], repo_root=repo) == [A]
+    assert "(改訂)" in (course / RELEASE_DIRECTORY / A / f"{A}.ipynb").read_text(encoding="utf-8")
+    (course / "gradebook.db").unlink()
+    assert prepare_course_dir(course, [A], repo_root=repo) == [A]
+    shutil.rmtree(course / RELEASE_DIRECTORY / A)
+    assert prepare_course_dir(course, [A], repo_root=repo) == [A]
+    assert prepare_course_dir(course, [A], repo_root=repo) == []
+
+    course = tmp_path / "emptied"
+    prepare_course_dir(course, [A])
+    db_url = default_db_url(course)
+    with Gradebook(db_url, course_id=COURSE_ID) as gb:
+        gb.remove_assignment(A)  # the stamps still say "generated"
+    results = make_results(spec)
+    with pytest.raises(AssignmentNotInGradebook):
+        sync_results(course, db_url, results, notebooks)
+    sync_with_gradebook(course, db_url, [A], results, notebooks)
+    assert_gradebook_matches(db_url, spec, results)
+
+
 def test_sync_twice_gives_the_same_rows(course, spec, notebooks):
     db_url = default_db_url(course)
     results = make_results(spec)
