@@ -159,10 +159,12 @@ def run_stock(template: Path, submissions: Path, work: Path, log: Path) -> Gradi
     )
 
 
-def run_ours(submissions: Path, out: Path, workers: int, log: Path) -> GradingRun:
-    if out.exists():
+def run_ours(submissions: Path, out: Path, workers: int, log: Path, fresh: bool = True) -> GradingRun:
+    """``autograder grade --force`` of ``submissions`` into ``out``: emptied first (``fresh``), or kept, as
+    an instructor's next run in the same folder finds it (the course already prepared there)."""
+    if out.exists() and fresh:
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
     result_path = out.parent / f"{out.name}-result.json"
     argv = [PYTHON, "-m", "benchmarks.grading", "ours", "--submissions", str(submissions), "--out", str(out)]
     argv += ["--workers", str(workers), "--json", str(result_path)]
@@ -186,6 +188,58 @@ def run_ours(submissions: Path, out: Path, workers: int, log: Path) -> GradingRu
         measured=measured,
         phases=data.get("phases", {}),
     )
+
+
+@dataclass
+class SmallBatches:
+    """A few submissions graded into an output folder that earlier runs prepared (the instructor's
+    late submissions). Times are of the whole command, process start to reports written."""
+
+    chapter: str
+    batch: int  # notebooks of the batch graded with one worker and with two
+    single: list[GradingRun] = field(default_factory=list)  # one notebook, one worker
+    batch_runs: dict[int, list[GradingRun]] = field(default_factory=dict)  # workers → runs of the batch
+
+    def single_overhead(self) -> list[float]:
+        """Seconds of one notebook's run beyond executing its cells and hidden checks."""
+        return [run.measured.seconds - run.cells for run in self.single if run.measured]
+
+    def speedups(self) -> list[float]:
+        """Wall time of the batch with 1 worker over that with 2, run by run (same repeat)."""
+        one, two = self.batch_runs.get(1, []), self.batch_runs.get(2, [])
+        return [a.measured.seconds / b.measured.seconds for a, b in zip(one, two, strict=False)]
+
+
+def _correct_class(root: Path, chapter: str, learners: int) -> Path:
+    """``learners`` correct submissions of ``chapter`` in nbgrader's layout."""
+    import nbformat
+
+    from autograder.synthetic import fill_release
+
+    release = nbformat.read(REPO_ROOT / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+    source = nbformat.read(REPO_ROOT / "source_notebooks" / chapter / f"{chapter}.ipynb", as_version=4)
+    if root.exists():
+        shutil.rmtree(root)
+    for i in range(learners):
+        folder = root / f"learner{i:02d}" / chapter
+        folder.mkdir(parents=True)
+        nbformat.write(fill_release(release, source), folder / f"{chapter}.ipynb")
+    return root
+
+
+def small_batches(work: Path, chapter: str, batch: int, repeats: int, log: Path) -> SmallBatches:
+    """One notebook with one worker, and ``batch`` notebooks with one and (on 2 cores or more) two workers,
+    each into an output folder of its own that a warm-up run prepared (not recorded)."""
+    one, many = _correct_class(work / "one", chapter, 1), _correct_class(work / "many", chapter, batch)
+    result = SmallBatches(chapter, batch)
+    plan = [("single", one, 1), ("batch", many, 1)] + ([("batch", many, 2)] if (os.cpu_count() or 1) >= 2 else [])
+    for kind, submissions, workers in plan:  # warm-up: prepares each output folder
+        run_ours(submissions, work / f"out-{kind}-{workers}", workers, log)
+    for _ in range(repeats):
+        for kind, submissions, workers in plan:
+            run = run_ours(submissions, work / f"out-{kind}-{workers}", workers, log, fresh=False)
+            (result.single if kind == "single" else result.batch_runs.setdefault(workers, [])).append(run)
+    return result
 
 
 def probe(work: Path, log: Path, repeats: int) -> dict:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 from .common import Load, Stats
-from .grading import GradingRun
+from .grading import GradingRun, SmallBatches
 from .kernels import KernelResult
 from .notebooks import CheckRun
 
@@ -98,6 +98,7 @@ class Report:
     checks: list[CheckRun] = field(default_factory=list)
     kernels: list[KernelResult] = field(default_factory=list)
     torch_missing: bool = False
+    small: SmallBatches | None = None  # late submissions: one notebook, a small batch with 1 and 2 workers
     loads: dict[str, Load] = field(default_factory=dict)  # part → load
     total: Load = field(default_factory=Load)
 
@@ -267,6 +268,33 @@ def render(report: Report) -> str:
         rows_phase.append((f"grading the {one[0].notebooks} notebooks (process pool, sandboxes, checks)", rest))
         for label, stats in rows_phase:
             add(f"| {label} | {stats.fmt(2)} | {100 * stats.median / total:.0f}% |")
+    if report.small and report.small.single:
+        small = report.small
+        single = Stats([run.measured.seconds for run in small.single])
+        cells = Stats([run.cells for run in small.single])
+        add("")
+        add(
+            f"Small batches, into an output folder an earlier run prepared (late submissions; correct notebooks "
+            f"of {small.chapter}; whole command, process start to reports written; median of {len(small.single)}):"
+        )
+        add("")
+        add("| Run | Seconds | Of which cells and checks | Beyond them |")
+        add("|---|---:|---:|---:|")
+        add(
+            f"| 1 notebook, 1 worker | {single.fmt(2)} | {cells.fmt(2)} | **{Stats(small.single_overhead()).fmt(2)}** |"
+        )
+        for workers, runs in sorted(small.batch_runs.items()):
+            seconds = Stats([run.measured.seconds for run in runs])
+            batch_cells = Stats([run.cells for run in runs])
+            beyond = Stats([run.measured.seconds * workers - run.cells for run in runs])
+            add(f"| {small.batch} notebooks, {_n(workers, 'worker')} | {seconds.fmt(2)} | {batch_cells.fmt(2)} | "
+                f"{beyond.fmt(2)} (worker-seconds) |")  # fmt: skip
+        if small.speedups():
+            add("")
+            add(
+                f"{small.batch} notebooks with 2 workers instead of 1: **{Stats(small.speedups()).fmt(2)}×** faster "
+                "(ratio of the two runs of each repeat)."
+            )
     if report.probe:
         p = report.probe
         add("")

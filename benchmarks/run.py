@@ -34,6 +34,8 @@ from .report import Report, machine_info, render
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "RESULTS.md"
 #: Size of the default class: about this many notebooks (2 learners × 10 chapters, 4 × 5).
 DEFAULT_NOTEBOOKS = 20
+#: Notebooks of the small batch graded with one worker and with two (4 in the quick mode).
+SMALL_BATCH = 8
 
 
 def _merge(loads: list[Load]) -> Load:
@@ -155,6 +157,12 @@ def run(args: argparse.Namespace, work: Path) -> Report:
                 report.ours.setdefault(workers, []).append(result)
             loads.setdefault(f"grading:ours:{workers}", []).append(load)
             shutil.rmtree(out, ignore_errors=True)
+    chapter = "ch05_softmax_training" if "ch05_softmax_training" in assignments else assignments[0]
+    batch = 4 if args.quick else SMALL_BATCH
+    _say(f"small batches: 1 and {batch} notebooks of {chapter} into a prepared output folder")
+    with LoadMeter() as load:
+        report.small = grading.small_batches(work / "small", chapter, batch, args.repeats, logs / "small.log")
+    report.loads["grading:small"] = load
     _say("start-up of a kernel and of a sandbox")
     report.probe = grading.probe(work / "probe", logs / "probe.log", max(args.repeats, 3))
     report.sandbox_mode = report.probe.get("mode", "")

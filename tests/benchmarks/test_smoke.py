@@ -117,3 +117,17 @@ def test_memory_per_worker(report):
     for row in rows:
         worker, main = _number(row[2]), _number(row[3])
         assert 10 < worker < 64 * 1024 and 10 < main < 64 * 1024  # MiB
+
+
+def test_small_batches_are_timed(report):
+    """One late notebook into a prepared output folder, and a small batch with 1 and 2 workers."""
+    section = _section(report, "## 1. 採点のスループット")
+    small = section[section.index("Small batches") :]
+    rows = _rows(small)
+    assert rows[0][0] == "1 notebook, 1 worker"
+    assert _number(rows[0][1]) > _number(rows[0][2]) > 0  # the whole command takes longer than its cells
+    assert math.isfinite(_number(rows[0][3]))
+    expected = ["4 notebooks, 1 worker"] + (["4 notebooks, 2 workers"] if os.cpu_count() >= 2 else [])
+    assert [row[0] for row in rows[1:]] == expected
+    if os.cpu_count() >= 2:
+        assert re.search(r"4 notebooks with 2 workers instead of 1: \*\*\d+\.\d+", small)
