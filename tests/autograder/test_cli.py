@@ -155,3 +155,10 @@ def test_grade_exits_3_when_the_gradebook_failed(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(grade_command, "print_summary", lambda run: None)
     assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 3
     assert "成績簿" in capsys.readouterr().err
+
+
+def test_the_grader_does_not_import_the_slow_iri_grammar():
+    """jsonschema (through nbformat) would import rfc3987_syntax, about 1.5 s per grader process."""
+    code = "import sys, autograder.grade_command, nbformat; print(sys.modules.get('rfc3987_syntax'))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert proc.returncode == 0 and proc.stdout.strip() == "None", proc.stderr
