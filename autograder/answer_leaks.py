@@ -77,12 +77,13 @@ def given_names(chapter: str, chapters_dir: Path = CHAPTERS_DIR) -> list[str]:
     return names
 
 
-def given_answers(chapter: str, chapters_dir: Path = CHAPTERS_DIR) -> list[Leak]:
+def given_answers(chapter: str, chapters_dir: Path = CHAPTERS_DIR, owners: dict[str, str] | None = None) -> list[Leak]:
     """Every model answer of another chapter that this chapter's ``[given]`` cells hold.
 
     Helpers that solve no exercise (``networks._accuracy``, a module-qualified name) are not answers.
+    ``owners``: :func:`answer_owners`, when the caller has it already.
     """
-    owners = answer_owners(chapters_dir)
+    owners = owners if owners is not None else answer_owners(chapters_dir)
     return [
         Leak(chapter, name, owners[name])
         for name in given_names(chapter, chapters_dir)
@@ -92,7 +93,9 @@ def given_answers(chapter: str, chapters_dir: Path = CHAPTERS_DIR) -> list[Leak]
 
 def leaks(chapters: list[str], closed: set[str], chapters_dir: Path = CHAPTERS_DIR) -> list[Leak]:
     """The answers of open chapters (not in ``closed``) that releasing ``chapters`` would give away."""
-    return [leak for chapter in chapters for leak in given_answers(chapter, chapters_dir) if leak.owner not in closed]
+    owners = answer_owners(chapters_dir)  # read once for all the chapters
+    found = [leak for chapter in chapters for leak in given_answers(chapter, chapters_dir, owners)]
+    return [leak for leak in found if leak.owner not in closed]
 
 
 def read_deadlines(path: Path = TERM_FILE, chapters_dir: Path = CHAPTERS_DIR) -> dict[str, dt.datetime]:
@@ -128,3 +131,13 @@ def read_deadlines(path: Path = TERM_FILE, chapters_dir: Path = CHAPTERS_DIR) ->
 def closed_chapters(deadlines: dict[str, dt.datetime], now: dt.datetime) -> set[str]:
     """The chapters whose deadline is at or before ``now`` (timezone-aware)."""
     return {chapter for chapter, when in deadlines.items() if when <= now}
+
+
+def open_answers(
+    chapters: list[str], term: Path = TERM_FILE, now: dt.datetime | None = None, chapters_dir: Path = CHAPTERS_DIR
+) -> tuple[list[Leak], dict[str, dt.datetime], set[str]]:
+    """(the answers of open chapters that ``chapters`` would give, the deadlines, the closed chapters), with
+    the deadlines of ``term`` judged at ``now`` (timezone-aware; default the current time)."""
+    deadlines = read_deadlines(term, chapters_dir)
+    closed = closed_chapters(deadlines, now or dt.datetime.now(dt.UTC))
+    return leaks(chapters, closed, chapters_dir), deadlines, closed

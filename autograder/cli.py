@@ -18,16 +18,29 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_release(args: argparse.Namespace) -> int:
+def _deadline_time(text: str | None):
+    """``--now``: the time at which deadlines are judged (timezone-aware), None for the current time."""
     import datetime as dt
 
+    now = dt.datetime.fromisoformat(text) if text else None
+    if now is not None and now.tzinfo is None:
+        raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
+    return now
+
+
+def _add_term_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
+    )
+    parser.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
     from .answer_leaks import TermError
     from .release import ReleaseRefused, release_chapters
 
     try:
-        now = dt.datetime.fromisoformat(args.now) if args.now else None
-        if now is not None and now.tzinfo is None:
-            raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
+        now = _deadline_time(args.now)
         result = release_chapters(args.chapters, Path(args.out), term=Path(args.term), now=now, own_code=args.own_code)
     except (ReleaseRefused, TermError, ValueError) as error:
         print(f"autograder release: {error}", file=sys.stderr)
@@ -112,15 +125,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_course(args: argparse.Namespace) -> int:
-    import datetime as dt
-
     from .answer_leaks import TermError
     from .nbgrader_course import CourseError, prepare_course
 
     try:
-        now = dt.datetime.fromisoformat(args.now) if args.now else None
-        if now is not None and now.tzinfo is None:
-            raise ValueError("--now needs a UTC offset, e.g. 2027-01-16T00:00:00+09:00")
+        now = _deadline_time(args.now)
         course = prepare_course(Path(args.course), args.chapters, term=Path(args.term), now=now)
     except (CourseError, TermError, ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"autograder course: {error}", file=sys.stderr)
@@ -209,10 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     release.add_argument("chapters", nargs="+", metavar="ID", help="chapter ids, e.g. ch01_activation")
     release.add_argument("--out", required=True, metavar="DIR", help="folder to write the bundle into (emptied first)")
-    release.add_argument(
-        "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
-    )
-    release.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+    _add_term_options(release)
     release.add_argument(
         "--own-code",
         action="store_true",
@@ -229,10 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     course.add_argument("course", metavar="COURSE", help="the course directory (created if missing)")
     course.add_argument("chapters", nargs="+", metavar="ID", help="chapter ids, e.g. ch01_activation")
-    course.add_argument(
-        "--term", default="term.toml", metavar="FILE", help="the term file with [deadlines] (default: term.toml)"
-    )
-    course.add_argument("--now", metavar="DATETIME", help="decide deadlines as at this time (ISO 8601 with offset)")
+    _add_term_options(course)
     course.set_defaults(func=_cmd_course)
     build = commands.add_parser(
         "build",

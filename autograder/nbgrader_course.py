@@ -35,10 +35,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer_leaks import TERM_FILE, closed_chapters, leaks, read_deadlines
+from .answer_leaks import TERM_FILE, open_answers
 from .build import REPO_ROOT
 from .files import atomic_write
 from .model import Submission, SubmissionResult
+from .release import refusal_message
 from .reports import feedback_path
 from .safe_names import safe_name
 
@@ -100,15 +101,11 @@ def prepare_course(
     """
     from .gradebook_sync import prepare_course_dir
 
-    found = leaks(assignments, closed_chapters(read_deadlines(term), now or dt.datetime.now(dt.UTC)))
+    found, deadlines, _ = open_answers(assignments, term, now)
     if found:
-        lines = [f"  - {leak.chapter} に {leak.owner} の解答 {leak.name}" for leak in found]
         raise CourseError(
-            "コースを作りませんでした: 締め切り前の章の模範解答が、配布する章の [given] セルに入っています "
-            "(nbgrader の release_assignment はそのまま配ります)。\n"
-            + "\n".join(lines)
-            + "\n締め切り (term.toml) を過ぎてから作るか、"
-            "`python -m autograder release --own-code` で配布してください。"
+            "コースを作りませんでした (nbgrader の release_assignment は release/ をそのまま配ります)。\n"
+            + refusal_message(found, deadlines)
         )
     check_course(course_dir)
     prepare_course_dir(Path(course_dir), assignments, repo_root=REPO_ROOT)

@@ -19,9 +19,7 @@ from .answer_leaks import (
     Leak,
     answer_owners,
     chapter_ids,
-    closed_chapters,
-    leaks,
-    read_deadlines,
+    open_answers,
 )
 from .bundle import REPO_ROOT, BundleResult, build_learner_bundle
 from .chapters import given_code, given_names_of, parse_cells
@@ -35,7 +33,8 @@ class ReleaseRefused(ValueError):
         self.leaks = found or []
 
 
-def _refusal(found: list[Leak], deadlines: dict[str, dt.datetime]) -> str:
+def refusal_message(found: list[Leak], deadlines: dict[str, dt.datetime]) -> str:
+    """Why a release is refused: each chapter's answers of open chapters and the deadlines to wait for."""
     lines = ["配布をやめました: 締め切り前の章の模範解答が、配布する章の [given] セルに入っています。"]
     for chapter in dict.fromkeys(leak.chapter for leak in found):
         for owner in dict.fromkeys(leak.owner for leak in found if leak.chapter == chapter):
@@ -71,11 +70,9 @@ def release_chapters(
     unknown = [chapter for chapter in chapters if chapter not in known]
     if unknown or not chapters:
         raise ReleaseRefused(f"知らない章です: {', '.join(unknown) or '(なし)'} (章: {', '.join(known)})")
-    deadlines = read_deadlines(term, chapters_dir)
-    closed = closed_chapters(deadlines, now or dt.datetime.now(dt.UTC))
-    found = leaks(chapters, closed, chapters_dir)
+    found, deadlines, closed = open_answers(chapters, term, now, chapters_dir)
     if found and not own_code:
-        raise ReleaseRefused(_refusal(found, deadlines), found)
+        raise ReleaseRefused(refusal_message(found, deadlines), found)
     result = build_learner_bundle(out_dir, repo_root, chapters=sorted(chapters))
     for chapter in chapters:
         if any(leak.chapter == chapter for leak in found):
