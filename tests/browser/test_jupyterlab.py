@@ -8,6 +8,7 @@ stops the server at the end.
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -113,8 +114,18 @@ def test_learner_fills_the_first_exercise_and_its_public_test_passes(lab, watche
         return notebook.locator(f".jp-Cell[data-windowed-list-index='{i}']")
 
     def run(i: int) -> None:
-        cell(i).locator(".jp-InputArea-prompt").click()  # select the cell (command mode)
-        page.keyboard.press("Shift+Enter")
+        """Run cell i and wait until it has run; a key press lost while the page settles is repeated."""
+        prompt = cell(i).locator(".jp-InputArea-prompt")
+        before = prompt.inner_text()  # "[ ]:" or the count of its last run
+        for _ in range(3):
+            prompt.click()  # select the cell (command mode)
+            page.keyboard.press("Shift+Enter")
+            try:
+                expect(prompt).not_to_have_text(before, timeout=10_000)  # "[*]:", then a new count
+                break
+            except AssertionError:
+                continue
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=TIMEOUT_MS)
 
     expect(cell(test)).to_be_visible(timeout=TIMEOUT_MS)
     expect(notebook.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(1, timeout=TIMEOUT_MS)
@@ -130,8 +141,8 @@ def test_learner_fills_the_first_exercise_and_its_public_test_passes(lab, watche
     page.keyboard.insert_text(answer)  # as pasted: no auto-indent or closing brackets added
     lines = [line.rstrip("\n") for line in editor.locator(".cm-line").all_inner_texts()]
     assert lines == answer.split("\n")
-    page.keyboard.press("Shift+Enter")  # runs the solution cell and selects the test cell
-    page.keyboard.press("Shift+Enter")  # runs the public test
+    run(solution)
+    run(test)
 
     output = cell(test).locator(".jp-OutputArea-output")
     expect(output).to_contain_text("公開テスト: OK", timeout=TIMEOUT_MS)
