@@ -189,7 +189,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from course.selfcheck import main as selfcheck
 
-    return selfcheck([str(args.notebook)])
+    return selfcheck([str(args.notebook), "--timeout", str(args.timeout)])
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -341,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute NOTEBOOK offline and report, for every test cell, whether its public tests pass.",
     )
     check.add_argument("notebook", metavar="NOTEBOOK", help="a release notebook with the exercises filled in")
+    check.add_argument("--timeout", type=int, default=120, metavar="SECONDS", help="per cell (default: 120)")
     check.set_defaults(func=_cmd_check)
     demo = commands.add_parser(
         "demo",

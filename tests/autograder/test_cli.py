@@ -54,6 +54,19 @@ def test_check_reports_public_tests_in_japanese(tmp_path, filled):
         assert proc.returncode == 1 and "[不合格] test_softmax" in proc.stdout and "NotImplementedError" in proc.stdout
 
 
+def test_check_takes_a_timeout_per_cell(tmp_path):
+    release, source = _release_and_source()
+    nb = fill_release(release, source)
+    first = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    first.source = "while True:\n    pass\n"
+    path = tmp_path / f"{ASSIGNMENT}.ipynb"
+    nbformat.write(nb, path)
+    argv = [sys.executable, "-m", "autograder", "check", "--timeout", "3", str(path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "3 秒たっても終わらなかった" in proc.stdout + proc.stderr and "--timeout 6" in proc.stdout + proc.stderr
+
+
 def test_grading_on_a_local_dask_cluster(tmp_path):
     distributed = pytest.importorskip("distributed", reason="dask[distributed] is needed for --scheduler")
     release, source = _release_and_source()
