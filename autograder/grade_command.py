@@ -21,9 +21,11 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +46,15 @@ from .worker_session import remove_scratch
 
 RESULTS_DIR = ".results"
 WORK_DIR = ".work"
+#: What the gradebook and the report figures import after grading (about a second of a small batch);
+#: imported while the sandboxes grade, when this process only waits for them.
+LATER_IMPORTS = (
+    "nbgrader.api",
+    "nbgrader.preprocessors",
+    "sqlalchemy.exc",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+)
 
 
 @dataclass
@@ -135,6 +146,21 @@ def _lost(submission: Submission, reason: str) -> SubmissionResult:
 def _job_seconds(options: GradingOptions) -> float:
     """The hard deadline of one submission in a worker: its own budget plus the grace for the rest."""
     return options.timeouts.submission + GRACE_SECONDS
+
+
+def _import_in_background(modules: Iterable[str]) -> threading.Thread:
+    """Import ``modules`` in a daemon thread; an error is left for the step that needs the module."""
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112
+                continue
+
+    thread = threading.Thread(target=work, name="later-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int) -> Iterator[SubmissionResult]:
@@ -235,6 +261,8 @@ def run_grade(
     if run.reused:
         log(f"変更のない {run.reused} 件は前回の採点結果を使います (--force で採点し直します)。")
 
+    if jobs:
+        _import_in_background(LATER_IMPORTS)
     workers = workers or os.cpu_count() or 1
     stream: Iterable[SubmissionResult] = (
         _grade_on_dask(jobs, options, scheduler) if scheduler else _grade_locally(jobs, options, workers)
