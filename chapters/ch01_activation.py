@@ -1,19 +1,25 @@
 # Chapter 1 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# `hint` is imported for the learner, who calls it as the stubs' comments say; ruff does not see that use:
+# ruff: noqa: F401
 
 # %% [markdown]
-# # 第1章 パーセプトロンから活性化関数へ
+# # 第 1 章 パーセプトロンから活性化関数へ
 #
 # この章では、ニューラルネットワークのいちばん小さな部品を NumPy で実装します。
 #
 # 1. パーセプトロン (perceptron) で論理ゲート AND・NAND・OR を作る
-# 2. 1 つのパーセプトロンでは XOR が作れない理由を図で確かめ、層を重ねて XOR を作る
-# 3. 活性化関数 (activation function): ステップ関数、シグモイド関数、ReLU
-# 4. ソフトマックス関数 (softmax) と、その数値的なあふれ (overflow) 対策
+# 2. 1 つのパーセプトロンでは XOR が作れない理由を図で確かめ、層 (layer) を重ねて XOR を作る
+# 3. 活性化関数 (activation function): ステップ関数 (step function)、シグモイド関数 (sigmoid)、ReLU
+# 4. ソフトマックス関数 (softmax) と、そのオーバーフロー (overflow) 対策
 # 5. バッチ (batch) でまとめて計算する 3 層ネットワークの順伝播 (forward propagation)
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import warnings
@@ -22,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course.checks import check_array, check_scalar
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -56,19 +63,19 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [solution] id=gates
 def AND(x1, x2):
     """AND ゲート。x1, x2: 0 または 1。戻り値: int (0 または 1)。"""
-    # ヒント: w = np.array([0.5, 0.5]), b = -0.7 として、np.sum(w * x) + b > 0 かどうかを int にする
+    # ヒント: hint("AND")
     # @reference AND
 
 
 def NAND(x1, x2):
     """NAND ゲート (AND の否定)。x1, x2: 0 または 1。戻り値: int。"""
-    # ヒント: AND の重みとバイアスの符号を反転させる
+    # ヒント: hint("NAND")
     # @reference NAND
 
 
 def OR(x1, x2):
     """OR ゲート。x1, x2: 0 または 1。戻り値: int。"""
-    # ヒント: AND と同じ重みで、バイアスだけを変える
+    # ヒント: hint("OR")
     # @reference OR
 
 
@@ -136,7 +143,7 @@ plt.show()
 # %% [solution] id=xor
 def XOR(x1, x2):
     """XOR ゲート。演習 1 の NAND・OR・AND を組み合わせる。x1, x2: 0 または 1。戻り値: int。"""
-    # ヒント: s1 = NAND(x1, x2), s2 = OR(x1, x2) を AND に入れる
+    # ヒント: hint("XOR")
     # @reference XOR
 
 
@@ -166,7 +173,7 @@ print("公開テスト: OK")
 # %% [solution] id=step_function
 def step_function(x):
     """ステップ関数。x: 任意の形状の配列。戻り値: x > 0 の要素が 1、それ以外が 0 の int64 配列 (形状は x と同じ)。"""
-    # ヒント: 比較 x > 0 は bool の配列になる。それを astype で整数に変える
+    # ヒント: hint("step_function")
     # @reference step_function
 
 
@@ -176,7 +183,7 @@ check_array(step_function(np.array([[0.5, -0.5], [3.0, 0.0]])), [[1, 0], [1, 0]]
 print("公開テスト: OK")
 
 # %% [markdown]
-# ### 演習 4: シグモイド関数と、数値のあふれ
+# ### 演習 4: シグモイド関数と、オーバーフロー
 #
 # 式どおり `1 / (1 + np.exp(-x))` と書くと、$x = -1000$ のとき $e^{1000}$ を計算しようとして float64 の最大値
 # (約 $1.8 \times 10^{308}$) を超え、オーバーフローの警告が出ます。結果は正しく 0 になりますが、警告は
@@ -187,14 +194,14 @@ with np.errstate(over="ignore"):  # 警告を出さずに、何が起きるか�
     print("np.exp([700, 710, 1000]) =", np.exp(np.array([700.0, 710.0, 1000.0])))
 
 # %% [markdown]
-# あふれを避けるには、$x < 0$ のときに分母・分子に $e^{x}$ を掛けた同じ値の式
+# オーバーフローを避けるには、$x < 0$ のときに分母・分子に $e^{x}$ を掛けた同じ値の式
 # $\sigma(x) = \dfrac{e^{x}}{1 + e^{x}}$ を使います。$z = e^{-|x|}$ とおけば、$z$ は常に $(0, 1]$ に収まり、
 #
 # $$
 # \sigma(x) = \begin{cases} \dfrac{1}{1 + z} & (x \ge 0) \\[2mm] \dfrac{z}{1 + z} & (x < 0) \end{cases}
 # $$
 #
-# と、どちらの場合もあふれずに計算できます (`np.where` で場合分けできます)。
+# と、どちらの場合もオーバーフローせずに計算できます (`np.where` で場合分けできます)。
 
 
 # %% [solution] id=sigmoid
@@ -203,7 +210,7 @@ def sigmoid(x):
 
     |x| が大きくてもオーバーフローの警告を出さないこと。
     """
-    # ヒント: z = np.exp(-np.abs(x)) を使い、np.where(x >= 0, 1 / (1 + z), z / (1 + z)) とする
+    # ヒント: hint("sigmoid")
     # @reference sigmoid
 
 
@@ -222,7 +229,7 @@ print("公開テスト: OK")
 # %% [solution] id=relu
 def relu(x):
     """ReLU (rectified linear unit) max(0, x)。x: 任意の形状の配列。戻り値: 同じ形状の配列。"""
-    # ヒント: np.maximum は要素ごとに大きい方を返す
+    # ヒント: hint("relu")
     # @reference relu
 
 
@@ -260,7 +267,7 @@ plt.show()
 #
 # どの $y_k$ も正で、合計は 1 になります。また $e^x$ は単調増加なので、スコアの大小関係はそのまま保たれます。
 #
-# **あふれの問題**: スコアが 1000 程度になると $e^{1000}$ は inf になり、inf / inf = nan が出ます。
+# **オーバーフローの問題**: スコアが 1000 程度になると $e^{1000}$ は inf になり、inf / inf = nan が出ます。
 
 
 # %%
@@ -295,7 +302,7 @@ def softmax(x):
 
     戻り値: x と同じ形状。各行の合計が 1。大きな入力 (例えば 1000 前後) でも nan にならないこと。
     """
-    # ヒント: 各行の最大値を引いてから exp を取り、各行の合計で割る (axis=-1, keepdims=True)
+    # ヒント: hint("softmax")
     # @reference softmax
 
 
@@ -338,7 +345,7 @@ def three_layer_forward(params, x):
     x: 形状 (N, D) のバッチ (1 サンプルなら形状 (D,))
     戻り値: 形状 (N, C) (1 サンプルなら (C,)) の出力
     """
-    # ヒント: a1 = x @ W1 + b1, z1 = sigmoid(a1), ... と 3 層分書く。最後の層には活性化関数を使わない
+    # ヒント: hint("three_layer_forward")
     # @reference three_layer_forward
 
 
@@ -374,6 +381,6 @@ print("出力の形状:", three_layer_forward(params, x_demo).shape)
 #
 # - パーセプトロンは重み付き和の符号で 0/1 を出力し、境界は直線になる。AND・NAND・OR は作れるが XOR は作れない。
 # - 層を重ねる (NAND と OR の出力を AND に入れる) と XOR が作れる。これが多層ネットワークの出発点。
-# - 活性化関数: ステップ関数、シグモイド関数 (あふれない書き方に注意)、ReLU。学習には傾きが 0 でない関数が必要。
+# - 活性化関数: ステップ関数、シグモイド関数 (オーバーフローしない書き方に注意)、ReLU。学習には傾きが 0 でない関数が必要。
 # - ソフトマックス関数は最大値を引いてから計算する。バッチでは `axis=-1, keepdims=True` で行ごとに計算する。
 # - バッチの順伝播は行列の積 (N, D)·(D, H) とバイアスのブロードキャストで書ける。

@@ -1,19 +1,20 @@
 # Chapter 2 of the course. Built into source_notebooks/ by `python -m autograder build`.
-# softmax and sigmoid are defined by the [given] cell, which ruff does not see:
-# ruff: noqa: F821
+# softmax and sigmoid are defined by the [given] cell, and `hint` is imported for the learner (who calls it
+# as the stubs' comments say): ruff does not see either, in this file:
+# ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第2章 損失関数
+# # 第 2 章 損失関数
 #
-# ニューラルネットワークの学習 (learning) とは、訓練データに対する出力の「悪さ」を 1 つの数で測り、その数が小さくなるように
+# ニューラルネットワークの学習 (learning) とは、訓練データ (training data) に対する出力の「悪さ」を 1 つの数で測り、その数が小さくなるように
 # 重みやバイアスを調整することです。この数を返す関数を損失関数 (loss function) と呼びます。この章では次の内容を実装し、確かめます。
 #
 # 1. 二乗和誤差 (sum of squared errors) と平均二乗誤差 (mean squared error)
-# 2. 交差エントロピー誤差 (cross-entropy error): one-hot とラベルの 2 つの教師データ形式、1 サンプルとバッチ、log(0) 対策
+# 2. 交差エントロピー誤差 (cross-entropy error): one-hot 表現 (one-hot encoding) とラベルの 2 つの教師データ形式、1 サンプルとバッチ、log(0) 対策
 # 3. 二値交差エントロピー (binary cross-entropy)
 # 4. digits データからのミニバッチ (mini-batch) の抽出と、ミニバッチで測った損失のばらつき
 # 5. タスク → 出力層 → 損失関数の対応表と、それが最尤推定 (maximum likelihood estimation) から導かれること
-# 6. なぜ認識精度 (accuracy) を直接最適化しないのか
+# 6. なぜ正解率 (accuracy) を直接最適化しないのか
 #
 # **記号**: ネットワークの出力を $y$、教師データ (target、正解) を $t$、バッチサイズ (batch size) を $N$、
 # 出力の次元 (分類ではクラス数) を $C$ と書きます。バッチの出力は形状 (N, C) の配列で、1 行が 1 サンプルです。
@@ -21,6 +22,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import warnings
@@ -31,6 +36,7 @@ import numpy as np
 from course.checks import check_between, check_scalar, check_true, core_passes
 from course.data import load_digits, sample_minibatch
 from course.gradcheck import eval_numerical_gradient
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -128,8 +134,7 @@ def sum_squared_error(y, t):
     戻り値: float。バッチでは各サンプルの ½ Σ_k (y_nk − t_nk)² を N で平均した値。
     y と t の形状が違うときは ValueError を出す (ブロードキャストでエラーも出ずに間違った値を計算しないため)。
     """
-    # ヒント: 形状が違えば raise ValueError(...)。y.ndim == 2 なら N = y.shape[0]、1 次元なら N = 1
-    # ヒント: 0.5 * np.sum((y - t) ** 2) / N
+    # ヒント: hint("sum_squared_error")
     # @reference sum_squared_error
 
 
@@ -168,7 +173,7 @@ def mean_squared_error(y, t):
     戻り値: float。全要素についての (y − t)² の平均 (½ は付けない。PyTorch の nn.MSELoss() と同じ)。
     y と t の形状が違うときは ValueError を出す。
     """
-    # ヒント: 形状を確かめてから np.mean((y - t) ** 2)
+    # ヒント: hint("mean_squared_error")
     # @reference mean_squared_error
 
 
@@ -313,10 +318,10 @@ def cross_entropy_error(y, t, eps=1e-7):
     y: 確率 (ソフトマックスの出力など)。形状 (C,) なら 1 サンプル、形状 (N, C) なら N サンプルのバッチ。
     t: 教師データ。y と同じ形状の one-hot 表現、または整数の正解ラベル (1 サンプルならスカラー、バッチなら形状 (N,))。
     eps: log(0) を避けるために log の中で足す小さな数。
-    戻り値: float。−Σ_n log(y[n, t_n] + eps) / N (バッチサイズ N で割る。クラス数 C では割らない)。
+    戻り値: float。各サンプルの正解クラスの確率に eps を足した値の −log を、バッチサイズ N で平均した値
+    (N で割る。クラス数 C では割らない)。
     """
-    # ヒント: y が 1 次元なら y を形状 (1, C) に、t を (1, C) (one-hot) か (1,) (ラベル) に直してバッチとして扱う
-    # ヒント: t が y と同じ形状なら one-hot なので t.argmax(axis=1) でラベルにし、y[np.arange(N), t] を使う
+    # ヒント: hint("cross_entropy_error")
     # @reference cross_entropy_error
 
 
@@ -459,7 +464,7 @@ def binary_cross_entropy(y, t, eps=1e-7):
     eps: log(0) を避けるために log の中で足す小さな数。
     戻り値: float (全要素の平均。PyTorch の nn.BCELoss() と同じ)。
     """
-    # ヒント: 形状を確かめてから、np.mean(t * np.log(y + eps) + (1 - t) * np.log(1 - y + eps)) の符号を反転する
+    # ヒント: hint("binary_cross_entropy")
     # @reference binary_cross_entropy
 
 
@@ -569,7 +574,7 @@ def template_scores(x):
 
 train_probs = softmax(template_scores(x_train))
 full_loss = cross_entropy_error(train_probs, t_train)
-print(f"全訓練データの損失: {full_loss:.4f}  認識精度: {np.mean(train_probs.argmax(axis=1) == t_train):.3f}")
+print(f"全訓練データの損失: {full_loss:.4f}  正解率: {np.mean(train_probs.argmax(axis=1) == t_train):.3f}")
 
 rng = np.random.default_rng(0)
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -690,10 +695,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 2.7 なぜ認識精度を直接最適化しないのか
+# ## 2.7 なぜ正解率を直接最適化しないのか
 #
-# 最終的に知りたいのは認識精度 (正しく分類できたサンプルの割合) なのに、なぜ損失関数という別の指標を小さくするのでしょうか。
-# 2.5 節の分類器で、クラス 0 のスコアだけにバイアス $b$ を足し、$b$ を動かしたときの認識精度と交差エントロピー誤差を
+# 最終的に知りたいのは正解率 (正しく分類できたサンプルの割合) なのに、なぜ損失関数という別の指標を小さくするのでしょうか。
+# 2.5 節の分類器で、クラス 0 のスコアだけにバイアス $b$ を足し、$b$ を動かしたときの正解率と交差エントロピー誤差を
 # 50 サンプルのミニバッチで比べます。
 
 # %%
@@ -708,11 +713,11 @@ for bias in bias_grid:
     probs = softmax(shifted)
     accuracy_curve.append(np.mean(probs.argmax(axis=1) == t_small))
     loss_curve.append(cross_entropy_error(probs, t_small))
-print("認識精度がとる値の種類:", len(np.unique(accuracy_curve)), "(601 点のうち)")
+print("正解率がとる値の種類:", len(np.unique(accuracy_curve)), "(601 点のうち)")
 
 fig, axes = plt.subplots(2, 1, figsize=(6, 5), sharex=True)
 axes[0].plot(bias_grid, accuracy_curve)
-axes[0].set_ylabel("認識精度")
+axes[0].set_ylabel("正解率")
 axes[0].set_title("クラス 0 のバイアス $b$ を動かしたときの変化 (50 サンプル)")
 axes[1].plot(bias_grid, loss_curve, color="tab:orange")
 axes[1].set_ylabel("交差エントロピー誤差")
@@ -721,22 +726,22 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# 認識精度は階段状で、601 点を調べても数十種類の値しかとりません。一方、交差エントロピー誤差は滑らかに変わり、
+# 正解率は階段状で、601 点を調べても数十種類の値しかとりません。一方、交差エントロピー誤差は滑らかに変わり、
 # どちらに動かせば良くなるかを常に教えてくれます。
 #
-# **記述問題**: 認識精度を指標にしてパラメータを勾配法で直接最適化しないのはなぜでしょうか。上の図を参考に、
-# 認識精度の勾配 (パラメータについての微分) がどうなるかに触れて説明してください。
+# **記述問題**: 正解率を指標にしてパラメータを勾配法で直接最適化しないのはなぜでしょうか。上の図を参考に、
+# 正解率の勾配 (パラメータについての微分) がどうなるかに触れて説明してください。
 
 # %% [answer] id=why_not_accuracy points=2
-# **模範解答**: 認識精度は、各サンプルの予測クラス (スコアが最大のクラス、argmax) が正解と一致するかどうかの個数だけで決まる。
-# パラメータを少し動かしても、どのサンプルの予測クラスも入れ替わらない限り認識精度は変わらないので、認識精度はパラメータの
+# **模範解答**: 正解率は、各サンプルの予測クラス (スコアが最大のクラス、argmax) が正解と一致するかどうかの個数だけで決まる。
+# パラメータを少し動かしても、どのサンプルの予測クラスも入れ替わらない限り正解率は変わらないので、正解率はパラメータの
 # 関数として階段状 (区分的に一定) になる。そのため勾配はほとんど至るところで 0 になり、予測が入れ替わる境目では不連続で
 # 微分できない。勾配法は傾きを手がかりにパラメータを動かすので、傾きが 0 では「どちらに動かせば良くなるか」が分からず、
 # 更新が進まない。交差エントロピー誤差などの損失関数は、正解クラスの確率が少し上がれば少し下がるという連続で微分可能な
 # 関数なので、どのパラメータをどちらへ動かせば良いかを勾配が教えてくれる。(第 1 章のステップ関数の傾きが至るところ 0 で
 # 学習に使えないのと同じ理由である。)
 #
-# (採点の目安: 認識精度がパラメータの小さな変化では変わらない (階段状・区分的に一定) こと、その結果勾配が (ほぼ至るところ)
+# (採点の目安: 正解率がパラメータの小さな変化では変わらない (階段状・区分的に一定) こと、その結果勾配が (ほぼ至るところ)
 # 0 で勾配法による更新ができないことの 2 点が書けていれば満点。1 点だけなら 1 点。)
 
 # %% [markdown]
@@ -751,4 +756,4 @@ plt.show()
 # - ミニバッチ損失は全体の損失の不偏推定で、ばらつきは $1/\sqrt{B}$ 程度。ミニバッチは重複なし (`replace=False`) で選ぶ。
 # - 回帰 → 恒等関数 → 二乗和誤差 (ガウス分布)、二値分類 → シグモイド → 二値交差エントロピー (ベルヌーイ分布)、
 #   多クラス分類 → ソフトマックス → 交差エントロピー誤差 (カテゴリカル分布)。どれも負の対数尤度の最小化 (最尤推定)。
-# - 認識精度は階段状で勾配がほぼ至るところ 0 なので、学習の指標には損失関数を使う。
+# - 正解率は階段状で勾配がほぼ至るところ 0 なので、学習の指標には損失関数を使う。

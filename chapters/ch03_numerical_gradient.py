@@ -1,7 +1,9 @@
 # Chapter 3 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# `hint` is imported for the learner, who calls it as the stubs' comments say; ruff does not see that use:
+# ruff: noqa: F401
 
 # %% [markdown]
-# # 第3章 数値微分と勾配降下法
+# # 第 3 章 数値微分と勾配降下法
 #
 # 第 2 章で、学習とは損失関数の値を小さくするパラメータを探すことだと学びました。この章では、その探し方の基本である
 # 「傾き (微分) を求めて、下る向きに少しずつ動く」方法を NumPy で実装します。
@@ -16,12 +18,17 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 
 from course.checks import builds_on, check_array, check_scalar, check_true, core_passes
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -99,9 +106,9 @@ def numerical_diff(f, x, h=1e-4):
     """中心差分で f の x における微分を近似する。
 
     f: 1 変数の関数 (数を受け取り数を返す)。x: 微分する点 (float)。h: 刻み幅 (既定値 1e-4)。
-    戻り値: (f(x + h) − f(x − h)) / (2h) (float)。
+    戻り値: f(x + h) と f(x − h) の差を、2 点の間隔 2h で割った値 (float)。
     """
-    # ヒント: 分母は 2 * h 全体。/ 2 * h と書くと (… / 2) * h の意味になる
+    # ヒント: hint("numerical_diff")
     # @reference numerical_diff
 
 
@@ -323,8 +330,7 @@ def numerical_gradient(f, x, h=1e-4):
     |x_i| が大きすぎて x_i ± h が x_i に丸められるときは FloatingPointError を出す。
     戻り値: x と同じ形状の float64 の配列。
     """
-    # ヒント: for idx in np.ndindex(x.shape): で全要素を回し、original = x[idx].copy() で元の値を保存する。
-    #         x[idx] = original + h とした直後の x[idx] が、実際に保存された x_i + h の値
+    # ヒント: hint("numerical_gradient")
     # @reference numerical_gradient
 
 
@@ -481,7 +487,7 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100):
       history: 形状 (step_num + 1, *init_x.shape) の配列。history[0] は init_x、history[k] は k 回更新した後の点
       (history[-1] は x に等しい)。
     """
-    # ヒント: x = np.array(init_x, dtype=np.float64) でコピーを作り、更新するたびに x.copy() をリストに追加する
+    # ヒント: hint("gradient_descent")
     # @reference gradient_descent
 
 
@@ -623,26 +629,31 @@ else:
 
 # %% [solution] id=simple_net
 class SimpleNet:
-    """バイアスも隠れ層もないネットワーク: スコア x @ W → ソフトマックス → 交差エントロピー誤差。
+    """バイアスも隠れ層もないネットワーク: スコア (x と W の行列の積) → ソフトマックス → 交差エントロピー誤差。
 
     W: 形状 (D, C) の重み行列。コピーせず、そのまま self.W として持つ。
     """
 
     def __init__(self, W):
         """W を保存する。"""
+        # ヒント: hint("SimpleNet.__init__")
         # @reference SimpleNet.__init__
 
     def predict(self, x):
-        """スコアを返す。x: 形状 (N, D) (1 サンプルなら (D,))。戻り値: x @ W、形状 (N, C) (1 サンプルなら (C,))。"""
-        # ヒント: 行列の積は 1 行で書ける。ソフトマックスはここでは通さない
+        """スコアを返す。x: 形状 (N, D) (1 サンプルなら (D,))。
+
+        戻り値: x と self.W の行列の積 (ソフトマックスは通さない)、形状 (N, C) (1 サンプルなら (C,))。
+        """
+        # ヒント: hint("SimpleNet.predict")
         # @reference SimpleNet.predict
 
     def loss(self, x, t):
         """損失を返す。t: 正解ラベル (N,) または one-hot (N, C)。
 
-        戻り値: softmax(スコア) と t の交差エントロピー誤差 (バッチ平均、float)。上のセルの関数を使う。
+        戻り値: スコアをソフトマックス関数で確率にしたものと t の、交差エントロピー誤差 (バッチ平均、float)。
+        上のセルの関数を使う。
         """
-        # ヒント: self.predict(x) をソフトマックス関数に通し、その出力と t を cross_entropy_error に渡す
+        # ヒント: hint("SimpleNet.loss")
         # @reference SimpleNet.loss
 
     def numerical_gradient(self, x, t):
@@ -650,7 +661,7 @@ class SimpleNet:
 
         呼び出しの後、self.W は元の値に戻っていること。
         """
-        # ヒント: 引数を使わない関数 lambda _: self.loss(x, t) と self.W を numerical_gradient に渡す
+        # ヒント: hint("SimpleNet.numerical_gradient")
         # @reference SimpleNet.numerical_gradient
 
 

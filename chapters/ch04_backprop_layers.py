@@ -1,9 +1,11 @@
 # Chapter 4 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# `hint` is imported for the learner, who calls it as the stubs' comments say (unused in this file):
+# ruff: noqa: F401
 
 # %% [markdown]
-# # 第4章 誤差逆伝播法: 計算グラフと層の実装
+# # 第 4 章 誤差逆伝播法: 計算グラフと層の実装
 #
-# 第3章では、損失関数の勾配を数値微分 (numerical differentiation) で求めました。数値微分は実装が簡単ですが、
+# 第 3 章では、損失関数の勾配を数値微分 (numerical differentiation) で求めました。数値微分は実装が簡単ですが、
 # パラメータ 1 つにつき順伝播を 2 回行うので、パラメータが $P$ 個あれば 1 回の勾配計算に $2P$ 回の順伝播が必要です。
 # 入力 784、隠れ層 100、出力 10 の小さな 2 層ネットワークでもパラメータは
 # $784 \cdot 100 + 100 + 100 \cdot 10 + 10 = 79{,}510$ 個あり、勾配 1 回に約 16 万回の順伝播が要ります。
@@ -17,7 +19,8 @@
 # 4. バッチ入力の `Affine` 層と、その逆伝播 $\partial L / \partial W = X^\top \cdot \partial L / \partial Y$ などの導出
 # 5. 勾配確認 (gradient check): 数値微分と比べて、実装した逆伝播を検証する
 #
-# **層の約束ごと**: どの層も 『ゼロから作るDeep Learning』 と同じく、次の形にそろえます。
+# **レイヤの約束ごと**: 層を 1 つのクラスとして実装したものをレイヤ (layer) と呼びます (Affine レイヤ、Relu レイヤなど)。
+# どのレイヤも 『ゼロから作るDeep Learning』 と同じく、次の形にそろえます。
 #
 # - `forward(x)`: 出力を返す。逆伝播で必要になる値 (入力や出力) を属性に保存しておく。
 # - `backward(dout)`: `dout` は損失 $L$ をこの層の **出力** で微分した $\partial L / \partial (\text{出力})$。
@@ -27,6 +30,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントは
+# ノートブックの出力に残り、講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import warnings
@@ -36,6 +43,7 @@ import numpy as np
 
 from course.checks import check_array, check_true
 from course.gradcheck import check_layer_gradients, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -108,16 +116,17 @@ class MulLayer:
 
     def __init__(self):
         """順伝播の入力を覚えておく属性 self.x, self.y を None で初期化する。"""
+        # ヒント: hint("MulLayer.__init__")
         # @reference MulLayer.__init__
 
     def forward(self, x, y):
         """z = x * y を返す。逆伝播のために x と y を self.x, self.y に保存する (forward のたびに上書き)。"""
-        # ヒント: 2 つの入力を保存してから、積を返す
+        # ヒント: hint("MulLayer.forward")
         # @reference MulLayer.forward
 
     def backward(self, dout):
         """dout: ∂L/∂z (z と同じ形状)。戻り値: タプル (dx, dy) = (∂L/∂x, ∂L/∂y)。"""
-        # ヒント: x の勾配には「もう一方の入力」y を、y の勾配には x を、それぞれ dout に掛ける
+        # ヒント: hint("MulLayer.backward")
         # @reference MulLayer.backward
 
 
@@ -149,11 +158,12 @@ class AddLayer:
 
     def forward(self, x, y):
         """z = x + y を返す。"""
+        # ヒント: hint("AddLayer.forward")
         # @reference AddLayer.forward
 
     def backward(self, dout):
         """dout: ∂L/∂z。戻り値: タプル (dx, dy) = (∂L/∂x, ∂L/∂y)。"""
-        # ヒント: 局所的な微分はどちらも 1 なので、上流の勾配をそのまま 2 つ返す
+        # ヒント: hint("AddLayer.backward")
         # @reference AddLayer.backward
 
 
@@ -305,14 +315,16 @@ class Relu:
 
     def __init__(self):
         """逆伝播で使うマスク self.mask を None で初期化する。"""
+        # ヒント: hint("Relu.__init__")
         # @reference Relu.__init__
 
     def forward(self, x):
         """x: 任意の形状の配列。戻り値: 同じ形状の max(0, x)。
 
-        入力 x から mask = (x <= 0) を作って self.mask に保存する。引数の x そのものは書き換えないこと。
+        入力 x が 0 以下の位置で True になる真偽値の配列 (マスク、x と同じ形状) を self.mask に保存する。
+        引数の x そのものは書き換えないこと。
         """
-        # ヒント: self.mask = (x <= 0)、out = x.copy() として out[self.mask] = 0
+        # ヒント: hint("Relu.forward")
         # @reference Relu.forward
 
     def backward(self, dout):
@@ -320,7 +332,7 @@ class Relu:
 
         引数の dout そのものは書き換えないこと。
         """
-        # ヒント: dx = dout.copy() として、dx[self.mask] = 0
+        # ヒント: hint("Relu.backward")
         # @reference Relu.backward
 
 
@@ -386,7 +398,7 @@ print("公開テスト: OK")
 
 
 # %% [markdown]
-# 次のセルは第1章の演習 `sigmoid` の模範解答です (大きな $|x|$ でもオーバーフローしない書き方)。Sigmoid 層の順伝播で使ってください。
+# 次のセルは第 1 章の演習 `sigmoid` の模範解答です (大きな $|x|$ でもオーバーフローしない書き方)。Sigmoid 層の順伝播で使ってください。
 
 # %% [given] names=sigmoid
 
@@ -426,6 +438,7 @@ class Sigmoid:
 
     def __init__(self):
         """順伝播の出力を覚えておく属性 self.out を None で初期化する。"""
+        # ヒント: hint("Sigmoid.__init__")
         # @reference Sigmoid.__init__
 
     def forward(self, x):
@@ -433,12 +446,15 @@ class Sigmoid:
 
         上のセルの sigmoid を使い、|x| が大きくてもオーバーフローの警告を出さないこと。
         """
-        # ヒント: self.out = sigmoid(x) として、それを返す
+        # ヒント: hint("Sigmoid.forward")
         # @reference Sigmoid.forward
 
     def backward(self, dout):
-        """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x = dout * y * (1 - y) (y は順伝播の出力)。"""
-        # ヒント: 入力 x ではなく、保存した出力 self.out を使う
+        """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x (x と同じ形状)。
+
+        シグモイドの微分は、4.3 節で導いた、順伝播の出力 y (self.out) で表した式を使う。
+        """
+        # ヒント: hint("Sigmoid.backward")
         # @reference Sigmoid.backward
 
 
@@ -554,6 +570,7 @@ class Affine:
 
     def __init__(self, W, b):
         """W, b を self.W, self.b に保存し、self.x, self.original_x_shape, self.dW, self.db を None で初期化する。"""
+        # ヒント: hint("Affine.__init__")
         # @reference Affine.__init__
 
     def forward(self, x):
@@ -561,16 +578,16 @@ class Affine:
 
         戻り値: 形状 (N, M) の x·W + b。元の形状を self.original_x_shape に、平坦化した x を self.x に保存する。
         """
-        # ヒント: self.x = x.reshape(x.shape[0], -1) として、行列の積 @ とバイアスの和を返す
+        # ヒント: hint("Affine.forward")
         # @reference Affine.forward
 
     def backward(self, dout):
         """dout: 形状 (N, M) の ∂L/∂Y。
 
-        self.dW (形状 (D, M)) = Xᵀ·dout、self.db (形状 (M,)) = dout の行 (バッチ) 方向の和 を保存し、
-        ∂L/∂X = dout·Wᵀ を元の入力と同じ形状 self.original_x_shape で返す。
+        self.dW (形状 (D, M)) に ∂L/∂W を、self.db (形状 (M,)) に ∂L/∂b (dout の行 (バッチ) 方向の和。平均ではない) を保存し、
+        ∂L/∂X を元の入力と同じ形状 self.original_x_shape で返す。式は 4.4 節で導いたもの。
         """
-        # ヒント: self.x.T @ dout、np.sum(dout, axis=0)、(dout @ self.W.T).reshape(self.original_x_shape)
+        # ヒント: hint("Affine.backward")
         # @reference Affine.backward
 
 

@@ -4,7 +4,7 @@
 # ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第5章 ソフトマックスの逆伝播と、ニューラルネットワークの学習
+# # 第 5 章 ソフトマックスの逆伝播と、ニューラルネットワークの学習
 #
 # 前の章では Affine レイヤと ReLU レイヤの順伝播・逆伝播を作りました。この章では出力側の最後の部品、
 # ソフトマックス関数 (softmax) と交差エントロピー誤差 (cross-entropy error) の逆伝播を導き、
@@ -20,6 +20,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントは
+# ノートブックの出力に残り、講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import time
@@ -31,6 +35,7 @@ import numpy as np
 from course.checks import builds_on, check_array, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import rel_error
+from course.hints import hint
 from course.plotting import plot_learning_curves, use_japanese_font
 from course.progress import progress
 
@@ -99,8 +104,7 @@ def softmax_jacobian(y):
     y: ソフトマックスの出力。形状 (C,)、またはバッチなら形状 (N, C)。
     戻り値: 形状 (C, C)、バッチなら各行の行列を並べた形状 (N, C, C)。
     """
-    # ヒント: np.eye(C) と、y[..., :, None] (縦に並べた y) と y[..., None, :] (横に並べた y) のブロードキャストを使う。
-    #         np.diag と np.outer は 1 次元配列用なので、バッチにはそのままでは使えない
+    # ヒント: hint("softmax_jacobian")
     # @reference softmax_jacobian
 
 
@@ -163,12 +167,12 @@ print("対称行列:", np.allclose(jacobian, jacobian.T), " 各行の和が 0:",
 
 # %% [solution] id=softmax_backward
 def softmax_backward(y, dy):
-    """ソフトマックス関数の逆伝播 dx = y ⊙ (dy − <dy, y>) (内積は行ごと)。
+    """ソフトマックス関数の逆伝播: 出力の勾配 dy から入力 (スコア) の勾配 ∂L/∂x を求める (5.2 節の式。バッチでは行ごと)。
 
     y: ソフトマックスの出力、形状 (C,) または (N, C)。dy: ∂L/∂y、y と同じ形状。
     戻り値: ∂L/∂x、y と同じ形状。ヤコビ行列は作らないこと。
     """
-    # ヒント: 行ごとの内積は np.sum(dy * y, axis=-1, keepdims=True)。形状 (N, 1) なので各行にブロードキャストされる
+    # ヒント: hint("softmax_backward")
     # @reference softmax_backward
 
 
@@ -289,23 +293,24 @@ class SoftmaxWithLoss:
     """ソフトマックス関数 + 交差エントロピー誤差のレイヤ。
 
     forward(x, t): x はスコア、形状 (N, C)。t は one-hot (N, C) またはラベル (N,)。
-        self.y = softmax(x)、self.t = t、self.loss (バッチ平均の交差エントロピー誤差、float) を保存し、self.loss を返す。
-    backward(dout=1): dout · (y − t) / N を返す (形状 (N, C))。
+        ソフトマックスの出力 (確率) を self.y に、t を self.t に、バッチ平均の交差エントロピー誤差 (float) を self.loss に
+        保存し、self.loss を返す。
+    backward(dout=1): スコア x についての勾配 ∂L/∂x (5.3 節で導いた式) を dout 倍したものを返す (形状 (N, C))。
     """
 
     def __init__(self):
         """self.loss、self.y、self.t を None で用意する。"""
+        # ヒント: hint("SoftmaxWithLoss.__init__")
         # @reference SoftmaxWithLoss.__init__
 
     def forward(self, x, t):
         """損失 (float) を返し、self.y、self.t、self.loss を保存する。"""
-        # ヒント: softmax と cross_entropy_error (どちらもラベル・one-hot の両方に対応済み) を使う
+        # ヒント: hint("SoftmaxWithLoss.forward")
         # @reference SoftmaxWithLoss.forward
 
     def backward(self, dout=1.0):
-        """dout · (y − t) / N を返す。形状 (N, C)。"""
-        # ヒント: N は self.y.shape[0]。one-hot なら y − t。ラベルなら dx = self.y.copy() として
-        #         dx[np.arange(N), t] -= 1。最後に dout を掛けて N で割る
+        """∂L/∂x の dout 倍を返す。形状 (N, C)。保存した self.y は書き換えない (何度呼んでも同じ結果)。"""
+        # ヒント: hint("SoftmaxWithLoss.backward")
         # @reference SoftmaxWithLoss.backward
 
 
@@ -379,41 +384,39 @@ class TwoLayerNet:
     """2 層ニューラルネットワーク Affine → ReLU → Affine → SoftmaxWithLoss。
 
     input_size D、hidden_size H、output_size C。x は形状 (N, D)、t はラベル (N,) または one-hot (N, C)。
-    params: 'W1' (D, H)、'b1' (H,)、'W2' (H, C)、'b2' (C,)。W = weight_init_std × 標準正規乱数 (rng から W1、W2 の順)、b = 0。
+    params: 'W1' (D, H)、'b1' (H,)、'W2' (H, C)、'b2' (C,)。重みは標準正規分布の乱数の weight_init_std 倍 (rng から
+    W1、W2 の順に引く)、バイアスは 0。
     layers: OrderedDict で 'Affine1'、'Relu1'、'Affine2'。last_layer: SoftmaxWithLoss。
     """
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, rng=None):
-        """self.params、self.layers、self.last_layer を作る。rng が None なら np.random.default_rng() を使う。"""
-        # ヒント: rng.standard_normal((input_size, hidden_size)) などで重みを作る。
-        #         Affine(self.params["W1"], self.params["b1"]) のように params の配列をそのまま渡す
+        """self.params、self.layers、self.last_layer を作る。rng が None なら np.random.default_rng で新しく作る。"""
+        # ヒント: hint("TwoLayerNet.__init__")
         # @reference TwoLayerNet.__init__
 
     def predict(self, x):
         """スコア (ソフトマックス前)。x: (N, D) → (N, C)。"""
-        # ヒント: for layer in self.layers.values(): x = layer.forward(x)
+        # ヒント: hint("TwoLayerNet.predict")
         # @reference TwoLayerNet.predict
 
     def loss(self, x, t):
         """バッチ平均の交差エントロピー誤差 (float)。"""
-        # ヒント: self.last_layer.forward(スコア, t)
+        # ヒント: hint("TwoLayerNet.loss")
         # @reference TwoLayerNet.loss
 
     def accuracy(self, x, t):
         """正解率 (0 以上 1 以下の float)。t はラベルでも one-hot でもよい。"""
-        # ヒント: 上の補助関数 _accuracy(scores, t) を使う
+        # ヒント: hint("TwoLayerNet.accuracy")
         # @reference TwoLayerNet.accuracy
 
     def numerical_gradient(self, x, t):
         """数値微分による勾配。戻り値: params と同じキー・形状の配列の辞書。"""
-        # ヒント: 引数を使わずに self.loss(x, t) を返す関数を作り、キーごとに numerical_gradient(その関数, self.params[key])。
-        #         numerical_gradient は配列をその場で少し動かすので、レイヤにも変化が伝わる
+        # ヒント: hint("TwoLayerNet.numerical_gradient")
         # @reference TwoLayerNet.numerical_gradient
 
     def gradient(self, x, t):
         """誤差逆伝播法による勾配。戻り値: 'W1'、'b1'、'W2'、'b2' をキーとする辞書。"""
-        # ヒント: self.loss(x, t) → dout = self.last_layer.backward(1.0) → reversed(self.layers.values()) の順に
-        #         dout = layer.backward(dout) → self.layers["Affine1"].dW などを集める
+        # ヒント: hint("TwoLayerNet.gradient")
         # @reference TwoLayerNet.gradient
 
 
@@ -608,15 +611,14 @@ def train_two_layer_net(
     """TwoLayerNet をミニバッチ SGD で学習する。
 
     x_train: (N, D)、t_train: ラベル (N,) または one-hot (N, C)。x_test、t_test も同様 (各エポック後の評価にだけ使う)。
-    ネットワークは TwoLayerNet(D, hidden_size, C, weight_init_std, rng=rng)、rng = np.random.default_rng(seed)。
-    C はクラス数 (one-hot なら t_train.shape[1]、ラベルなら最大のラベル + 1)。
-    各エポックで rng.permutation で順番を並べ替え、前から batch_size 個ずつのミニバッチで
-    params[key] -= learning_rate * grads[key] と (その場で) 更新する。
+    rng は seed から np.random.default_rng で作った乱数生成器。ネットワークは TwoLayerNet で、引数は順に D、hidden_size、C、
+    weight_init_std、そして rng。C はクラス数 (one-hot なら t_train の列数、ラベルなら最大のラベル + 1)。
+    各エポックで同じ rng の permutation で訓練データの順番を並べ替え、前から batch_size 個ずつのミニバッチごとに、
+    各パラメータを学習率 × 勾配だけ減らす (params の配列をその場で更新する)。
     戻り値: (network, history)。history は 'train_loss' (そのエポックのミニバッチの損失の平均)、'train_acc'、'test_acc'
     (エポック終了後の正解率) のリストを持つ辞書で、どれも長さ epochs。
     """
-    # ヒント: ミニバッチの損失は、gradient の中の順伝播で network.last_layer.loss に保存されている。
-    #         エポックのループは progress(range(epochs), desc="学習", unit="epoch", disable=not show_progress)
+    # ヒント: hint("train_two_layer_net")
     # @reference train_two_layer_net
 
 
@@ -658,7 +660,7 @@ plt.show()
 # バッチサイズ $B$ の選び方には、2 つの極端があります。
 #
 # - $B = 1$: オンライン学習 (online learning)。1 サンプルごとに更新する
-# - $B = N$ (訓練データ全体): バッチ学習 (batch learning)。1 エポックに 1 回だけ更新する (最急降下法 (gradient descent))
+# - $B = N$ (訓練データ全体): バッチ学習 (batch learning)。1 エポックに 1 回だけ更新する (第 3 章の勾配降下法そのもの)
 #
 # その間がミニバッチ学習です。ミニバッチの勾配は、全データの勾配の **推定値** です。ランダムに選んだ $B$ 個の平均なので、
 # 推定のばらつき (分散) は $1/B$ に比例して小さくなります (有限個のデータから重複なしで選ぶので、正確には $\frac{N - B}{N - 1} \cdot \frac{1}{B}$ 倍)。

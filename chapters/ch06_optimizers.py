@@ -1,10 +1,11 @@
 # Chapter 6 of the course. Built into source_notebooks/ by `python -m autograder build`.
-# Names defined by the [given] cells (TwoLayerNet, _check_int, ...) and imports used only by the
-# reference bodies that the build inlines are invisible to ruff in this file:
+# Names defined by the [given] cells (TwoLayerNet, _check_int, ...), imports used only by the
+# reference bodies that the build inlines, and `hint` (imported for the learner, who calls it as the
+# stubs' comments say) are invisible to ruff in this file:
 # ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第6章 最適化手法 (optimizer): SGD から Adam まで
+# # 第 6 章 最適化手法 (optimizer): SGD から Adam まで
 #
 # 前の章では、勾配 (gradient) の逆向きにパラメータを少し動かす $\boldsymbol{W} \leftarrow \boldsymbol{W} - \eta\, \partial L / \partial \boldsymbol{W}$
 # (確率的勾配降下法 (stochastic gradient descent, SGD)) でネットワークを学習させました。この章では、この「更新の仕方」を工夫した
@@ -20,6 +21,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import operator  # used by the helper _check_int given below
@@ -31,6 +36,7 @@ import numpy as np
 
 from course.checks import check_array, check_scalar, check_true
 from course.data import load_digits
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -81,8 +87,8 @@ def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequenc
         for key, value in expected.items():
             where = f"{call} の {step} 回目の update 後の params['{key}']"
             known = [
-                (wrong[step - 1][key], hint)
-                for wrong, hint in mistakes
+                (wrong[step - 1][key], message)
+                for wrong, message in mistakes
                 if step <= len(wrong) and key in wrong[step - 1]
             ]
             check_array(history[step - 1][key], value, where, rtol=rtol, mistakes=known, nan_hint=nan_hint)
@@ -141,8 +147,8 @@ class SGD:
         self.lr = lr  # 学習率 η
 
     def update(self, params, grads):
-        """params の各配列をその場で W ← W − lr · grads[key] に更新する。"""
-        # ヒント: for key in params: params[key] -= ... (params[key] = params[key] - ... では配列が差し替わるだけ)
+        """params の各配列 W を、同じキーの勾配 g で W ← W − lr · g とその場で更新する。"""
+        # ヒント: hint("SGD.update")
         # @reference SGD.update
 
 
@@ -267,7 +273,7 @@ print("30 回後:", path[-1], " x の比:", path[-1, 0] / path[0, 0])
 class Momentum:
     """Momentum SGD: v ← momentum · v − lr · g、W ← W + v。
 
-    self.v: キーごとの速度 v の辞書。初めて見たキーでは np.zeros_like(params[key]) を入れてから更新する。
+    self.v: キーごとの速度 v の辞書。初めて見たキーでは params[key] と同じ形状の 0 の配列 (np.zeros_like) を入れてから更新する。
     update(params, grads): params の各配列をその場で更新し、何も返さない。grads は書き換えない。
     """
 
@@ -278,8 +284,7 @@ class Momentum:
 
     def update(self, params, grads):
         """v と params[key] をその場で更新する。"""
-        # ヒント: if key not in self.v: self.v[key] = np.zeros_like(params[key])。
-        #         self.v[key] = self.momentum * self.v[key] - self.lr * grads[key] の後、params[key] += self.v[key]
+        # ヒント: hint("Momentum.update")
         # @reference Momentum.update
 
 
@@ -359,7 +364,7 @@ print("予想 η(1 − μ^t)/(1 − μ):", [round(0.01 * (1 - 0.9**t) / 0.1, 4) 
 class Nesterov:
     """Nesterov の加速勾配法: v ← momentum · v − lr · g、W ← W + momentum · v − lr · g (v は更新後の値)。
 
-    g は今のパラメータでの勾配 grads[key]。self.v はキーごとの速度 (初めて見たキーで np.zeros_like(params[key]))。
+    g は今のパラメータでの勾配 grads[key]。self.v はキーごとの速度 (初めて見たキーで params[key] と同じ形状の 0 の配列)。
     update(params, grads): params の各配列をその場で更新し、何も返さない。grads は書き換えない。
     """
 
@@ -370,7 +375,7 @@ class Nesterov:
 
     def update(self, params, grads):
         """v を更新してから、params[key] をその場で更新する。"""
-        # ヒント: Momentum と同じく v を更新した後、params[key] += self.momentum * self.v[key] - self.lr * grads[key]
+        # ヒント: hint("Nesterov.update")
         # @reference Nesterov.update
 
 
@@ -447,7 +452,7 @@ print("v を先に更新すると、30 回後の点が違う:", wrong_order[-1],
 class AdaGrad:
     """AdaGrad: h ← h + g²、W ← W − lr · g / (√h + eps) (eps は平方根の外)。
 
-    self.h: キーごとの勾配の 2 乗の和 (初めて見たキーで np.zeros_like(params[key]))。
+    self.h: キーごとの勾配の 2 乗の和 (初めて見たキーで params[key] と同じ形状の 0 の配列)。
     update(params, grads): params の各配列をその場で更新し、何も返さない。grads は書き換えない。
     """
 
@@ -458,7 +463,7 @@ class AdaGrad:
 
     def update(self, params, grads):
         """h を更新してから、params[key] をその場で更新する。"""
-        # ヒント: self.h[key] += grads[key] * grads[key]。平方根は np.sqrt (要素ごと)
+        # ヒント: hint("AdaGrad.update")
         # @reference AdaGrad.update
 
 
@@ -519,7 +524,7 @@ print("公開テスト: OK")
 class RMSprop:
     """RMSprop: h ← decay_rate · h + (1 − decay_rate) · g²、W ← W − lr · g / (√h + eps) (eps は平方根の外)。
 
-    self.h: キーごとの勾配の 2 乗の移動平均 (初めて見たキーで np.zeros_like(params[key]))。バイアス補正はしない。
+    self.h: キーごとの勾配の 2 乗の移動平均 (初めて見たキーで params[key] と同じ形状の 0 の配列)。バイアス補正はしない。
     update(params, grads): params の各配列をその場で更新し、何も返さない。grads は書き換えない。
     """
 
@@ -531,7 +536,7 @@ class RMSprop:
 
     def update(self, params, grads):
         """h を更新してから、params[key] をその場で更新する。"""
-        # ヒント: self.h[key] *= ρ の後に self.h[key] += (1 − ρ) * g * g。(1 − ρ) を掛け忘れないこと
+        # ヒント: hint("RMSprop.update")
         # @reference RMSprop.update
 
 
@@ -647,7 +652,7 @@ for name, ratios in effective_lr.items():
 
 # %% [solution] id=adadelta
 class Adadelta:
-    """Adadelta (PyTorch と同じ式)。s、u はキーごとの状態で、初めて見たキーで両方とも np.zeros_like(params[key])。
+    """Adadelta (PyTorch と同じ式)。s、u はキーごとの状態で、初めて見たキーで両方とも params[key] と同じ形状の 0 の配列。
 
     s ← rho · s + (1 − rho) · g²
     delta = √(u + eps) / √(s + eps) · g      (更新後の s と、更新前の u を使う。eps は平方根の中)
@@ -665,7 +670,7 @@ class Adadelta:
 
     def update(self, params, grads):
         """s、delta、u の順に計算してから、params[key] をその場で更新する。"""
-        # ヒント: 上の 4 行を順番どおりに。delta は新しい配列でよいが、s と u は辞書の中の配列を更新する
+        # ヒント: hint("Adadelta.update")
         # @reference Adadelta.update
 
 
@@ -735,7 +740,7 @@ print("公開テスト: OK")
 #   なります。ただし $\varepsilon$ が大きいと値は変わるので、ここでは上の式 (論文・PyTorch と同じ) で書くことを勧めます。
 # - $\boldsymbol{m}$ と $\boldsymbol{v}$ の更新は、次の AMSGrad でも使うので、補助メソッド `_moments` に分けます。
 #
-# 重み減衰 (weight decay) と組み合わせた AdamW は、正則化を扱う後の章で実装します。
+# 荷重減衰 (weight decay) と組み合わせた AdamW は、正則化を扱う後の章で実装します。
 #
 # ### 演習 7: Adam
 
@@ -745,7 +750,7 @@ class Adam:
     """Adam (バイアス補正つき、PyTorch と同じ式)。
 
     self.t: 更新の回数 (オプティマイザに 1 つ)。update の最初に 1 増やすので、1 回目の更新で t = 1。
-    self.m、self.v: キーごとの 1 次・2 次モーメント (初めて見たキーで np.zeros_like(params[key]))。
+    self.m、self.v: キーごとの 1 次・2 次モーメント (初めて見たキーで params[key] と同じ形状の 0 の配列)。
     W ← W − lr · m̂ / (√v̂ + eps)、m̂ = m / (1 − beta1^t)、v̂ = v / (1 − beta2^t) (eps は √v̂ の外)。
     """
 
@@ -761,14 +766,14 @@ class Adam:
     def _moments(self, key, param, g):
         """キー key の m、v を g で更新し、(m, v) (補正前の配列) を返す。
 
-        param: そのキーのパラメータ (初めて見たキーで np.zeros_like(param) を作るのに使う)。g: そのキーの勾配。
+        param: そのキーのパラメータ (初めて見たキーで、これと同じ形状の 0 の配列を m、v に作るのに使う)。g: そのキーの勾配。
         """
-        # ヒント: m ← beta1 · m + (1 − beta1) · g、v ← beta2 · v + (1 − beta2) · g² を self.m[key]、self.v[key] に保存して返す
+        # ヒント: hint("Adam._moments")
         # @reference Adam._moments
 
     def update(self, params, grads):
         """t を 1 増やしてから、キーごとに _moments で m、v を更新し、params[key] をその場で更新する。"""
-        # ヒント: self.t += 1 はキーのループの外で 1 回だけ。m, v = self._moments(key, params[key], grads[key])
+        # ヒント: hint("Adam.update")
         # @reference Adam.update
 
 
@@ -859,12 +864,12 @@ class AMSGrad(Adam):
     """
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        super().__init__(lr, beta1, beta2, eps)
         self.v_max = {}  # キー → これまでの v の最大値
 
     def update(self, params, grads):
         """t を 1 増やし、m、v、v_max を更新してから、params[key] をその場で更新する。"""
-        # ヒント: np.maximum(self.v_max[key], v, out=self.v_max[key]) で、要素ごとの最大値をその場で書き込める
+        # ヒント: hint("AMSGrad.update")
         # @reference AMSGrad.update
 
 
@@ -1161,7 +1166,7 @@ def step_decay(lr0, epoch, drop=0.5, epochs_drop=10):
     lr0: 最初の学習率。epoch: 0 から数えたエポック (0 以上の整数)。
     drop: epochs_drop エポックごとに掛ける係数。epochs_drop: 1 以上の整数。
     """
-    # ヒント: 切り捨ての割り算は epoch // epochs_drop
+    # ヒント: hint("step_decay")
     # @reference step_decay
 
 
@@ -1170,7 +1175,7 @@ def inverse_time_decay(lr0, step, decay_rate=0.01):
 
     lr0: step = 0 での学習率。step: 更新の回数 (またはエポック、0 以上の整数)。decay_rate: 0 以上。
     """
-    # ヒント: 式をそのまま書けばよい
+    # ヒント: hint("inverse_time_decay")
     # @reference inverse_time_decay
 
 

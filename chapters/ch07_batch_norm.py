@@ -1,7 +1,9 @@
 # Chapter 7 of the course. Built into source_notebooks/ by `python -m autograder build`.
+# `hint` (imported for the learner, who calls it as the stubs' comments say) is invisible to ruff in this file:
+# ruff: noqa: F401
 
 # %% [markdown]
-# # 第7章 バッチ正規化 (Batch Normalization)
+# # 第 7 章 バッチ正規化 (Batch Normalization)
 #
 # 層を深く重ねたネットワークは、重みの初期値の大きさ (スケール) に敏感で、少しずれるだけで学習がまったく進まなくなります。
 # バッチ正規化 (batch normalization、以下 BN) は、各層への入力をミニバッチの統計量で **正規化** (normalization) してから
@@ -13,14 +15,18 @@
 # 4. 式を整理した簡潔な逆伝播 `batchnorm_backward_compact` (演習 8)。数値微分、および演習 7 の結果と照合する
 # 5. 推論用の移動平均 (running average) を持つ `BatchNormalization` レイヤ (演習 9)
 # 6. 実験: 重みのスケールを変えて、BN がある場合とない場合の学習を比べる
-# 7. レイヤー正規化・インスタンス正規化・グループ正規化: どの軸で平均をとるか (演習 10)
+# 7. レイヤ正規化・インスタンス正規化・グループ正規化: どの軸で平均をとるか (演習 10)
 #
 # **記号**: バッチサイズを $N$、特徴量 (ユニット) の数を $D$ とし、入力を $X$ (形状 (N, D)、1 行が 1 サンプル) と書きます。
-# 損失 $L$ の、ある量 $v$ についての勾配 $\partial L / \partial v$ を、第5章と同じくコードに合わせて $dv$ と書きます。
+# 損失 $L$ の、ある量 $v$ についての勾配 $\partial L / \partial v$ を、第 5 章と同じくコードに合わせて $dv$ と書きます。
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import matplotlib.pyplot as plt
@@ -29,6 +35,7 @@ import numpy as np
 from course.checks import builds_on, check_array, check_true
 from course.data import load_digits
 from course.gradcheck import check_layer_gradients, eval_numerical_gradient_array, format_gradient_report, rel_error
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -218,10 +225,10 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     """バッチ正規化の学習時の順伝播 (バッチ自身の平均と分散を使う)。
 
     x: 形状 (N, D)。gamma, beta: 形状 (D,)。eps: 平方根の中に足す小さな数。
-    戻り値: (out, cache)。out = gamma * x̂ + beta (形状 (N, D))。
+    戻り値: (out, cache)。out は x̂ を列ごとに gamma 倍して beta を足したもの (γ x̂ + β、形状 (N, D))。
     cache: キー "x", "xc", "var", "std", "xn", "gamma", "eps" の辞書 (中身は上の表のとおり。分散は N で割る)。
     """
-    # ヒント: 平均と分散は列ごと (axis=0)。std = np.sqrt(var + eps)
+    # ヒント: hint("batchnorm_forward")
     # @reference batchnorm_forward
 
 
@@ -323,7 +330,7 @@ plt.show()
 # ## 7.3 逆伝播: 計算グラフをノードごとに
 #
 # BN の逆伝播は、1 つの式でいきなり書こうとすると間違えやすいので、順伝播を小さなノードに分けた計算グラフを作り、
-# 第4章と同じく **各ノードの逆伝播を 1 つずつ** 求めます。順伝播の各行が 1 つのノードです。
+# 第 4 章と同じく **各ノードの逆伝播を 1 つずつ** 求めます。順伝播の各行が 1 つのノードです。
 #
 # | ノード | 順伝播 | 入力 → 出力 | 逆伝播の関数 (演習) |
 # |---|---|---|---|
@@ -416,12 +423,12 @@ plt.show()
 
 # %% [solution] id=bn_scale_shift_backward
 def bn_scale_shift_backward(dout, xn, gamma):
-    """ノード out = gamma * x̂ + beta の逆伝播。
+    """ノード out = γ x̂ + β (gamma と beta は N 行すべてにブロードキャストされる) の逆伝播。
 
     dout: 形状 (N, D) の ∂L/∂out。xn: 形状 (N, D) の x̂。gamma: 形状 (D,)。
     戻り値: (dxn, dgamma, dbeta)。dxn は形状 (N, D)、dgamma と dbeta はバッチ方向に和をとった形状 (D,)。
     """
-    # ヒント: dgamma = np.sum(dout * xn, axis=0)
+    # ヒント: hint("bn_scale_shift_backward")
     # @reference bn_scale_shift_backward
 
 
@@ -487,7 +494,7 @@ def bn_normalize_backward(dxn, xc, std):
     dxn: 形状 (N, D) の ∂L/∂x̂。xc: 形状 (N, D)。std: 形状 (D,)。
     戻り値: (dxc, dstd)。dxc は形状 (N, D) で、このノードを通る経路の分だけ。dstd はバッチ方向に和をとった形状 (D,)。
     """
-    # ヒント: dstd = −Σ_n dxn · xc / std² (和は axis=0)
+    # ヒント: hint("bn_normalize_backward")
     # @reference bn_normalize_backward
 
 
@@ -531,7 +538,7 @@ print("公開テスト: OK")
 # d\sigma^2_j = \frac{ds_j}{2 s_j}
 # $$
 #
-# と書けます (第4章のシグモイドと同じく、微分を **出力** で表すと計算し直さずに済みます)。
+# と書けます (第 4 章のシグモイドと同じく、微分を **出力** で表すと計算し直さずに済みます)。
 #
 # ### 演習 4: `bn_std_backward`
 
@@ -539,7 +546,7 @@ print("公開テスト: OK")
 # %% [solution] id=bn_std_backward
 def bn_std_backward(dstd, std):
     """ノード std = √(var + eps) の逆伝播。dstd, std: 形状 (D,)。戻り値: dvar、形状 (D,)。"""
-    # ヒント: √ の微分を、出力 std を使って書く
+    # ヒント: hint("bn_std_backward")
     # @reference bn_std_backward
 
 
@@ -583,7 +590,7 @@ def bn_variance_backward(dvar, xc):
 
     dvar: 形状 (D,)。xc: 形状 (N, D)。戻り値: dxc、形状 (N, D) (分散のノードを通る経路の分だけ)。
     """
-    # ヒント: N は xc.shape[0]
+    # ヒント: hint("bn_variance_backward")
     # @reference bn_variance_backward
 
 
@@ -628,7 +635,7 @@ print("公開テスト: OK")
 # 配り直したものです。
 #
 # **大事な注意**: ここに渡す $dx_c$ は、$x_c$ の **勾配の合計** (正規化のノードからの直接の分 + 分散のノード経由の分) です。
-# 分岐した値の勾配は、各経路から戻る勾配の和になるのでした (第4章)。
+# 分岐した値の勾配は、各経路から戻る勾配の和になるのでした (第 4 章)。
 #
 # ### 演習 6: `bn_centering_backward`
 
@@ -640,7 +647,7 @@ def bn_centering_backward(dxc):
     dxc: 形状 (N, D) の ∂L/∂xc (すべての経路の合計)。戻り値: dx、形状 (N, D)。
     直接の経路と、平均 μ を通る経路の両方を含める。
     """
-    # ヒント: 平均を通る経路は −(dxc の列ごとの平均)
+    # ヒント: hint("bn_centering_backward")
     # @reference bn_centering_backward
 
 
@@ -686,7 +693,7 @@ def batchnorm_backward_graph(dout, cache):
     dout: 形状 (N, D) の ∂L/∂out。cache: batchnorm_forward が返した辞書。
     戻り値: (dx, dgamma, dbeta)。形状は (N, D)、(D,)、(D,)。演習 2〜6 の関数を使うこと。
     """
-    # ヒント: 演習 2 → 3 → 4 → 5 の順に呼び、最後に 2 つの dxc を足して bn_centering_backward に渡す
+    # ヒント: hint("batchnorm_backward_graph")
     # @reference batchnorm_backward_graph
 
 
@@ -743,7 +750,7 @@ if builds_on(
 
 # %% [markdown]
 # 数値微分 (中心差分) と比べて確かめましょう。`eval_numerical_gradient_array(f, x, dout)` は、スカラー $\sum f(x) \odot \texttt{dout}$ の
-# $x$ についての数値勾配、つまり逆伝播が返すべき値を計算します (第4章)。比べる尺度は要素ごとの相対誤差の最大値 `rel_error` です。
+# $x$ についての数値勾配、つまり逆伝播が返すべき値を計算します (第 4 章)。比べる尺度は要素ごとの相対誤差の最大値 `rel_error` です。
 
 # %%
 rng = np.random.default_rng(0)
@@ -834,13 +841,13 @@ print(f"分散の経路を忘れた dx の相対誤差: {rel_error(dx_forgot_bra
 
 # %% [solution] id=batchnorm_backward_compact
 def batchnorm_backward_compact(dout, cache):
-    """整理した式によるバッチ正規化の逆伝播: dx = (γ/s)(dout − mean(dout) − x̂ · mean(dout · x̂))。
+    """整理した式 (7.4 節の枠の式) によるバッチ正規化の逆伝播: dx = (γ/s)(dout − ⟨dout⟩ − x̂ ⟨dout x̂⟩)。
 
-    平均はバッチ方向 (axis=0)、s = cache["std"] = √(var + eps)。
+    ⟨ ⟩ はバッチ方向 (axis=0) の平均、dout x̂ は要素ごとの積、s は cache["std"] (√(var + eps))。
     dout: 形状 (N, D) の ∂L/∂out。cache: batchnorm_forward が返した辞書。
     戻り値: (dx, dgamma, dbeta)。形状は (N, D)、(D,)、(D,)。演習 2〜7 の関数は使わずに計算すること。
     """
-    # ヒント: cache から xn, std, gamma を取り出す。dbeta と dgamma は演習 2 と同じ式
+    # ヒント: hint("batchnorm_backward_compact")
     # @reference batchnorm_backward_compact
 
 
@@ -948,21 +955,24 @@ class BatchNormalization:
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-5):
         """引数をそれぞれ同じ名前の属性に保存し、input_shape, cache, dgamma, dbeta を None にする。"""
+        # ヒント: hint("BatchNormalization.__init__")
         # @reference BatchNormalization.__init__
 
     def forward(self, x, train_flg=True):
-        """x: 形状 (N, D) または (N, d1, d2, ...) (後者は (N, D) に平坦化する)。戻り値: x と同じ形状。
+        """x: 形状 (N, D) または (N, d1, d2, ...) (後者は先頭の軸 (バッチ) を残して (N, D) に平坦化する)。戻り値: x と同じ形状。
+
+        学習時も推論時も、入力の形状を self.input_shape に保存する (backward で dx の形状を戻すのに使う)。
 
         学習時: batchnorm_forward で正規化し、self.cache を保存し、running_mean と running_var を
         running ← momentum · running + (1 − momentum) · (バッチの平均 / バッチの分散) と更新する。
         推論時: (x − running_mean) / √(running_var + eps) · gamma + beta。状態は変えない。
         """
-        # ヒント: self.input_shape = x.shape、x2 = x.reshape(x.shape[0], -1)。最後に out.reshape(self.input_shape)
+        # ヒント: hint("BatchNormalization.forward")
         # @reference BatchNormalization.forward
 
     def backward(self, dout):
         """dout: 出力と同じ形状の ∂L/∂out。self.dgamma, self.dbeta (形状 (D,)) を保存し、x と同じ形状の dx を返す。"""
-        # ヒント: batchnorm_backward_compact(dout を (N, D) にしたもの, self.cache)
+        # ヒント: hint("BatchNormalization.backward")
         # @reference BatchNormalization.backward
 
 
@@ -1207,7 +1217,7 @@ for std in weight_stds:
 #
 # BN は「重みの初期値をほとんど気にしなくてよくなる」と言われるのは、このためです。
 #
-# ## 7.7 レイヤー正規化・インスタンス正規化・グループ正規化
+# ## 7.7 レイヤ正規化・インスタンス正規化・グループ正規化
 #
 # BN には、バッチに依存することによる弱点があります。
 #
@@ -1222,12 +1232,12 @@ for std in weight_stds:
 # | 手法 | 平均と分散をとる軸 | 統計量の組の数 | 主な用途 |
 # |---|---|---|---|
 # | バッチ正規化 (画像では `BatchNorm2d`) | (N, H, W) | C (チャンネルごと) | CNN 全般 |
-# | レイヤー正規化 (layer normalization; Ba ら, 2016) | (C, H, W) | N (サンプルごと) | RNN、Transformer |
+# | レイヤ正規化 (layer normalization; Ba ら, 2016) | (C, H, W) | N (サンプルごと) | RNN、Transformer |
 # | インスタンス正規化 (instance normalization; Ulyanov ら, 2016) | (H, W) | N·C (サンプルとチャンネルごと) | 画風変換 (style transfer) |
 # | グループ正規化 (group normalization; Wu & He, 2018) | (C/G, H, W) | N·G (サンプルと、チャンネルのグループごと) | 小さなバッチの物体検出など |
 #
 # グループ正規化は、C 個のチャンネルを **連続する** C/G 個ずつの G グループに分けます (チャンネル 0〜C/G−1 がグループ 0。PyTorch と同じ)。
-# $G = 1$ ならレイヤー正規化、$G = C$ ならインスタンス正規化と同じです。インスタンス正規化は 1 枚の画像の 1 チャンネルごとに正規化するので、
+# $G = 1$ ならレイヤ正規化、$G = C$ ならインスタンス正規化と同じです。インスタンス正規化は 1 枚の画像の 1 チャンネルごとに正規化するので、
 # 画像ごとのコントラストや明るさの違いを取り除きます。どの手法でも、正規化の後にチャンネルごとの $\gamma, \beta$ を掛けて足すのは BN と同じです。
 # 他のサンプルを使わないので移動平均が不要で、学習時と推論時の計算が同じになり、バッチサイズ 1 でも使えます。
 #
@@ -1241,7 +1251,7 @@ for std in weight_stds:
 n_show, c_show = 4, 6
 shared = {
     "バッチ正規化 (BatchNorm2d)": lambda n, c: c == 1,
-    "レイヤー正規化": lambda n, c: n == 1,
+    "レイヤ正規化": lambda n, c: n == 1,
     "インスタンス正規化": lambda n, c: n == 1 and c == 1,
     "グループ正規化 (G = 3)": lambda n, c: n == 1 and c // 2 == 0,
 }
@@ -1268,7 +1278,7 @@ fig.suptitle(
 plt.show()
 
 # %% [markdown]
-# ### 演習 10: レイヤー正規化・インスタンス正規化・グループ正規化
+# ### 演習 10: レイヤ正規化・インスタンス正規化・グループ正規化
 #
 # 3 つの関数を実装してください。どれも $(x - \mu)/\sqrt{\sigma^2 + \varepsilon}$ (分散は要素数で割る、$\varepsilon$ は平方根の中) を返し、
 # 違うのは平均と分散をとる軸だけです。$\gamma, \beta$ は省きます。`np.mean(x, axis=(2, 3), keepdims=True)` のように
@@ -1278,11 +1288,11 @@ plt.show()
 
 # %% [solution] id=normalization_variants
 def layer_norm(x, eps=1e-5):
-    """レイヤー正規化: サンプルごとに、バッチの軸 0 以外のすべての軸で平均と分散をとる。
+    """レイヤ正規化: サンプルごとに、バッチの軸 0 以外のすべての軸で平均と分散をとる。
 
     x: 形状 (N, C, H, W) などの (N, C, ...)、または (N, D)。戻り値: x と同じ形状。
     """
-    # ヒント: axes = tuple(range(1, x.ndim))
+    # ヒント: hint("layer_norm")
     # @reference layer_norm
 
 
@@ -1291,7 +1301,7 @@ def instance_norm(x, eps=1e-5):
 
     x: 形状 (N, C, H, W) などの (N, C, ...) (空間の軸が 1 つ以上)。戻り値: x と同じ形状。
     """
-    # ヒント: axes = tuple(range(2, x.ndim))
+    # ヒント: hint("instance_norm")
     # @reference instance_norm
 
 
@@ -1300,14 +1310,14 @@ def group_norm(x, num_groups, eps=1e-5):
 
     x: 形状 (N, C, ...)。num_groups は C の約数。戻り値: x と同じ形状。
     """
-    # ヒント: x.reshape(N, num_groups, -1) の axis=2 で正規化してから、x.shape に戻す
+    # ヒント: hint("group_norm")
     # @reference group_norm
 
 
 # %% [tests] id=test_normalization_variants points=3 hidden=normalization_variants
 # x の形状 (2, 4, 1, 2): サンプル 0 のチャンネル c の 2 画素は [2c, 2c + 1] (値 0〜7)、サンプル 1 は 8〜15
 x = np.arange(16.0).reshape(2, 4, 1, 2)
-# レイヤー正規化: サンプルごとに 8 個の連続した整数 → 平均からのずれ −3.5〜3.5、分散 (8² − 1)/12 = 5.25
+# レイヤ正規化: サンプルごとに 8 個の連続した整数 → 平均からのずれ −3.5〜3.5、分散 (8² − 1)/12 = 5.25
 expected_ln = np.tile((np.arange(8.0) - 3.5) / np.sqrt(5.25 + 1e-5), 2).reshape(2, 4, 1, 2)
 # インスタンス正規化: 各 (n, c) の 2 画素 [a, a + 1] → 平均 a + 0.5、分散 0.25
 expected_in = np.tile([-0.5, 0.5], 8).reshape(2, 4, 1, 2) / np.sqrt(0.25 + 1e-5)
@@ -1327,7 +1337,7 @@ check_array(
     instance_norm(x),
     expected_in,
     "instance_norm(x)",
-    mistakes=[(expected_ln, "チャンネルの軸 1 も含めて平均をとっています (それはレイヤー正規化)。")],
+    mistakes=[(expected_ln, "チャンネルの軸 1 も含めて平均をとっています (それはレイヤ正規化)。")],
 )
 # 誤ってチャンネル {0, 2} と {1, 3} を組にすると、値 [0, 1, 4, 5] と [2, 3, 6, 7] (平均からのずれ ±1.5, ±2.5、分散 4.25) で正規化される
 interleaved = np.tile([-2.5, -1.5, -2.5, -1.5, 1.5, 2.5, 1.5, 2.5], 2).reshape(2, 4, 1, 2) / np.sqrt(4.25 + 1e-5)
@@ -1343,13 +1353,13 @@ check_array(
         ),
     ],
 )
-# 2 次元の入力 (N, D) のレイヤー正規化: 行ごと
+# 2 次元の入力 (N, D) のレイヤ正規化: 行ごと
 check_array(
     layer_norm(np.array([[1.0, 3.0], [2.0, 2.0]])),
     [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)], [0.0, 0.0]],
     "layer_norm (形状 (2, 2))",
 )
-# 性質: G = 1 はレイヤー正規化、G = C はインスタンス正規化。どれも他のサンプルに依存しない
+# 性質: G = 1 はレイヤ正規化、G = C はインスタンス正規化。どれも他のサンプルに依存しない
 x_random = np.random.default_rng(0).standard_normal((3, 6, 2, 3)) * 2 + 1
 check_array(group_norm(x_random, 1), layer_norm(x_random), "group_norm(x, 1) と layer_norm(x)")
 check_array(group_norm(x_random, 6), instance_norm(x_random), "group_norm(x, 6) と instance_norm(x)")
@@ -1357,7 +1367,7 @@ check_array(layer_norm(x_random[1:2]), layer_norm(x_random)[1:2], "1 サンプ�
 print("公開テスト: OK")
 
 # %% [markdown]
-# 最後に、BN とレイヤー正規化で「同じサンプルの出力が、一緒にいるサンプルによって変わるか」を比べます。
+# 最後に、BN とレイヤ正規化で「同じサンプルの出力が、一緒にいるサンプルによって変わるか」を比べます。
 # サンプル 0 を、2 つの異なるバッチに入れて正規化してみます (BN は学習時の順伝播 $\gamma = 1, \beta = 0$)。
 
 # %%
@@ -1369,31 +1379,31 @@ bn_a = batchnorm_forward(batch_a, np.ones(6), np.zeros(6))[0][0]
 bn_b = batchnorm_forward(batch_b, np.ones(6), np.zeros(6))[0][0]
 print("BN           : サンプル 0 の出力の差の最大値", f"{np.abs(bn_a - bn_b).max():.3f}")
 print(
-    "レイヤー正規化: サンプル 0 の出力の差の最大値",
+    "レイヤ正規化: サンプル 0 の出力の差の最大値",
     f"{np.abs(layer_norm(batch_a)[0] - layer_norm(batch_b)[0]).max():.3f}",
 )
 
 # %% [markdown]
 # BN の出力は、同じサンプルでも一緒に入力された他のサンプルで大きく変わります (推論時に移動平均を使う理由の 1 つです)。
-# レイヤー正規化の出力はまったく変わりません。
+# レイヤ正規化の出力はまったく変わりません。
 
 # %% [answer] id=why_running_average points=3
 # **問**: (1) BN が推論時にバッチの統計量ではなく、学習中に記録した移動平均を使うのはなぜですか。
 # (2) バッチサイズがとても小さい (例えば 1 や 2) とき、学習時の BN にはどんな問題がありますか。
-# また、レイヤー正規化やグループ正規化ではなぜその問題が起きないのですか。
+# また、レイヤ正規化やグループ正規化ではなぜその問題が起きないのですか。
 #
 # **模範解答**: (1) 推論では 1 サンプルずつ予測することがあり、$N = 1$ ではバッチの分散が 0、$x - \mu = 0$ となって、出力は入力によらず
 # $\beta$ になってしまう。また、バッチの統計量を使うと、あるサンプルへの予測が一緒に入力された他のサンプルによって変わってしまう
 # (同じ入力に同じ答えを返さない)。学習中の移動平均はデータ全体の平均と分散の推定なので、推論時はそれを使えば、
 # 各サンプルに独立で決まった変換になる。(2) バッチが小さいと平均と分散の推定のばらつきが大きくなり、正規化そのものがノイズだらけになって
 # 学習が不安定になり、精度も落ちる。学習時のバッチ統計量と推論時の移動平均のずれも大きくなる。極端な場合、$N = 1$ では出力が常に $\beta$ で
-# 入力の情報が消え ($x$ への勾配も 0)、$N = 2$ では正規化した値が常に $\pm 1$ (大小関係だけ) になる。レイヤー正規化やグループ正規化は、
+# 入力の情報が消え ($x$ への勾配も 0)、$N = 2$ では正規化した値が常に $\pm 1$ (大小関係だけ) になる。レイヤ正規化やグループ正規化は、
 # 1 つのサンプルの中 (全特徴量、あるいはチャンネルのグループとその全画素) で平均と分散をとるので、統計量がバッチサイズに依存せず、
 # 学習時と推論時で同じ計算になる。
 #
 # (採点の目安: (1) 推論は 1 サンプルでも行い、他のサンプルに依存しない決まった変換が必要なこと (1 点)、
 # (2) 小さなバッチでは統計量の推定がばらつく・$N = 1$ で退化すること (1 点)、
-# レイヤー/グループ正規化はサンプル内で統計量をとるのでバッチサイズに依存しないこと (1 点)。)
+# レイヤ/グループ正規化はサンプル内で統計量をとるのでバッチサイズに依存しないこと (1 点)。)
 
 # %% [markdown]
 # ## まとめ
@@ -1410,5 +1420,5 @@ print(
 #   PyTorch の `momentum=0.1` と同じ。初期値は 0 と 1 (教科書のコードは分散を 0 から始める)。
 #   PyTorch と元論文は推論用の分散に不偏分散 $\frac{N}{N-1}\sigma_B^2$ を使う (この講座と教科書は $\sigma_B^2$ のまま)。
 # - BN を入れると、重みの初期値のスケールが悪くても学習が進み、良い初期値でも速く学習できる。
-# - レイヤー正規化は (C, H, W)、インスタンス正規化は (H, W)、グループ正規化は (C/G, H, W) で平均と分散をとる
+# - レイヤ正規化は (C, H, W)、インスタンス正規化は (H, W)、グループ正規化は (C/G, H, W) で平均と分散をとる
 #   (BN は (N, H, W))。どれもサンプルごとに閉じているので、バッチサイズ 1 でも使え、学習時と推論時で同じ計算になる。

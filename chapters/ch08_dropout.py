@@ -1,10 +1,11 @@
 # Chapter 8 of the course. Built into source_notebooks/ by `python -m autograder build`.
 # Names defined by the [given] cell (Affine, Relu, SoftmaxWithLoss, softmax) and by the solution
-# cell (Dropout) are invisible to ruff in this file:
-# ruff: noqa: F821
+# cell (Dropout), and `hint` (imported for the learner, who calls it as the stubs' comments say),
+# are invisible to ruff in this file:
+# ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第8章 ドロップアウト
+# # 第 8 章 ドロップアウト
 #
 # 訓練データが少ないのに層が深く幅の広いネットワークを学習させると、訓練データには完全に合うのに、
 # 見たことのないデータ (テストデータ) では成績が伸びない、という状態になりがちです。これを過学習 (overfitting) と呼びます。
@@ -20,6 +21,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import matplotlib.pyplot as plt
@@ -28,6 +33,7 @@ import numpy as np
 from course.checks import builds_on, check_array, check_raises, check_true
 from course.data import load_digits
 from course.gradcheck import eval_numerical_gradient_array, rel_error
+from course.hints import hint
 from course.plotting import use_japanese_font
 from course.properties import dropout as dropout_checks
 
@@ -228,30 +234,32 @@ class Dropout:
     """ドロップアウトレイヤ (inverted dropout)。dropout_ratio はユニットを消す確率 p (0 <= p < 1)。
 
     forward(x, train_flg=True): x は任意の形状の配列。戻り値は x と同じ形状。
-        学習時 (train_flg=True): 各ユニットを確率 1 − p で残すマスク mask (x と同じ形状、True が残すユニット。
-            例: self.rng.random(x.shape) > self.dropout_ratio) を self.rng から呼び出しごとに新しく引いて self.mask に
-            保存し、x * mask / (1 − p) を返す。乱数は self.rng からだけ引く (同じシードの rng なら同じマスクになる)。
+        学習時 (train_flg=True): 各ユニットを確率 1 − p で残すマスク (x と同じ形状、True が残すユニット) を
+            self.rng から呼び出しごとに新しく引いて self.mask に保存し、残したユニットでは x を 1 − p で割った値、
+            消したユニットでは 0 を返す。乱数は self.rng からだけ引く (同じシードの rng なら同じマスクになる)。
         推論時 (train_flg=False): x をそのまま返す (乱数は引かない)。
-    backward(dout): dout * self.mask / (1 − p) を返す (最後の学習時の forward のマスクとスケール)。
+    backward(dout): 残したユニットでは dout を 1 − p で割った値、消したユニットでは 0 を返す
+        (最後の学習時の forward のマスクとスケール)。
     """
 
     def __init__(self, dropout_ratio=0.5, rng=None):
         """0 <= dropout_ratio < 1 でなければ ValueError を出す。self.dropout_ratio、self.rng、self.mask (None) を用意する。
 
-        rng: マスクを引く np.random.Generator。None なら np.random.default_rng() を使う。
+        rng: マスクを引く np.random.Generator。None なら np.random.default_rng() (シードなし) で作ったものを使う。
         """
-        # ヒント: if not 0 <= dropout_ratio < 1: raise ValueError(...)。
-        #         self.rng = rng if rng is not None else np.random.default_rng()
+        # ヒント: hint("Dropout.__init__")
         # @reference Dropout.__init__
 
     def forward(self, x, train_flg=True):
-        """学習時は x * mask / (1 − p) (mask を self.mask に保存)、推論時は x をそのまま返す。引数の x は書き換えない。"""
-        # ヒント: 推論時はすぐに return x。学習時は self.mask を上の式で作り、x と掛けて 1 − p で割る
+        """学習時はマスクを引いて self.mask に保存し、残したユニットだけを 1/(1 − p) 倍した新しい配列を返す。
+        推論時は x をそのまま返す。引数の x は書き換えない。"""
+        # ヒント: hint("Dropout.forward")
         # @reference Dropout.forward
 
     def backward(self, dout):
-        """dout: ∂L/∂y (最後の forward の出力と同じ形状)。戻り値: ∂L/∂x = dout * self.mask / (1 − p)。"""
-        # ヒント: 順伝播と同じマスク・同じスケール。新しい乱数は引かない
+        """dout: ∂L/∂y (最後の forward の出力と同じ形状)。戻り値: ∂L/∂x (dout と同じ形状)。
+        最後の学習時の forward で保存した self.mask と同じスケール 1/(1 − p) を使い、乱数は引かない。"""
+        # ヒント: hint("Dropout.backward")
         # @reference Dropout.backward
 
 
@@ -312,9 +320,9 @@ def public_test_dropout_forward():
 
     # 乱数は self.rng からだけ引く: 同じシードなら同じマスク、違うシードなら違うマスク
     first, second = masks(2, [True, True])
-    hint = dropout_checks.SAME_SEED_HINT
-    dropout_checks.check_equal_masks(first, masks(2, [True])[0], "シード 2 のレイヤ 2 つの 1 回目の forward", hint)
-    dropout_checks.check_different_masks(first, masks(3, [True])[0], "シード 2 と 3 のレイヤの forward", hint)
+    seed_hint = dropout_checks.SAME_SEED_HINT
+    dropout_checks.check_equal_masks(first, masks(2, [True])[0], "シード 2 のレイヤ 2 つの 1 回目の forward", seed_hint)
+    dropout_checks.check_different_masks(first, masks(3, [True])[0], "シード 2 と 3 のレイヤの forward", seed_hint)
     # 学習時の forward は呼ぶたびに新しいマスクを引く。推論時は引かない (推論をはさんでも 2 回目のマスクは同じ)
     dropout_checks.check_different_masks(first, second, "1 回目と 2 回目の forward", dropout_checks.NEW_DRAW_HINT)
     after_inference = masks(2, [True, False, True])[2]
@@ -364,7 +372,7 @@ print("公開テスト: OK")
 # %% [markdown]
 # ### 勾配確認にはマスクを固定する
 #
-# 第4章と同じように、数値微分で逆伝播を確かめてみましょう。ただし、ドロップアウトには注意が要ります。数値微分は
+# 第 4 章と同じように、数値微分で逆伝播を確かめてみましょう。ただし、ドロップアウトには注意が要ります。数値微分は
 # 入力を少しずつ動かして `forward` を何度も呼ぶので、そのたびに新しいマスクが引かれると、「同じ関数」を微分したことになりません。
 # 毎回 **同じシードで作り直した** レイヤを使えば、マスクが固定されて、決まった関数として微分できます。
 
@@ -413,9 +421,9 @@ print(f"呼ぶたびにマスクが変わる数値微分との相対誤差: {rel
 # - `evaluate(network, x, t)`: 各エポックの後に、推論モードで正解率と損失を測ります。学習と同じく 50 枚ずつに分けて計算します
 #   (`predict_in_batches`)。
 #
-# 重みの初期値には He の初期値 (標準偏差 $\sqrt{2 / n_\text{in}}$、$n_\text{in}$ は前の層のユニット数。第9章で詳しく扱います) を使います。
+# 重みの初期値には He の初期値 (標準偏差 $\sqrt{2 / n_\text{in}}$、$n_\text{in}$ は前の層のユニット数。第 9 章で詳しく扱います) を使います。
 # 重みもマスクも同じシードの `Generator` から引くので、ドロップアウトのあり・なしで重みの初期値は同じです。
-# 更新には第6章の Momentum ($\boldsymbol{v} \leftarrow 0.9\, \boldsymbol{v} - \eta\, \partial L / \partial \boldsymbol{W}$、
+# 更新には第 6 章の Momentum ($\boldsymbol{v} \leftarrow 0.9\, \boldsymbol{v} - \eta\, \partial L / \partial \boldsymbol{W}$、
 # $\boldsymbol{W} \leftarrow \boldsymbol{W} + \boldsymbol{v}$、学習率 $\eta = 0.01$) を使います。
 
 

@@ -4,7 +4,7 @@
 # ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第9章 正則化・早期終了・重みの初期値・入力の標準化
+# # 第 9 章 正則化・早期終了・重みの初期値・入力の標準化
 #
 # ネットワークは、訓練データに合わせすぎると、見たことのないデータでかえって性能が落ちます。この章では、それを防ぐ道具
 # (正則化 (regularization) と早期終了 (early stopping)) と、学習をうまく始めるための準備 (重みの初期値と入力の標準化) を
@@ -21,6 +21,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import math
@@ -33,6 +37,7 @@ import numpy as np
 
 from course.checks import builds_on, check_array, check_raises, check_scalar, check_true
 from course.data import load_digits, standardize
+from course.hints import hint
 from course.plotting import use_japanese_font
 
 use_japanese_font()
@@ -158,13 +163,13 @@ def l2_penalty(params, weight_decay_lambda):
     params: パラメータの辞書 (例: 'W1' (D, H)、'b1' (H,)、'W2' (H, C)、'b2' (C,))。キーが 'W' で始まる配列だけが対象。
     weight_decay_lambda: λ (0 以上)。
     """
-    # ヒント: _is_weight(key) が True の配列について np.sum(np.square(p)) を合計し、0.5 * λ を掛ける
+    # ヒント: hint("l2_penalty")
     # @reference l2_penalty
 
 
 def l2_penalty_grad(params, weight_decay_lambda):
     """l2_penalty の勾配。params と同じキーの辞書: 重みは λW、それ以外は同じ形状・dtype の 0 の配列。"""
-    # ヒント: 辞書内包表記で {k: (λ * p if _is_weight(k) else np.zeros_like(p)) for k, p in params.items()}
+    # ヒント: hint("l2_penalty_grad")
     # @reference l2_penalty_grad
 
 
@@ -291,13 +296,13 @@ plt.show()
 # %% [solution] id=l1_penalty
 def l1_penalty(params, l1_lambda):
     """L1 正則化の項 λ Σ |W| を返す (float)。キーが 'W' で始まる配列だけが対象。"""
-    # ヒント: np.abs の和を重みについて合計し、λ を掛ける (1/2 は付かない)
+    # ヒント: hint("l1_penalty")
     # @reference l1_penalty
 
 
 def l1_penalty_grad(params, l1_lambda):
     """l1_penalty の (劣) 勾配。params と同じキーの辞書: 重みは λ sign(W) (W = 0 では 0)、それ以外は 0 の配列。"""
-    # ヒント: np.sign は 0 に対して 0 を返す。W / np.abs(W) は W = 0 で 0/0 = nan になるので使わない
+    # ヒント: hint("l1_penalty_grad")
     # @reference l1_penalty_grad
 
 
@@ -342,13 +347,13 @@ print("公開テスト: OK")
 # %% [solution] id=elastic_net
 def elastic_net_penalty(params, l1_lambda, l2_lambda):
     """Elastic Net の項 λ1 Σ|W| + (λ2/2) Σ W² を返す (float)。重みだけが対象。"""
-    # ヒント: l1_penalty と l2_penalty の和
+    # ヒント: hint("elastic_net_penalty")
     # @reference elastic_net_penalty
 
 
 def elastic_net_penalty_grad(params, l1_lambda, l2_lambda):
     """elastic_net_penalty の勾配。params と同じキーの辞書: 重みは λ1 sign(W) + λ2 W、それ以外は 0 の配列。"""
-    # ヒント: l1_penalty_grad と l2_penalty_grad の結果をキーごとに足す
+    # ヒント: hint("elastic_net_penalty_grad")
     # @reference elastic_net_penalty_grad
 
 
@@ -508,8 +513,7 @@ def max_norm(W, c):
 
     W が 2 次元でないとき、c が正でないときは ValueError を出す。
     """
-    # ヒント: 列ごとのノルム norms = np.sqrt(np.sum(np.square(W), axis=0)) (形状 (n_out,))。
-    #         倍率 c / np.maximum(norms, c) を掛けると、各列にブロードキャストされる
+    # ヒント: hint("max_norm")
     # @reference max_norm
 
 
@@ -614,13 +618,12 @@ class AdamW(Adam):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         """Adam と同じ引数に、減衰の係数 weight_decay (λ、0 以上) を加える。self.weight_decay に保存する。"""
-        # ヒント: Adam の __init__ を super() で呼んで lr などを任せ、weight_decay だけを自分で保存する
-        #         (負の値は _check_non_negative で弾ける)
+        # ヒント: hint("AdamW.__init__")
         # @reference AdamW.__init__
 
     def update(self, params, grads):
         """配列を減衰させてから Adam の更新をする (その場で)。"""
-        # ヒント: まず各配列をその場で (1 − lr·λ) 倍し、次に元の grads のまま Adam の update を super() で呼ぶ
+        # ヒント: hint("AdamW.update")
         # @reference AdamW.update
 
 
@@ -771,8 +774,9 @@ plt.show()
 class EarlyStopping:
     """検証の損失が patience 回続けて改善しなかったら学習を止める。
 
-    step(val_loss): 1 エポックに 1 回呼ぶ。val_loss < best − min_delta なら改善 (best、best_epoch を更新、counter = 0)、
-    そうでなければ counter += 1。should_stop = (counter >= patience) を保存して返す。
+    step(val_loss): 1 エポックに 1 回呼ぶ。val_loss が best − min_delta より真に小さければ改善とみなし、best をこの回の
+    val_loss に、best_epoch をこの回の番号に更新して counter を 0 に戻す。そうでなければ counter を 1 増やす。
+    counter が patience 以上かどうかを should_stop に保存して返す。
     属性: patience、min_delta (float)、best (初期値 math.inf)、best_epoch (初期値 −1、最初の呼び出しが 0)、counter (初期値 0)、
     should_stop (初期値 False)、epoch (これまでの step の呼び出し回数)。
     patience は 1 以上の整数、min_delta は 0 以上 (そうでなければ ValueError)。
@@ -780,12 +784,12 @@ class EarlyStopping:
 
     def __init__(self, patience, min_delta=0.0):
         """属性を初期化する。"""
-        # ヒント: self.best = math.inf、self.best_epoch = -1、self.counter = 0、self.should_stop = False、self.epoch = 0
+        # ヒント: hint("EarlyStopping.__init__")
         # @reference EarlyStopping.__init__
 
     def step(self, val_loss):
         """検証の損失を 1 つ記録し、学習を止めるべきなら True を返す。"""
-        # ヒント: 改善の判定は厳密な不等号 <。判定の後で self.epoch を 1 増やす
+        # ヒント: hint("EarlyStopping.step")
         # @reference EarlyStopping.step
 
 
@@ -928,13 +932,13 @@ def xavier_std(n_in, n_out=None):
 
     n_in、n_out は正の整数 (そうでなければ ValueError)。
     """
-    # ヒント: math.sqrt を使う。_check_positive_int("n_in", n_in) で引数を確かめられる
+    # ヒント: hint("xavier_std")
     # @reference xavier_std
 
 
 def he_std(n_in):
     """He の初期値の標準偏差 √(2 / n_in) (float)。n_in は正の整数。"""
-    # ヒント: 分散が 2 / n_in、標準偏差はその平方根
+    # ヒント: hint("he_std")
     # @reference he_std
 
 

@@ -4,7 +4,7 @@
 # ruff: noqa: F401, F821
 
 # %% [markdown]
-# # 第10章 総合演習: 多層ネットワークの完成と、モデルの選び方
+# # 第 10 章 総合演習: 多層ネットワークの完成と、モデルの選び方
 #
 # これまでの章で、レイヤ (Affine、ReLU、Softmax-with-Loss)、重みの初期値、最適化手法 (optimizer)、
 # バッチ正規化 (batch normalization)、ドロップアウト (dropout)、荷重減衰 (weight decay) を 1 つずつ作ってきました。
@@ -21,6 +21,10 @@
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
 # 別の入力を使う隠しテストも実行されます。公開テストの値だけに合わせた実装では点になりません。
+#
+# **ヒント**: 行き詰まったら、実装するセルのコメントにある `hint("関数名")` を実行してください。ヒントは 2〜3 段階あり、
+# `hint("関数名", 2)` のように番号を増やすと次の段階が表示されます (答えのコードそのものは出ません)。表示したヒントはノートブックの出力に残り、
+# 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
 import math
@@ -36,6 +40,7 @@ import numpy as np
 
 from course.checks import check_array, check_raises, check_scalar, check_true
 from course.data import load_digits
+from course.hints import hint
 from course.mnist import load_mnist
 from course.plotting import plot_learning_curves, use_japanese_font
 from course.progress import progress
@@ -107,13 +112,13 @@ def export_model(network):
 
 
 # %% [markdown]
-# 次の 4 つのセルは、これまでの章 (第4〜9章) の模範解答です。この章ではこれらを部品として使います。実行して定義しておいてください。
+# 次の 4 つのセルは、これまでの章 (第 4〜9 章) の模範解答です。この章ではこれらを部品として使います。実行して定義しておいてください。
 #
-# - 活性化関数・損失関数・数値微分 (第1〜3章)、Affine・ReLU・シグモイドのレイヤ (第4章)、Softmax-with-Loss のレイヤと
-#   2 層ネットワーク `TwoLayerNet`、正解率の補助関数 `_accuracy` (第5章)
-# - 重みの初期値の標準偏差 (`he_std`、`xavier_std`) と、荷重減衰 (L2 正則化) の項とその勾配 (`l2_penalty`、`l2_penalty_grad`) (第9章)
-# - バッチ正規化のレイヤ `BatchNormalization` (第7章) と、ドロップアウトのレイヤ `Dropout` (第8章)
-# - 最適化手法 SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adadelta、Adam、AMSGrad、AdamW (第6章)
+# - 活性化関数・損失関数・数値微分 (第 1〜3 章)、Affine・ReLU・シグモイドのレイヤ (第 4 章)、Softmax-with-Loss のレイヤと
+#   2 層ネットワーク `TwoLayerNet`、正解率の補助関数 `_accuracy` (第 5 章)
+# - 重みの初期値の標準偏差 (`he_std`、`xavier_std`) と、荷重減衰 (L2 正則化) の項とその勾配 (`l2_penalty`、`l2_penalty_grad`) (第 9 章)
+# - バッチ正規化のレイヤ `BatchNormalization` (第 7 章) と、ドロップアウトのレイヤ `Dropout` (第 8 章)
+# - 最適化手法 SGD、Momentum、Nesterov、AdaGrad、RMSprop、Adadelta、Adam、AMSGrad、AdamW (第 6 章)
 
 # %% [given] names=sigmoid,softmax,cross_entropy_error,numerical_gradient,Relu,Sigmoid,Affine,SoftmaxWithLoss,networks._accuracy,TwoLayerNet
 
@@ -142,7 +147,7 @@ OPTIMIZERS = {
 # %% [markdown]
 # ## 10.1 多層ネットワーク `MultiLayerNetExtend`
 #
-# 第5章の `TwoLayerNet` は隠れ層が 1 つに決まっていました。ここでは隠れ層の大きさのリスト `hidden_size_list` を受け取り、
+# 第 5 章の `TwoLayerNet` は隠れ層が 1 つに決まっていました。ここでは隠れ層の大きさのリスト `hidden_size_list` を受け取り、
 # 何層でも組めるネットワークを作ります。隠れ層が $L$ 個 (`hidden_size_list = [H1, ..., HL]`) のとき、レイヤの並びは次のとおりです
 # (角かっこ [ ] の層は、引数で有効にしたときだけ入ります)。
 #
@@ -228,12 +233,13 @@ class MultiLayerNetExtend:
     input_size D、hidden_size_list [H1, ..., HL] (空でもよい)、output_size C。x: (N, D)、t: ラベル (N,) または one-hot (N, C)。
     layers (OrderedDict): i = 1..L について 'Affine{i}'、['BatchNorm{i}']、'Activation{i}'、['Dropout{i}']、最後に 'Affine{L+1}'。
     last_layer: SoftmaxWithLoss。
-    params: 'W{i}' (n_in, n_out) は平均 0、標準偏差 std の正規分布から rng で引く (例: std × rng.standard_normal((n_in, n_out)))、
+    params: 'W{i}' (n_in, n_out) は平均 0、標準偏差 std (weight_init_std と n_in から _init_std で決まる) の正規分布から rng で引く、
         'b{i}' = 0。同じシードの rng なら同じ重みになる。
         use_batchnorm なら 'gamma{i}' = 1、'beta{i}' = 0 (i = 1..L)。
     activation: 'relu' または 'sigmoid'。weight_init_std: 'relu'/'he'、'sigmoid'/'xavier' または数値。
     weight_decay_lambda: λ。損失に (λ/2) Σ ‖W‖² を足す (重みだけ)。
-    use_dropout、dropout_ratio: 各活性化の後に Dropout(dropout_ratio, rng=rng)。use_batchnorm: 各活性化の前に BatchNormalization。
+    use_dropout、dropout_ratio: 各活性化の後に、消す確率 dropout_ratio でマスクを同じ rng から引く Dropout レイヤを置く。
+    use_batchnorm: 各活性化の前に BatchNormalization。
     rng: np.random.Generator (None なら np.random.default_rng())。重みとドロップアウトのマスクを引く。
     """
 
@@ -254,45 +260,40 @@ class MultiLayerNetExtend:
 
         activation が 'relu'、'sigmoid' 以外なら ValueError。
         """
-        # ヒント: sizes = [input_size, *hidden_size_list, output_size] として、i = 1..len(sizes)−1 の W{i} は
-        #         (sizes[i−1], sizes[i])。標準偏差は self._init_std(weight_init_std, sizes[i − 1])。
-        #         レイヤには params の配列そのものを渡す: Affine(self.params["W1"], self.params["b1"])、
-        #         BatchNormalization(self.params["gamma1"], self.params["beta1"])
+        # ヒント: hint("MultiLayerNetExtend.__init__")
         # @reference MultiLayerNetExtend.__init__
 
     @staticmethod
     def _init_std(weight_init_std, n_in):
-        """重みの標準偏差: 'relu'/'he' → he_std(n_in)、'sigmoid'/'xavier' → xavier_std(n_in) (大文字小文字は問わない)、
-        数値ならその値 (float)。それ以外の文字列は ValueError。"""
-        # ヒント: isinstance(weight_init_std, str) で文字列かどうかを分け、文字列なら .lower() してから比べる
+        """入力の数が n_in の層の重みの標準偏差 (float)。'relu'/'he' なら He の初期値 (he_std)、'sigmoid'/'xavier' なら
+        Xavier の初期値 (xavier_std の n_out を与えない形) で、名前の大文字小文字は問わない。数値ならその値 (float)。
+        それ以外の文字列は ValueError。"""
+        # ヒント: hint("MultiLayerNetExtend._init_std")
         # @reference MultiLayerNetExtend._init_std
 
     def predict(self, x, train_flg=False):
         """スコア (ソフトマックス前)。x: (N, D) → (N, C)。BatchNormalization と Dropout にだけ train_flg を渡す。"""
-        # ヒント: isinstance(layer, (BatchNormalization, Dropout)) なら layer.forward(x, train_flg)、それ以外は layer.forward(x)
+        # ヒント: hint("MultiLayerNetExtend.predict")
         # @reference MultiLayerNetExtend.predict
 
     def loss(self, x, t, train_flg=False):
         """交差エントロピー誤差 (バッチ平均) + (λ/2) Σ ‖W‖² (float)。"""
-        # ヒント: self.last_layer.forward(スコア, t) + l2_penalty(self.params, self.weight_decay_lambda)
+        # ヒント: hint("MultiLayerNetExtend.loss")
         # @reference MultiLayerNetExtend.loss
 
     def accuracy(self, x, t):
         """推論モード (train_flg=False) の正解率 (0 以上 1 以下の float)。"""
-        # ヒント: _accuracy(self.predict(x, train_flg=False), t)
+        # ヒント: hint("MultiLayerNetExtend.accuracy")
         # @reference MultiLayerNetExtend.accuracy
 
     def numerical_gradient(self, x, t):
         """学習モードの損失 loss(x, t, train_flg=True) の数値微分。戻り値: params と同じキー・形状の辞書。"""
-        # ヒント: 第5章と同じ。引数を使わずに self.loss(x, t, train_flg=True) を返す関数を、各 self.params[key] について
-        #         numerical_gradient に渡す
+        # ヒント: hint("MultiLayerNetExtend.numerical_gradient")
         # @reference MultiLayerNetExtend.numerical_gradient
 
     def gradient(self, x, t):
         """誤差逆伝播法による勾配 (学習モード)。戻り値: params と同じキーの辞書。W には λW を足す。"""
-        # ヒント: self.loss(x, t, train_flg=True) → dout = self.last_layer.backward(1.0) → reversed(self.layers.values())
-        #         の順に backward。W{i} の勾配は Affine{i}.dW + l2_penalty_grad(...)["W{i}"]、b{i} は Affine{i}.db、
-        #         gamma{i}、beta{i} は BatchNorm{i}.dgamma、.dbeta
+        # ヒント: hint("MultiLayerNetExtend.gradient")
         # @reference MultiLayerNetExtend.gradient
 
 
@@ -501,7 +502,7 @@ check_raises(
 print("公開テスト: OK")
 
 # %% [markdown]
-# digits のデータでも勾配確認をしておきます。数サンプルで十分です。比べる尺度は第5章と同じく、配列全体の相対誤差
+# digits のデータでも勾配確認をしておきます。数サンプルで十分です。比べる尺度は第 5 章と同じく、配列全体の相対誤差
 # $\lVert \boldsymbol{g}_\text{逆伝播} - \boldsymbol{g}_\text{数値} \rVert / (\lVert \boldsymbol{g}_\text{逆伝播} \rVert + \lVert \boldsymbol{g}_\text{数値} \rVert)$ です。
 # バイアス `b1`、`b2` の勾配の大きさも表示します。
 
@@ -536,9 +537,9 @@ for key in network.params:
 #
 # ## 10.2 学習を受け持つ `Trainer`
 #
-# 第5章では、学習のループ (並べ替え → ミニバッチ → 勾配 → 更新 → 評価) を関数の中に直接書きました。ここではそれをクラス `Trainer` にまとめ、
+# 第 5 章では、学習のループ (並べ替え → ミニバッチ → 勾配 → 更新 → 評価) を関数の中に直接書きました。ここではそれをクラス `Trainer` にまとめ、
 # どのネットワークにも、どの最適化手法にも使えるようにします。ネットワークに求めるのは、`params`、`gradient(x, t)`、`accuracy(x, t)` と、
-# 直前の順伝播の損失を持つ `last_layer.loss` だけです (`MultiLayerNetExtend` も第5章の `TwoLayerNet` も満たします)。
+# 直前の順伝播の損失を持つ `last_layer.loss` だけです (`MultiLayerNetExtend` も第 5 章の `TwoLayerNet` も満たします)。
 #
 # - `__init__`: 引数を保存し、最適化手法を `OPTIMIZERS[optimizer.lower()](**(optimizer_param or {}))` で作る
 #   (知らない名前なら ValueError)。乱数は `self.rng = np.random.default_rng(seed)`。`self.history` は
@@ -550,10 +551,10 @@ for key in network.params:
 #   訓練データとテストデータの正解率を 1 つずつ追加する。`evaluate_sample_num_per_epoch` が数値なら、正解率は先頭のその個数だけで測る
 #   (大きなデータで評価の時間を節約するため)。`history` を返す
 #
-# 第5章の関数は損失をエポックごとに平均しましたが、`Trainer` はミニバッチごとに記録します (教科書の `Trainer` と同じ)。
+# 第 5 章の関数は損失をエポックごとに平均しましたが、`Trainer` はミニバッチごとに記録します (教科書の `Trainer` と同じ)。
 #
 # **注意**: 教科書の `Trainer` は、ミニバッチを毎回 `np.random.choice` で選び直します (同じサンプルが 1 エポックに 2 回選ばれたり、
-# 1 回も選ばれなかったりします)。ここでは第5章と同じく、エポックごとの並べ替えで全サンプルを 1 回ずつ使います。
+# 1 回も選ばれなかったりします)。ここでは第 5 章と同じく、エポックごとの並べ替えで全サンプルを 1 回ずつ使います。
 #
 # ### 演習 2: `Trainer`
 
@@ -566,7 +567,8 @@ class Trainer:
     x_train (N, D)、t_train (N,) または (N, C)。x_test、t_test も同様 (評価に使うだけ)。
     optimizer: OPTIMIZERS のキー ('sgd'、'momentum'、'adam' など。大文字小文字は問わない。ない名前なら ValueError)。
     optimizer_param: その引数の辞書。
-    各エポックで self.rng.permutation(N) の順に mini_batch_size 個ずつ使う (1 エポック ⌈N / mini_batch_size⌉ 回の更新)。
+    各エポックで、self.rng の permutation で N 個の添字を新しく並べ替え、その順に前から mini_batch_size 個ずつ使う
+    (最後は端数のまま。1 エポック ⌈N / mini_batch_size⌉ 回の更新)。
     evaluate_sample_num_per_epoch: None でなければ、正解率を先頭のその個数のサンプルだけで測る。
     show_progress: エポックの進捗バーを表示するか。
     """
@@ -586,24 +588,24 @@ class Trainer:
         seed=0,
         show_progress=True,
     ):
-        """引数を保存し、self.optimizer、self.rng = np.random.default_rng(seed)、self.history を作る。"""
-        # ヒント: 名前が OPTIMIZERS にないときは ValueError。self.batch_size、self.evaluate_sample_num などに保存する
+        """引数を保存し (mini_batch_size は self.batch_size、evaluate_sample_num_per_epoch は self.evaluate_sample_num に)、
+        self.optimizer、self.rng (seed から np.random.default_rng で作った乱数生成器)、self.history を作る。"""
+        # ヒント: hint("Trainer.__init__")
         # @reference Trainer.__init__
 
     def train_step(self, x_batch, t_batch):
         """1 つのミニバッチで 1 回更新し、更新前のミニバッチの損失 (float) を返す。"""
-        # ヒント: grads = self.network.gradient(...) → loss = float(self.network.last_layer.loss) →
-        #         self.optimizer.update(self.network.params, grads)
+        # ヒント: hint("Trainer.train_step")
         # @reference Trainer.train_step
 
     def _evaluate(self):
         """(訓練データの正解率, テストデータの正解率)。evaluate_sample_num が None でなければ先頭のその個数だけで測る。"""
+        # ヒント: hint("Trainer._evaluate")
         # @reference Trainer._evaluate
 
     def train(self):
         """全エポックを学習し、self.history ('train_loss' はミニバッチごと、'train_acc'、'test_acc' はエポックごと) を返す。"""
-        # ヒント: bar = progress(range(self.epochs), desc="学習", unit="epoch", disable=not self.show_progress) で
-        #         エポックを回す。bar.set_postfix(...) で進捗バーに損失を表示してもよい
+        # ヒント: hint("Trainer.train")
         # @reference Trainer.train
 
 
@@ -688,7 +690,7 @@ print("公開テスト: OK")
 
 # %% [markdown]
 # `Trainer` は `params`、`gradient`、`accuracy`、`last_layer` さえあれば、どんなネットワークでも学習できます。
-# 第5章の `TwoLayerNet` を、今度は Adam で学習してみましょう。
+# 第 5 章の `TwoLayerNet` を、今度は Adam で学習してみましょう。
 
 # %%
 two_layer = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=np.random.default_rng(0))
@@ -732,13 +734,12 @@ def train_validation_split(x, t, validation_ratio=0.2, seed=0):
     """(x, t) をランダムに訓練用と検証用に分ける。
 
     x: (N, ...)、t: ラベル (N,) または one-hot (N, C) (x の行 i と t の行 i が対応)。
-    seed から作った乱数で並べ替えてから分ける (同じ seed なら同じ分け方)。検証データは n_val = int(N * validation_ratio) 個
-    (切り捨て)、訓練データは残りの N − n_val 個で、どのサンプルもちょうど一方に入る。
-    例えば order = np.random.default_rng(seed).permutation(N) の先頭 n_val 個を検証データ、残りを訓練データにする
-    (末尾を検証データにしても、各部分の中の順番が違っても正解)。
+    seed から np.random.default_rng で作った乱数生成器でサンプルを並べ替えてから分ける (同じ seed なら同じ分け方)。
+    検証データは N × validation_ratio を切り捨てた整数 n_val 個、訓練データは残りの N − n_val 個で、どのサンプルもちょうど
+    一方に入る (並べ替えた先頭を検証データにしても末尾にしても、各部分の中の順番が違っても正解)。
     戻り値: ((x_train, t_train), (x_val, t_val))。validation_ratio が 0 < r < 1 でないとき、x と t の個数が違うときは ValueError。
     """
-    # ヒント: 添字の並び order を 1 つ作り、x[order[n_val:]]、t[order[n_val:]] のように x と t の両方に同じ添字を使う
+    # ヒント: hint("train_validation_split")
     # @reference train_validation_split
 
 
@@ -1045,7 +1046,7 @@ else:
 #
 # 別々に学習した複数のネットワークの予測を平均すると、一般に 1 つのネットワークより精度が上がります。これをモデル平均
 # (model averaging)、またはアンサンブル (ensemble) と呼びます。組み合わせるネットワークは、構造の違うもの、同じ構造で初期値 (シード) を
-# 変えたもの、学習データの選び方を変えたものなどで、どれも互いに独立に学習します。
+# 変えたもの、訓練データの選び方を変えたものなどで、どれも互いに独立に学習します。
 #
 # $K$ 個のネットワークのスコアを $\boldsymbol{s}^{(1)}, \dots, \boldsymbol{s}^{(K)}$ とすると、平均するのは **確率** です。
 #
@@ -1076,7 +1077,7 @@ def average_probabilities(scores_list):
     または形状 (K, N, C) の配列。
     戻り値: 形状 (N, C) の (1/K) Σ_k softmax(scores_k)。各行は確率 (和が 1)。
     """
-    # ヒント: 各スコアに softmax をかけてから、np.mean(..., axis=0) でモデルについて平均する
+    # ヒント: hint("average_probabilities")
     # @reference average_probabilities
 
 

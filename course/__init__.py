@@ -6,7 +6,8 @@ Learner tools (shipped to students):
 - :mod:`course.data`: the embedded digits data set (scikit-learn, offline) and mini-batches;
 - :mod:`course.mnist`: real MNIST read from local IDX files;
 - :mod:`course.plotting`: figures whose Japanese labels render;
-- :mod:`course.progress`: progress bars.
+- :mod:`course.progress`: progress bars;
+- :mod:`course.hints`: stepped hints for every exercise, ``hint("softmax")``.
 
 Instructor-only (never shipped, see :mod:`course.bundle`): :mod:`course.reference`,
 the reference solutions that every exercise and hidden test is checked against.

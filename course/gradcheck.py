@@ -239,7 +239,7 @@ def check_layer_gradients(
                 f"パラメータ {name} は書き込み可能な float64 の ndarray である必要があります"
                 f" (got {type(param).__name__}"
                 f"{' ' + str(param.dtype) if isinstance(param, np.ndarray) else ''})。"
-                " 勾配チェックは float64 で行ってください。"
+                " 勾配確認は float64 で行ってください。"
             )
         numerical[name] = eval_numerical_gradient_array(lambda _p: layer.forward(x), param, dout, h)
 

@@ -170,10 +170,10 @@ VARIANTS = [
         "instance_norm_layer_axes",
         "normalization_variants",
         (("\n    axes = tuple(range(2, x.ndim))", "\n    axes = tuple(range(1, x.ndim))"),),
-        "instance_norm でチャンネルの軸も含めて平均をとる (レイヤー正規化になる)",
+        "instance_norm でチャンネルの軸も含めて平均をとる (レイヤ正規化になる)",
         "instance_norm averaging over the channel axis too (that is layer norm)",
         breaks=("test_normalization_variants",),
-        hint="レイヤー正規化",
+        hint="レイヤ正規化",
     ),
     Variant(
         "group_norm_over_batch",

@@ -1,8 +1,8 @@
 """Learner-facing sources use none of the banned phrases.
 
 Learner-facing sources are the chapters (``chapters/*.py``, from which every notebook is built) and the
-learner part of ``course/`` (``course/*.py`` and ``course/properties``; ``course/reference`` and ``course/hidden``
-are instructor-only).
+learner part of ``course/`` (``course/*.py``, ``course/properties`` and ``course/hints``; ``course/reference`` and
+``course/hidden`` are instructor-only).
 Add a phrase to ``BANNED_PHRASES`` with the reason it is banned; the failure lists every hit as file:line.
 """
 
@@ -28,8 +28,9 @@ BANNED_PHRASES: dict[str, str] = {
 
 
 def learner_facing_sources(root: Path = REPO_ROOT) -> list[Path]:
-    """The chapter sources and the learner part of ``course/`` (its top level and ``course/properties``)."""
-    course = sorted((root / "course").glob("*.py")) + sorted((root / "course" / "properties").glob("*.py"))
+    """The chapter sources and the learner part of ``course/``: its top level, ``properties`` and ``hints``."""
+    course = sorted((root / "course").glob("*.py"))
+    course += sorted((root / "course" / "properties").glob("*.py")) + sorted((root / "course" / "hints").glob("*.py"))
     return sorted((root / "chapters").glob("*.py")) + course
 
 

@@ -600,7 +600,7 @@ def _check_layer_and_instance(run: Runner, x: np.ndarray) -> None:
             _norm_over(x, batch_channel),
             "軸 (0, 2, 3) で平均をとっています (それは画像のバッチ正規化 BatchNorm2d)。",
         ),
-        "layer": (_norm_over(x, per_sample), "チャンネルの軸 1 も含めて平均をとっています (それはレイヤー正規化)。"),
+        "layer": (_norm_over(x, per_sample), "チャンネルの軸 1 も含めて平均をとっています (それはレイヤ正規化)。"),
         "instance": (_norm_over(x, spatial), "空間の軸だけで平均をとっています (それはインスタンス正規化)。"),
         "channel": (_norm_over(x, (1,)), "チャンネルの軸 1 だけで平均をとっています。"),
     }
@@ -633,7 +633,7 @@ def _check_group(run: Runner, x: np.ndarray, groups: int) -> None:
         ),
         (
             _norm_over(x, tuple(range(1, x.ndim))),
-            "グループに分けずに、サンプル全体で正規化しています (それはレイヤー正規化)。",
+            "グループに分けずに、サンプル全体で正規化しています (それはレイヤ正規化)。",
         ),
         (_norm_over(x, tuple(range(2, x.ndim))), "チャンネルごとに正規化しています (それはインスタンス正規化)。"),
         (

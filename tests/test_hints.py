@@ -1,0 +1,164 @@
+"""Stepped hints (``course.hints``): every exercise has them, and neither they nor the stubs hold the solution.
+
+The oracle is the reference solutions themselves (:func:`autograder.chapters.reference_body`, the code
+that ``# @reference NAME`` puts into the source notebooks): a hint or a released stub that contains one
+of its code lines, or the expression a line assigns or returns, hands out the answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from autograder.build import REPO_ROOT
+from autograder.chapters import reference_body
+from course.hints import hint, hint_names, hints_of
+
+MIN_CHARS = 12  # shorter code (``x.T @ d``, ``np.exp(x)``) is vocabulary rather than an answer
+_MARKER = re.compile(r"^\s*# @reference ([\w.]+)\s*$", re.MULTILINE)
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def reference_names() -> dict[str, str]:
+    """name → chapter, for every ``# @reference`` of the chapter sources."""
+    found = {}
+    for path in sorted((REPO_ROOT / "chapters").glob("ch*.py")):
+        for name in _MARKER.findall(path.read_text(encoding="utf-8")):
+            found[name] = path.stem
+    return found
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def solution_fragments(name: str) -> set[str]:
+    """The code of the reference solution of ``name``, whitespace removed: each line, and what it assigns
+    or returns (``raise`` lines are the contract the docstring states, not the answer)."""
+    fragments = set()
+    for line in reference_body(name):
+        code = line.split("  #")[0].strip()
+        if not code or code.startswith(("#", "raise ", '"""', "'''")):
+            continue
+        fragments.add(_squeeze(code))
+        match = re.match(r"^(?:return|yield)\s+(.*)$|^[^=()\[\]<>!]+?(?:[-+*/@]?=)(?!=)\s*(.*)$", code)
+        if match:
+            fragments.add(_squeeze(match.group(1) or match.group(2) or ""))
+    return {f for f in fragments if len(f) >= MIN_CHARS and not _vocabulary(f)}
+
+
+def _vocabulary(fragment: str) -> bool:
+    """Code that names things without computing: ``self.momentum``, ``dx,dgamma,dbeta``, ``self.eps=eps``,
+    a loop or branch header. The docstrings need these to state the contract."""
+    if re.match(r"^(for|if|elif|while|with|try|else|def|class)\b", fragment):
+        return True
+    if not re.search(r"[=+\-*/@<>%~(]", fragment):
+        return True
+    stored = re.match(r"^self\.(\w+)=(\w+)$", fragment)
+    return bool(stored and stored.group(1) == stored.group(2))
+
+
+def leaks(text: str, fragments: set[str]) -> list[str]:
+    squeezed = _squeeze(text)
+    return sorted(f for f in fragments if f in squeezed)
+
+
+def released_stubs() -> dict[str, str]:
+    """'chapter/grade_id' → the text of every code solution cell of the release (what the learner starts from)."""
+    stubs = {}
+    for path in sorted((REPO_ROOT / "release").glob("ch*/ch*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution"):
+                stubs[f"{path.parent.name}/{meta['grade_id']}"] = cell.source
+    return stubs
+
+
+ALL_FRAGMENTS = {name: solution_fragments(name) for name in reference_names()}
+
+
+def _is_header(line: str) -> bool:
+    return bool(re.match(r"^\s*(def|class)\s", line))
+
+
+def test_the_oracle_finds_a_solution_line():
+    """A hint copying the reference's line is caught (and the fragments are not empty)."""
+    fragments = solution_fragments("softmax")
+    assert fragments
+    assert leaks("ヒント: " + "\n".join(reference_body("softmax")), fragments)
+    assert not leaks("各行の最大値を引いてから指数関数を取ります。", fragments)
+
+
+def test_every_exercise_has_two_or_three_japanese_hints():
+    assert set(hint_names()) == set(reference_names())
+    for name in hint_names():
+        steps = hints_of(name)
+        assert 2 <= len(steps) <= 3, f"{name}: {len(steps)} hints"
+        for text in steps:
+            assert _KANA.search(text), f"{name}: a hint not in Japanese: {text!r}"
+            assert len(text) <= 300, f"{name}: a hint of {len(text)} characters (keep each step short)"
+        assert len(set(steps)) == len(steps), f"{name}: a hint repeated"
+
+
+@pytest.mark.parametrize("name", sorted(reference_names()))
+def test_no_hint_holds_a_solution_line(name):
+    every_fragment = set().union(*ALL_FRAGMENTS.values())
+    for step, text in enumerate(hints_of(name), start=1):
+        found = leaks(text, every_fragment)
+        assert not found, f"hint({name!r}, {step}) holds solution code: {found}"
+
+
+@pytest.mark.parametrize("stub", sorted(released_stubs()))
+def test_no_released_stub_holds_a_solution_line(stub):
+    every_fragment = set().union(*ALL_FRAGMENTS.values())
+    # the signatures are given: ``def he_std(n_in):`` is not ch10's answer ``he_std(n_in)``
+    text = "\n".join(line for line in released_stubs()[stub].splitlines() if not _is_header(line))
+    found = leaks(text, every_fragment)
+    assert not found, f"the released stub {stub} holds solution code (docstring or comment): {found}"
+
+
+@pytest.mark.parametrize("name", sorted(reference_names()))
+def test_each_stub_points_to_its_hints(name):
+    """The stub of every exercise says how to ask for its hints: ``# ヒント: hint("NAME")``."""
+    chapter = reference_names()[name]
+    stubs = [text for key, text in released_stubs().items() if key.startswith(f"{chapter}/")]
+    assert any(f'hint("{name}")' in text for text in stubs), f'no stub of {chapter} mentions hint("{name}")'
+
+
+def test_hint_shows_steps_and_names_the_next(capsys):
+    name = hint_names()[0]
+    steps = hints_of(name)
+    hint(name)
+    out = capsys.readouterr().out
+    assert f"ヒント 1/{len(steps)} ({name})" in out and steps[0] in out
+    assert f'hint("{name}", 2)' in out
+    hint(name, len(steps) + 5)
+    out = capsys.readouterr().out
+    assert f"{len(steps)} 段階まで" in out and steps[-1] in out and "次のヒント" not in out
+
+
+def test_hint_on_a_class_lists_its_methods_and_a_typo_gets_suggestions(capsys):
+    hint("Affine")
+    out = capsys.readouterr().out
+    assert 'hint("Affine.forward")' in out and 'hint("Affine.backward")' in out
+    hint("softmx")
+    assert "'softmax'" in capsys.readouterr().out
+    hint("softmax", 0)
+    assert "1 から" in capsys.readouterr().out
+
+
+def test_hint_is_recorded_in_the_notebook_output():
+    """In a kernel the hint is display data whose metadata names it (the class report reads it)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    published = []
+    shell.display_pub.publish = lambda data, metadata=None, **_: published.append((data, metadata))
+    try:
+        hint("softmax", 2)
+    finally:
+        InteractiveShell.clear_instance()
+    assert published and published[0][1] == {"course": {"hint": "softmax", "step": 2}}
+    assert "ヒント 2/" in published[0][0]["text/plain"]
