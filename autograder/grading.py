@@ -9,9 +9,11 @@ from pathlib import Path
 
 from course.checks import CheckFailure
 from course.hidden import run_check
+from course.hints import hint_names
 
 from . import sandbox
 from .assignment import AssignmentSpec, load_assignment
+from .hint_use import hints_used
 from .matching import extract_answers
 from .model import ExerciseResult, Submission, SubmissionResult
 from .nbgrader_setup import CELL_TIMEOUT
@@ -68,6 +70,7 @@ def grade_submission(
             spec, "ノートブックを読み込めなかったため採点できませんでした: " + " / ".join(problems)
         )
         return result
+    result.hints = hints_used(nb, hint_names())
     answers = extract_answers(nb, spec)
     result.problems.extend(answers.notes)
 

@@ -83,6 +83,8 @@ class SubmissionResult:
     # when it was collected (TIMESTAMP_FORMAT): nbgrader's timestamp.txt, else when a grading run
     # first saw these bytes; never the file's modification time, which the learner controls
     timestamp: str = ""
+    # exercise name → the highest hint step the learner showed (course.hints; class report only)
+    hints: dict[str, int] = field(default_factory=dict)
 
     @property
     def score(self) -> float:

@@ -858,6 +858,8 @@ def _report_body(
         else:
             parts.append("<p>診断メッセージはありません (自動採点の演習に指摘はありません)。</p>")
 
+        parts.extend(_hints_section(results, assignments))
+
         parts.append("<h2>実行できなかった提出 (failed to run)</h2>")
         if failed:
             rows = [
@@ -891,6 +893,36 @@ def _report_body(
         parts.append("<h2>学生ごとの合計 (totals)</h2>")
         parts.append(_totals_table(results, specs, students, assignments, feedback_dir))
     return "\n".join(parts) + "\n"
+
+
+def _hints_section(results: list[SubmissionResult], assignments: list[str]) -> list[str]:
+    """Per assignment, how many submissions showed each exercise's hints up to step 1, 2, 3."""
+    parts = ["<h2>使われたヒント (hints used)</h2>"]
+    parts.append(
+        '<p class="note">学生がノートブックで <code>hint("…")</code> を実行し、その出力が提出物に残っているもの'
+        "の集計です (出力を消した提出では数えられません)。成績には使いません。"
+        "どの演習で説明や例を補うべきかの目安にしてください。</p>"
+    )
+    shown = False
+    for assignment in assignments:
+        subset = [r for r in results if r.assignment == assignment]
+        steps: dict[str, Counter[int]] = {}
+        for result in subset:
+            for name, step in result.hints.items():
+                steps.setdefault(name, Counter())[step] += 1
+        if not steps:
+            continue
+        shown = True
+        rows = []
+        for name, counter in sorted(steps.items(), key=lambda item: (-sum(item[1].values()), item[0])):
+            reached = [sum(n for s, n in counter.items() if s >= k) for k in (1, 2, 3)]
+            rows.append([f"<code>{_e(name)}</code>", *map(str, reached), f"{sum(counter.values())} / {len(subset)}"])
+        parts.append(f"<h3>{_e(assignment)}</h3>")
+        header = ["演習", "ヒント 1 以上", "ヒント 2 以上", "ヒント 3", "使った提出 / 提出"]
+        parts.append(_table(header, rows, {1, 2, 3}))
+    if not shown:
+        parts.append("<p>記録されたヒントの利用はありません。</p>")
+    return parts
 
 
 def _assignment_cell(result: SubmissionResult | None, totals: _Totals, student: str, feedback_dir: str | None) -> str:
