@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from .glossary import glossary_markdown, read_glossary
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Sub-packages and modules of ``course`` that only instructors may have.
@@ -107,9 +109,10 @@ def build_learner_bundle(out_dir: Path, repo_root: Path = REPO_ROOT, chapters: l
     """Write the learner bundle into ``out_dir`` (emptied first) and return what it holds.
 
     Layout: ``course/`` (learner modules only), ``release/<assignment>/…`` (every file of
-    the generated release; only the ``chapters`` named, when given), ``pyproject.toml`` and
-    ``README.md`` (Japanese, from :data:`LEARNER_README_TEMPLATE`: set-up, self-checks, what to
-    submit). Which chapters may go out together is :func:`autograder.release.release_chapters`'s
+    the generated release; only the ``chapters`` named, when given), ``pyproject.toml``,
+    ``README.md`` (Japanese, from :data:`LEARNER_README_TEMPLATE`: set-up, self-checks, hints, what to
+    submit) and ``glossary.md`` (the terms of the chapters released, from ``glossary.toml``).
+    Which chapters may go out together is :func:`autograder.release.release_chapters`'s
     business: the ``[given]`` cells of later chapters hold earlier chapters' model answers.
     """
     import course
@@ -154,4 +157,8 @@ def build_learner_bundle(out_dir: Path, repo_root: Path = REPO_ROOT, chapters: l
     )
     readme = render_learner_readme(result.notebooks, out_dir, requires_python, deps, course.__version__)
     (out_dir / "README.md").write_text(readme, encoding="utf-8")
+    glossary = repo_root / "glossary.toml"
+    if glossary.is_file():
+        terms = glossary_markdown(read_glossary(glossary), chapters)
+        (out_dir / "glossary.md").write_text(terms, encoding="utf-8")
     return result

@@ -150,7 +150,27 @@ def test_learner_readme_says_how_to_set_up_check_and_submit(bundle):
     assert len(paths) >= 10 and "release/ch01_activation/ch01_activation.ipynb" in paths
     positions = [readme.index(f"(`{p}`)") for p in sorted(paths)]
     assert positions == sorted(positions)
-    assert "1. 第1章 " in readme
+    assert "1. 第 1 章 " in readme
+
+
+def test_the_bundle_explains_hints_and_holds_the_glossary(bundle):
+    from autograder.glossary import read_glossary
+
+    readme = (bundle.out_dir / "README.md").read_text(encoding="utf-8")
+    assert 'hint("softmax", 2)' in readme and "成績には影響しません" in readme and "`glossary.md`" in readme
+    assert (bundle.out_dir / "course" / "hints" / "__init__.py").is_file()
+    glossary = (bundle.out_dir / "glossary.md").read_text(encoding="utf-8")
+    rows = [line for line in glossary.splitlines() if line.startswith("| ") and not line.startswith("| 用語 ")]
+    assert len(rows) == len(read_glossary())
+    assert "| 荷重減衰 | weight decay | ch09_regularization | 重み減衰 |" in glossary
+    assert "\\d" not in glossary  # patterns are for the test, not for learners
+
+
+def test_a_release_of_some_chapters_lists_only_their_terms(tmp_path):
+    from autograder.glossary import glossary_markdown, read_glossary
+
+    page = glossary_markdown(read_glossary(), ["ch01_activation"])
+    assert "| パーセプトロン |" in page and "荷重減衰" not in page
 
 
 def test_the_self_check_option_the_readme_names_exists(tmp_path, capsys):
