@@ -24,6 +24,6 @@ def hints_used(nb: Mapping, known: Collection[str]) -> dict[str, int]:
             if not isinstance(record, Mapping):
                 continue
             name, step = record.get("hint"), record.get("step")
-            if name in known and type(step) is int and 1 <= step <= MAX_STEP:
+            if isinstance(name, str) and name in known and type(step) is int and 1 <= step <= MAX_STEP:
                 used[name] = max(used.get(name, 0), step)
     return dict(sorted(used.items()))

@@ -34,6 +34,7 @@ def test_only_the_courses_names_and_small_whole_steps_count():
         {"outputs": [_output({"course": {"hint": "relu", "step": "2"}})]},
         {"outputs": [_output({"course": {"hint": "relu", "step": 10**9}})]},
         {"outputs": [_output({"course": ["relu", 1]})]},
+        {"outputs": [_output({"course": {"hint": ["relu"], "step": 1}})]},  # unhashable: no TypeError
         {"outputs": [_output(None), {"output_type": "stream"}, "text"]},
         {"outputs": "not a list"},
         "not a cell",
