@@ -280,7 +280,8 @@ with np.errstate(over="ignore", invalid="ignore"):
     print("softmax_naive([1010, 1000, 990]) =", softmax_naive(np.array([1010.0, 1000.0, 990.0])))
 
 # %% [markdown]
-# **対策**: 分子と分母に同じ定数 $C$ を掛けても値は変わりません。$C = e^{-m}$ ($m = \max_i a_i$) とすると
+# **対策**: 分子と分母に同じ定数 $K$ を掛けても値は変わりません (この講座では $C$ をクラス数に使うので、定数は $K$ と書きます)。
+# $K = e^{-m}$ ($m = \max_i a_i$) とすると
 #
 # $$
 # y_k = \frac{e^{a_k}}{\sum_i e^{a_i}} = \frac{e^{-m} e^{a_k}}{\sum_i e^{-m} e^{a_i}} = \frac{e^{a_k - m}}{\sum_i e^{a_i - m}}
