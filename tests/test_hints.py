@@ -19,6 +19,7 @@ from course.hints import hint, hint_names, hints_of
 MIN_CHARS = 12  # shorter code (``x.T @ d``, ``np.exp(x)``) is vocabulary rather than an answer
 _MARKER = re.compile(r"^\s*# @reference ([\w.]+)\s*$", re.MULTILINE)
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_HEADER = re.compile(r"^(for|if|elif|while|with|try|else|def|class)\b")
 
 
 def reference_names() -> dict[str, str]:
@@ -40,8 +41,8 @@ def solution_fragments(name: str) -> set[str]:
     fragments = set()
     for line in reference_body(name):
         code = line.split("  #")[0].strip()
-        if not code or code.startswith(("#", "raise ", '"""', "'''")):
-            continue
+        if not code or code.startswith(("#", "raise ", '"""', "'''")) or _HEADER.match(code):
+            continue  # a loop or branch header states the structure, which the docstring may name
         fragments.add(_squeeze(code))
         match = re.match(r"^(?:return|yield)\s+(.*)$|^[^=()\[\]<>!]+?(?:[-+*/@]?=)(?!=)\s*(.*)$", code)
         if match:
@@ -50,10 +51,8 @@ def solution_fragments(name: str) -> set[str]:
 
 
 def _vocabulary(fragment: str) -> bool:
-    """Code that names things without computing: ``self.momentum``, ``dx,dgamma,dbeta``, ``self.eps=eps``,
-    a loop or branch header. The docstrings need these to state the contract."""
-    if re.match(r"^(for|if|elif|while|with|try|else|def|class)\b", fragment):
-        return True
+    """Code that names things without computing: ``self.momentum``, ``dx,dgamma,dbeta``, ``self.eps=eps``.
+    The docstrings need these to state the contract."""
     if not re.search(r"[=+\-*/@<>%~(]", fragment):
         return True
     stored = re.match(r"^self\.(\w+)=(\w+)$", fragment)
@@ -89,6 +88,8 @@ def test_the_oracle_finds_a_solution_line():
     assert fragments
     assert leaks("ヒント: " + "\n".join(reference_body("softmax")), fragments)
     assert not leaks("各行の最大値を引いてから指数関数を取ります。", fragments)
+    # a branch the docstring states (``0 <= dropout_ratio < 1``) is not an answer
+    assert not leaks("if not 0 <= dropout_ratio < 1: なら ValueError", solution_fragments("Dropout.__init__"))
 
 
 def test_every_exercise_has_two_or_three_japanese_hints():
