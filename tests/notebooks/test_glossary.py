@@ -12,7 +12,7 @@ import re
 import tomllib
 
 import pytest
-from test_wording import learner_facing_sources
+from test_wording import find_phrase, learner_facing_sources
 
 from autograder.build import REPO_ROOT, assignment_ids
 
@@ -24,14 +24,7 @@ BANNED = [(variant, term["ja"], f"not-{term['en']}") for term in TERMS for varia
 
 
 def hits(pattern: str, paths: list) -> list[str]:
-    """Every line of ``paths`` matching the regular expression ``pattern``, as ``file:line: text``."""
-    compiled = re.compile(pattern)
-    found = []
-    for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if compiled.search(line):
-                found.append(f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()}")
-    return found
+    return find_phrase(pattern, paths, regex=True)
 
 
 def introduces(text: str, ja: str, en: str) -> bool:

@@ -6,6 +6,7 @@ learner part of ``course/`` (``course/*.py``, ``course/properties`` and ``course
 Add a phrase to ``BANNED_PHRASES`` with the reason it is banned; the failure lists every hit as file:line.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,14 @@ def learner_facing_sources(root: Path = REPO_ROOT) -> list[Path]:
     return sorted((root / "chapters").glob("*.py")) + course
 
 
-def find_phrase(phrase: str, paths: list[Path], root: Path = REPO_ROOT) -> list[str]:
-    """Every line of ``paths`` that contains ``phrase``, as ``file:line: text``."""
-    needle = phrase.casefold()
+def find_phrase(phrase: str, paths: list[Path], root: Path = REPO_ROOT, regex: bool = False) -> list[str]:
+    """Every line of ``paths`` that contains ``phrase`` (case-insensitive; a regular expression when ``regex``),
+    as ``file:line: text``."""
+    pattern = re.compile(phrase if regex else re.escape(phrase), re.IGNORECASE)
     hits = []
     for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if needle in line.casefold():
+            if pattern.search(line):
                 hits.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     return hits
 
