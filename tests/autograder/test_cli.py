@@ -49,7 +49,7 @@ def test_check_reports_public_tests_in_japanese(tmp_path, filled):
     assert "公開テスト:" in proc.stdout
     if filled:
         assert proc.returncode == 0 and "不合格" not in proc.stdout
-        assert "7 / 7 合格" in proc.stdout
+        assert "8 / 8 合格" in proc.stdout
     else:
         assert proc.returncode == 1 and "[不合格] test_softmax" in proc.stdout and "NotImplementedError" in proc.stdout
 
@@ -81,7 +81,7 @@ def test_grading_on_a_local_dask_cluster(tmp_path):
             log=lambda m: None,
         )  # fmt: skip
     scores = {r.student_id: r.score for r in run.results}
-    assert scores == {"s1": 15.0, "s2": 14.0, "s3": 15.0}
+    assert scores == {"s1": 17.0, "s2": 16.0, "s3": 17.0}
     assert run.graded == 3
     assert Path(run.outputs["grades.csv"]).exists()
 
@@ -150,7 +150,7 @@ def test_grade_totals_cover_the_assignments_asked_for(tmp_path, monkeypatch):
     assert f"<th class=num>{other}</th>" in report and "未提出 1 件を 0 点として計算" in report
     table = grade_command.summary_table(run)
     assert "自動採点の平均" in table and "記述の採点待ち" in table
-    assert f"| {ASSIGNMENT} | 1 | 15.0 | 15 | 1 | 0 |" in table
+    assert f"| {ASSIGNMENT} | 1 | 17.0 | 17 | 1 | 0 |" in table
 
 
 def test_grade_exits_3_when_the_gradebook_failed(tmp_path, monkeypatch, capsys):

@@ -153,7 +153,7 @@ def test_prepare_makes_an_nbgrader_course(template, spec):
         assert {c.name for c in notebook.grade_cells} == {c.grade_id for c in spec.tests + spec.answers}
     prepare_course_dir(template, [A])  # again: nothing breaks, nothing is duplicated
     with Gradebook(default_db_url(template), course_id=COURSE_ID) as gb:
-        assert len(gb.find_notebook(A, A).grade_cells) == 8
+        assert len(gb.find_notebook(A, A).grade_cells) == 9
 
 
 def test_the_course_is_generated_once_per_course_version(tmp_path, spec, notebooks):
@@ -243,7 +243,7 @@ def test_changed_results_replace_old_ones_and_hand_grades_are_kept(course, spec,
     sync_results(course, db_url, results, {**notebooks, ("honest", A): changed})
     rows = {(r[0], r[3]): r[4:] for r in gradebook_rows(db_url)}
     assert rows[("honest", "why_not_xor")] == (None, 1.5, True)
-    assert len(rows) == 3 * 8
+    assert len(rows) == 3 * 9
 
 
 def test_plain_nbgrader_autograde_agrees_for_an_honest_submission(course, spec, notebooks):
@@ -257,7 +257,7 @@ def test_plain_nbgrader_autograde_agrees_for_an_honest_submission(course, spec, 
     result = api.autograde(A, "honest", force=True, create=True)
     assert result["success"], result.get("log")
     theirs = {r[3]: (r[4], r[6]) for r in gradebook_rows(db_url)}
-    assert len(theirs) == 8
+    assert len(theirs) == 9
     for cell in spec.tests:
         assert theirs[cell.grade_id] == ours[cell.grade_id] == (cell.points, False), cell.grade_id
     assert theirs["why_not_xor"] == ours["why_not_xor"] == (None, True)
@@ -510,17 +510,17 @@ def test_written_answers_graded_in_formgrader_reach_every_report(graded):
         "0",
     )
     assert (honest["auto_score"], honest["score"], honest["max_score"], honest["percent"]) == (
-        "15",
-        "16.5",
         "17",
-        "97.1",
+        "18.5",
+        "19",
+        "97.4",
     )
     partial = summary["partial"]  # not graded by hand yet
     assert (partial["status"], partial["manual_score"], partial["manual_pending"], partial["score"]) == (
         "provisional",
         "",
         "1",
-        "14",
+        "16",
     )
     written = _written_answers(out)
     assert (written["honest"]["score"], written["honest"]["status"], written["honest"]["part"]) == (
@@ -530,10 +530,10 @@ def test_written_answers_graded_in_formgrader_reach_every_report(graded):
     )
     assert (written["partial"]["score"], written["partial"]["status"]) == ("", "pending")
     feedback = html.unescape((out / "feedback" / "honest" / f"{A}.html").read_text(encoding="utf-8"))
-    assert "1.5 / 2" in feedback and "16.5 / 17" in feedback and "暫定" not in feedback
+    assert "1.5 / 2" in feedback and "18.5 / 19" in feedback and "暫定" not in feedback
     report = html.unescape((out / "report.html").read_text(encoding="utf-8"))
     assert "記述 1.5 / 2" in report
-    assert [r.score for r in run.results if r.student_id == "honest"] == [16.5]
+    assert [r.score for r in run.results if r.student_id == "honest"] == [18.5]
     # the hand grade lives in the gradebook only: the saved result still leaves the answer to its grader
     saved = json.loads((out / ".results" / A / "honest.json").read_text(encoding="utf-8"))
     assert [e["score"] for e in saved["result"]["exercises"] if e["grade_id"] == "why_not_xor"] == [None]
@@ -545,7 +545,7 @@ def test_a_resubmitted_notebook_puts_its_written_answer_back_to_pending(graded):
     out = graded / "out"
     _grade_by_hand(out, "honest", 2.0)
     _grade_again(graded)
-    assert (_summary(out)["honest"]["status"], _summary(out)["honest"]["score"]) == ("final", "17")
+    assert (_summary(out)["honest"]["status"], _summary(out)["honest"]["score"]) == ("final", "19")
 
     path = graded / "submissions" / "honest" / A / f"{A}.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -558,7 +558,7 @@ def test_a_resubmitted_notebook_puts_its_written_answer_back_to_pending(graded):
         "provisional",
         "",
         "1",
-        "15",
+        "17",
         "",
     )
     assert (_written_answers(out)["honest"]["score"], _written_answers(out)["honest"]["status"]) == ("", "pending")
@@ -568,7 +568,7 @@ def test_a_resubmitted_notebook_puts_its_written_answer_back_to_pending(graded):
     _grade_by_hand(out, "honest", 2.0)  # the grader reviews it in formgrader
     _grade_again(graded)
     honest = _summary(out)["honest"]
-    assert (honest["status"], honest["manual_score"], honest["score"], honest["percent"]) == ("final", "2", "17", "100")
+    assert (honest["status"], honest["manual_score"], honest["score"], honest["percent"]) == ("final", "2", "19", "100")
 
 
 def test_a_hand_grade_outside_the_points_of_its_answer_is_not_counted(graded):
@@ -577,7 +577,7 @@ def test_a_hand_grade_outside_the_points_of_its_answer_is_not_counted(graded):
     _grade_by_hand(out, "partial", -1.0)
     run, messages = _grade_again(graded)
     summary = _summary(out)
-    for student, auto in [("honest", "15"), ("partial", "14")]:
+    for student, auto in [("honest", "17"), ("partial", "16")]:
         row = summary[student]
         assert (row["status"], row["manual_score"], row["manual_pending"], row["score"]) == (
             "provisional",
@@ -586,7 +586,7 @@ def test_a_hand_grade_outside_the_points_of_its_answer_is_not_counted(graded):
             auto,
         )
         assert _written_answers(out)[student]["status"] == "pending"
-    assert max(r.score for r in run.results) <= 17
+    assert max(r.score for r in run.results) <= 19
     said = "\n".join(messages)
     assert "honest" in said and "partial" in said and "why_not_xor" in said and "0〜2" in said
 

@@ -20,7 +20,7 @@ from autograder.safe_names import safe_name
 from autograder.synthetic import fill_release
 
 A = "ch01_activation"
-FULL = 15  # the automatic points of ch01_activation; the written answer waits for a human
+FULL = 17  # the automatic points of ch01_activation; the written answer waits for a human
 
 LONG = "山田" * 40  # 240 bytes of UTF-8: used to crash the cache write
 BACKSLASH = "a\\b"  # used to crash the reports and the gradebook

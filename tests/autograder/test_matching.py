@@ -13,7 +13,7 @@ from autograder.synthetic import fill_release, solution_cells
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ch01_activation"
-SOLUTIONS = ("gates", "xor", "step_function", "sigmoid", "relu", "softmax", "three_layer_forward")
+SOLUTIONS = ("gates", "xor", "step_function", "sigmoid", "relu", "softmax", "three_layer_forward", "compose_affine")
 MY_RELU = "def relu(x):\n    return np.where(x > 0, x, 0.0)"
 WRITTEN_NOT_IDENTIFIED = (
     "記述式の解答 why_not_xor は nbgrader のメタデータがないため特定できません。"

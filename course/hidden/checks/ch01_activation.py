@@ -8,7 +8,7 @@ from course import reference as ref
 from course.checks import check_array, check_scalar, check_true
 
 from ..runner import Runner
-from . import learner_copy
+from . import check_unchanged, learner_copy
 
 _PAIRS = [(0, 0), (1, 0), (0, 1), (1, 1)]
 _GATES = {"AND": ref.AND, "NAND": ref.NAND, "OR": ref.OR}
@@ -124,6 +124,77 @@ def check_three_layer_forward(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+def _compose_case(rng: np.random.Generator, d: int, h: int, m: int) -> tuple[np.ndarray, ...]:
+    """W1 (d, h), b1 (h,), W2 (h, m), b2 (m,) and a batch x of shape (d + 3, d), all standard normal."""
+    shapes = [(d, h), (h,), (h, m), (m,), (d + 3, d)]
+    return tuple(rng.standard_normal(shape) for shape in shapes)
+
+
+def check_compose_affine(run: Runner, rng: np.random.Generator) -> None:
+    """The composed layer must give the outputs of the two layers applied in turn, on a batch x.
+
+    Property-based: every correct formula passes. The expected outputs (x·W1 + b1)·W2 + b2 come
+    from the check's own inputs; a composed (W, b) equals them up to the rounding of a few sums of
+    products: relative 1e-9, absolute 1e-9 times the largest |output|. The first case is square
+    (D = H = M), so that the wrong orders (W2·W1, W2·b1) and b1 + b2 run and are named.
+    """
+    k = int(rng.integers(2, 5))
+    d, h, m = (int(v) for v in rng.choice(np.arange(2, 8), size=3, replace=False))
+    sizes = [
+        (k, k, k),
+        (d, h, m),
+        (int(rng.integers(2, 6)), 1, int(rng.integers(2, 6))),
+        (1, int(rng.integers(2, 6)), 1),
+    ]
+    for d, h, m in sizes:
+        W1, b1, W2, b2, x = _compose_case(rng, d, h, m)
+        name = f"W1 の形状 {(d, h)}、W2 の形状 {(h, m)} での compose_affine"
+        got = run.call("compose_affine", learner_copy(W1), learner_copy(b1), learner_copy(W2), learner_copy(b2))
+        for position, arg in enumerate(("W1", "b1", "W2", "b2")):
+            check_unchanged(
+                run,
+                position,
+                f"{name} が引数の {arg} を書き換えています。+= などで引数の配列を変えずに、"
+                "新しい配列を作って返してください。",
+            )
+        check_true(
+            isinstance(got, tuple) and len(got) == 2,
+            f"{name} は (W, b) の 2 つの組 (タプル) を返してください。",
+        )
+        W, b = (np.asarray(v, dtype=np.float64) for v in got)
+        check_true(W.shape == (d, m), f"{name} の W の形状が {W.shape} です。形状 (D, M) = {(d, m)} にしてください。")
+        check_true(b.shape == (m,), f"{name} の b の形状が {b.shape} です。形状 (M,) = {(m,)} にしてください。")
+        expected = (x @ W1 + b1) @ W2 + b2
+        W_right = W1 @ W2
+        mistakes = []
+        if d == h == m:
+            mistakes = [
+                (
+                    x @ (W2 @ W1) + b1 @ W2 + b2,
+                    "W2 @ W1 の順になっています。x に先に掛かるのは W1 なので、W = W1 @ W2 です。",
+                ),
+                (
+                    x @ W_right + b2,
+                    "b1 @ W2 を足し忘れています。1 つ目の層のバイアス b1 も、2 つ目の層の W2 を通ります。",
+                ),
+                (
+                    x @ W_right + b1 + b2,
+                    "b1 + b2 になっています。b1 は W2 を掛けてから b2 に足します (b = b1 @ W2 + b2)。",
+                ),
+                (x @ W_right + W2 @ b1 + b2, "W2 @ b1 になっています。b1 は x の行と同じく左から掛けます (b1 @ W2)。"),
+            ]
+        scale = max(1.0, float(np.max(np.abs(expected))))
+        check_array(
+            x @ W + b,
+            expected,
+            f"{name} でまとめた層の、形状 {x.shape} のバッチ x に対する出力 (2 つの層を順に通した出力と比べる)",
+            rtol=1e-9,
+            atol=1e-9 * scale,
+            show_values=False,
+            mistakes=mistakes,
+        )
+
+
 CHECKS = {
     "gates": check_gates,
     "xor": check_xor,
@@ -132,4 +203,5 @@ CHECKS = {
     "relu": check_relu,
     "softmax": check_softmax,
     "three_layer_forward": check_three_layer_forward,
+    "compose_affine": check_compose_affine,
 }
