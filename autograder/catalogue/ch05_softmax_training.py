@@ -117,6 +117,47 @@ VARIANTS = [
         breaks=("test_two_layer_net_gradient",),
         hint="ReLU",
     ),
+    Variant(
+        "initial_loss_log10",
+        "expected_initial_loss",
+        (("return float(np.log(num_classes))", "return float(np.log10(num_classes))"),),
+        "一様な予測の損失を常用対数 log10 で計算する",
+        "the loss of a uniform prediction computed with the base-10 logarithm",
+        breaks=("test_expected_initial_loss",),
+        hint="自然対数",
+    ),
+    Variant(
+        "overfit_gradient_ascent",
+        "overfit_tiny_subset",
+        (
+            (
+                "params[key] -= learning_rate * grads[key]",
+                "params[key] += learning_rate * grads[key]",
+            ),
+        ),
+        "勾配降下法のループで、学習率 × 勾配を引かずに足す (勾配上昇)",
+        "the gradient-descent loop that adds learning_rate times the gradient (ascent)",
+        breaks=("test_overfit_tiny_subset",),
+        hint="勾配の向き",
+    ),
+    Variant(
+        "overfit_stale_gradient",
+        "overfit_tiny_subset",
+        (("for _ in range(steps):\n        grads = gradient()\n", "grads = gradient()\n    for _ in range(steps):\n"),),
+        "勾配をループの前に 1 回だけ求め、最初の点の勾配で更新し続ける",
+        "the gradient computed once before the loop and reused at every step",
+        breaks=("test_overfit_tiny_subset",),
+        hint="gradient() を呼び直して",
+    ),
+    Variant(
+        "overfit_no_initial_loss",
+        "overfit_tiny_subset",
+        (("losses = [float(loss())]", "losses = []"),),
+        "更新の前の損失を記録せず、長さ steps のリストを返す",
+        "the loss before the first update not recorded (a list of length steps)",
+        breaks=("test_overfit_tiny_subset",),
+        hint="更新の前の損失",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "jacobian_loop",
@@ -195,6 +236,44 @@ VARIANTS = [
         ),
         "log に eps を足さない、正確な交差エントロピー誤差 (PyTorch の cross_entropy と同じ)",
         "the exact cross-entropy without eps inside the log (as PyTorch's cross_entropy)",
+        correct=True,
+    ),
+    Variant(
+        "initial_loss_minus_log_of_probability",
+        "expected_initial_loss",
+        (("return float(np.log(num_classes))", "return float(-np.log(1 / num_classes))"),),
+        "一様な予測の損失を −log(1/C) として計算する",
+        "the loss of a uniform prediction computed as -log(1/C)",
+        correct=True,
+    ),
+    Variant(
+        "overfit_items_loop",
+        "overfit_tiny_subset",
+        (
+            (
+                "for key in params:\n            params[key] -= learning_rate * grads[key]",
+                "for key, value in params.items():\n            value -= learning_rate * grads[key]",
+            ),
+        ),
+        "params.items() の配列 value を value -= ... でその場で更新する勾配降下法のループ",
+        "the descent loop that updates each array of params.items() in place with value -= ...",
+        correct=True,
+    ),
+    Variant(
+        "overfit_record_inside_loop",
+        "overfit_tiny_subset",
+        (
+            (
+                "losses = [float(loss())]\n    for _ in range(steps):\n        grads = gradient()\n"
+                "        for key in params:\n            params[key] -= learning_rate * grads[key]",
+                "losses = []\n    for step in range(steps + 1):\n        losses.append(float(loss()))\n"
+                "        if step == steps:\n            break\n        grads = gradient()\n        for key in params:\n"
+                "            np.subtract(params[key], learning_rate * grads[key], out=params[key])",
+            ),
+            ("        losses.append(float(loss()))\n    return losses", "    return losses"),
+        ),
+        "損失の記録をループの先頭に置き、np.subtract(..., out=...) で更新する勾配降下法のループ",
+        "the descent loop that records the loss at the top of each pass and updates with np.subtract(..., out=...)",
         correct=True,
     ),
 ]

@@ -15,7 +15,8 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 from course.data import load_digits
 
-from ..runner import Runner
+from ..runner import ReadsArgument, Runner
+from . import check_unchanged, learner_copy
 
 KEYS = ("W1", "b1", "W2", "b2")
 
@@ -649,8 +650,144 @@ def check_trained_network(run: Runner, rng: np.random.Generator) -> None:
             f"{GRADED_ACCURACY:.0%} に届いていません。"
             "学習していない (あるいは学習が進んでいない) ネットワークでは点になりません。"
             "TwoLayerNet.gradient が勾配確認に通るか、"
-            "更新が params[key] -= learning_rate * grads[key] (その場での更新) になっているかを確かめてください。"
+            "更新が params の配列を累算代入 (-=) でその場で書き換えているかを確かめてください。"
             + _training_diagnosis(run, rng)
+        )
+
+
+# ---------------------------------------------------------------------------- sanity checks
+def check_expected_initial_loss(run: Runner, rng: np.random.Generator) -> None:
+    for num_classes in [2, int(rng.integers(3, 30)), int(rng.integers(30, 5000))]:
+        expected = ref.expected_initial_loss(num_classes)
+        check_scalar(
+            run.call("expected_initial_loss", num_classes),
+            expected,
+            f"expected_initial_loss({num_classes})",
+            rtol=1e-12,
+            atol=0.0,
+            mistakes=[
+                (
+                    np.log10(num_classes),
+                    "常用対数 (log10) になっています。交差エントロピー誤差の log は自然対数 (np.log) です。",
+                ),
+                (
+                    np.log2(num_classes),
+                    "2 を底とする対数になっています。交差エントロピー誤差の log は自然対数 (np.log) です。",
+                ),
+                (-expected, "符号が逆です。損失は −log(1/C) = ln C で、正の値です。"),
+                (1 / num_classes, "確率 1/C そのものを返しています。損失はその −log です。"),
+                (
+                    expected / num_classes,
+                    "ln C をさらに C で割っています。(N, C) の全要素で平均をとったときの誤りの値です。"
+                    "損失はサンプルについての平均なので ln C のままです。",
+                ),
+            ],
+        )
+
+
+class _TinyNetLoss:
+    """Batch-mean cross-entropy (eps 1e-7, as the given cross_entropy_error) of a two-layer ReLU
+    network at the parameters it is called with; the objective of the check's loss function."""
+
+    def __init__(self, x: np.ndarray, labels: np.ndarray) -> None:
+        self.x, self.labels = x, labels
+
+    def __call__(self, params: dict) -> float:
+        work = {key: np.asarray(params[key], dtype=np.float64) for key in KEYS}
+        return float(ref.cross_entropy_error(ref.softmax(_scores(work, self.x)), self.labels))
+
+
+class _TinyNetGradient(_TinyNetLoss):
+    """Backprop gradients (the reference layers) of the same loss, as a dict with the keys of params."""
+
+    def __call__(self, params: dict) -> dict:
+        work = {key: np.asarray(params[key], dtype=np.float64) for key in KEYS}
+        dscores = _reference_last_layer(_scores(work, self.x), self.labels)[1]
+        return _backprop(work, self.x, dscores)
+
+
+def _reference_losses(params: dict, loss, gradient, learning_rate: float, steps: int) -> list[float]:
+    """The losses of the reference loop, run on a copy of params with the check's own loss and gradient."""
+    work = learner_copy(params)
+    return ref.overfit_tiny_subset(work, lambda: loss(work), lambda: gradient(work), learning_rate, steps)
+
+
+def _descent_variant(params: dict, loss, gradient, learning_rate: float, steps: int, mistake: str) -> list[float]:
+    """Losses of a known wrong loop (mistake: ascent, stale, no_lr or weights_only) on a copy of params."""
+    work = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
+    losses = [loss(work)]
+    grads = gradient(work)
+    for _ in range(steps):
+        if mistake != "stale":
+            grads = gradient(work)
+        for key in work:
+            if mistake == "weights_only" and not key.startswith("W"):
+                continue
+            sign = -1.0 if mistake == "ascent" else 1.0
+            work[key] -= sign * (1.0 if mistake == "no_lr" else learning_rate) * grads[key]
+        losses.append(loss(work))
+    return losses
+
+
+def check_overfit_tiny_subset(run: Runner, rng: np.random.Generator) -> None:
+    # The learner's loop gets the check's own loss and gradient (computed here by the reference from the
+    # params the loop is updating, ReadsArgument): only the loop is graded, whatever exercises 3 and 4 hold.
+    cases = [((5, 6, 3), 6, 0.5, int(rng.integers(15, 25))), ((4, 8, 4), 8, 0.3, 1), ((3, 5, 2), 4, 0.4, 0)]
+    for sizes, n, learning_rate, steps in cases:
+        d, h, c = sizes
+        params = {
+            "W1": rng.standard_normal((d, h)) * 0.5,
+            "b1": rng.standard_normal(h) * 0.1,
+            "W2": rng.standard_normal((h, c)) * 0.5,
+            "b2": rng.standard_normal(c) * 0.1,
+        }
+        x, labels = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
+        loss, gradient = _TinyNetLoss(x, labels), _TinyNetGradient(x, labels)
+        expected = _reference_losses(params, loss, gradient, learning_rate, steps)
+        where = f"overfit_tiny_subset (TwoLayerNet{sizes}、N={n}、learning_rate={learning_rate}、steps={steps})"
+        got = run.call(
+            "overfit_tiny_subset",
+            params=learner_copy(params),
+            loss=ReadsArgument(loss, "params"),
+            gradient=ReadsArgument(gradient, "params"),
+            learning_rate=learning_rate,
+            steps=steps,
+        )
+        if steps == 0:
+            check_unchanged(run, "params", f"{where}: steps=0 なのに params を書き換えました。")
+        check_true(
+            isinstance(got, (tuple, list)),
+            f"{where} は損失のリストを返してください (実際: {type(got).__name__})。",
+        )
+        check_true(
+            len(got) == steps + 1,
+            f"{where} の戻り値の長さは steps + 1 = {steps + 1} のはずですが {len(got)} です。"
+            + (" 更新の前の損失 (0 番目) と、毎回の更新の後の損失を記録してください。" if len(got) == steps else ""),
+        )
+        mistakes = [(expected[1:] + expected[-1:], "0 番目に更新の前の損失が入っていません。")] if steps else []
+        if steps > 1:
+            for mistake, hint in [
+                ("ascent", "勾配の向きに進んでいます (損失が増えます)。params から学習率 × 勾配を引いてください。"),
+                (
+                    "stale",
+                    "最初の点の勾配を使い続けています。毎回の更新の直前に gradient() を呼び直してください。",
+                ),
+                ("no_lr", "学習率 learning_rate を掛けずに勾配をそのまま引いています。"),
+                (
+                    "weights_only",
+                    "重み (W1、W2) だけを更新しています。params のすべてのキー (バイアスも) を更新してください。",
+                ),
+            ]:
+                mistakes.append((_descent_variant(params, loss, gradient, learning_rate, steps, mistake), hint))
+        check_array(
+            np.asarray(got, dtype=np.float64),
+            expected,
+            f"{where} の損失のリスト",
+            # the same arithmetic as the reference loop: only the rounding of the updates may differ
+            rtol=1e-9,
+            atol=1e-12,
+            show_values=False,
+            mistakes=mistakes,
         )
 
 
@@ -661,4 +798,6 @@ CHECKS = {
     "two_layer_net_forward": check_two_layer_net_forward,
     "two_layer_net_gradient": check_two_layer_net_gradient,
     "trained_network": check_trained_network,
+    "expected_initial_loss": check_expected_initial_loss,
+    "overfit_tiny_subset": check_overfit_tiny_subset,
 }
