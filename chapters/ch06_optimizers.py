@@ -17,6 +17,8 @@
 # 4. Adam と、そのバイアス補正 (bias correction) の意味。AMSGrad
 # 5. 2 つの 2 次関数の上での軌跡 (trajectory) の比較と、手書き数字 (digits) の学習曲線の比較
 # 6. 学習率のスケジュール (learning-rate schedule): `step_decay` と `inverse_time_decay`
+# 7. 1 回の更新が大きくなりすぎるのを防ぐ、勾配クリッピング (`clip_grads_by_norm`) と学習率のウォームアップ (`warmup_lr`)
+# 8. 層ごとに違う学習率を使う SGD (読んで実行する例)
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
@@ -34,7 +36,7 @@ from collections.abc import Callable  # used by the type hints of the given code
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import check_array, check_raises, check_scalar, check_true, core_passes
 from course.data import load_digits
 from course.hints import hint
 from course.plotting import use_japanese_font
@@ -607,18 +609,30 @@ for name, ratios in effective_lr.items():
 # 実質的な学習率が回復し、1000 回目には約 0.09 と、今の勾配の大きさに合った値 $\eta / 0.1 = 0.1$ の近くまで戻っています。
 
 # %% [answer] id=why_adagrad_vanishes points=3
-# **問**: AdaGrad では、学習を続けると更新量がほとんど 0 になってしまうことがあります。その理由を式を使って説明してください。
-# また、RMSprop はそれをどのように解決していますか。
+# **問**: 最小点がずっと遠くにあって、勾配がいつも同じ値 $g = 1$ の坂 (1 要素のパラメータ) を、学習率 $\eta = 0.1$ で下るとします
+# ($\varepsilon$ は無視してください)。
+# (1) AdaGrad の $t$ 回目の移動量を $t$ の式で表し、合計で距離 10 進むのにおよそ何回の更新が必要か見積もってください
+# ($\sum_{t=1}^{T} 1/\sqrt{t} \approx 2\sqrt{T}$ を使ってかまいません)。
+# (2) 勾配がいつも $g = 100$ (100 倍急な坂) だったら、(1) の答えはどう変わりますか。理由もつけてください。
+# (3) RMSprop ($\rho = 0.99$) では、十分に時間がたった後の 1 回の移動量はいくらですか。距離 10 に必要な回数は AdaGrad と比べて
+# どうなりますか。この比較から、AdaGrad を長い学習に使うときの問題を、$h$ の性質と結びつけてまとめてください。
 #
-# **模範解答**: AdaGrad の要素ごとの実質的な学習率は $\eta / (\sqrt{h_t} + \varepsilon)$ で、$h_t = \sum_{k=1}^{t} g_k^2$ は 2 乗 (0 以上) の和なので
-# 単調に増加し、減ることがない。勾配の大きさがおよそ一定 $|g|$ なら $h_t \approx t g^2$ なので、更新量は $\eta |g| / \sqrt{t g^2} = \eta / \sqrt{t}$ で
-# 0 に近づく。さらに、学習の初めに大きな勾配が来ると、それが和に残り続けるので、後で勾配が小さくなっても学習率は回復しない。
-# RMSprop は和の代わりに指数移動平均 $h_t = \rho h_{t-1} + (1 - \rho) g_t^2$ を使う。過去の勾配の重みは $\rho^k$ で減っていくので、
-# 古い (大きな) 勾配はおよそ $1/(1-\rho)$ 回で忘れられ、$h_t$ は最近の $g^2$ の平均になる。勾配の大きさが一定なら $\sqrt{h_t} \to |g|$ で、
-# 更新量は $\eta$ 程度に保たれ、0 に近づかない。
+# **模範解答**: (1) $h_t = \sum_{k=1}^{t} g^2 = t g^2$ なので、$t$ 回目の移動量は $\eta |g| / \sqrt{t g^2} = \eta / \sqrt{t} = 0.1 / \sqrt{t}$
+# (1 回目 0.1、100 回目 0.01)。$T$ 回の合計は $0.1 \sum 1/\sqrt{t} \approx 0.2 \sqrt{T}$ なので、10 進むには $\sqrt{T} \approx 50$、
+# つまり約 2500 回かかる (実際に足し合わせると 2574 回。1000 回では約 6.2 しか進まない)。
+# (2) 変わらない。移動量 $\eta |g| / \sqrt{t g^2}$ では $|g|$ が分子と分母で打ち消し合い、$\eta / \sqrt{t}$ になるので、坂が急でも
+# 速くはならない (AdaGrad の移動量は勾配の大きさによらない)。
+# (3) RMSprop の $h$ は $g^2$ の指数移動平均で、$h_t = (1 - \rho^t) g^2 \to g^2$ なので、移動量は $\eta |g| / \sqrt{h} \to \eta = 0.1$ で
+# 一定になる (始めは $h$ が小さいのでもっと大きく、1 回目は $\eta / \sqrt{1 - \rho} = 1.0$)。10 進むのは 100 回以内
+# (実際には 31 回) で、AdaGrad の約 2500 回よりずっと少ない。
+# まとめ: AdaGrad の $h$ は 2 乗の累積和で、勾配が小さくならなくても単調に増え続けるので、移動量は $1/\sqrt{t}$ で減り、
+# 進める距離は $\sqrt{T}$ にしか比例しない。学習が長くなるほど、まだ遠くにいても進めなくなる。RMSprop は古い勾配を
+# およそ $1/(1 - \rho)$ 回で忘れるので、移動量が今の勾配の大きさに合った値に保たれる。
 #
-# (採点の目安: (1) $h$ が 2 乗の累積和で単調増加するので $\eta/\sqrt{h}$ が 0 に近づくこと、(2) RMSprop は指数移動平均で古い勾配を
-# 忘れるので $h$ が増え続けないこと、の 2 点で満点。$\eta/\sqrt{t}$ の見積もりや、初期の大きな勾配の影響に触れていれば加点してよい。)
+# (採点の目安: (1) 移動量 $\eta/\sqrt{t}$ (または $0.1/\sqrt{t}$) とその理由 $h_t = t g^2$ で 0.5 点、回数が 2000〜3000 回程度で 0.5 点。
+# (2) 変わらないことと、$|g|$ が打ち消し合う理由で 0.5 点。(3) 移動量が $\eta = 0.1$ に近づくことと、必要な回数が 100 回程度以下で
+# AdaGrad よりずっと少ないことで 0.5 点。まとめで、$h$ が単調に増える累積和なので勾配が一定でも移動量が減ること (0.5 点) と、
+# RMSprop は指数移動平均で古い勾配を忘れること (0.5 点)。RMSprop の始めの大きな移動量に触れていなくても減点しない。)
 
 # %% [markdown]
 # ## 6.6 Adadelta
@@ -1237,7 +1251,380 @@ plt.show()
 # 逆時間減衰ではなめらかに下がります。ただし、学習率を早く下げすぎると、最小点から遠いうちに歩幅が小さくなって進みが遅くなります。
 # 実際の学習でも、損失がまだ順調に下がっている段階で学習率を下げると遠回りになるので、いつ・どれだけ下げるかも調整が必要な
 # ハイパーパラメータです。
+
+# %% [markdown]
+# ## 6.12 勾配クリッピングとウォームアップ
 #
+# ここまでの手法は、1 回の更新の大きさを「学習率 × 勾配 (を何かで割ったもの)」で決めていました。ところが学習の途中で、
+# 勾配が急にとても大きくなったり、学習の始めに歩幅が大きすぎたりすると、たった 1 回の更新でパラメータが遠くへ飛ばされ、
+# それまでの学習が台無しになることがあります。この節では、1 回の更新が大きくなりすぎるのを防ぐ 2 つの方法を実装します。
+#
+# ### 勾配クリッピング
+#
+# **勾配爆発** (exploding gradients): 回帰型ニューラルネットワーク (recurrent neural network, RNN) は、時刻ごとに同じ重み行列を
+# 何度も掛けるので、逆伝播で勾配にもその行列 (と活性化関数の微分) が時刻の数だけ掛かります。その積がベクトルを引き伸ばす
+# 向きを持つと (行列の最大の特異値が 1 より大きいことが、その必要条件です)、勾配は時刻の数について指数的に大きくなりえます。Pascanu, Mikolov & Bengio (2013) は、このとき損失の地形に「崖」(cliff) のような
+# 急な壁ができ、壁に当たった 1 回の更新で、パラメータがそれまでの位置から大きく投げ出されることを示しました。勾配の **向き** は
+# 役に立つ (崖を下る向き) けれども、**大きさ** が信用できない、という状況です。
+#
+# そこで、勾配の向きはそのままにして、大きさだけに上限を設けます。これが **勾配クリッピング (gradient clipping)** です。
+# ネットワークのすべての勾配の配列 (`grads` の `'W1'`、`'b1'`、… の全要素) を 1 本の長いベクトルとみなし、その L2 ノルム
+#
+# $$
+# \|\boldsymbol{g}\| = \sqrt{\sum_{\text{キー}} \sum_{i} g_i^2}
+# $$
+#
+# (大域ノルム (global norm)) が上限 `max_norm` を超えていたら、**すべての配列を同じ倍率** $\text{max\_norm} / \|\boldsymbol{g}\|$ で縮めます。
+# 上限以下なら何もしません。同じ倍率で縮めるので、長いベクトルの向きは変わらず、長さだけが `max_norm` になります。
+#
+# - 配列ごとに自分のノルムで縮める (キーごとのクリッピング) と、配列どうしの大きさの比が変わり、勾配全体の向きが変わってしまいます。
+#   例えば `W` の勾配のノルムが 3、`b` の勾配のノルムが 4 なら、全体のノルムは $\sqrt{3^2 + 4^2} = 5$ です。上限が 4.5 なら、
+#   1 つずつ見るとどちらも上限以下ですが、全体は上限を超えているので、両方を $4.5 / 5 = 0.9$ 倍します。
+# - 要素ごとに $[-c, c]$ の範囲に切り詰める方法 (`np.clip`、PyTorch の `clip_grad_value_`) もありますが、これも向きを変えます。
+#
+# **この講座の決まり**: PyTorch の `torch.nn.utils.clip_grad_norm_(parameters, max_norm)` と同じく、倍率を
+# $\text{clip\_coef} = \text{max\_norm} / (\|\boldsymbol{g}\| + 10^{-6})$ とし、これが 1 より小さいときだけ掛けます
+# ($10^{-6}$ は 0 で割らないための小さな数です)。$10^{-6}$ を足さずに「$\|\boldsymbol{g}\| > \text{max\_norm}$ なら $\text{max\_norm} / \|\boldsymbol{g}\|$ 倍」
+# と書いても正解です。2 つの書き方の差は相対 $10^{-6} / \|\boldsymbol{g}\|$ 以下で、テストは相対誤差 $10^{-5}$ まで許します
+# (テストに使う勾配のノルムはどれも 1 以上です)。
+# 戻り値は **クリッピングする前** のノルムです (PyTorch も同じです)。学習中にこの値を記録しておくと、勾配がいつ爆発したかがわかり、
+# `max_norm` を選ぶ目安にもなります。勾配の配列は、6.1 節のパラメータと同じ理由で **その場で** 書き換えます
+# (PyTorch の関数名の最後の `_` は「その場で書き換える」という意味です)。使う場所は、勾配を計算した後、`optimizer.update` の前です。
+#
+# ```python
+# grads = network.gradient(x_batch, t_batch)
+# clip_grads_by_norm(grads, max_norm=5.0)
+# optimizer.update(network.params, grads)
+# ```
+#
+# 次のセルの `run_clipping` は、あなたの `clip_grads_by_norm` を `grads` のコピーに対して呼び、戻り値、呼んだ後の配列、
+# 配列をその場で書き換えたかを返します。公開テストと採点の両方がこの関数を使うので、**このセルは書き換えずに実行してください**。
+
+
+# %%
+def run_clipping(grads, max_norm):
+    """Call clip_grads_by_norm on copies of the arrays of ``grads`` (a dict of arrays).
+
+    Returns (returned, after, in_place): what the call returned, copies of the arrays of the dict after the
+    call, and whether the dict still holds the same array objects (i.e. they were scaled in place).
+    """
+    grads = {key: np.array(value, dtype=np.float64) for key, value in grads.items()}
+    originals = dict(grads)
+    returned = clip_grads_by_norm(grads, max_norm)
+    in_place = set(grads) == set(originals) and all(grads[key] is originals[key] for key in originals)
+    after = {key: np.array(value, dtype=np.float64) for key, value in grads.items()}
+    return returned, after, in_place
+
+
+# %% [markdown]
+# ### 演習 10: 大域ノルムによる勾配クリッピング
+
+
+# %% [solution] id=clip_grads_by_norm
+def clip_grads_by_norm(grads, max_norm):
+    """勾配クリッピング: grads (キー → float の配列の辞書、形状は任意) の全要素を 1 本のベクトルとみなした
+    L2 ノルム (全配列の全要素の 2 乗の和の平方根) を求め、倍率 max_norm / (ノルム + 1e-6) が 1 より小さければ、
+    すべての配列をその場で (in place) その倍率倍する (辞書には同じ配列オブジェクトが残る)。1 以上なら何も変えない。
+    1e-6 を足さずに、ノルムが max_norm を超えたら max_norm / ノルム 倍、と書いてもよい (差は相対 1e-6 / ノルム 以下)。
+
+    戻り値: クリッピングする **前** のノルム (float)。
+    max_norm が正の数でないときは ValueError を出す。
+    """
+    # ヒント: hint("clip_grads_by_norm")
+    # @reference clip_grads_by_norm
+
+
+# %% [tests] id=test_clip_grads_by_norm points=2 hidden=clip_grads_by_norm
+def public_test_clip_grads_by_norm():
+    """演習 10 の本体の公開テスト (規則のセルの前提としても使います)。"""
+    # W の勾配のノルムは 3、b の勾配のノルムは 4、全体のノルムは √(3² + 4²) = 5。
+    # 許容誤差は相対 1e-5 (1e-6 を足す書き方と足さない書き方の差は、ここでは相対 2e-7 程度)
+    grads_example = {"W": np.array([[3.0, 0.0], [0.0, 0.0]]), "b": np.array([4.0])}
+    per_key = "配列ごとに自分のノルムで縮めていませんか。ノルムは全部の配列をまとめた 1 つの値で、すべての配列を同じ倍率で縮めます。"
+    # max_norm = 1: 全体を 1/5 倍。W → [[0.6, 0], [0, 0]]、b → [0.8]。戻り値は前のノルム 5
+    total, clipped, in_place = run_clipping(grads_example, 1.0)
+    check_scalar(
+        total,
+        5.0,
+        "clip_grads_by_norm(grads_example, 1.0) の戻り値 (クリッピングする前のノルム)",
+        rtol=1e-5,
+        mistakes=[
+            (1.0, "クリッピングした後のノルムを返しています。戻り値は縮める前のノルムです。"),
+            (25.0, "2 乗の和の平方根を取っていません。ノルムは √(全要素の 2 乗の和) です。"),
+        ],
+    )
+    check_array(
+        clipped["W"],
+        [[0.6, 0.0], [0.0, 0.0]],
+        "max_norm = 1 で呼んだ後の grads['W']",
+        rtol=1e-5,
+        mistakes=[
+            ([[1.0, 0.0], [0.0, 0.0]], per_key),
+            (
+                [[3.0, 0.0], [0.0, 0.0]],
+                "grads の配列が変わっていません。g = g * 倍率 はローカル変数に新しい配列を入れるだけです。"
+                "grads[key] *= 倍率 のように、辞書の中の配列をその場で書き換えてください。",
+            ),
+        ],
+    )
+    check_array(clipped["b"], [0.8], "max_norm = 1 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([1.0], per_key)])
+    check_true(
+        in_place,
+        "grads の配列をその場で (in place) 書き換えていません。grads[key] = grads[key] * 倍率 ではなく grads[key] *= 倍率 と書いてください。",
+    )
+    # max_norm = 4.5: W (3) も b (4) も 1 つずつなら 4.5 以下だが、全体の 5 が 4.5 を超えるので両方を 0.9 倍
+    total, clipped, _ = run_clipping(grads_example, 4.5)
+    check_array(
+        clipped["W"],
+        [[2.7, 0.0], [0.0, 0.0]],
+        "max_norm = 4.5 で呼んだ後の grads['W']",
+        rtol=1e-5,
+        mistakes=[([[3.0, 0.0], [0.0, 0.0]], per_key)],
+    )
+    check_array(clipped["b"], [3.6], "max_norm = 4.5 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([4.0], per_key)])
+    # max_norm = 10: 全体のノルム 5 は上限以下なので何も変えない (戻り値は 5)
+    total, clipped, _ = run_clipping(grads_example, 10.0)
+    check_scalar(total, 5.0, "clip_grads_by_norm(grads_example, 10.0) の戻り値", rtol=1e-5)
+    check_array(
+        clipped["W"],
+        [[3.0, 0.0], [0.0, 0.0]],
+        "max_norm = 10 で呼んだ後の grads['W'] (上限以下なので変わらない)",
+        rtol=1e-5,
+        mistakes=[
+            (
+                [[6.0, 0.0], [0.0, 0.0]],
+                "ノルムが max_norm 以下のときまで max_norm / ノルム 倍しています。縮めるのは、ノルムが max_norm を超えたときだけです。",
+            )
+        ],
+    )
+    check_array(clipped["b"], [4.0], "max_norm = 10 で呼んだ後の grads['b']", rtol=1e-5)
+
+
+public_test_clip_grads_by_norm()
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** (rule) として、docstring にある入力の検査を確かめます (0.5 点。本体とは別に採点され、
+# 規則を満たしていなくても本体の点は失いません)。正しい入力では例外を出さず、`max_norm` が正の数でないときは `ValueError` を出します。
+# 規則は本体が正しく動くときに確かめます (本体の公開テストが通るまでは保留)。
+
+# %% [tests] id=test_clip_grads_by_norm_rules points=0.5 hidden=clip_grads_by_norm_rules
+if core_passes(public_test_clip_grads_by_norm):
+    clip_grads_by_norm({"W": np.ones((2, 2))}, 1.0)  # 正しい入力では例外を出さない
+    for bad in (0.0, -1.0):
+        check_raises(
+            ValueError,
+            lambda bad=bad: clip_grads_by_norm({"W": np.ones((2, 2))}, bad),
+            f"max_norm = {bad:g} での clip_grads_by_norm",
+            "max_norm は正の数です。",
+        )
+    print("公開テスト: OK")
+
+# %% [markdown]
+# ### 学習率のウォームアップ
+#
+# 学習の始めは、重みが初期値のままで損失が大きく、勾配も学習の後半とは性質が違います。特に Adam では、6.7 節で見たとおり
+# 1 回目の移動量は勾配の大きさによらずどの要素もほぼ $\eta$ で、$\boldsymbol{v}$ もまだ数回分の勾配からしか見積もられていません。
+# 大きな学習率でいきなり動かすと、最初の数回で重みが初期値の大きさより大きく動き、ReLU の出力がほとんど 0 になるなどして、
+# その後の学習が戻らなくなることがあります。
+#
+# **ウォームアップ (warm-up)** は、学習率を小さな値から始めて、最初の `warmup_steps` 回の更新で目標の $\eta_0$ まで直線的に上げる方法です。
+# Goyal ら (2017) は、ImageNet の学習でミニバッチを 8192 枚まで大きくし、学習率もバッチサイズに比例して大きくしたとき、
+# 学習の始め (ネットワークが急速に変わる時期) に最適化がうまくいかなくなることを報告し、最初の 5 エポックで学習率を徐々に上げる
+# ウォームアップでこれを解決しました。
+# 更新の回数 step を 0 から数えて
+#
+# $$
+# \eta_{\text{step}} =
+# \begin{cases}
+# \eta_0 \cdot \dfrac{\text{step} + 1}{\text{warmup\_steps}} & (\text{step} < \text{warmup\_steps}) \\[1ex]
+# \eta_0 & (\text{step} \geq \text{warmup\_steps})
+# \end{cases}
+# $$
+#
+# とします。最初の更新 (step = 0) の学習率は 0 ではなく $\eta_0 / \text{warmup\_steps}$ で、step = warmup_steps − 1 で $\eta_0$ に届きます。
+# PyTorch では `torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup_steps))` と同じで、
+# `LinearLR(optimizer, start_factor=1 / warmup_steps, end_factor=1.0, total_iters=warmup_steps - 1)` とも同じ値になります
+# (`scheduler.step()` を step 回呼んだ後の学習率)。$\text{step} / \text{warmup\_steps}$ と書く流儀もありますが、それだと最初の更新の
+# 学習率が 0 になり、その 1 回がむだになります。この演習では上の式を使います。
+#
+# `warmup_lr` は渡された $\eta_0$ に係数を掛けるだけなので、6.11 節のスケジュールと組み合わせられます。例えば
+# `warmup_lr(inverse_time_decay(lr0, step, k), step, warmup_steps)` は、最初に上げてから逆時間減衰で下げるスケジュールです。
+#
+# ### 演習 11: 線形のウォームアップ
+
+
+# %% [solution] id=warmup_lr
+def warmup_lr(lr0, step, warmup_steps):
+    """線形のウォームアップ: step < warmup_steps なら lr0 · (step + 1) / warmup_steps、それ以降は lr0 を float で返す。
+
+    lr0: ウォームアップの後の学習率。step: 0 から数えた更新の回数 (0 以上の整数)。warmup_steps: 1 以上の整数。
+    """
+    # ヒント: hint("warmup_lr")
+    # @reference warmup_lr
+
+
+# %% [tests] id=test_warmup_lr points=1.5 hidden=warmup_lr
+# lr0 = 0.2、warmup_steps = 4: step 0, 1, 2, 3 で 0.2 の 1/4, 2/4, 3/4, 4/4、その後は 0.2 のまま
+for step, expected in [(0, 0.05), (1, 0.1), (2, 0.15), (3, 0.2), (4, 0.2), (100, 0.2)]:
+    check_scalar(
+        warmup_lr(0.2, step, 4),
+        expected,
+        f"warmup_lr(0.2, {step}, 4)",
+        mistakes=[
+            (
+                0.2 * step / 4,
+                "step = 0 の学習率は 0 ではなく lr0 / warmup_steps です。係数は (step + 1) / warmup_steps です。",
+            ),
+            (0.2 * (step + 1) / 4, "warmup_steps 回を過ぎても学習率を上げ続けています。それ以降は lr0 のままです。"),
+        ],
+    )
+# warmup_steps = 1 はウォームアップなし (step 0 から lr0)
+check_scalar(warmup_lr(0.3, 0, 1), 0.3, "warmup_lr(0.3, 0, 1)")
+# 逆時間減衰との組み合わせ: step 1 では 1 / (1 + 0.5) = 2/3 の 2/4 で 1/3
+check_scalar(
+    warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4), 1 / 3, "warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4)"
+)
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 実験: 大きすぎる学習率とクリッピング・ウォームアップ
+#
+# 6.10 節の digits の学習で、2 つの「うまくいかない設定」を作り、それぞれにこの節の方法を使います。どちらも 3 つのシードで
+# 学習し、最後の 30 回のミニバッチの損失の平均と、テスト正解率の平均 ± 標準偏差を表示します。
+#
+# - **A**: Adam で学習率を大きすぎる $\eta = 0.3$ にする (6.10 節の設定は 0.003)。ウォームアップなしと、最初の 45 回 (1 エポック分の更新) の
+#   ウォームアップありを比べます。比べるために、ちょうどよい学習率 $\eta = 0.01$ でも同じことをします。3 エポック学習します。
+# - **B**: 入力の正規化を忘れて、画素の値を 0〜1 ではなく 0〜16 のまま使う。入力が 16 倍なので、第 1 層の重みの勾配も大きくなります。
+#   SGD ($\eta = 0.1$、6.10 節で 0〜1 の入力ならうまくいった値) で、クリッピングなしと `max_norm` = 5 を比べます。2 エポック学習します。
+
+
+# %%
+def train_steps(optimizer, lr, inputs, epochs, seed, warmup_steps=1, max_norm=None):
+    """Train TwoLayerNet(64, 50, 10) on ``inputs`` (the digits training images, possibly rescaled), setting
+    optimizer.lr = warmup_lr(lr, step, warmup_steps) before every update and clipping the gradients to
+    ``max_norm`` (None: no clipping). Returns (mean loss of the last 30 mini-batches, test accuracy)."""
+    rng = np.random.default_rng(seed)
+    network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
+    losses, step = [], 0
+    with np.errstate(all="ignore"):  # a diverging run may overflow; its loss then shows it
+        for _ in range(epochs):
+            order = rng.permutation(len(x_train))
+            for start in range(0, len(x_train), 32):
+                batch = order[start : start + 32]
+                grads = network.gradient(inputs[batch], t_train[batch])
+                if max_norm is not None:
+                    clip_grads_by_norm(grads, max_norm)
+                optimizer.lr = warmup_lr(lr, step, warmup_steps)
+                optimizer.update(network.params, grads)
+                losses.append(network.last_layer.loss)
+                step += 1
+        scale = inputs.max() / x_train.max()  # test images on the same scale as the training ones
+        accuracy = network.accuracy(x_test * scale, t_test)
+    return float(np.mean(losses[-30:])), accuracy
+
+
+experiments = [
+    ("A: Adam η = 0.01、ウォームアップなし", Adam, 0.01, 1.0, 3, {}),
+    ("A: Adam η = 0.01、ウォームアップ 45 回", Adam, 0.01, 1.0, 3, {"warmup_steps": 45}),
+    ("A: Adam η = 0.3、ウォームアップなし", Adam, 0.3, 1.0, 3, {}),
+    ("A: Adam η = 0.3、ウォームアップ 45 回", Adam, 0.3, 1.0, 3, {"warmup_steps": 45}),
+    ("B: 入力 0〜16、SGD η = 0.1、クリッピングなし", SGD, 0.1, 16.0, 2, {}),
+    ("B: 入力 0〜16、SGD η = 0.1、max_norm = 5", SGD, 0.1, 16.0, 2, {"max_norm": 5.0}),
+]
+for label, optimizer_class, lr, input_scale, epochs, options in experiments:
+    results = np.array(
+        [train_steps(optimizer_class(lr=lr), lr, x_train * input_scale, epochs, seed, **options) for seed in range(3)]
+    )
+    (loss_mean, acc_mean), (loss_std, acc_std) = results.mean(axis=0), results.std(axis=0)
+    print(f"{label}: 損失 {loss_mean:.3f} ± {loss_std:.3f}、テスト正解率 {acc_mean:.3f} ± {acc_std:.3f}")
+
+# %% [markdown]
+# 表示された値 (3 つのシードの平均 ± 標準偏差) から読み取れることをまとめます。
+#
+# - **A**: $\eta = 0.3$ でウォームアップなしの Adam は、損失が約 2.0 (初期値 $\log 10 \approx 2.3$ に近い) で、正解率はシードによって
+#   大きくばらつきます。45 回のウォームアップを入れると、損失は約 0.8、正解率は約 0.72 まで
+#   よくなります。ただし、ちょうどよい学習率 $\eta = 0.01$ の結果 (損失約 0.19、正解率約 0.95) にはまったく届きません。ウォームアップは
+#   学習の始めを守るだけで、大きすぎる学習率そのものを直すわけではありません。$\eta = 0.01$ では、ウォームアップの有無による差は
+#   標準偏差と同じくらいの小さなものです。
+#   2 つの設定の違いは最初の 45 回の学習率だけなので、$\eta = 0.3$ の失敗の大きな部分は、学習の始めの大きすぎる更新から来ていることがわかります。
+# - **B**: 入力を正規化し忘れた SGD は、クリッピングなしでは損失約 1.7、正解率約 0.40 ですが、`max_norm` = 5 のクリッピングで
+#   損失約 0.28、正解率約 0.86 まで学習できます。ただし根本的な対策は入力を正規化することで、クリッピングは、それでも時々起きる
+#   大きな勾配に対する保険と考えるのがよいでしょう。
+#
+# どちらの方法も、ここでは 3 つのシードだけ、1 つの問題だけでの比較です。`max_norm` やウォームアップの長さも、学習率と同じく
+# 問題ごとに調整するハイパーパラメータです。
+
+# %% [markdown]
+# ## 6.13 層ごとの学習率
+#
+# ここまでは、すべてのパラメータに同じ学習率を使ってきました。しかし、層によって学習率を変えたいこともあります。
+#
+# - **ファインチューニング** (fine-tuning): 別の大きなデータで学習済みのネットワークの、入力に近い層はすでに役に立つ特徴を作れるので
+#   小さな学習率で少しだけ動かし、新しく付け替えた出力層は大きな学習率で学習させます。Howard と Ruder (2018) は、出力に近い層ほど
+#   大きな学習率を使う方法 (discriminative fine-tuning) を提案しました。
+# - 学習率を 0 にした層は動かないので、その層を **固定する** (freeze) ことになります。
+#
+# PyTorch では、パラメータを「パラメータグループ」(parameter group) に分けて、グループごとに学習率を渡します。
+#
+# ```python
+# torch.optim.SGD([{"params": body.parameters(), "lr": 0.01}, {"params": head.parameters()}], lr=0.1)
+# ```
+#
+# この章の `update(params, grads)` の形では、キーの名前 (`'W1'`、`'b1'`、…) で学習率を選べば同じことができます。次のセルの
+# `LayerwiseSGD` は、`lr_by_prefix` に「キーの先頭の文字列 → 学習率」を渡し、どれにも当てはまらないキーには `lr` を使う SGD です
+# (演習ではありません。読んで実行してください)。digits の `TwoLayerNet` で、1 層目 (`W1`、`b1`) の学習率だけを変えて 5 エポック
+# 学習し、3 つのシードのテスト正解率と、1 層目の重みが初期値から動いた量 $\|\boldsymbol{W}_1 - \boldsymbol{W}_1^{\text{初期}}\|$ を比べます。
+# 2 層目の学習率はどれも 0.1 です。
+
+
+# %%
+class LayerwiseSGD:
+    """SGD whose learning rate depends on the key: lr_by_prefix maps a key prefix ('W1', 'b', ...) to its rate;
+    the first matching prefix wins, and keys that match none use lr."""
+
+    def __init__(self, lr=0.01, lr_by_prefix=None):
+        self.lr = lr
+        self.lr_by_prefix = dict(lr_by_prefix or {})
+
+    def rate(self, key):
+        for prefix, rate in self.lr_by_prefix.items():
+            if key.startswith(prefix):
+                return rate
+        return self.lr
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.rate(key) * grads[key]
+
+
+def train_layerwise(optimizer, epochs=5, seed=0):
+    """Train TwoLayerNet(64, 50, 10) on digits; returns (test accuracy, how far W1 moved from its initial value)."""
+    rng = np.random.default_rng(seed)
+    network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
+    W1_initial = network.params["W1"].copy()
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))
+        for start in range(0, len(x_train), 32):
+            batch = order[start : start + 32]
+            optimizer.update(network.params, network.gradient(x_train[batch], t_train[batch]))
+    return network.accuracy(x_test, t_test), float(np.linalg.norm(network.params["W1"] - W1_initial))
+
+
+for label, first_layer_lr in [("1 層目も 0.1 (すべて同じ)", 0.1), ("1 層目は 0.01", 0.01), ("1 層目は 0 (固定)", 0.0)]:
+    rates = {"W1": first_layer_lr, "b1": first_layer_lr}
+    results = np.array([train_layerwise(LayerwiseSGD(lr=0.1, lr_by_prefix=rates), seed=seed) for seed in range(3)])
+    print(
+        f"{label}: テスト正解率 {results[:, 0].mean():.3f} ± {results[:, 0].std():.3f}、"
+        f"W1 が動いた量 {results[:, 1].mean():.2f}"
+    )
+
+# %% [markdown]
+# 1 層目を固定すると、1 層目は乱数で初期化したままの「ランダムな特徴」で、2 層目だけが学習します。それでも正解率は 0.5 を大きく超えますが、
+# すべての層を学習させた場合には届きません。1 層目の学習率を 0.01 にすると、その中間です。ここでは 1 層目も最初から学習するのが
+# いちばん良い設定です。1 層目を小さな学習率にするのが役に立つのは、1 層目がすでに良い特徴を作れる (学習済みの) ときです。
+
+# %% [markdown]
 # ## まとめ
 #
 # | 手法 | 状態 (キーごと) | 更新 | PyTorch |
@@ -1262,3 +1649,7 @@ plt.show()
 # - よくある書き誤り (RMSprop の分母で $g$ を 2 乗し忘れる、学習率の「減衰」を $t$ とともに大きくなる $\eta_0\, \alpha\, t$ と書く) に注意し、
 #   論文と PyTorch の式に従いましょう。
 # - 手法の比較は学習率に強く依存します。学習率のスケジュール (ステップ減衰、逆時間減衰) は、ノイズのある勾配で最後に損失を下げるのに役立ちます。
+# - 勾配クリッピングは、すべての勾配をまとめた大域ノルムが `max_norm` を超えたときだけ、すべての配列を同じ倍率で縮めます (向きは変えない)。
+#   ウォームアップは、最初の `warmup_steps` 回で学習率を $\eta_0 / \text{warmup\_steps}$ から $\eta_0$ まで直線的に上げます。
+#   どちらも学習の壊れ方を防ぐ道具で、学習率や入力の正規化の代わりにはなりません。
+# - 層ごとの学習率は、パラメータのキーごとに学習率を選ぶだけで実装できます (PyTorch のパラメータグループ)。学習率 0 の層は固定されます。

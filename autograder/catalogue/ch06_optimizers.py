@@ -217,6 +217,111 @@ VARIANTS = [
         breaks=("test_lr_schedules",),
         hint="早すぎます",
     ),
+    Variant(
+        "clip_per_key",
+        "clip_grads_by_norm",
+        (
+            (
+                "    clip_coef = max_norm / (total_norm + 1e-6)\n"
+                "    if clip_coef < 1.0:\n"
+                "        for key in grads:\n"
+                "            grads[key] *= clip_coef  # in place: scale every array by the same factor\n",
+                "    for key in grads:\n"
+                "        key_norm = float(np.sqrt(np.sum(grads[key] * grads[key])))\n"
+                "        if key_norm > max_norm:\n"
+                "            grads[key] *= max_norm / key_norm\n",
+            ),
+        ),
+        "配列ごとに自分のノルムで縮める勾配クリッピング (全体の向きが変わる)",
+        "gradient clipping that rescales each array by its own norm instead of the global norm",
+        breaks=("test_clip_grads_by_norm", "test_clip_grads_by_norm_rules"),
+        hint="配列ごとに自分のノルム",
+    ),
+    Variant(
+        "clip_always_rescale",
+        "clip_grads_by_norm",
+        (
+            (
+                "    clip_coef = max_norm / (total_norm + 1e-6)\n    if clip_coef < 1.0:\n        for key in grads:\n"
+                "            grads[key] *= clip_coef",
+                "    clip_coef = max_norm / total_norm\n    for key in grads:\n        grads[key] *= clip_coef",
+            ),
+        ),
+        "ノルムが max_norm 以下のときも max_norm / ノルム 倍する (いつも長さ max_norm にそろえる) 勾配クリッピング",
+        "gradient clipping that always rescales to max_norm, stretching small gradients too",
+        breaks=("test_clip_grads_by_norm", "test_clip_grads_by_norm_rules"),
+        hint="以下のときまで",
+    ),
+    Variant(
+        "clip_norm_after",
+        "clip_grads_by_norm",
+        (("    return total_norm", "    return float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))"),),
+        "クリッピングした後のノルムを返す勾配クリッピング",
+        "gradient clipping that returns the norm after clipping instead of before",
+        breaks=("test_clip_grads_by_norm", "test_clip_grads_by_norm_rules"),
+        hint="クリッピングした後のノルム",
+    ),
+    Variant(
+        "clip_no_sqrt",
+        "clip_grads_by_norm",
+        (
+            (
+                "total_norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                "total_norm = float(sum(np.sum(g * g) for g in grads.values()))",
+            ),
+        ),
+        "2 乗の和の平方根を取らずにノルムとして使う勾配クリッピング",
+        "gradient clipping that uses the sum of squares as the norm (no square root)",
+        breaks=("test_clip_grads_by_norm", "test_clip_grads_by_norm_rules"),
+        hint="平方根を取っていません",
+    ),
+    Variant(
+        "clip_new_arrays",
+        "clip_grads_by_norm",
+        (("grads[key] *= clip_coef", "grads[key] = grads[key] * clip_coef"),),
+        "縮めた新しい配列を grads[key] に代入する勾配クリッピング (その場で書き換えない)",
+        "gradient clipping that stores new arrays in the dict instead of scaling in place",
+        breaks=("test_clip_grads_by_norm", "test_clip_grads_by_norm_rules"),
+        hint="その場で",
+    ),
+    Variant(
+        "clip_no_validation",
+        "clip_grads_by_norm",
+        (
+            (
+                "    if not float(max_norm) > 0.0:\n"
+                '        raise ValueError(f"max_norm must be positive, got {max_norm}")\n',
+                "",
+            ),
+        ),
+        "max_norm <= 0 でも ValueError を出さない勾配クリッピング (規則だけを失う)",
+        "gradient clipping that accepts max_norm <= 0 (loses the rules' points only)",
+        breaks=("test_clip_grads_by_norm_rules",),
+        hint="正の数",
+    ),
+    Variant(
+        "warmup_from_zero",
+        "warmup_lr",
+        (("lr0 * (step + 1) / warmup_steps", "lr0 * step / warmup_steps"),),
+        "step / warmup_steps で上げるウォームアップ (最初の更新の学習率が 0)",
+        "warm-up with the factor step / warmup_steps (the first update has learning rate 0)",
+        breaks=("test_warmup_lr",),
+        hint="step = 0 の学習率",
+    ),
+    Variant(
+        "warmup_no_cap",
+        "warmup_lr",
+        (
+            (
+                "    if step < warmup_steps:\n        return float(lr0 * (step + 1) / warmup_steps)",
+                "    return float(lr0 * (step + 1) / warmup_steps)",
+            ),
+        ),
+        "warmup_steps 回を過ぎても学習率を上げ続けるウォームアップ",
+        "warm-up that keeps increasing the learning rate after warmup_steps updates",
+        breaks=("test_warmup_lr",),
+        hint="過ぎても",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "sgd_copy_into",
@@ -300,6 +405,48 @@ VARIANTS = [
         ),
         "『ゼロから作るDeep Learning』の Adam そのまま (lr_t にまとめた補正、既定値 eps = 1e-7)",
         "the textbook Adam as it is (correction folded into lr_t, default eps = 1e-7)",
+        correct=True,
+    ),
+    Variant(
+        "clip_without_eps",
+        "clip_grads_by_norm",
+        (
+            (
+                "    clip_coef = max_norm / (total_norm + 1e-6)\n    if clip_coef < 1.0:\n",
+                "    if total_norm > max_norm:\n        clip_coef = max_norm / total_norm\n",
+            ),
+        ),
+        "1e-6 を足さずに、ノルムが max_norm を超えたら max_norm / ノルム 倍する勾配クリッピング",
+        "gradient clipping with the factor max_norm / total_norm (no 1e-6) when the norm exceeds max_norm",
+        correct=True,
+    ),
+    Variant(
+        "clip_concatenated_norm",
+        "clip_grads_by_norm",
+        (
+            (
+                "total_norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                "total_norm = float(np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()])))",
+            ),
+            ("grads[key] *= clip_coef", "grads[key][...] = grads[key] * clip_coef"),
+        ),
+        "全配列をつないだベクトルの np.linalg.norm を使い、grads[key][...] に書き込む勾配クリッピング",
+        "gradient clipping with np.linalg.norm of the concatenated arrays, writing into grads[key][...]",
+        correct=True,
+    ),
+    Variant(
+        "warmup_min_form",
+        "warmup_lr",
+        (
+            (
+                "    if step < warmup_steps:\n"
+                "        return float(lr0 * (step + 1) / warmup_steps)  # rises linearly from lr0/warmup_steps\n"
+                "    return float(lr0)",
+                "    return float(lr0 * min(1.0, (step + 1) / warmup_steps))",
+            ),
+        ),
+        "min(1, (step + 1) / warmup_steps) を掛ける 1 行のウォームアップ (PyTorch の LambdaLR の形)",
+        "warm-up written as lr0 * min(1, (step + 1) / warmup_steps), the LambdaLR form",
         correct=True,
     ),
 ]

@@ -1,14 +1,16 @@
 """Learning-rate schedules (reference solutions).
 
 Pure functions of the initial learning rate and the epoch/step counter;
-set ``optimizer.lr = schedule(...)`` before each epoch or step.
+set ``optimizer.lr = schedule(...)`` before each epoch or step. ``warmup_lr``
+multiplies its ``lr0`` by a factor, so it composes with the others:
+``warmup_lr(inverse_time_decay(lr0, step, k), step, warmup_steps)``.
 """
 
 from __future__ import annotations
 
 import operator
 
-__all__ = ["step_decay", "inverse_time_decay"]
+__all__ = ["step_decay", "inverse_time_decay", "warmup_lr"]
 
 
 def _check_int(name: str, value: int, minimum: int) -> int:
@@ -62,3 +64,29 @@ def inverse_time_decay(lr0: float, step: int, decay_rate: float = 0.01) -> float
     if not float(decay_rate) >= 0.0:
         raise ValueError(f"decay_rate must be non-negative, got {decay_rate}")
     return float(lr0 / (1.0 + decay_rate * step))  # lr0 / (1 + k*step)
+
+
+def warmup_lr(lr0: float, step: int, warmup_steps: int) -> float:
+    """Linear warm-up: ``lr0 * (step + 1) / warmup_steps`` for ``step < warmup_steps``, then ``lr0``.
+
+    Steps are counted from 0, so the first update already uses ``lr0 / warmup_steps``
+    (not 0) and update number ``warmup_steps - 1`` is the first one at the full ``lr0``.
+    Equals the learning rate of ``torch.optim.lr_scheduler.LambdaLR(opt, lambda s:
+    min(1.0, (s + 1) / warmup_steps))`` and, for ``warmup_steps >= 2``, of
+    ``LinearLR(opt, start_factor=1 / warmup_steps, end_factor=1.0,
+    total_iters=warmup_steps - 1)`` after ``step`` calls of ``scheduler.step()``.
+    ``warmup_steps = 1`` means no warm-up.
+
+    Args:
+        lr0: learning rate after the warm-up (may itself come from another schedule).
+        step: current update, integer >= 0.
+        warmup_steps: length of the warm-up in updates, integer >= 1.
+
+    Raises:
+        ValueError: if ``step`` < 0 or ``warmup_steps`` < 1 (or they are not integers).
+    """
+    step = _check_int("step", step, 0)
+    warmup_steps = _check_int("warmup_steps", warmup_steps, 1)
+    if step < warmup_steps:
+        return float(lr0 * (step + 1) / warmup_steps)  # rises linearly from lr0/warmup_steps
+    return float(lr0)

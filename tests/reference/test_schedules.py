@@ -1,7 +1,7 @@
 """Tests of course.reference.schedules.
 
-Oracles: torch.optim.lr_scheduler.StepLR (per-test skip without torch) and
-hand-computed closed-form values.
+Oracles: torch.optim.lr_scheduler.StepLR, LambdaLR and LinearLR (per-test skip
+without torch) and hand-computed closed-form values.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from course.reference.schedules import inverse_time_decay, step_decay
+from course.reference.schedules import inverse_time_decay, step_decay, warmup_lr
 
 # StepLR multiplies the lr by gamma once per period (chained products of at
 # most a handful of factors): a few ulps, far below 1e-12 relative.
@@ -114,3 +114,59 @@ def test_step_decay_rejects_invalid_arguments(kwargs: dict, match: str) -> None:
 def test_inverse_time_decay_rejects_invalid_arguments(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         inverse_time_decay(**kwargs)
+
+
+def test_warmup_lr_closed_form_table() -> None:
+    # lr0 = 0.2 over 4 steps: 0.05, 0.1, 0.15, 0.2, then 0.2
+    got = [warmup_lr(0.2, s, 4) for s in range(7)]
+    np.testing.assert_allclose(got, [0.05, 0.1, 0.15, 0.2, 0.2, 0.2, 0.2], rtol=RTOL)
+    assert all(type(value) is float for value in got)
+
+
+def test_warmup_lr_one_step_is_no_warmup() -> None:
+    assert [warmup_lr(0.3, s, 1) for s in range(3)] == [0.3, 0.3, 0.3]
+
+
+@pytest.mark.parametrize("lr0, warmup_steps", [(0.1, 2), (0.01, 5), (1.0, 17)])
+def test_warmup_lr_matches_torch_linearlr(torch: Any, lr0: float, warmup_steps: int) -> None:
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=lr0)
+    sched = torch.optim.lr_scheduler.LinearLR(
+        opt, start_factor=1.0 / warmup_steps, end_factor=1.0, total_iters=warmup_steps - 1
+    )
+    for step in range(3 * warmup_steps):
+        assert warmup_lr(lr0, step, warmup_steps) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+        opt.step()
+        sched.step()
+
+
+@pytest.mark.parametrize("warmup_steps", [1, 3, 10])
+def test_warmup_lr_matches_torch_lambdalr(torch: Any, warmup_steps: int) -> None:
+    lr0 = 0.05
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=lr0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=lambda s: min(1.0, (s + 1) / warmup_steps))
+    for step in range(3 * warmup_steps + 2):
+        assert warmup_lr(lr0, step, warmup_steps) == pytest.approx(opt.param_groups[0]["lr"], rel=RTOL)
+        opt.step()
+        sched.step()
+
+
+def test_warmup_lr_composes_with_a_decay() -> None:
+    # the warm-up factor times the decayed rate: step 1 of 4 is half of 1 / (1 + 0.5 * 1)
+    assert warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4) == pytest.approx(0.5 / 1.5, rel=RTOL)
+    assert warmup_lr(inverse_time_decay(1.0, 6, 0.5), 6, 4) == pytest.approx(0.25, rel=RTOL)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(lr0=0.1, step=-1, warmup_steps=3), "step"),
+        (dict(lr0=0.1, step=1.0, warmup_steps=3), "step"),
+        (dict(lr0=0.1, step=1, warmup_steps=0), "warmup_steps"),
+        (dict(lr0=0.1, step=1, warmup_steps=2.5), "warmup_steps"),
+    ],
+)
+def test_warmup_lr_rejects_invalid_arguments(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        warmup_lr(**kwargs)

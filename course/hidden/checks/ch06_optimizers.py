@@ -13,6 +13,14 @@ the textbook's equivalent form (bias correction folded into the learning rate, s
 
 Tolerance: relative 1e-7, absolute 1e-10. The updates are a few elementwise operations per
 step, so two correct implementations differ only by rounding (~1e-15).
+
+clip_grads_by_norm scales the learner's OWN dict in place, so it is driven, like the optimizers,
+by the notebook's helper ``run_clipping(grads, max_norm)`` -> ``(returned, after, in_place)``. The
+returned norm is compared at relative 1e-9 (a sum of squares and a square root); the clipped
+arrays at relative 1e-5, because max_norm / (total + 1e-6) (PyTorch, the reference) and
+max_norm / total are both accepted: every case has a total norm >= 1, where the two differ by at
+most a relative 1e-6, while every simulated mistake differs by more than 10 %.
+warmup_lr: relative 1e-9 (one product and one quotient).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
+from . import check_learner_accepts, check_learner_raises, core_first, learner_copy
 
 RTOL, ATOL = 1e-7, 1e-10
 # The default eps is "a small number": 1e-8 (the paper, PyTorch), 1e-7 (the textbook, Keras) and 1e-6
@@ -922,6 +931,193 @@ def check_lr_schedules(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+# ---------------------------------------------------------------------------- clipping and warm-up
+
+_CLIP_RTOL = 1e-5  # accepts max_norm / (total + 1e-6) and max_norm / total for total >= 1
+_PER_KEY_HINT = (
+    "配列ごとに自分のノルムで縮めていませんか。ノルムは grads の全部の配列をまとめた 1 つの値 "
+    "(全要素の 2 乗の和の平方根) で、すべての配列を同じ倍率で縮めます。"
+)
+
+
+def _global_norm(grads: Params) -> float:
+    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+
+
+def _clip_cases(rng: np.random.Generator) -> list[tuple[Params, float]]:
+    """(grads, max_norm) of each kind: "between" (every array's own norm is below max_norm but the
+    total is above it), "above" (the total is 2 to 10 times max_norm), "below" (the total is below
+    it). Every total norm is at least 1 (see _CLIP_RTOL)."""
+    cases = []
+    for kind, shapes in [
+        # one key first: there clipping per key is right, so arrays left unchanged name their own mistake
+        ("above", {"W": (int(rng.integers(1, 5)), int(rng.integers(1, 5)))}),
+        ("between", _MIXED_SHAPES),
+        ("above", _MIXED_SHAPES),
+        ("below", _MIXED_SHAPES),
+        ("below", _SAME_SHAPES),
+        ("between", _SAME_SHAPES),
+    ]:
+        grads = {key: rng.standard_normal(shape) * 10 ** rng.uniform(-0.3, 0.3) for key, shape in shapes.items()}
+        grads = {key: value * (rng.uniform(2.0, 20.0) / _global_norm(grads)) for key, value in grads.items()}
+        total = _global_norm(grads)
+        own = max(_global_norm({key: value}) for key, value in grads.items())
+        if kind == "between":
+            max_norm = float(rng.uniform(own + 0.2 * (total - own), total - 0.2 * (total - own)))
+        elif kind == "above":
+            max_norm = float(total / rng.uniform(2.0, 10.0))
+        else:
+            max_norm = float(total * rng.uniform(1.2, 3.0))
+        cases.append((grads, max_norm))
+    return cases
+
+
+def _clip_mistakes(grads: Params, max_norm: float) -> tuple[list[tuple[Any, str]], list[tuple[Params, str]]]:
+    """(wrong returned norms, wrong clipped dicts), each with its hint, simulated on ``grads``."""
+    total = _global_norm(grads)
+    per_key = {key: value * min(1.0, max_norm / _global_norm({key: value})) for key, value in grads.items()}
+    always = {key: value * (max_norm / total) for key, value in grads.items()}
+    squared = total * total
+    no_sqrt = {key: value * min(1.0, max_norm / squared) for key, value in grads.items()}
+    after_hint = (
+        "クリッピングした後のノルムを返しています。戻り値は、縮める前のノルムです (PyTorch の clip_grad_norm_ と同じ)。"
+    )
+    clipped = {key: value.copy() for key, value in grads.items()}
+    ref.clip_grads_by_norm(clipped, max_norm)
+    norms = [
+        # the norm after clipping, with and without the 1e-6 (they differ by more than the rtol 1e-9)
+        (_global_norm(clipped), after_hint),
+        (min(total, max_norm), after_hint),
+        (squared, "2 乗の和の平方根を取っていません。ノルムは √(全要素の 2 乗の和) です。"),
+    ]
+    arrays = [
+        (per_key, _PER_KEY_HINT),
+        (
+            always,
+            "ノルムが max_norm 以下のときまで max_norm / ノルム 倍しています (小さな勾配を引き伸ばしています)。"
+            "縮めるのは、ノルムが max_norm を超えたときだけです。",
+        ),
+        (no_sqrt, "2 乗の和の平方根を取っていません。ノルムは √(全要素の 2 乗の和) です。"),
+        (
+            grads,
+            "grads の配列が変わっていません。g = g * 倍率 はローカル変数に新しい配列を入れるだけです。"
+            "grads[key] *= 倍率 のように、辞書の中の配列をその場で書き換えてください。",
+        ),
+    ]
+    return norms, arrays
+
+
+def check_clip_grads_by_norm(run: Runner, rng: np.random.Generator) -> None:
+    for grads, max_norm in _clip_cases(rng):
+        shapes = ", ".join(f"'{key}': {value.shape}" for key, value in grads.items())
+        name = f"grads (形状 {{{shapes}}})、max_norm = {max_norm:.3g} での clip_grads_by_norm"
+        try:
+            result = run.call("run_clipping", learner_copy(grads), max_norm)
+        except CheckFailure as failure:
+            message = str(failure)
+            if "run_clipping" in message and ("定義されていません" in message or "NameError" in message):
+                message += "\nヒント: 6.12 節の run_clipping のセル (書き換えずに) と、解答セルを実行してください。"
+            raise CheckFailure(message) from None
+        check_true(
+            isinstance(result, tuple) and len(result) == 3 and isinstance(result[1], dict),
+            "run_clipping の戻り値がおかしくなっています。"
+            "run_clipping のセルを書き換えていませんか (元に戻して実行してください)。",
+        )
+        returned, after, in_place = result
+        check_true(
+            set(after) == set(grads),
+            f"{name} の後で grads のキーが変わっています。キーを増やしたり減らしたりしないでください。",
+        )
+        check_true(
+            returned is not None,
+            f"{name} が何も返していません。クリッピングする前のノルムを return してください。",
+        )
+        expected = {key: value.copy() for key, value in grads.items()}
+        expected_norm = ref.clip_grads_by_norm(expected, max_norm)
+        norm_mistakes, array_mistakes = _clip_mistakes(grads, max_norm)
+        check_scalar(
+            returned,
+            expected_norm,
+            f"{name} の戻り値 (クリッピングする前のノルム)",
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+            mistakes=norm_mistakes,
+        )
+        for key, want in expected.items():
+            check_array(
+                after[key],
+                want,
+                f"{name} の後の grads['{key}']",
+                rtol=_CLIP_RTOL,
+                atol=1e-12,
+                show_values=False,
+                mistakes=[(wrong[key], hint) for wrong, hint in array_mistakes],
+            )
+        check_true(
+            bool(in_place),
+            f"{name}: grads の配列をその場で (in place) 書き換えていません (辞書に新しい配列を入れています)。"
+            "grads[key] = grads[key] * 倍率 ではなく grads[key] *= 倍率 と書いてください。",
+        )
+
+
+def check_clip_grads_by_norm_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rule of the docstring: a positive max_norm is accepted; otherwise ValueError.
+    Graded for a working core (the public cell waits for the core's public test likewise)."""
+    core_first(lambda: check_clip_grads_by_norm(run, rng))
+    grads = {"W": rng.standard_normal((int(rng.integers(2, 5)), 3)), "b": rng.standard_normal(3)}
+    max_norm = float(rng.uniform(0.5, 3.0))
+    check_learner_accepts(
+        lambda: run.call("clip_grads_by_norm", learner_copy(grads), max_norm),
+        f"max_norm = {max_norm:.3g} での clip_grads_by_norm",
+    )
+    hint = "max_norm は正の数です。max_norm <= 0 なら raise ValueError(...) としてください。"
+    for bad in (0.0, -float(np.round(max_norm, 3))):
+        check_learner_raises(
+            lambda bad=bad: run.call("clip_grads_by_norm", learner_copy(grads), bad),
+            "ValueError",
+            f"max_norm = {bad:g} での clip_grads_by_norm",
+            hint,
+        )
+
+
+def check_warmup_lr(run: Runner, rng: np.random.Generator) -> None:
+    for warmup_steps in (1, int(rng.integers(2, 6)), int(rng.integers(6, 40)), int(rng.integers(40, 400))):
+        lr0 = float(10 ** rng.uniform(-4, 0))
+        steps = {0, 1, warmup_steps - 1, warmup_steps, warmup_steps + int(rng.integers(1, 1000))}
+        steps.add(int(rng.integers(0, warmup_steps)))
+        steps.discard(-1)
+        for step in sorted(steps):
+            check_scalar(
+                run.call("warmup_lr", lr0, step, warmup_steps),
+                ref.warmup_lr(lr0, step, warmup_steps),
+                f"warmup_lr(lr0={lr0:.3g}, step={step}, warmup_steps={warmup_steps})",
+                rtol=1e-9,
+                atol=0.0,
+                show_values=False,
+                mistakes=[
+                    (
+                        lr0 * step / warmup_steps,
+                        "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
+                        "最初の更新は lr0 / warmup_steps です。",
+                    ),
+                    (
+                        lr0 * (step + 1) / warmup_steps,
+                        "warmup_steps 回を過ぎても学習率を上げ続けています。step >= warmup_steps では lr0 のままです。",
+                    ),
+                    (
+                        lr0 * ((step + 1) // warmup_steps),
+                        "整数の割り算 // で係数を切り捨てています。(step + 1) / warmup_steps は / で割ります。",
+                    ),
+                    (
+                        lr0 * min(1.0, step / max(warmup_steps - 1, 1)),
+                        "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
+                        "最初の更新は lr0 / warmup_steps です。",
+                    ),
+                ],
+            )
+
+
 CHECKS = {
     "sgd": check_sgd,
     "momentum": check_momentum,
@@ -932,4 +1128,7 @@ CHECKS = {
     "adam": check_adam,
     "amsgrad": check_amsgrad,
     "lr_schedules": check_lr_schedules,
+    "clip_grads_by_norm": check_clip_grads_by_norm,
+    "clip_grads_by_norm_rules": check_clip_grads_by_norm_rules,
+    "warmup_lr": check_warmup_lr,
 }
