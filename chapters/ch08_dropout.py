@@ -15,7 +15,8 @@
 # 2. スケールの 2 つの流儀 (推論時に $1 - p$ 倍する従来の方式と、学習時に $1/(1 - p)$ 倍する inverted dropout) と、
 #    両者が期待値の意味で一致する理由
 # 3. `Dropout` レイヤの実装: 順伝播と逆伝播で同じマスクを使う。推論時 (`train_flg=False`) は何もしない
-# 4. 少ない訓練データでの過学習の実験: ドロップアウトあり・なしの比較
+# 4. ドロップアウトを含むネットワーク: `train_flg` の受け渡しと、1 回の `gradient` で同じマスクを使うこと。
+#    少ない訓練データでの過学習の実験: ドロップアウトあり・なしの比較と、その差がシードによるばらつきより大きいか
 # 5. アンサンブル学習 (ensemble learning) としての解釈: 多数のマスクの平均と推論時の 1 回の計算を比べる
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
@@ -30,9 +31,9 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_raises, check_true
+from course.checks import builds_on, check_array, check_raises, check_scalar, check_true
 from course.data import load_digits
-from course.gradcheck import eval_numerical_gradient_array, rel_error
+from course.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from course.hints import hint
 from course.plotting import use_japanese_font
 from course.properties import dropout as dropout_checks
@@ -152,25 +153,31 @@ print("推論時に次の層へ届く値が一致:          ", np.allclose((y_hi
 print("方式 A の重みを方式 B の推論で使うと何倍になるか:", (y_hidden @ W_a / ((y_hidden * (1 - p_demo)) @ W_a))[0, 0])
 
 # %% [answer] id=dropout_conventions points=3
-# **問**: 『ゼロから作るDeep Learning』(6.4.3 節) の `Dropout` は「学習時はユニットを確率 $p$ で消すだけで、推論時にすべての出力を
-# $1 - p$ 倍する」方式、PyTorch の `torch.nn.Dropout` は「学習時に残したユニットの出力を $1/(1 - p)$ 倍し、推論時は何もしない」方式です
-# ($p$ は消す確率)。
-# (1) どちらの方式も、学習時と推論時の出力の大きさがそろう理由を、マスク $r$ の期待値を使って説明してください。
-# (2) PyTorch などが後者 (inverted dropout) を採用している実用上の理由を 1 つ以上挙げてください。
-# (3) 前者の方式で学習した重みを、後者の方式の推論 (入力をそのまま通す) で使うと何が起きますか。
+# **問**: 隠れ層の出力 $y$ → Dropout ($p = 0.3$、消す確率) → Affine (重み $W$、バイアス $b$) という部分を持つネットワークを、
+# 方式 A (学習時は消すだけで、推論時に Dropout の出力を $1 - p$ 倍する) で学習しました。この重みを、推論時に Dropout が
+# 何もしない方式 B のコード (PyTorch の `model.eval()` など) で使います。
+# (1) 方式 B のコードで同じ予測を出すには、$W$ と $b$ をそれぞれ何倍にすればよいですか。理由も述べてください。
+# (2) ある出力ユニット $k$ について、推論時の $y = (2, 0, 1)$、$W_{:,k} = (0.5, 1, 1)^\top$、$b_k = 0.2$ とします。
+# 方式 A の正しい推論時の値 $a_k$ と、(1) の変換を忘れて方式 B で推論したときの値を計算してください。$y$ の項は何倍にずれますか。
+# (3) Dropout を活性化関数の **前** に置き、Affine → Dropout → シグモイド関数 $\sigma$ としたとします (方式 B、$p = 0.5$)。
+# Dropout に入る値が $a = 2$ のとき、学習時のシグモイドの出力の期待値と、推論時の出力 $\sigma(2)$ を比べてください。
+# 一致しないなら、その理由と、ReLU ならどうなるかを述べてください。
 #
-# **模範解答**: (1) $r$ は確率 $1 - p$ で 1、確率 $p$ で 0 なので $\mathbb{E}[r] = 1 - p$。前者の学習時の出力 $ry$ の期待値は $(1 - p)y$ で、
-# 推論時の出力 $(1 - p)y$ と等しい。後者の学習時の出力 $ry/(1 - p)$ の期待値は $y$ で、推論時の出力 $y$ と等しい。
-# どちらも「学習時の出力の期待値 = 推論時の出力」になっていて、次の層の Affine は線形なので、その入力の期待値も学習時と推論時でそろう。
-# 2 つの方式は、次の層の重みを $1 - p$ 倍する付け替えで移り合う同じモデルである。
-# (2) 推論時の計算がドロップアウトのないネットワークと同じ (恒等写像) になり、推論のコードが $p$ を知らなくてよい。
-# ドロップアウトを外したり $p$ を変えたりしても推論側を書き換えずに済み、余分な掛け算は学習時だけで済む。
-# (3) 学習時に次の層が受け取っていた入力は平均して $(1 - p)y$ なのに、推論時には $y$ が届くので、次の層への入力が $1/(1 - p)$ 倍
-# ($p = 0.5$ なら 2 倍) に大きくなる。その後の層の値がずれ、出力の確率が極端になったり予測が変わったりして、精度が落ちる。
-# 重みを $1 - p$ 倍してから使えば正しくなる。
+# **模範解答**: (1) $W$ を $1 - p = 0.7$ 倍し、$b$ はそのまま (1 倍)。方式 A の推論時に Affine が受け取るのは $(1 - p)\, y$ なので
+# $a = (1 - p)\, y W + b = y\, \bigl((1 - p) W\bigr) + b$。方式 B の推論では $y$ がそのまま届くので、$(1 - p) W$ を重みにすれば同じ値になる。
+# バイアスは Dropout を通らない (マスクもスケールも掛からない) ので変えない。
+# (2) $\sum_j y_j W_{jk} = 2 \cdot 0.5 + 0 \cdot 1 + 1 \cdot 1 = 2$。正しい値は $0.7 \cdot 2 + 0.2 = 1.6$、変換を忘れると $2 + 0.2 = 2.2$。
+# $y$ の項が $1/(1 - p) = 1/0.7 \approx 1.43$ 倍になる (バイアスはずれない)。
+# (3) 学習時の Dropout の出力は確率 1/2 で 0、確率 1/2 で $2/(1 - 0.5) = 4$ なので、シグモイドの出力の期待値は
+# $(\sigma(0) + \sigma(4))/2 = (0.5 + 0.982)/2 \approx 0.741$。推論時は $\sigma(2) \approx 0.881$ で、一致しない。
+# 期待値がそろうのは Dropout の出力 (シグモイドの入力) までで、非線形な $\sigma$ では $\mathbb{E}[\sigma(z)] \ne \sigma(\mathbb{E}[z])$ だから。
+# ReLU は $c \ge 0$ について $\mathrm{ReLU}(c z) = c\, \mathrm{ReLU}(z)$ なので、マスクとスケールを外に出せて、
+# 期待値は $\mathbb{E}[r/(1 - p)]\, \mathrm{ReLU}(a) = \mathrm{ReLU}(a) = 2$ で推論時と一致する。
 #
-# (採点の目安: (1) $\mathbb{E}[r] = 1 - p$ を使って両方式とも期待値が推論時の出力と一致することを示している (1 点)、
-# (2) 推論のコードが $p$ に依存しない・恒等写像になる、などの理由 (1 点)、(3) 入力が $1/(1 - p)$ 倍にずれることを述べている (1 点)。)
+# (採点の目安: (1) $W$ を $0.7$ 倍・$b$ はそのまま、を理由 (推論時に届く値が $(1 - p) y$ か $y$ か) とともに述べている (1 点)、
+# (2) 1.6 と 2.2、$y$ の項が $1/0.7 \approx 1.43$ 倍になることを計算している (1 点)、
+# (3) 期待値 0.741 と 0.881 が一致しないこと、その理由 (非線形な関数の期待値は期待値の関数にならない) と、ReLU では一致することを
+# 述べている (1 点。数値がなくても理由が正しければ 0.5 点)。)
 
 # %% [markdown]
 # ## 8.3 `Dropout` レイヤ
@@ -201,13 +208,9 @@ print("方式 A の重みを方式 B の推論で使うと何倍になるか:", 
 # ### 乱数の扱い: `np.random.Generator`
 #
 # マスクの乱数は、コンストラクタで受け取る乱数生成器 `rng` (`np.random.default_rng(seed)` で作る `np.random.Generator`) から引きます。
-# `rng.random(shape)` は区間 $[0, 1)$ の一様乱数の配列を返すので、
-#
-# ```python
-# mask = self.rng.random(x.shape) > self.dropout_ratio
-# ```
-#
-# とすれば、各成分が確率 $1 - p$ で True (残す) になります (一様乱数が $p$ 以下になる確率が $p$ です)。
+# `rng.random(shape)` は区間 $[0, 1)$ の一様乱数 $u$ を並べた、形状 `shape` の配列を返します。入力と同じ形状で $u$ を引き、
+# 成分ごとに「$u > p$ なら残す (True)」と決めれば、各成分が確率 $1 - p$ で True (残す) になります
+# ($u \le p$ となる確率が $p$ だからです)。
 #
 # **採点のための約束**: 各成分を確率 $1 - p$ で残すマスクの作り方は 1 つではありません (`self.rng.random(x.shape) < 1 - p` も
 # `self.rng.binomial(1, 1 - p, size=x.shape)` も正しいマスクです)。そのためテストは、決まった乱数列との一致ではなく、どんな正しい
@@ -338,8 +341,10 @@ print("公開テスト: OK")
 # %% [markdown]
 # 逆伝播のテストです。`dout` をすべて 3 にすると、残したユニットの勾配は $3/(1 - 0.25) = 4$、消したユニットの勾配は 0 になるはずです。
 
+
 # %% [tests] id=test_dropout_backward points=2 hidden=dropout_backward
-if builds_on({"演習 1 の forward": public_test_dropout_forward}):
+def public_test_dropout_backward():
+    """演習 1 の backward の公開テスト (演習 2 のテストの前提としても使います)。"""
     x = np.arange(1.0, 13.0).reshape(3, 4)
     dout = np.full((3, 4), 3.0)
     layer = Dropout(0.25, rng=np.random.default_rng(0))
@@ -353,6 +358,10 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward}):
     kept_second = layer.forward(x_large) != 0
     where = "2 回目の forward の後の backward"
     dropout_checks.check_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
+
+
+if builds_on({"演習 1 の forward": public_test_dropout_forward}):
+    public_test_dropout_backward()
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -407,17 +416,150 @@ print(f"呼ぶたびにマスクが変わる数値微分との相対誤差: {rel
 # 訓練データを digits の先頭 200 枚だけに減らし、隠れ層が 4 つ (各 100 ユニット) のネットワークを、ドロップアウトなしと
 # ドロップアウトあり ($p = 0.3$) で学習させて比べます。パラメータは約 3.8 万個あり、200 枚の訓練データを丸暗記するには十分な大きさです。
 #
-# 部品として、これまでの章の模範解答 (ソフトマックス関数、交差エントロピー誤差、Affine レイヤ、ReLU レイヤ、Softmax-with-Loss レイヤ)
-# を使います。次のセルを実行して定義しておいてください。
+# 実験の前に、演習 2 で `Dropout` レイヤをネットワークに組み込みます。部品として、これまでの章の模範解答 (ソフトマックス関数、
+# 交差エントロピー誤差、Affine レイヤ、ReLU レイヤ、Softmax-with-Loss レイヤ) を使います。次のセルを実行して定義しておいてください。
 
 # %% [given] names=softmax,cross_entropy_error,Affine,Relu,SoftmaxWithLoss
 
 # %% [markdown]
-# ネットワークは、隠れ層ごとに Affine → ReLU → Dropout を並べ、最後に Affine と Softmax-with-Loss を置きます。
-# ポイントは `train_flg` の受け渡しです。
+# ### 演習 2: ドロップアウトを含むネットワーク
+#
+# `Dropout` レイヤをネットワークに組み込みます。構成は Affine → ReLU → Dropout → Affine → Softmax-with-Loss の 2 層ネットワークです。
+# レイヤ単体と違って、ネットワークでは次の 2 点に気をつけます。
+#
+# - **`train_flg` の受け渡し**: 学習時か推論時かを知る必要があるのは Dropout レイヤだけです。`predict(x, train_flg)` と
+#   `loss(x, t, train_flg)` は、受け取った `train_flg` を Dropout レイヤの `forward` まで届けます (Affine や ReLU には渡しません)。
+#   正解率や損失を **測る** ときは推論 (`train_flg=False`) なので、省略したときの値は `False` にします。
+# - **1 回の `gradient` の中で、マスクは 1 つ**: `gradient(x, t)` は、学習時の順伝播を **1 回だけ** 行い、その順伝播で使ったのと
+#   同じマスクで逆伝播します。逆伝播の前にもう一度順伝播すると、Dropout レイヤのマスクが引き直され、損失を計算したのとは別の
+#   部分ネットワークの勾配になってしまいます。
+#
+# 重み (`params`) は引数で受け取り、その配列をそのまま `self.params` として Affine レイヤに使わせます。マスクの乱数は
+# `np.random.default_rng(seed)` から引くので、同じ `seed` で作ったネットワークは、呼び出しごとに同じマスクを引きます。
+# これを使うと、8.3 節と同じように、マスクを固定した数値微分で `gradient` を確かめられます。
+
+
+# %% [solution] id=dropout_net
+class DropoutTwoLayerNet:
+    """Affine → ReLU → Dropout → Affine → Softmax-with-Loss の 2 層ネットワーク。
+
+    params: 'W1' (形状 (D, H))、'b1' (H,)、'W2' (H, C)、'b2' (C,) の辞書。配列をコピーせずに self.params とし、
+        Affine レイヤもその配列を使う。
+    dropout_ratio: Dropout レイヤの p (消す確率)。
+    seed: Dropout レイヤに渡す rng を np.random.default_rng(seed) で作る (ほかの用途には使わない)。
+        同じ seed のネットワークは、呼び出しごとに同じマスクを引く。
+    """
+
+    def __init__(self, params, dropout_ratio=0.5, seed=None):
+        """上記のレイヤと、最後の SoftmaxWithLoss を用意する。"""
+        # ヒント: hint("DropoutTwoLayerNet.__init__")
+        # @reference DropoutTwoLayerNet.__init__
+
+    def predict(self, x, train_flg=False):
+        """x: 形状 (N, D)。戻り値: スコア (N, C)。train_flg は Dropout レイヤの forward にだけ渡す
+        (True なら新しいマスクを引いてユニットを消し、False ならドロップアウトのないネットワークと同じ出力)。"""
+        # ヒント: hint("DropoutTwoLayerNet.predict")
+        # @reference DropoutTwoLayerNet.predict
+
+    def loss(self, x, t, train_flg=False):
+        """t: ラベル (N,)。戻り値: predict(x, train_flg) のスコアの交差エントロピー誤差 (バッチの平均、float)。"""
+        # ヒント: hint("DropoutTwoLayerNet.loss")
+        # @reference DropoutTwoLayerNet.loss
+
+    def gradient(self, x, t):
+        """学習時 (train_flg=True) の順伝播を 1 回だけ行い、そのマスクのまま逆伝播する。
+        戻り値: params と同じキーの辞書で、それぞれ同じ形状の、その順伝播の損失の勾配。"""
+        # ヒント: hint("DropoutTwoLayerNet.gradient")
+        # @reference DropoutTwoLayerNet.gradient
+
+
+# %% [markdown]
+# テストでは、手で計算できる小さなネットワーク ($D = 2$、$H = 3$、$C = 2$) で推論時の出力を確かめます。
+# 推論時はドロップアウトのないネットワークと同じなので、
+# $x = (1, 2)$ なら隠れ層の入力は $(1, 1.5, 0)$、ReLU の後も $(1, 1.5, 0)$、スコアは $(1, 2)$ です。
+# $x = (-1, 1)$ なら隠れ層の入力は $(-1, 2.5, -3)$、ReLU の後は $(0, 2.5, 0)$、スコアは $(0, 3)$ です。
+# 勾配は、同じ `seed` で作り直したネットワークの学習時の損失 (マスクが固定される) を数値微分したものと比べます。
+
+# %% [tests] id=test_dropout_net points=2 hidden=dropout_net
+if builds_on({"演習 1 の forward": public_test_dropout_forward, "演習 1 の backward": public_test_dropout_backward}):
+    small = {
+        "W1": np.array([[1.0, -1.0, 2.0], [0.0, 1.0, -1.0]]),
+        "b1": np.array([0.0, 0.5, 0.0]),
+        "W2": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]),
+        "b2": np.array([0.0, 0.5]),
+    }
+    x = np.array([[1.0, 2.0], [-1.0, 1.0]])
+    net = DropoutTwoLayerNet(small, dropout_ratio=0.5, seed=0)
+    # 推論時: ドロップアウトのないネットワークと同じ出力 (何度呼んでも同じ)。train_flg を省略すると推論
+    check_array(net.predict(x, train_flg=False), [[1.0, 2.0], [0.0, 3.0]], "predict(x, train_flg=False)")
+    check_array(net.predict(x), [[1.0, 2.0], [0.0, 3.0]], "2 回目の predict(x) (train_flg を省略)")
+    # 推論時の損失: t = [1, 1] なら各行の −log softmax は log(1 + e^(−1)) と log(1 + e^(−3))
+    expected_loss = np.mean([np.log(1 + np.exp(-1.0)), np.log(1 + np.exp(-3.0))])
+    check_scalar(net.loss(x, np.array([1, 1])), expected_loss, "loss(x, t) (推論時)", rtol=1e-6)
+    # dropout_ratio = 0 なら学習時も何も消えない
+    check_array(
+        DropoutTwoLayerNet(small, 0.0, seed=0).predict(x, train_flg=True),
+        [[1.0, 2.0], [0.0, 3.0]],
+        "p = 0 の学習時の predict",
+    )
+
+    rng = np.random.default_rng(5)
+    params = {
+        "W1": rng.standard_normal((5, 20)) * 0.3,
+        "b1": rng.uniform(0.2, 0.8, size=20),
+        "W2": rng.standard_normal((20, 4)) * 0.3,
+        "b2": rng.standard_normal(4) * 0.1,
+    }
+    x, t = rng.standard_normal((8, 5)), rng.integers(0, 4, size=8)
+    net = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1)
+    first, second = net.predict(x, train_flg=True), net.predict(x, train_flg=True)
+    check_true(
+        not np.allclose(first, second),
+        "学習時の predict を 2 回呼んでも出力が同じです。train_flg を Dropout の forward に渡していますか。",
+    )
+    check_true(
+        not np.allclose(first, net.predict(x, train_flg=False)),
+        "学習時の predict が推論時と同じ出力です。train_flg=True のときは Dropout でユニットを消します。",
+    )
+
+    def training_loss_with_fixed_mask(_):
+        """Cross-entropy (no eps in the log) of the training scores of a network rebuilt from the same
+        seed: the same mask at every call. SoftmaxWithLoss.backward is the gradient of this loss."""
+        scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x, train_flg=True)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        return np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(t)), t])
+
+    # loss(x, t, train_flg=True) は、同じマスクの学習時のスコアの交差エントロピー
+    # (第 2 章の交差エントロピー誤差と同じく、log の中に eps = 1e-7 を足したバッチの平均)
+    scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x, train_flg=True)
+    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    check_scalar(
+        DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).loss(x, t, train_flg=True),
+        -np.mean(np.log(probabilities[np.arange(len(t)), t] + 1e-7)),
+        "loss(x, t, train_flg=True) (同じ seed のネットワークの 1 回目のマスク)",
+        rtol=1e-7,
+    )
+    # gradient は、その呼び出しの順伝播と同じマスクで逆伝播する (新しいネットワークの 1 回目のマスク)
+    grads = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).gradient(x, t)
+    # 中心差分 (h = 1e-5) の誤差は 1e-9 程度なので、許容は相対 1e-5・絶対 1e-7
+    for key in ("W1", "b1", "W2", "b2"):
+        check_array(
+            grads[key],
+            eval_numerical_gradient(training_loss_with_fixed_mask, params[key]),
+            f"gradient の '{key}' (マスクを固定した数値微分と比べています。gradient の順伝播は "
+            "train_flg=True で 1 回だけ行い、そのマスクのまま逆伝播していますか)",
+            rtol=1e-5,
+            atol=1e-7,
+        )
+    print("公開テスト: OK")
+
+# %% [markdown]
+# 実験のネットワーク `DropoutNet` は、演習 2 の考え方を隠れ層がいくつあっても使えるようにしたものです。隠れ層ごとに
+# Affine → ReLU → Dropout を並べ、最後に Affine と Softmax-with-Loss を置きます。`train_flg` の受け渡しは演習 2 と同じです。
 #
 # - `predict(x, train_flg)`: Dropout レイヤにだけ `train_flg` を渡します。正解率や損失を **測る** ときは `train_flg=False` (推論)。
-# - `gradient(x, t)`: 学習のための順伝播なので `train_flg=True` で計算し、そのマスクのまま逆順に `backward` します。
+# - `gradient(x, t)`: 学習のための順伝播なので学習時のモードで計算し、そのマスクのまま逆順に `backward` します。
 # - `evaluate(network, x, t)`: 各エポックの後に、推論モードで正解率と損失を測ります。学習と同じく 50 枚ずつに分けて計算します
 #   (`predict_in_batches`)。
 #
@@ -448,7 +590,7 @@ class DropoutNet:
                 if dropout_ratio > 0:
                     self.layers.append(Dropout(dropout_ratio, rng=rng))
         self.affine_layers = [layer for layer in self.layers if isinstance(layer, Affine)]
-        self.last_layer = SoftmaxWithLoss()
+        self.output_layer = SoftmaxWithLoss()
 
     def predict(self, x, train_flg=False):
         for layer in self.layers:
@@ -456,11 +598,12 @@ class DropoutNet:
         return x
 
     def loss(self, x, t, train_flg=False):
-        return self.last_layer.forward(self.predict(x, train_flg), t)
+        scores = self.predict(x, train_flg)
+        return self.output_layer.forward(scores, t)
 
     def gradient(self, x, t):
-        self.loss(x, t, train_flg=True)  # training mode: new masks, kept for backward
-        dout = self.last_layer.backward(1.0)
+        self.loss(x, t, True)  # training mode: new masks, kept for backward
+        dout = self.output_layer.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         grads = {}
@@ -477,11 +620,13 @@ def predict_in_batches(network, x, train_flg=False, batch_size=50):
 def evaluate(network, x, t):
     """Accuracy and mean cross-entropy in inference mode."""
     scores = predict_in_batches(network, x)
-    return float(np.mean(scores.argmax(axis=1) == t)), network.last_layer.forward(scores, t)
+    return float(np.mean(scores.argmax(axis=1) == t)), network.output_layer.forward(scores, t)
 
 
-def train(network, x_train, t_train, x_test, t_test, epochs=100, batch_size=50, lr=0.01, momentum=0.9, seed=0):
-    """Momentum SGD; returns the accuracies and losses (inference mode) after every epoch."""
+def train(
+    network, x_train, t_train, x_test, t_test, epochs=100, batch_size=50, lr=0.01, momentum=0.9, seed=0, record=True
+):
+    """Momentum SGD; returns the accuracies and losses (inference mode) after every epoch (none if not record)."""
     rng = np.random.default_rng(seed)
     velocity = {key: np.zeros_like(value) for key, value in network.params.items()}
     history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
@@ -494,7 +639,8 @@ def train(network, x_train, t_train, x_test, t_test, epochs=100, batch_size=50, 
                 velocity[key] *= momentum
                 velocity[key] -= lr * grads[key]
                 network.params[key] += velocity[key]  # in place: the layers hold the same arrays
-        for part, (x, t) in (("train", (x_train, t_train)), ("test", (x_test, t_test))):
+        for part in ("train", "test") if record else ():
+            x, t = (x_train, t_train) if part == "train" else (x_test, t_test)
             accuracy, loss = evaluate(network, x, t)
             history[f"{part}_acc"].append(accuracy)
             history[f"{part}_loss"].append(loss)
@@ -547,10 +693,40 @@ plt.show()
 #   **上がり** 始めます。訓練データの細部 (雑音) まで覚え込み、テストデータの一部に自信満々で間違えるようになった、過学習の典型的な姿です。
 #   訓練データを覚え終えると勾配がほとんど 0 になるので、テスト正解率もそこで止まってしまいます。
 # - **ドロップアウトあり** (青): 訓練損失の下がり方は緩やかで (学習時にユニットが消されるので、丸暗記しにくい)、
-#   テスト損失は上がらずに下がり続け、最後はドロップアウトなしより低くなります。テスト正解率も少し高くなり、
-#   訓練とテストの差 (汎化ギャップ (generalization gap)) が縮んでいます。その代わり学習はゆっくり進むので、より多くのエポックが必要です。
+#   テスト損失は上がらずに下がり続け、最後はドロップアウトなしより低くなります。訓練とテストの正解率の差
+#   (汎化ギャップ (generalization gap)) も縮んでいます。その代わり学習はゆっくり進むので、より多くのエポックが必要です。
 #
-# digits は比較的やさしいデータなので、正解率の改善は 1 ポイント前後と控えめです。データが少なく、ネットワークが大きいほど、
+# テスト正解率も、上の出力ではドロップアウトありのほうが高くなっています。ただしこれは **1 つのシード** (重みの初期値、マスク、
+# ミニバッチの順番を決める乱数) での結果です。差が 1 ポイントに満たないときは、シードを変えると順位が入れ替わるかもしれません。
+# シードを 5 つに増やして、差がシードによるばらつきより大きいかを確かめます (学習の途中の評価は省くので、1 回あたり 0.5 秒ほどです)。
+
+# %%
+seeds = [0, 1, 2, 3, 4]  # seed 0 is the run above
+final_accuracy = {0.0: [histories["ドロップアウトなし"]["test_acc"][-1]]}
+final_accuracy[dropout_ratio] = [histories[f"ドロップアウトあり (p = {dropout_ratio})"]["test_acc"][-1]]
+for seed in seeds[1:]:
+    for ratio, accuracies in final_accuracy.items():
+        network = DropoutNet(layer_sizes, dropout_ratio=ratio, seed=seed)
+        train(network, x_small, t_small, x_test, t_test, seed=seed, record=False)
+        accuracies.append(evaluate(network, x_test, t_test)[0])
+for ratio, accuracies in final_accuracy.items():
+    name = "ドロップアウトなし" if ratio == 0 else f"ドロップアウトあり (p = {ratio})"
+    print(
+        f"{name}: テスト正解率 {np.round(accuracies, 3)}、"
+        f"平均 {np.mean(accuracies):.3f} ± {np.std(accuracies, ddof=1):.3f} (標本標準偏差)"
+    )
+gain = np.array(final_accuracy[dropout_ratio]) - np.array(final_accuracy[0.0])
+print(f"シードごとの差 (あり − なし): {np.round(gain, 3)}、平均 {gain.mean():+.3f}")
+print(f"ドロップアウトありのほうが高かったシード: {np.sum(gain > 0)} / {len(seeds)}")
+
+# %% [markdown]
+# 5 つのシードの平均では、ドロップアウトありのほうが 0.007 ほど高くなりました。しかし、同じ設定でもシードだけで正解率は
+# 標準偏差 0.008〜0.009 ほどばらつき、差の大きさはこのばらつきと同じ程度です。ドロップアウトのほうが低いシードもあります。
+# この実験から言えるのは「テスト正解率は少し上がる傾向があるが、その大きさはシードに左右され、5 回の試行では
+# はっきりした改善とは言えない」までです。1 回の実験の差を、そのまま手法の効果と読まないようにしましょう。
+# 効果がもっとはっきり見えるのは、図のテスト損失 (過学習で上がるかどうか) と汎化ギャップのほうです。
+#
+# digits は比較的やさしいデータなので、正解率の差は小さくなります。データが少なく、ネットワークが大きいほど、
 # ドロップアウトの効果ははっきり出ます。逆に $p$ を大きくしすぎると、学習時のネットワークが小さくなりすぎて訓練データにも
 # 合わなくなります (未学習 (underfitting))。たとえば上のセルの `dropout_ratio` を 0.5 や 0.7 にして試してみてください。
 # $p$ はハイパーパラメータ (hyperparameter) なので、テストデータではなく検証データ (validation data) で選びます。
@@ -663,19 +839,23 @@ for name, (accuracies, distances) in results.items():
 # (MC ドロップアウト (Monte Carlo dropout)、Gal & Ghahramani 2016)。
 
 # %% [answer] id=dropout_ensemble points=2
-# **問**: ドロップアウトがアンサンブル学習 (モデル平均) に似た効果を持つと言われるのはなぜですか。ふつうのアンサンブル
-# (別々に学習した複数のネットワークの平均) と比べた利点と、推論時にはドロップアウトを切る (`train_flg=False` にする) 理由も述べてください。
+# **問**: 入力が 2 つ、クラスが 2 つのソフトマックス回帰 (1 層、スコア $s = \tilde{x} W$、$W$ は単位行列、バイアスなし) の
+# **入力** に Dropout (方式 B、$p = 0.5$) を掛けたモデルを考えます。入力は $x = (1, 2)$ です。
+# (1) 部分ネットワーク (マスク) は何通りありますか。それぞれのスコア $s$ を書き、その平均が推論時のスコアに等しいことを確かめてください。
+# (2) 各部分ネットワークがクラス 2 に付ける確率の算術平均と、推論時の確率 $\mathrm{softmax}(s)_2$ を計算して比べてください。
+# 推論時の確率は、部分ネットワークの確率のどんな平均になっていますか。
 #
-# **模範解答**: マスクを 1 つ決めると、残ったユニットだけからなる部分ネットワークが 1 つ決まる。消せるユニットが $n$ 個あれば部分ネットワークは
-# $2^n$ 通りあり、ドロップアウトでは学習のたびに (サンプルごとに) その 1 つがランダムに選ばれて学習される。部分ネットワークは重みを共有しているので、
-# 学習が終わると、重みを共有した膨大な数のネットワークのアンサンブルを学習したことになる。推論時にマスクを使わずに (方式 B ではそのまま、
-# 方式 A では $1 - p$ 倍して) 計算すると、各層の入力がマスクについての期待値になり、部分ネットワークの予測の平均を 1 回の計算で近似できる。
-# ふつうのアンサンブルは $K$ 個のネットワークを別々に学習し、推論も $K$ 回必要だが、ドロップアウトは 1 つのネットワークの学習と
-# 1 回の推論で済む。推論時にドロップアウトを切るのは、ランダムな 1 つの部分ネットワークではなく全体の平均 (の近似) で予測するためで、
-# 切らないと予測が毎回変わり、1 つの部分ネットワークの予測は平均より精度が低い (上の実験で $K = 1$ の正解率が低かった)。
+# **模範解答**: (1) マスクは $(0, 0), (1, 0), (0, 1), (1, 1)$ の 4 通り。残した入力は $1/(1 - p) = 2$ 倍されるので、$\tilde{x}$ とスコアは
+# $(0, 0), (2, 0), (0, 4), (2, 4)$。平均は $(1, 2)$ で、推論時 (マスクなし) のスコア $x W = (1, 2)$ に等しい (スコアは入力について線形なので、
+# 平均と推論時が正確に一致する)。
+# (2) クラス 2 の確率は $\sigma(s_2 - s_1)$ なので、4 つの部分ネットワークで $0.5,\ \sigma(-2) \approx 0.119,\ \sigma(4) \approx 0.982,\ \sigma(2) \approx 0.881$。
+# 算術平均は $\approx 0.621$。推論時は $\sigma(2 - 1) = \sigma(1) \approx 0.731$ で、算術平均とは違う。推論時の確率は、部分ネットワークの確率の
+# **正規化した幾何平均** になっている: $\log y_k = s_k - \log \sum_c e^{s_c}$ の平均をとると、第 2 項はクラスによらないので正規化で消え、
+# $\mathrm{softmax}(\text{スコアの平均}) = \mathrm{softmax}(1, 2)$ が残る (1 層のモデルでは正確に一致する)。
 #
-# (採点の目安: 部分ネットワークが重みを共有した多数のモデルであり、推論時の計算がその平均の近似になることを述べている (1 点)、
-# 計算量の利点か、推論時に切る理由 (平均で予測する・結果が毎回変わらない) を述べている (1 点)。)
+# (採点の目安: (1) 4 通りのスコアと、その平均 $(1, 2)$ が推論時のスコアに等しいことを示している (1 点)、
+# (2) 算術平均 ≈ 0.62 と推論時 ≈ 0.73 が違うこと、推論時の確率が (正規化した) 幾何平均であることを述べている (1 点。
+# 幾何平均だと述べて、理由 (対数の平均で正規化の項が消える) がなければ 0.5 点)。)
 
 # %% [markdown]
 # ## まとめ
@@ -687,6 +867,9 @@ for name, (accuracies, distances) in results.items():
 #   次の層の重みを $1 - p$ 倍する付け替えで移り合う同じモデル。混ぜると入力が $1/(1 - p)$ 倍ずれる。$p$ が消す確率か残す確率かにも注意。
 # - `Dropout` の逆伝播は、順伝播で保存したマスクに同じスケール $1/(1 - p)$ を掛ける: $\partial L/\partial X = \frac{1}{1 - p}\, \partial L/\partial Y \odot R$。
 #   逆伝播で新しいマスクを引いてはいけない。勾配確認はマスクを固定して行う。
-# - 少ない訓練データでは、ドロップアウトは訓練データへの丸暗記を抑え、テスト損失の上昇と汎化ギャップを小さくする。$p$ が大きすぎると未学習になる。
+# - ネットワークでは `train_flg` を Dropout レイヤまで届け (測るときは推論)、`gradient` は 1 回の学習時の順伝播のマスクのまま逆伝播する。
+# - 少ない訓練データでは、ドロップアウトは訓練データへの丸暗記を抑え、テスト損失の上昇と汎化ギャップを小さくする。
+#   テスト正解率の改善はこの実験では小さく、シードによるばらつきと同じ程度だった: 差が小さいときは複数のシードで確かめる。
+#   $p$ が大きすぎると未学習になる。
 # - ドロップアウトは、重みを共有した $2^n$ 個の部分ネットワークのアンサンブルを 1 つのネットワークで学習するものと解釈でき、
 #   推論時の 1 回の計算は、その平均の近似になっている。

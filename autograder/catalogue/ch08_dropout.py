@@ -74,7 +74,9 @@ VARIANTS = [
         ((_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),),
         "self.rng ではなくグローバルな np.random.rand でマスクを引く (同じシードで再現できない)",
         "mask drawn from the global np.random.rand instead of self.rng (not reproducible from the seed)",
-        breaks=("test_dropout_forward",),  # backward is graded against the layer's own mask
+        # backward is graded against the layer's own mask; the network of exercise 2 cannot be: its
+        # masks, drawn from the global generator, cannot be replayed from the network's seed
+        breaks=("test_dropout_forward", "test_dropout_net"),
         hint="グローバルな乱数",
     ),
     Variant(
@@ -140,7 +142,7 @@ VARIANTS = [
         ),
         "『ゼロから作るDeep Learning』の Dropout (推論時に 1 − p 倍する方式、グローバルな乱数)",
         "the textbook's Dropout (scales by 1 - p at inference, global random numbers)",
-        breaks=("test_dropout_forward", "test_dropout_backward"),
+        breaks=("test_dropout_forward", "test_dropout_backward", "test_dropout_net"),  # global random numbers
         hint="1/(1 − p) 倍",
     ),
     Variant(
@@ -163,5 +165,64 @@ VARIANTS = [
         "Dropout that accepts dropout_ratio = 1 (1/(1 − p) divides by zero)",
         breaks=("test_dropout_rules",),
         hint="ValueError",
+    ),
+]
+# ------------------------------------------------- exercise 2: DropoutTwoLayerNet
+_NET_PREDICT = "return self.affine2.forward(self.dropout.forward(hidden, train_flg))"
+_NET_TRAINING_FORWARD = "self.loss(x, t, train_flg=True)"
+_NET_BACKWARD = "dhidden = self.dropout.backward(self.affine2.backward(self.last_layer.backward(1.0)))"
+
+VARIANTS += [
+    Variant(
+        "net_flag_not_passed",
+        "dropout_net",
+        ((_NET_PREDICT, "return self.affine2.forward(self.dropout.forward(hidden))"),),
+        "predict が train_flg を Dropout に渡さない (推論時もユニットを消す)",
+        "predict that does not pass train_flg to Dropout (drops units at inference too)",
+        breaks=("test_dropout_net",),
+        hint="train_flg を Dropout の forward にそのまま渡して",
+    ),
+    Variant(
+        "net_gradient_in_inference_mode",
+        "dropout_net",
+        ((_NET_TRAINING_FORWARD, "self.loss(x, t)"),),
+        "gradient の順伝播を推論モードで行う (ドロップアウトなしの勾配になる)",
+        "gradient whose forward pass runs in inference mode (the gradient of the network without dropout)",
+        breaks=("test_dropout_net",),
+        hint="ドロップアウトなし (推論時) の順伝播の勾配",
+    ),
+    Variant(
+        "net_gradient_new_mask",
+        "dropout_net",
+        (
+            (
+                _NET_BACKWARD,
+                "self.dropout.forward(self.relu.forward(self.affine1.forward(x)), True)\n        " + _NET_BACKWARD,
+            ),
+        ),
+        "gradient の逆伝播の前に Dropout の forward をもう一度呼ぶ (損失とは別のマスクで逆伝播する)",
+        "gradient that runs Dropout forward again before backward (backward with another mask than the loss)",
+        breaks=("test_dropout_net",),
+        hint="同じマスク",
+    ),
+    Variant(
+        "net_skips_dropout_backward",
+        "dropout_net",
+        ((_NET_BACKWARD, "dhidden = self.affine2.backward(self.last_layer.backward(1.0))"),),
+        "gradient で Dropout の backward を通さない (消したユニットにも勾配が流れる)",
+        "gradient that skips Dropout's backward (gradient flows through dropped units)",
+        breaks=("test_dropout_net",),
+        hint="Dropout の backward を通していません",
+    ),
+    Variant(
+        "net_flag_keyword",
+        "dropout_net",
+        (
+            (_NET_PREDICT, "return self.affine2.forward(self.dropout.forward(hidden, train_flg=train_flg))"),
+            (_NET_BACKWARD, "dhidden = self.dropout.backward(self.affine2.backward(self.last_layer.backward()))"),
+        ),
+        "train_flg をキーワード引数で渡し、SoftmaxWithLoss.backward を既定の dout で呼ぶ",
+        "train_flg passed as a keyword, SoftmaxWithLoss.backward called with its default dout",
+        correct=True,
     ),
 ]

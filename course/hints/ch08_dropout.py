@@ -32,4 +32,28 @@ HINTS: dict[str, tuple[str, ...]] = {
         "数値の例: p = 0.25 で dout がすべて 3 なら、残したユニットの勾配は 3 / 0.75 = 4、消したユニットは 0 です "
         "(8.3 節のテストと同じ数)。新しいマスクを引くと、順伝播とは別のネットワークの勾配になってしまいます。",
     ),
+    "DropoutTwoLayerNet.__init__": (
+        "使うレイヤは 5 つです: 1 つ目の Affine、ReLU、Dropout、2 つ目の Affine、最後の SoftmaxWithLoss。"
+        "それぞれを属性に保存しておくと、predict と gradient から順番に呼べます。",
+        "Affine には params の W1・b1 (2 つ目は W2・b2) の配列をそのまま渡します (コピーしない)。Dropout の rng は、"
+        "引数の seed から np.random.default_rng で作った Generator です。seed はほかの用途に使いません。",
+    ),
+    "DropoutTwoLayerNet.predict": (
+        "Affine → ReLU → Dropout → Affine の順に forward を呼び、前のレイヤの出力を次のレイヤに渡します。",
+        "train_flg を受け取るのは Dropout の forward だけです。predict の引数 train_flg をそのまま Dropout に渡せば、"
+        "学習時はマスクが引かれ、推論時はドロップアウトのないネットワークと同じ出力になります。",
+    ),
+    "DropoutTwoLayerNet.loss": (
+        "損失は、スコアを最後のレイヤ (SoftmaxWithLoss) の forward に正解ラベルと一緒に渡した値です。",
+        "スコアは predict で計算します。そのとき、loss が受け取った train_flg を "
+        "predict に渡すのを忘れないでください。",
+    ),
+    "DropoutTwoLayerNet.gradient": (
+        "まず学習時のモードで損失を 1 回だけ計算します。"
+        "この順伝播で Dropout レイヤがマスクを引き、self.mask に保存します。",
+        "次に、最後のレイヤの backward (dout = 1) から始めて、レイヤを順伝播と逆の順に backward します。"
+        "途中でもう一度 forward を呼ぶとマスクが引き直されるので、呼ばないこと。",
+        "勾配は 2 つの Affine レイヤの dW と db にあります。"
+        "W1・b1 は 1 つ目、W2・b2 は 2 つ目の Affine から取り出し、辞書にして返します。",
+    ),
 }

@@ -93,7 +93,7 @@ def check_dropped_fraction(kept: np.ndarray, p: float, where: str) -> None:
         if p != 0.5 and abs(dropped - (1 - p)) <= tolerance:
             hint = (
                 "\nヒント: マスクの向きが逆です (残す割合が p になっています)。dropout_ratio は消す確率なので、"
-                "各ユニットを確率 1 − p で残します (例: self.rng.random(x.shape) > self.dropout_ratio)。"
+                "各ユニットを確率 1 − p で残します (一様乱数が p を超えたユニットを残す)。"
             )
         elif dropped == 0:
             hint = "\nヒント: 学習時 (train_flg=True) なのにユニットを消していません。"

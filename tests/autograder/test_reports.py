@@ -114,8 +114,8 @@ def test_csv_with_specs_lists_every_graded_cell_in_notebook_order(tmp_path, spec
     assert [alice[k] for k in ("status", "auto_score", "auto_max", "auto_percent", "manual_max", "score")] == [
         "provisional",
         "4.3333",
-        "15",
-        "28.9",
+        "17",
+        "25.5",
         "2",
         "4.3333",
     ]
@@ -253,9 +253,9 @@ def test_feedback_page_content_and_escaping(tmp_path, spec):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "no external assets"
     assert "alice" in page and ASSIGNMENT in page
     # missing exercises count 0 out of their points; the written answer is pending, not 0
-    assert re.search(r"自動採点 \(autograded\).*4.3333 / 15 点.*28.9%", page)
+    assert re.search(r"自動採点 \(autograded\).*4.3333 / 17 点.*25.5%", page)
     assert re.search(r"記述問題 \(written\).*採点待ち 1 問 \(2 点分\)", page)
-    assert re.search(r"合計 \(total\).*4.3333 / 17 点.*暫定", page)
+    assert re.search(r"合計 \(total\).*4.3333 / 19 点.*暫定", page)
     assert "採点者による採点待ち" in page and "記述問題 1 問 (2 点分)" in page
     assert "セルを修復しました" in page
     # autograded exercises, then written ones, each in notebook order, with the section heading as the title
@@ -389,7 +389,7 @@ def test_report_figures_use_the_japanese_font(tmp_path, spec):
 
 # --------------------------------------------------------------------------- honest reports (issue 12)
 
-DROPOUT = "ch08_dropout"  # 5 autograded points (two tests cells) and 5 written points (two answers)
+DROPOUT = "ch08_dropout"  # 7 autograded points (four tests cells) and 5 written points (two answers)
 
 
 def _perfect(spec, student: str, pending: bool = True) -> SubmissionResult:
@@ -414,28 +414,28 @@ def test_summary_csv_counts_written_answers_awaiting_a_grader_as_pending_not_zer
     rows = _summary_rows(write_summary_csv([_perfect(spec, "amy")], tmp_path / "summary.csv", {DROPOUT: spec}))
     assert len(rows) == 1
     row = rows[0]
-    # the autograded part on its own: a perfect notebook is 100%, not 50%
-    assert (row["auto_score"], row["auto_max"], row["auto_percent"]) == ("5", "5", "100")
+    # the autograded part on its own: a perfect notebook is 100%, not 58%
+    assert (row["auto_score"], row["auto_max"], row["auto_percent"]) == ("7", "7", "100")
     # the written part is pending, not 0
     assert (row["manual_score"], row["manual_max"], row["manual_pending"]) == ("", "5", "2")
     # the total says it is provisional and claims no percentage yet
-    assert (row["status"], row["score"], row["max_score"], row["percent"]) == ("provisional", "5", "10", "")
+    assert (row["status"], row["score"], row["max_score"], row["percent"]) == ("provisional", "7", "12", "")
 
     graded = _summary_rows(
         write_summary_csv([_perfect(spec, "amy", pending=False)], tmp_path / "final.csv", {DROPOUT: spec})
     )[0]
-    assert (graded["status"], graded["score"], graded["max_score"], graded["percent"]) == ("final", "10", "10", "100")
+    assert (graded["status"], graded["score"], graded["max_score"], graded["percent"]) == ("final", "12", "12", "100")
     assert (graded["manual_score"], graded["manual_pending"]) == ("5", "0")
 
 
 def test_feedback_page_shows_the_autograded_and_written_parts_separately(tmp_path):
     spec = load_assignment(DROPOUT)
     page = write_feedback(_perfect(spec, "amy"), spec, tmp_path / "amy.html").read_text(encoding="utf-8")
-    assert "50%" not in page
+    assert "58.3%" not in page
     totals = page.split('<table class="totals">')[1].split("</table>")[0]
-    assert re.search(r"自動採点 \(autograded\).*5 / 5 点.*100%", totals)
+    assert re.search(r"自動採点 \(autograded\).*7 / 7 点.*100%", totals)
     assert re.search(r"記述問題 \(written\).*採点待ち 2 問 \(5 点分\)", totals)
-    assert re.search(r"合計 \(total\).*5 / 10 点.*暫定", totals)
+    assert re.search(r"合計 \(total\).*7 / 12 点.*暫定", totals)
     auto = page.split("<h2>自動採点の演習 (autograded)</h2>")[1].split("<h2>")[0]
     written = page.split("<h2>記述問題 (written, graded by hand)</h2>")[1].split("<h2>")[0]
     assert "test_dropout_forward" in auto and "dropout_conventions" not in auto
@@ -444,7 +444,7 @@ def test_feedback_page_shows_the_autograded_and_written_parts_separately(tmp_pat
 
     page = write_feedback(_perfect(spec, "amy", pending=False), spec, tmp_path / "f.html").read_text("utf-8")
     totals = page.split('<table class="totals">')[1].split("</table>")[0]
-    assert re.search(r"合計 \(total\).*10 / 10 点.*100%", totals) and "暫定" not in totals
+    assert re.search(r"合計 \(total\).*12 / 12 点.*100%", totals) and "暫定" not in totals
 
 
 def test_report_shows_the_autograded_and_written_parts_separately(tmp_path):
@@ -454,10 +454,10 @@ def test_report_shows_the_autograded_and_written_parts_separately(tmp_path):
     row = re.search(r"<tr><td>amy</td>(.*?)</tr>", totals).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert len(cells) == 4  # ch08, autograded total, written total, total
-    assert "5 / 5" in cells[0] and "採点待ち" in cells[0]
-    assert "5 / 5" in cells[1] and "100%" in cells[1]
+    assert "7 / 7" in cells[0] and "採点待ち" in cells[0]
+    assert "7 / 7" in cells[1] and "100%" in cells[1]
     assert "採点待ち" in cells[2] and "5 点" in cells[2]
-    assert "5 / 10" in cells[3] and "暫定" in cells[3] and "50%" not in cells[3]
+    assert "7 / 12" in cells[3] and "暫定" in cells[3] and "58.3%" not in cells[3]
     table = page.split("<h3>ch08_dropout")[1].split("</table>")[0]
     assert "記述" in table and "自動" in table  # the kind of each exercise
 
@@ -516,9 +516,7 @@ def test_written_questions_are_labelled_with_their_own_title():
                 )
     titles = exercise_titles(load_assignment("ch04_backprop_layers"))
     assert titles["why_db_sum"].startswith("Affine 層の逆伝播で、バイアスの勾配 `db` をバッチの **平均** ではなく")
-    assert exercise_titles(load_assignment("ch01_activation"))["why_not_xor"] == (
-        "1 つのパーセプトロンでは XOR を表せないのはなぜですか。"
-    )
+    assert exercise_titles(load_assignment("ch01_activation"))["why_not_xor"].startswith("2 入力の論理関数 (4 つの入力")
 
 
 def test_a_written_question_title_comes_from_its_heading_or_bold_title_first():
@@ -607,7 +605,7 @@ def test_headings_are_rendered_in_pages_and_plain_text_in_csv(tmp_path):
     rows = _summary_rows(write_grades_csv([result], tmp_path / "grades.csv", {spec.assignment: spec}))
     titles = {r["grade_id"]: r["title"] for r in rows}
     assert titles["test_mul_layer"] == "演習 1: 乗算レイヤ MulLayer"
-    assert titles["why_db_sum"].startswith("Affine 層の逆伝播で、バイアスの勾配 db をバッチの 平均 ではなく 和 np.sum")
+    assert titles["why_db_sum"].startswith("Affine 層の逆伝播で、バイアスの勾配 db をバッチの 平均 ではなく 和 にした")
     assert {r["grade_id"]: (r["part"], r["status"]) for r in rows}["why_db_sum"] == ("manual", "pending")
     assert {r["grade_id"]: (r["part"], r["status"]) for r in rows}["test_mul_layer"] == ("auto", "full")
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course.reference import Dropout
+from course.reference import Dropout, DropoutTwoLayerNet
 
 
 def test_same_seed_same_masks_call_by_call():
@@ -67,3 +67,45 @@ def test_statistics_vs_torch(torch):
     # inference: both identity
     np.testing.assert_array_equal(Dropout(p).forward(x, train_flg=False), x)
     np.testing.assert_array_equal(torch.nn.functional.dropout(torch.from_numpy(x), p=p, training=False).numpy(), x)
+
+
+def _net_params(rng):
+    return {
+        "W1": rng.standard_normal((6, 8)) * 0.3,
+        "b1": rng.standard_normal(8) * 0.1,
+        "W2": rng.standard_normal((8, 4)) * 0.3,
+        "b2": rng.standard_normal(4) * 0.1,
+    }
+
+
+def test_dropout_net_inference_is_the_plain_network_and_training_draws_masks():
+    rng = np.random.default_rng(4)
+    params, x = _net_params(rng), rng.standard_normal((5, 6))
+    net = DropoutTwoLayerNet(params, 0.4, seed=3)
+    plain = np.maximum(x @ params["W1"] + params["b1"], 0) @ params["W2"] + params["b2"]
+    np.testing.assert_allclose(net.predict(x), plain, rtol=1e-12)
+    first, second = net.predict(x, train_flg=True), net.predict(x, train_flg=True)
+    assert not np.allclose(first, second)
+    # the masks are those of a Dropout layer given default_rng(seed)
+    layer = Dropout(0.4, rng=np.random.default_rng(3))
+    hidden = np.maximum(x @ params["W1"] + params["b1"], 0)
+    np.testing.assert_allclose(first, layer.forward(hidden) @ params["W2"] + params["b2"], rtol=1e-12)
+    np.testing.assert_allclose(second, layer.forward(hidden) @ params["W2"] + params["b2"], rtol=1e-12)
+
+
+def test_dropout_net_gradient_vs_torch_with_the_same_mask(torch):
+    rng = np.random.default_rng(5)
+    params, x, t = _net_params(rng), rng.standard_normal((7, 6)), rng.integers(0, 4, size=7)
+    net = DropoutTwoLayerNet({k: v.copy() for k, v in params.items()}, 0.3, seed=11)
+    grads = net.gradient(x, t)
+    mask = torch.from_numpy(net.dropout.mask.astype(np.float64))
+    leaves = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    hidden = torch.relu(torch.from_numpy(x) @ leaves["W1"] + leaves["b1"]) * mask / (1 - 0.3)
+    scores = hidden @ leaves["W2"] + leaves["b2"]
+    loss = torch.nn.functional.cross_entropy(scores, torch.from_numpy(t))
+    loss.backward()
+    for key, leaf in leaves.items():
+        # the backward ignores the eps = 1e-7 inside the loss's log: the scores are small (|s| < 3),
+        # so every probability is above 1e-3 and the gradients agree to about 1e-10
+        np.testing.assert_allclose(grads[key], leaf.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert net.loss(x, t) >= 0

@@ -24,6 +24,17 @@ inference call draws nothing.
 
 The dropped fraction of an input of at least 45,000 units must lie within 5 standard errors of p:
 a correct layer fails that with probability below 1e-6.
+
+Exercise 2 (``DropoutTwoLayerNet``) is graded on its wiring, not on exercise 1: a reference class
+cannot stand in for the learner's ``Dropout`` inside the sandbox, so the check measures the
+learner's own layer through ``run_dropout`` on the very hidden activations and call sequence of
+the network (same seed, same shapes, same train/inference flags, the same dout for the backward
+of the ``gradient`` call). When that layer behaves like a dropout drawn from the seed (every
+output is 0 or one constant c > 0 times its input, not all 0, reproducible), the expected scores,
+loss and gradients are computed here from those outputs with the reference Affine, ReLU and
+Softmax-with-Loss, so a scaling or mask mistake of exercise 1 costs nothing here; otherwise
+(a layer drawing from the global generator, a lying layer) from the reference ``Dropout``.
+Tolerances: relative 1e-7 (gradients: relative 1e-7, absolute 1e-10; loss 1e-9).
 """
 
 from __future__ import annotations
@@ -32,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from course.checks import CheckFailure, check_array, check_true
+from course import reference as ref
+from course.checks import CheckFailure, check_array, check_scalar, check_true
 from course.properties import dropout as props
 
 from ..runner import Runner
@@ -162,7 +174,8 @@ def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
 # ---------------------------------------------------------------------------- backward
 _REPLAYED_NOTE = (
     "\n(forward の出力が、正しいドロップアウトの出力 (0 か x/(1 − p)、消える割合が p に近い) になっていないため、"
-    "backward は同じシードから模範解答の引き方 (self.rng.random(x.shape) > p) で作ったマスクと比べています。"
+    "backward は同じシードから模範解答の引き方 (self.rng の一様乱数が p を超えたユニットを残す) で作った"
+    "マスクと比べています。"
     "先に forward を直してください。)"
 )
 
@@ -286,8 +299,228 @@ def check_dropout_rules(run: Runner, rng: np.random.Generator) -> None:
         check_learner_raises(lambda bad=bad: run.new("Dropout", bad), "ValueError", f"Dropout({bad:g})", hint)
 
 
+# ---------------------------------------------------------------------------- dropout_net
+NET = "DropoutTwoLayerNet"
+_NO_FLAG_HINT = "学習時なのにドロップアウトが効いていません。train_flg を Dropout の forward に渡してください。"
+_INFERENCE_HINT = (
+    "推論時 (train_flg=False) の出力は、ドロップアウトのないネットワークと同じです。"
+    "predict の train_flg を Dropout の forward にそのまま渡していますか。"
+)
+_INFERENCE_GRADIENT_HINT = (
+    "ドロップアウトなし (推論時) の順伝播の勾配になっています。gradient の順伝播は学習時 (train_flg=True) で行い、"
+    "そのマスクのまま逆伝播します。"
+)
+_SKIPPED_BACKWARD_HINT = "逆伝播で Dropout の backward を通していません。消したユニットには勾配が流れません。"
+_SAME_MASK_HINT = (
+    "gradient は学習時の順伝播を 1 回だけ行い、その順伝播と同じマスクのまま逆伝播します"
+    " (逆伝播の前に forward を呼び直すと、マスクが引き直されます)。"
+)
+_LAYER_NOTE = (
+    "\n(演習 1 の Dropout が、シードから同じマスクを引くドロップアウトのレイヤとして動いていないため、"
+    "このネットワークの期待値は模範解答の Dropout で計算しています。先に演習 1 を直してください。"
+    "演習 1 の Dropout は、グローバルな乱数 (np.random.rand など) ではなく self.rng からマスクを引き、"
+    "学習時に残したユニットを 1/(1 − p) 倍します。)"
+)
+
+
+def _like_dropout(out: Any, x: np.ndarray) -> bool:
+    """Whether out is x with some elements set to 0 and the others multiplied by one constant c > 0
+    (whatever the layer's scaling or mask mistakes; all elements may be 0)."""
+    if not isinstance(out, np.ndarray) or out.shape != x.shape or not np.all(np.isfinite(out)):
+        return False
+    kept = out != 0
+    if not np.any(kept):
+        return True
+    if np.any(x[kept] == 0):
+        return False
+    ratios = out[kept] / x[kept]
+    return bool(ratios[0] > 0 and np.allclose(ratios, ratios[0], rtol=RTOL))
+
+
+def _layer_outputs(run: Runner, ratio: float, seed: int, hidden: list, flags: list, douts: list) -> list | None:
+    """What a Dropout(ratio, rng=default_rng(seed)) of the learner returns on this sequence (forward of
+    each hidden with its flag, then backward of the dout where one is given), when it behaves like a
+    dropout layer drawn from the seed: every output as _like_dropout says, not all of them 0, some
+    active unit dropped in training, and the
+    forwards up to the first backward the same when replayed without it (a backward may draw, so the
+    later forwards are taken from the run with the backward, as in the network); else None."""
+    steps = list(zip(hidden, flags, douts))
+    try:
+        first = _drive(run, ratio, seed, [(h, flag, None) for h, flag, _ in steps])
+        second = _drive(run, ratio, seed, steps)
+    except CheckFailure:
+        return None
+    if not any(isinstance(out, np.ndarray) and np.any(out != 0) for out, _ in first):
+        return None
+    # a layer that drops nothing in training is no dropout: a correct one drops none of the active
+    # units of a sequence with probability below 1e-10 (three training forwards of at least 90
+    # units, about 60 % of them active; p >= 0.2 on 216 units, p >= 0.5 on 90)
+    if not any(
+        isinstance(out, np.ndarray) and out.shape == h.shape and np.any((out == 0) & (h != 0))
+        for (h, flag, _), (out, _) in zip(steps, first)
+        if flag
+    ):
+        return None
+    before_backward = True
+    for (h, _, dout), (out, _), (again, dx) in zip(steps, first, second):
+        if not _like_dropout(out, h) or not _like_dropout(again, h):
+            return None
+        if before_backward and not np.array_equal(out, again):
+            return None
+        if dout is not None:
+            before_backward = False
+            if not _like_dropout(dx, dout):
+                return None
+    return second
+
+
+def _reference_layer_outputs(ratio: float, seed: int, hidden: list, flags: list, douts: list) -> list:
+    layer = ref.Dropout(ratio, rng=np.random.default_rng(seed))
+    results = []
+    for h, flag, dout in zip(hidden, flags, douts):
+        out = layer.forward(h, train_flg=flag)
+        results.append((out, None if dout is None else layer.backward(dout)))
+    return results
+
+
+def _net_case(rng: np.random.Generator, d: int, h: int, c: int) -> dict[str, np.ndarray]:
+    return {
+        "W1": rng.standard_normal((d, h)),
+        "b1": rng.uniform(0.2, 0.8, size=h),  # most hidden units active: the mask shows in the output
+        "W2": rng.standard_normal((h, c)),
+        "b2": rng.standard_normal(c) * 0.1,
+    }
+
+
+def _check_net_sequence(run: Runner, rng: np.random.Generator, ratio: float, sizes: tuple[int, int, int], n: int):
+    """One network, four calls in this order: predict (training), predict (inference), gradient, loss
+    (training). The Dropout layer in it is the learner's when that layer behaves like a dropout drawn
+    from the seed (then a mistake of exercise 1 costs nothing here), else the reference's."""
+    d, h, c = sizes
+    params = _net_case(rng, d, h, c)
+    seed = int(rng.integers(2**31))
+    xs = [rng.standard_normal((n, d)) for _ in range(4)]
+    t2, t3 = rng.integers(0, c, size=n), rng.integers(0, c, size=n)
+    pre = [x @ params["W1"] + params["b1"] for x in xs]
+    hidden = [np.maximum(a, 0.0) for a in pre]
+    flags = [True, False, True, True]
+
+    def head(out: np.ndarray) -> np.ndarray:
+        return out @ params["W2"] + params["b2"]
+
+    def dhidden_of(out: np.ndarray) -> np.ndarray:
+        last = ref.SoftmaxWithLoss()
+        last.forward(head(out), t2)
+        return last.backward(1.0) @ params["W2"].T
+
+    # the mask of the gradient call (the third training draw) decides dout of the Dropout layer
+    learner = _layer_outputs(run, ratio, seed, hidden, flags, [None] * 4)
+    note = ""
+    if learner is not None:
+        layer = _layer_outputs(run, ratio, seed, hidden, flags, [None, None, dhidden_of(learner[2][0]), None])
+    else:
+        layer = None
+    if layer is None:
+        note = _LAYER_NOTE
+        plain = _reference_layer_outputs(ratio, seed, hidden, flags, [None] * 4)
+        layer = _reference_layer_outputs(ratio, seed, hidden, flags, [None, None, dhidden_of(plain[2][0]), None])
+
+    label = f"{NET}(params, dropout_ratio={ratio:.3g}, seed) (W1 の形状 {(d, h)}、W2 の形状 {(h, c)}、N={n})"
+    net = run.new(NET, learner_copy(params), ratio, seed)
+    no_dropout = [head(hh) for hh in hidden]
+
+    def fail(failure: CheckFailure) -> CheckFailure:
+        return CheckFailure(f"{failure}{note}")
+
+    try:
+        got = run.method(net, "predict", xs[0], train_flg=True)
+        check_array(
+            got,
+            head(layer[0][0]),
+            f"{label} の 1 回目の呼び出し predict(x, train_flg=True)",
+            show_values=False,
+            mistakes=[(no_dropout[0], _NO_FLAG_HINT)],
+        )
+        got = run.method(net, "predict", xs[1], train_flg=False)
+        try:
+            check_array(
+                got, head(layer[1][0]), f"{label} の 2 回目の呼び出し predict(x, train_flg=False)", show_values=False
+            )
+        except CheckFailure as failure:
+            raise CheckFailure(f"{failure}\nヒント: {_INFERENCE_HINT}") from None
+        grads = run.method(net, "gradient", xs[2], t2)
+        check_true(
+            isinstance(grads, dict) and all(key in grads for key in KEYS),
+            f"{label} の gradient の戻り値は、キー {list(KEYS)} を持つ辞書にしてください。",
+        )
+        out2, dh2 = layer[2]
+        last = ref.SoftmaxWithLoss()
+        last.forward(head(out2), t2)
+        dscores = last.backward(1.0)
+        da = dh2 * (pre[2] > 0)
+        expected = {"W1": xs[2].T @ da, "b1": da.sum(axis=0), "W2": out2.T @ dscores, "b2": dscores.sum(axis=0)}
+        inference_grads = _plain_gradients(params, xs[2], t2)
+        da_skipped = (dscores @ params["W2"].T) * (pre[2] > 0)  # Dropout's backward left out
+        skipped = {"W1": xs[2].T @ da_skipped, "b1": da_skipped.sum(axis=0)}
+        for key in ("W2", "b2", "W1", "b1"):  # W2 first: an inference-mode forward shows there alone
+            mistakes = [(inference_grads[key], _INFERENCE_GRADIENT_HINT)]
+            if key in skipped:
+                mistakes.append((skipped[key], _SKIPPED_BACKWARD_HINT))
+            try:
+                check_array(
+                    grads[key],
+                    expected[key],
+                    f"{label} の 3 回目の呼び出し gradient(x, t) の '{key}'",
+                    rtol=1e-7,
+                    atol=1e-10,
+                    show_values=False,
+                    mistakes=mistakes,
+                )
+            except CheckFailure as failure:
+                if "ヒント" in str(failure):
+                    raise
+                raise CheckFailure(f"{failure}\nヒント: {_SAME_MASK_HINT}") from None
+        loss = run.method(net, "loss", xs[3], t3, train_flg=True)
+        expected_loss = ref.SoftmaxWithLoss().forward(head(layer[3][0]), t3)
+        check_scalar(
+            loss,
+            expected_loss,
+            f"{label} の 4 回目の呼び出し loss(x, t, train_flg=True)",
+            rtol=1e-9,
+            atol=1e-12,
+            show_values=False,
+        )
+    except CheckFailure as failure:
+        raise fail(failure) from None
+
+
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+def _plain_gradients(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """The gradients of the network without dropout (a classic mistake: gradient in inference mode)."""
+    pre = x @ params["W1"] + params["b1"]
+    hidden = np.maximum(pre, 0.0)
+    last = ref.SoftmaxWithLoss()
+    last.forward(hidden @ params["W2"] + params["b2"], t)
+    dscores = last.backward(1.0)
+    da = (dscores @ params["W2"].T) * (pre > 0)
+    return {"W1": x.T @ da, "b1": da.sum(axis=0), "W2": hidden.T @ dscores, "b2": dscores.sum(axis=0)}
+
+
+def check_dropout_net(run: Runner, rng: np.random.Generator) -> None:
+    cases = [
+        (float(rng.uniform(0.2, 0.4)), (5, 12, 3), 6),
+        (float(rng.uniform(0.5, 0.7)), (4, 30, 5), 1),  # batch size 1
+        (0.5, (7, 20, 4), 10),
+    ]
+    for ratio, sizes, n in cases:
+        _check_net_sequence(run, rng, ratio, sizes, n)
+
+
 CHECKS = {
     "dropout_forward": check_dropout_forward,
     "dropout_backward": check_dropout_backward,
     "dropout_rules": check_dropout_rules,
+    "dropout_net": check_dropout_net,
 }
