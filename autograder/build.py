@@ -110,7 +110,11 @@ def generate_release(assignment: str, source_root: Path, out_root: Path) -> Path
 
 
 def build_all(assignments: list[str] | None = None, root: Path = REPO_ROOT) -> list[BuildReport]:
-    """Regenerate source_notebooks/ and release/ under ``root`` for the given assignments."""
+    """Regenerate source_notebooks/ and release/ under ``root`` for the given assignments (and the
+    capstone's public evaluation set, :mod:`autograder.evaluation_data`)."""
+    from . import evaluation_data
+
+    evaluation_data.write(root / "course" / "evaluation_digits.py")
     reports = []
     for assignment in assignments or assignment_ids():
         reports.append(build_source(assignment, root / SOURCE_DIRECTORY))
@@ -135,7 +139,9 @@ def check_drift(assignments: list[str] | None = None, root: Path = REPO_ROOT) ->
     Source notebooks are compared cell by cell without outputs (their stored outputs are
     checked by nbval); release notebooks are compared in full.
     """
-    problems = []
+    from . import evaluation_data
+
+    problems = evaluation_data.drift(root / "course" / "evaluation_digits.py")
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
         for assignment in assignments or assignment_ids():

@@ -8,15 +8,17 @@
 #
 # これまでの章で、レイヤ (Affine、ReLU、Softmax-with-Loss)、重みの初期値、最適化手法 (optimizer)、
 # バッチ正規化 (batch normalization)、ドロップアウト (dropout)、荷重減衰 (weight decay) を 1 つずつ作ってきました。
-# 最後の章では、それらを 1 つのネットワークに組み上げ、手書き数字 (digits) で **テスト正解率 97% 以上** のモデルを作ります。
+# 最後の章では、それらを 1 つのネットワークに組み上げ、手書き数字 (digits) のモデルを作ります。仕上げの目標は、テストデータで 97% 以上、
+# しかも **少しずらしてノイズを加えたテスト画像 (どのモデルも学習に使っていない画像) で 90% 以上** の正解率です。
 #
 # 1. 多層ネットワーク `MultiLayerNetExtend`: 隠れ層の数と大きさ、活性化関数、初期値、荷重減衰、ドロップアウト、バッチ正規化を引数で選べる
 # 2. 学習ループをまとめたクラス `Trainer`
 # 3. 訓練データから検証データ (validation data) を分ける `train_validation_split`
 # 4. ハイパーパラメータ (hyperparameter) のランダム探索と結果の表
-# 5. 最終モデルの学習と書き出し (採点対象: テスト正解率 97% 以上)
+# 5. 訓練データ全体で学習し直したモデルと、その書き出し
 # 6. 同じコードで MNIST を学習する (MNIST のファイルが手元にある場合だけ)
 # 7. モデル平均 (model averaging): 複数のネットワークの予測を平均する
+# 8. データ拡張 (data augmentation) と、見たことのないずれでの評価 (採点対象: 最終モデル)
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
@@ -38,8 +40,8 @@ from typing import TypedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_raises, check_scalar, check_true
-from course.data import load_digits
+from course.checks import builds_on, check_array, check_between, check_raises, check_scalar, check_true
+from course.data import load_digits, load_shifted_digits_test
 from course.hints import hint
 from course.mnist import load_mnist
 from course.plotting import plot_learning_curves, use_japanese_font
@@ -90,6 +92,11 @@ def train_two_layer_net_with_trainer(
         network, x_train, t_train, x_test, t_test, optimizer=_name(optimizer), show_progress=False, **trainer_options
     )
     return trainer.train(), network.params
+
+
+def augment_digits_with_seed(x, seed, max_shift=1, noise_std=0.0):
+    """augment_digits (演習 5) を np.random.default_rng(seed) で呼ぶ (採点で使う補助関数)。"""
+    return augment_digits(x, np.random.default_rng(seed), max_shift, noise_std)
 
 
 def export_model(network):
@@ -815,7 +822,7 @@ print("学習用:", x_fit.shape, " 検証用:", x_val.shape, " テスト:", x_te
 # よい候補に時間をかけます)。`Trainer` の「テストデータ」の引数には、ここでは **検証データ** を渡します
 # (`history['test_acc']` は検証正解率になります)。
 #
-# 次のセルの 2 つの関数は、この後の最終モデル、MNIST、モデル平均でも使います。
+# 次のセルの 2 つの関数は、この後の 10.5 節のモデル、MNIST、モデル平均でも使います。
 
 
 # %%
@@ -921,7 +928,7 @@ for key in [key for key in decay_network.params if key.startswith("W")]:
 # 検証正解率が同じときは、先に試した試行を上にしました。差が誤差の範囲なら、どれを選んでも最終的な性能はほとんど変わらないはずです。
 # より確かに選びたいときは、検証データを増やすか、データの分け方を変えて何度か測って平均します (交差検証 (cross-validation))。
 #
-# ## 10.5 最終モデル
+# ## 10.5 訓練データ全体で学習し直す
 #
 # 選んだハイパーパラメータで、最後のモデルを学習します。検証データの役目 (選択) は終わったので、学習用と検証用を合わせた
 # 訓練データ全体 (1437 個) で、30 エポック学習し直します。データが多いほど、よいモデルになるからです。
@@ -934,55 +941,37 @@ for key in [key for key in decay_network.params if key.startswith("W")]:
 # テストデータはここで初めて使います。`Trainer` はエポックごとにテスト正解率を記録しますが、それを見てエポック数などを
 # 選び直してはいけません (それはテストデータでハイパーパラメータを選ぶことです)。
 #
-# ### 最終モデル (採点対象: 学習済みネットワーク)
-#
-# 次のセルを実行して、学習したネットワークを `final_network` に、それを書き出した辞書を `final_model` に入れてください。
-# **採点では `final_model` に書き出されたパラメータとバッチ正規化の移動平均から、こちらでネットワークを組み立て直し、
-# 推論モードで digits のテスト正解率を計算します。97% 以上なら満点です。** 表示された数値は採点に使いません。
-#
-# `export_model` (最初のセルで定義) は、PyTorch の `model.state_dict()` に当たるものです。推論に必要なのは `params` だけではありません。
+# 学習したネットワークは `first_network`、それを書き出した辞書は `first_model` です。`export_model` (最初のセルで定義) は、
+# PyTorch の `model.state_dict()` に当たるものです。推論に必要なのは `params` だけではありません。
 # バッチ正規化の移動平均は学習で決まる値ですが、勾配で更新するパラメータではないので `params` には入っておらず、各 `BatchNormalization`
 # レイヤが持っています (PyTorch でも、`running_mean`、`running_var` は `parameters()` ではなく「バッファ」として `state_dict()` に入ります)。
-# 構成や設定を変えて学習し直してもかまいませんが、層の並びと名前は演習 1 のとおりにしてください。
+# 採点するのはこのモデルではなく、10.8 節で仕上げる最終モデルです。
 
 # %%
 best_config = results[0]["config"]
 print(f"選んだハイパーパラメータ: 学習率 {best_config['lr']:.2e}、λ {best_config['weight_decay_lambda']:.2e}")
-final_network = new_network(best_config, 64)
+first_network = new_network(best_config, 64)
 main_history = train_network(
-    final_network, best_config["lr"], x_train, t_train, x_test, t_test, epochs=30, show_progress=True
+    first_network, best_config["lr"], x_train, t_train, x_test, t_test, epochs=30, show_progress=True
 )
 finish_history = train_network(
-    final_network, best_config["lr"] / 10, x_train, t_train, x_test, t_test, epochs=5, seed=1
+    first_network, best_config["lr"] / 10, x_train, t_train, x_test, t_test, epochs=5, seed=1
 )
-final_history = {key: main_history[key] + finish_history[key] for key in main_history}
-final_model = export_model(final_network)
+first_history = {key: main_history[key] + finish_history[key] for key in main_history}
+first_model = export_model(first_network)
 print(f"30 エポック後のテスト正解率 {main_history['test_acc'][-1]:.4f}")
-print(f"学習率を 1/10 にして 5 エポック後 (最終モデル) のテスト正解率 {final_network.accuracy(x_test, t_test):.4f}")
-
-# %% [tests] id=test_final_model points=4 hidden=final_model
-check_true(
-    isinstance(final_model, dict) and "params" in final_model,
-    "final_model = export_model(final_network) としてください。",
-)
-check_true(
-    all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
-    "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
-)
-test_accuracy = final_network.accuracy(x_test, t_test)
-check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
-print("公開テスト: OK")
+print(f"学習率を 1/10 にして 5 エポック後のテスト正解率 {first_network.accuracy(x_test, t_test):.4f}")
 
 # %% [markdown]
-# 最終モデルの学習曲線です。`train_loss` はミニバッチごとに記録されているので、エポックごとの平均にしてから描きます。
+# このモデルの学習曲線です。`train_loss` はミニバッチごとに記録されているので、エポックごとの平均にしてから描きます。
 # 破線より右が、学習率を 1/10 にした 5 エポックです。
 
 # %%
 batches_per_epoch = int(np.ceil(len(x_train) / 32))
-epoch_loss = np.mean(np.reshape(final_history["train_loss"], (-1, batches_per_epoch)), axis=1)
+epoch_loss = np.mean(np.reshape(first_history["train_loss"], (-1, batches_per_epoch)), axis=1)
 fig = plot_learning_curves(
-    {"train_loss": epoch_loss, "train_acc": final_history["train_acc"], "test_acc": final_history["test_acc"]},
-    title="最終モデルの学習曲線 (digits、訓練データ全体で学習。破線より右は学習率 1/10)",
+    {"train_loss": epoch_loss, "train_acc": first_history["train_acc"], "test_acc": first_history["test_acc"]},
+    title="10.5 節のモデルの学習曲線 (digits、訓練データ全体で学習。破線より右は学習率 1/10)",
 )
 for axis in fig.axes:
     axis.axvline(30.5, color="gray", linestyle="--")
@@ -998,7 +987,7 @@ plt.show()
 #
 # バッチ正規化の移動平均が推論にどれだけ効いているかも見ておきましょう。`export_model` の辞書から、移動平均を
 # 「平均 0、分散 1」(学習前の値) に戻したネットワークを組み立て直して、正解率を比べます。
-# (最終モデルがバッチ正規化を使っていない場合は、比べるものがないのでそう表示します。)
+# (10.5 節のモデルがバッチ正規化を使っていない場合は、比べるものがないのでそう表示します。)
 
 
 # %%
@@ -1019,13 +1008,13 @@ def network_from_model(model, running_stats=True):
     return network
 
 
-rebuilt = network_from_model(final_model)
+rebuilt = network_from_model(first_model)
 print(f"書き出した辞書から組み立て直したネットワークのテスト正解率: {rebuilt.accuracy(x_test, t_test):.4f}")
-if final_model["running_mean"]:
-    without_stats = network_from_model(final_model, running_stats=False)
+if first_model["running_mean"]:
+    without_stats = network_from_model(first_model, running_stats=False)
     print(f"移動平均を学習前の値 (平均 0、分散 1) のままにした場合: {without_stats.accuracy(x_test, t_test):.4f}")
 else:
-    print("最終モデルはバッチ正規化を使っていないので、移動平均はありません。")
+    print("10.5 節のモデルはバッチ正規化を使っていないので、移動平均はありません。")
 
 # %% [markdown]
 # 移動平均を学習前の値のままにすると、正解率は大きく下がります。学習中に各層の入力の分布は大きく変わっていて、
@@ -1213,7 +1202,193 @@ plt.show()
 #
 # 平均の効果が大きいのは、ネットワークどうしの誤りが重ならないときです。構造もデータも同じで、シードだけが違うネットワークでも、
 # 初期値とミニバッチの順番が違うので、誤る画像が少しずつ違い、平均すると誤りが打ち消し合います。
+
+# %% [markdown]
+# ## 10.8 データ拡張: 見たことのない「ずれ」に強くする
 #
+# 10.5 節のモデルは、テストデータで 97% 以上の正解率でした。ただし digits のテスト画像は、訓練画像と同じように、数字が枠の
+# ほぼ中央に書かれています。実際に入ってくる画像は、書く位置が少しずれていたり、読み取りのノイズが乗っていたりします。
+# `load_shifted_digits_test()` は、テスト画像の 1 枚 1 枚を上下左右に最大 1 画素ずらし (外から入ってくる画素は 0)、
+# 標準偏差 0.05 のノイズを加えた 360 枚です (ラベルはテストデータと同じ)。人が見れば、ほとんど同じ数字に見えます。
+
+# %%
+x_shifted, t_shifted = load_shifted_digits_test()
+print(f"10.5 節のモデル: テスト正解率 {first_network.accuracy(x_test, t_test):.3f}、"
+      f"ずらしたテスト画像での正解率 {first_network.accuracy(x_shifted, t_shifted):.3f}")  # fmt: skip
+fig, axes = plt.subplots(2, 6, figsize=(9, 3.4), layout="constrained")
+for column in range(6):
+    for row, images in enumerate([x_test, x_shifted]):
+        axes[row, column].imshow(images[column].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+        axes[row, column].set_xticks([])
+        axes[row, column].set_yticks([])
+    axes[0, column].set_title(f"正解 {t_test[column]}")
+axes[0, 0].set_ylabel("元の画像")
+axes[1, 0].set_ylabel("ずらした画像")
+plt.show()
+
+# %% [markdown]
+# 正解率が大きく下がりました。8 × 8 の画像では、1 画素のずれは幅の 1/8 にあたります。全結合のネットワークは、1 つ 1 つの重みが
+# 「どの位置の画素か」に結び付いていて、隣り合う画素が似た意味を持つことを知りません。学習に使った画像に 1 画素ずれた数字がなければ、
+# ずれた数字は、ネットワークにとって見たことのない模様です (畳み込みニューラルネットワーク (CNN) は、同じ重みを画像のあらゆる位置で
+# 使うので、ずれにずっと強くなります)。
+#
+# **データ拡張 (data augmentation)** は、ラベルを変えない変換を訓練画像にかけて、訓練データを水増しする方法です。
+# 「ずれても、ノイズが乗っても同じ数字」という知識を、データの形でネットワークに教えます。変換は、データの意味を変えないものを選びます。
+#
+# - digits に向く変換: 1 画素程度の平行移動、小さな回転、弱いノイズ。
+# - 向かない変換: 左右反転 (「2」や「7」を反転させると数字ではなくなる)、大きな平行移動 (8 × 8 の枠から線がはみ出す)、
+#   強いノイズ (人にも読めなくなる)。
+# - 拡張するのは訓練データだけです。検証データとテストデータは、実際に入ってくるデータの代わりなので、そのまま使います。
+#
+# データ拡張が効くのは、テスト時に起きる変化が、訓練データに足りていないときです。訓練データにすでに十分な変化があるとき、
+# 意味を変えてしまう変換を使ったとき、モデルが小さすぎて変化を覚えきれないときは、効かないか、かえって悪くなります。
+#
+# ### 演習 5: 画像をずらしてノイズを加える `augment_digits`
+#
+# 画像 1 枚ごとに、縦のずれ $d_y$ と横のずれ $d_x$ を $-$`max_shift` 以上 `max_shift` 以下の整数から一様に選び、画像全体をその分だけ
+# 動かします ($d_y = 1$ なら 1 行下へ、$d_x = 1$ なら 1 列右へ)。枠の外から入ってくる画素は 0 にします。反対側からはみ出した画素を
+# 戻してはいけません (`np.roll` はそうするので、このままでは使えません)。最後に、画素ごとに独立な正規分布 $N(0, \sigma^2)$
+# ($\sigma$ は `noise_std`) のノイズを足します。
+
+
+# %% [solution] id=augment_digits
+def augment_digits(x, rng, max_shift=1, noise_std=0.0):
+    """8 × 8 の画像を 1 枚ずつランダムにずらし、ノイズを加えた新しい配列を返す。
+
+    x: 形状 (N, 64) の画像 (8 × 8 を行ごとに並べたもの)。書き換えない。rng: すべての乱数を引く np.random.Generator。
+    画像ごとに (d_y, d_x) を −max_shift 〜 max_shift (両端を含む) の整数から一様に選び、その分だけ下・右へ動かす (負なら上・左へ)。
+    外から入ってくる画素は 0 (反対側からは戻さない)。そのあと画素ごとに独立な N(0, noise_std²) のノイズを足す (noise_std = 0 なら足さない)。
+    戻り値: 形状 (N, 64) の float64 の新しい配列。
+    """
+    # ヒント: hint("augment_digits")
+    # @reference augment_digits
+
+
+# %% [tests] id=test_augment_digits points=2 hidden=augment_digits
+def public_test_augment_digits():
+    """演習 5 の公開テスト (演習 6 の最終モデルのテストの前提としても使います)。"""
+    # 1 画素だけ明るい画像 (位置 (3, 4)) を 900 枚並べる。ずらした画像は、明るい画素が (3 + d_y, 4 + d_x) に動いた画像になる
+    one_pixel = np.zeros((8, 8))
+    one_pixel[3, 4] = 1.0
+    copies = np.tile(one_pixel.reshape(1, 64), (900, 1))
+    copies_before = copies.copy()
+    moved = augment_digits(copies, np.random.default_rng(0))
+    check_true(
+        isinstance(moved, np.ndarray) and moved.shape == (900, 64), "戻り値は形状 (N, 64) の配列にしてください。"
+    )
+    check_true(moved.dtype == np.float64, f"戻り値の dtype は float64 にしてください ({moved.dtype})。")
+    check_array(copies, copies_before, "呼び出し後の x (x を書き換えていませんか。新しい配列を作ってください)")
+    check_true(
+        np.all(np.sum(moved == 1.0, axis=1) == 1) and np.all(np.sum(moved != 0.0, axis=1) == 1),
+        "どの画像も、明るい画素 1 つだけが動いた画像になるはずです (noise_std = 0 ではノイズを足しません)。",
+    )
+    rows, columns = np.divmod(moved.argmax(axis=1), 8)
+    check_true(
+        np.all(np.abs(rows - 3) <= 1) and np.all(np.abs(columns - 4) <= 1),
+        "max_shift = 1 なのに、1 画素より大きく動いた画像があります。",
+    )
+    counts = np.zeros((3, 3), dtype=int)
+    np.add.at(counts, (rows - 3 + 1, columns - 4 + 1), 1)
+    shown = f"(d_y, d_x) ごとの枚数 (行が d_y = −1, 0, 1、列が d_x = −1, 0, 1): {counts.tolist()}"
+    check_true(
+        np.all(counts > 0),
+        "選ばれない (d_y, d_x) があります。ずれは −max_shift 以上 max_shift 以下の整数から選びます (max_shift も含めます)。"
+        "すべての画像を同じだけずらしていませんか (画像ごとに選びます)。" + shown,
+    )
+    # 一様なら各 100 枚前後 (標準偏差は約 9.4 枚)。50〜150 枚の外に出る確率は、正しい実装で 1e-6 未満
+    check_true(np.all((counts >= 50) & (counts <= 150)), "9 通りのずれが一様に選ばれていないようです。" + shown)
+    # 左上の隅 (0, 0) の画素を上か左へずらすと、枠の外へ出て消える (反対側の端に戻ってはいけない)
+    corner = np.zeros((8, 8))
+    corner[0, 0] = 1.0
+    moved_corner = augment_digits(np.tile(corner.reshape(1, 64), (200, 1)), np.random.default_rng(1)).reshape(200, 8, 8)
+    check_true(
+        moved_corner[:, 7, :].sum() == 0 and moved_corner[:, :, 7].sum() == 0,
+        "枠の外へ出た画素が反対側の端 (8 行目か 8 列目) に現れています。"
+        "np.roll のように回り込ませず、外から入る画素を 0 にしてください。",
+    )
+    check_true(
+        np.any(np.all(moved_corner == 0.0, axis=(1, 2))),
+        "隅の画素を上か左へずらした画像は、すべて 0 になるはずです (はみ出した画素は消えます)。",
+    )
+    # max_shift = 0、noise_std = 0 なら元と同じ画像 (ただし新しい配列)
+    same = augment_digits(copies[:5], np.random.default_rng(2), max_shift=0)
+    check_array(same, copies[:5], "augment_digits(x, rng, max_shift=0) (ずらさず、ノイズもなし)")
+    check_true(not np.shares_memory(same, copies), "x とは別の新しい配列を返してください。")
+    # ノイズだけ: 0 の画像 1000 枚に σ = 0.1。64000 個の値の標準偏差は 0.1 ± 0.003 に入る (外れる確率は 1e-20 未満)
+    noise_only = augment_digits(np.zeros((1000, 64)), np.random.default_rng(3), max_shift=0, noise_std=0.1)
+    check_between(
+        float(np.std(noise_only)), 0.097, 0.103, "ノイズの標準偏差 (noise_std = 0.1)",
+        hint="noise_std は標準偏差です (分散ではありません)。標準正規分布の乱数に noise_std を掛けます。",
+    )  # fmt: skip
+    check_true(abs(float(np.mean(noise_only))) < 0.003, "ノイズの平均が 0 から離れています (平均 0 の正規分布です)。")
+
+
+public_test_augment_digits()
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 演習 6: データ拡張で最終モデルを学習する (採点対象: 学習済みネットワーク)
+#
+# 10.5 節の学習 (Adam で 30 エポック、学習率を 1/10 にしてさらに 5 エポック) を出発点に、`augment_digits` でずらした画像を
+# 訓練データに加えて学習する関数 `train_final_model` を書いてください。何枚の拡張画像を加えるか、`noise_std` をいくつにするか、
+# 何エポック学習するかは自由です (拡張画像を何組か作って元の訓練データと合わせ、エポック数はその分減らす、が 1 つのやり方です)。
+# その下のセルが、学習したネットワークを `final_network` に、書き出した辞書を `final_model` に入れます。
+#
+# **採点では、`final_model` に書き出されたパラメータとバッチ正規化の移動平均から、こちらでネットワークを組み立て直し、推論モードで
+# (1) digits のテスト正解率と、(2) 採点のたびに新しく作る「ずらしてノイズを加えたテスト画像」(上の `x_shifted` と同じ作り方で、
+# 乱数だけが違う 360 枚を 5 組、1800 枚) での正解率を計算します。(1) が 97% 以上、(2) が 90% 以上なら満点です。** 10.5 節のモデルのままでは (2) に
+# 届きません。`x_shifted` は評価のためだけに使い、学習には使わないでください (採点に使う画像は、それとは別に作られます)。
+# 層の並びと名前は演習 1 のとおりにしてください。学習は 10 秒程度に収めてください。
+
+
+# %% [solution] id=train_final_model
+def train_final_model(x_train, t_train, config, seed=0):
+    """データ拡張を使って最終モデルを学習し、学習した MultiLayerNetExtend を返す。
+
+    x_train: 形状 (N_train, 64) の訓練画像 (値は 0〜1)、t_train: 形状 (N_train,) のラベル。
+    config: 10.4 節の探索で選んだ設定 ('hidden_size_list'、'use_batchnorm'、'weight_decay_lambda'、'lr')。
+    seed: 重みの初期値、拡張に使う乱数、Trainer の並べ替えを決める整数。
+    訓練データに augment_digits で作った画像を加えて (ラベルはもとの画像と同じ)、MultiLayerNetExtend を Trainer で学習する。
+    """
+    # ヒント: hint("train_final_model")
+    # @reference train_final_model
+
+
+# %%
+final_network = train_final_model(x_train, t_train, best_config)
+final_model = export_model(final_network)
+print(f"最終モデル: テスト正解率 {final_network.accuracy(x_test, t_test):.3f}、"
+      f"ずらしたテスト画像での正解率 {final_network.accuracy(x_shifted, t_shifted):.3f}")  # fmt: skip
+
+# %% [tests] id=test_final_model points=4 hidden=final_model
+check_true(
+    isinstance(final_model, dict) and "params" in final_model,
+    "final_model = export_model(final_network) としてください。",
+)
+check_true(
+    all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
+    "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
+)
+if builds_on({"演習 5 (augment_digits)": public_test_augment_digits}):
+    test_accuracy = final_network.accuracy(x_test, t_test)
+    check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
+    shifted_accuracy = final_network.accuracy(x_shifted, t_shifted)
+    check_true(
+        shifted_accuracy >= 0.90,
+        f"ずらしたテスト画像での正解率 {shifted_accuracy:.3f} が 0.90 に届いていません。"
+        "訓練データに、augment_digits でずらした画像 (データ拡張) を加えて学習していますか。",
+    )
+print("公開テスト: OK")
+
+# %% [markdown]
+# データ拡張で学習した最終モデルは、ずらしたテスト画像での正解率が 10.5 節のモデルより大きく上がり、元のテスト画像での正解率も
+# 下がっていません (上の 2 つの表示)。採点の基準 (ずらした画像で 90%) は、データ拡張をした学習なら乱数 (重みの初期値、拡張、評価用の
+# 画像) によらず届き、10.5 節の学習のままではどの乱数でも届かないように選んであります。
+#
+# ここで使った「ずれ」は、評価に使う変化とまったく同じ種類でした。実際には、どんな変化が起きるかを前もって正確には知りません。
+# データ拡張の変換は、データについての知識 (数字はずれても回転しても同じ数字) から選び、効いたかどうかは、実際に入ってくるデータに近い検証データで確かめます (検証データには拡張をかけません)。
+
+# %% [markdown]
 # ## まとめ
 #
 # - `MultiLayerNetExtend` は、隠れ層ごとに Affine → [バッチ正規化] → 活性化関数 → [ドロップアウト] を重ね、最後に Affine と Softmax-with-Loss を置く。
@@ -1224,7 +1399,9 @@ plt.show()
 # - `Trainer` は、エポックごとの並べ替え、ミニバッチの更新、損失と正解率の記録をまとめ、どのネットワーク・最適化手法にも使える。
 # - ハイパーパラメータは検証データで選び、テストデータは最後に 1 回だけ使う。学習率や $\lambda$ は対数スケールでランダムに探す。
 #   検証データが少ないと検証正解率の差は誤差に埋もれやすい。
-# - 最終モデルは訓練データ全体で学習し直し、仕上げに学習率を下げる (学習率の減衰) と、止める場所による揺れが小さくなる。
+# - 選んだ設定で訓練データ全体を使って学習し直し、仕上げに学習率を下げる (学習率の減衰) と、止める場所による揺れが小さくなる。
 # - 推論に必要なのは `params` だけではない。バッチ正規化の移動平均も保存する (PyTorch の `state_dict` のバッファ)。
 # - モデル平均では確率を平均する。交差エントロピー誤差は各モデルの平均より必ず小さくなり (イェンセンの不等式)、正解率も多くの場合上がるが、
 #   計算は $K$ 倍かかる。ドロップアウトは、1 つのネットワークで似た効果を得る方法と解釈できる。
+# - テストデータでの正解率が高くても、少しずれた入力で同じとは限らない。データ拡張は、ラベルを変えない変換 (digits なら小さな
+#   平行移動とノイズ) を訓練データにかけて、その変化への強さを教える。拡張するのは訓練データだけで、評価には拡張していないデータを使う。

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["load_digits", "to_one_hot", "standardize", "sample_minibatch"]
+__all__ = ["load_digits", "load_shifted_digits_test", "to_one_hot", "standardize", "sample_minibatch"]
 
 _NUM_CLASSES = 10
 _DIGITS_MAX = 16.0
@@ -66,6 +66,24 @@ def load_digits(
         (convert_x(x_train), convert_t(t_train)),
         (convert_x(x_test), convert_t(t_test)),
     )
+
+
+def load_shifted_digits_test() -> tuple[np.ndarray, np.ndarray]:
+    """The public evaluation set of chapter 10 as (x, t): x (360, 64) float64, t (360,) int64.
+
+    The test images of ``load_digits()`` (same order, same labels), each shifted by up to one pixel
+    in each direction (pixels shifted in from outside are 0) and with Gaussian noise of standard
+    deviation 0.05 added: images that look like the test data but that no model has trained on.
+    The grader draws a new such set for each learner.
+    """
+    import base64
+
+    from . import evaluation_digits as stored
+
+    raw = base64.b64decode("".join(stored.PIXELS))
+    x = np.frombuffer(raw, dtype="<f2").astype(np.float64).reshape(stored.SHAPE)
+    (_, _), (_, t_test) = load_digits()
+    return x, t_test
 
 
 def to_one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -297,4 +297,102 @@ VARIANTS = [
         breaks=("test_multilayer_net_forward",),
         hint="rng",
     ),
+    # ---------------------------------------------------------------- data augmentation (exercises 5 and 6)
+    Variant(
+        "augment_roll_wraps",
+        "augment_digits",
+        (
+            (
+                "        source = image[max(0, -dy) : 8 - max(0, dy), max(0, -dx) : 8 - max(0, dx)]"
+                "  # the part that stays inside\n"
+                "        out[max(0, dy) : max(0, dy) + source.shape[0], max(0, dx) : max(0, dx) + source.shape[1]]"
+                " = source",
+                "        out[...] = np.roll(image, (dy, dx), axis=(0, 1))",
+            ),
+        ),
+        "np.roll で画像をずらす (はみ出した画素が反対側の端に回り込む)",
+        "images shifted with np.roll (pixels pushed out come back on the opposite edge)",
+        breaks=("test_augment_digits", "test_final_model"),
+        hint="回り込ませ",
+    ),
+    Variant(
+        "augment_one_shift_for_all",
+        "augment_digits",
+        (
+            (
+                "shifts = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))",
+                "shifts = np.tile(rng.integers(-max_shift, max_shift + 1, size=(1, 2)), (len(images), 1))",
+            ),
+        ),
+        "すべての画像を同じ (d_y, d_x) でずらす (画像ごとに選ばない)",
+        "one shift (d_y, d_x) drawn for the whole batch instead of one per image",
+        breaks=("test_augment_digits", "test_final_model"),
+        hint="画像ごと",
+    ),
+    Variant(
+        "augment_upper_bound_excluded",
+        "augment_digits",
+        (("rng.integers(-max_shift, max_shift + 1,", "rng.integers(-max_shift, max_shift,"),),
+        "rng.integers の上限に max_shift を渡す (上限は含まれないので +max_shift のずれが選ばれない)",
+        "rng.integers(-max_shift, max_shift): the upper end is excluded, so +max_shift never occurs",
+        breaks=("test_augment_digits", "test_final_model"),
+        hint="max_shift も含め",
+    ),
+    Variant(
+        "augment_noise_std_squared",
+        "augment_digits",
+        (("shifted += noise_std * rng.standard_normal", "shifted += noise_std**2 * rng.standard_normal"),),
+        "ノイズに noise_std² を掛ける (標準偏差と分散の取り違え)",
+        "noise scaled by noise_std squared (standard deviation and variance confused)",
+        breaks=("test_augment_digits",),
+        hint="標準偏差です",
+    ),
+    Variant(
+        "augment_pad_then_crop",
+        "augment_digits",
+        (
+            (
+                "        source = image[max(0, -dy) : 8 - max(0, dy), max(0, -dx) : 8 - max(0, dx)]"
+                "  # the part that stays inside\n"
+                "        out[max(0, dy) : max(0, dy) + source.shape[0], max(0, dx) : max(0, dx) + source.shape[1]]"
+                " = source",
+                "        padded = np.pad(image, max_shift)  # a frame of zeros, max_shift wide\n"
+                "        out[...] = padded[max_shift - dy : max_shift - dy + 8, max_shift - dx : max_shift - dx + 8]",
+            ),
+        ),
+        "0 の枠を付けて (np.pad) から 8 × 8 を切り出す",
+        "pad with zeros (np.pad), then crop the 8 x 8 window",
+        correct=True,
+    ),
+    Variant(
+        "augment_draw_per_image_and_normal",
+        "augment_digits",
+        (
+            (
+                "shifts = rng.integers(-max_shift, max_shift + 1, size=(len(images), 2))",
+                "shifts = [rng.integers(-max_shift, max_shift + 1, size=2) for _ in range(len(images))]",
+            ),
+            (
+                "shifted += noise_std * rng.standard_normal(shifted.shape)",
+                "shifted = shifted + rng.normal(0.0, noise_std, size=shifted.shape)",
+            ),
+        ),
+        "ずれを画像ごとに引き、ノイズを rng.normal(0, noise_std) で作る (乱数の引き方が違う)",
+        "a shift drawn per image in the loop and noise from rng.normal(0, noise_std) (other draws)",
+        correct=True,
+    ),
+    Variant(
+        "final_model_without_augmentation",
+        "train_final_model",
+        (
+            (
+                "copies = [augment_digits(x_train, augment_rng, max_shift=1, noise_std=0.05) for _ in range(4)]",
+                "copies = [x_train.copy() for _ in range(4)]",
+            ),
+        ),
+        "データ拡張をせず、訓練データをそのまま繰り返して学習する",
+        "the training data repeated as they are, without augmentation",
+        breaks=("test_final_model",),
+        hint="データ拡張",
+    ),
 ]

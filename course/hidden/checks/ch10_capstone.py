@@ -25,15 +25,18 @@ from typing import Any
 
 import numpy as np
 
+from course import evaluation_digits
 from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 from course.data import load_digits
 
 from ..runner import Handle, Runner
-from . import check_learner_accepts, check_learner_raises, learner_copy
+from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
 
 RTOL, ATOL = 1e-7, 1e-10
 GRADED_ACCURACY = 0.97
+SHIFTED_ACCURACY = 0.90  # on test images shifted and noisy as course.evaluation_digits, drawn per learner
+SHIFTED_COPIES = 5
 # Strings cannot cross the sandbox boundary: the notebook's helpers take a name as its position
 # in this tuple, which must equal NAMES of the notebook's setup cell.
 NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam", "tanh", "lion")
@@ -914,6 +917,8 @@ def _rebuild(model: Any) -> tuple[ref.MultiLayerNetExtend, str]:
 
 
 def check_final_model(run: Runner, rng: np.random.Generator) -> None:
+    """The exported final model, rebuilt here in inference mode: at least GRADED_ACCURACY on the digits test
+    data and SHIFTED_ACCURACY on test images shifted and noisy as the public set, drawn afresh per learner."""
     try:
         model = run.value("final_model")
     except CheckFailure as failure:
@@ -931,6 +936,124 @@ def check_final_model(run: Runner, rng: np.random.Generator) -> None:
         f"{GRADED_ACCURACY:.0%} に届いていません。MultiLayerNetExtend と Trainer の隠しテストに通っているか、"
         "学習が進んでいるか (学習曲線) を確かめてください。",
     )
+    # five shifted, noisy copies of the test data (1800 images): the accuracy varies less from one learner's
+    # set to the next than on 360 images
+    shift, noise = evaluation_digits.MAX_SHIFT, evaluation_digits.NOISE_STD
+    shifted = np.concatenate([ref.augment_digits(x_test, rng, shift, noise) for _ in range(SHIFTED_COPIES)])
+    shifted_accuracy = net.accuracy(shifted, np.tile(t_test, SHIFTED_COPIES))
+    if shifted_accuracy < SHIFTED_ACCURACY:
+        message = (
+            f"final_model ({description}) から組み立てたネットワークの、ずらしてノイズを加えたテスト画像 (採点のために"
+            f"新しく作った {len(shifted)} 枚) での正解率は {shifted_accuracy:.1%} で、"
+            f"{SHIFTED_ACCURACY:.0%} に届いていません。"
+            "訓練データに、augment_digits でずらした画像 (データ拡張) を加えて学習していますか。"
+        )
+        try:  # blame exercise 5 only when it fails on its own
+            check_augment_digits(run, np.random.default_rng(_seed(rng)))
+        except CheckFailure as failure:
+            message += f"\nあなたの augment_digits (演習 5) が正しくないことも原因かもしれません: {failure}"
+        raise CheckFailure(message)
+
+
+# ---------------------------------------------------------------------------- data augmentation
+_WRAPPED = (
+    "枠の外へ出た画素が反対側の端に現れています。np.roll のように回り込ませず、外から入る画素を 0 にしてください。"
+)
+
+
+def _augment(run: Runner, x: np.ndarray, seed: int, max_shift: int, noise_std: float, where: str) -> np.ndarray:
+    """The learner's augment_digits(x, default_rng(seed), max_shift, noise_std), checked for type and shape,
+    and for leaving x as it was."""
+    got = run.call("augment_digits_with_seed", learner_copy(x), seed, max_shift, noise_std)
+    check_unchanged(run, 0, f"{where}: augment_digits が引数の x を書き換えています。新しい配列を作ってください。")
+    check_true(
+        isinstance(got, np.ndarray) and got.shape == x.shape,
+        f"{where}: 戻り値は形状 {x.shape} の配列にしてください ({type(got).__name__} {np.shape(got)})。",
+    )
+    check_true(got.dtype == np.float64, f"{where}: 戻り値の dtype は float64 にしてください ({got.dtype})。")
+    return got
+
+
+def _one_pixel(position: tuple[int, int]) -> np.ndarray:
+    image = np.zeros((8, 8))
+    image[position] = 1.0
+    return image.reshape(64)
+
+
+def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
+    """Properties of the docstring on fresh inputs: each image moved by its own (d_y, d_x), uniform over
+    -max_shift..max_shift (ends included), pixels from outside 0 (no wrap-around), N(0, noise_std^2)
+    noise, x unchanged, a new float64 array."""
+    # (1) two one-pixel images, alternating: every output row is its own source moved by at most max_shift
+    max_shift = int(rng.integers(1, 3))
+    low, high = max_shift, 7 - max_shift
+    first = (int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1)))
+    second = (high + low - first[0], high + low - first[1])  # mirrored through the centre
+    if first == second:
+        second = (low, high) if first != (low, high) else (high, low)
+    kinds = (2 * max_shift + 1) ** 2
+    n = 200 * kinds
+    sources = np.array([first, second] * (n // 2))
+    x = np.stack([_one_pixel(first), _one_pixel(second)] * (n // 2))
+    where = f"augment_digits (1 画素だけ明るい画像 {n} 枚、max_shift = {max_shift})"
+    got = _augment(run, x, _seed(rng), max_shift, 0.0, where)
+    check_true(
+        bool(np.all(np.sum(got == 1.0, axis=1) == 1) and np.all(np.sum(got != 0.0, axis=1) == 1)),
+        f"{where}: どの画像も、明るい画素 1 つだけが動いた画像になるはずです (noise_std = 0 ではノイズを足しません)。",
+    )
+    moved = np.stack(np.divmod(got.argmax(axis=1), 8), axis=1) - sources  # (n, 2): (d_y, d_x) of each image
+    check_true(
+        bool(np.all(np.abs(moved) <= max_shift)),
+        f"{where}: {max_shift} 画素より大きく動いた画像があります。画像の順番を入れ替えていないか、"
+        "ずれが −max_shift 以上 max_shift 以下かを確かめてください。",
+    )
+    counts = np.zeros((2 * max_shift + 1, 2 * max_shift + 1), dtype=int)
+    np.add.at(counts, (moved[:, 0] + max_shift, moved[:, 1] + max_shift), 1)
+    check_true(
+        np.count_nonzero(counts) > 1,
+        f"{where}: すべての画像を同じだけずらしています。(d_y, d_x) は画像ごとに選びます。",
+    )
+    check_true(
+        counts[-1, :].sum() > 0 and counts[:, -1].sum() > 0,
+        f"{where}: +max_shift だけ動いた画像が 1 枚もありません。"
+        "ずれは −max_shift 以上 max_shift 以下の整数から選びます"
+        " (max_shift も含めます。rng.integers の上限は含まれません)。",
+    )
+    check_true(bool(np.all(counts > 0)), f"{where}: 選ばれない (d_y, d_x) があります ({counts.tolist()})。")
+    # each count is Binomial(n, 1/kinds): 200 on average, standard deviation < 14.2; 6.5 deviations fail a correct
+    # answer with probability < 1e-9 per count
+    check_true(
+        bool(np.all(np.abs(counts - 200) <= 92)),
+        f"{where}: (d_y, d_x) が一様に選ばれていないようです (各 200 枚前後のはず: {counts.tolist()})。",
+    )
+    # (2) a pixel in a corner: moved outwards it disappears, it never comes back on the opposite edge
+    corner = (int(rng.integers(0, 2)) * 7, int(rng.integers(0, 2)) * 7)
+    where = f"augment_digits (隅 {corner} の画素だけ明るい画像 300 枚、max_shift = 1)"
+    got = _augment(run, np.tile(_one_pixel(corner), (300, 1)), _seed(rng), 1, 0.0, where).reshape(300, 8, 8)
+    far_row, far_column = 7 - corner[0], 7 - corner[1]
+    check_true(float(got[:, far_row, :].sum() + got[:, :, far_column].sum()) == 0.0, f"{where}: {_WRAPPED}")
+    check_true(
+        bool(np.any(np.all(got == 0.0, axis=(1, 2)))),
+        f"{where}: 隅の画素を枠の外へ向けてずらした画像は、すべて 0 になるはずです (はみ出した画素は消えます)。"
+        + _WRAPPED,
+    )
+    # (3) no shift, no noise: the images themselves, in a new array
+    images = rng.random((int(rng.integers(3, 8)), 64))
+    where = f"augment_digits (ランダムな画像 {len(images)} 枚、max_shift = 0、noise_std = 0)"
+    _check(_augment(run, images, _seed(rng), 0, 0.0, where), images, where)
+    # (4) noise only: N(0, sigma^2) added to every pixel; the sample standard deviation of 64000 values is within
+    # 3% of sigma (about 11 of its standard deviations) and the mean within 0.03 sigma (7.6 of them)
+    sigma = float(np.round(rng.uniform(0.05, 0.3), 3))
+    base = rng.random((1000, 64))
+    where = f"augment_digits (画像 1000 枚、max_shift = 0、noise_std = {sigma})"
+    noise = _augment(run, base, _seed(rng), 0, sigma, where) - base
+    spread = float(np.std(noise))
+    check_true(
+        abs(spread - sigma) <= 0.03 * sigma,
+        f"{where}: 足したノイズの標準偏差が {spread:.4f} で、{sigma} ではありません。noise_std は標準偏差です"
+        " (分散ではありません)。標準正規分布の乱数に noise_std を掛けます。",
+    )
+    check_true(abs(float(np.mean(noise))) <= 0.03 * sigma, f"{where}: ノイズの平均が 0 から離れています。")
 
 
 # ---------------------------------------------------------------------------- model averaging
@@ -1025,6 +1148,7 @@ CHECKS = {
     "trainer": check_trainer,
     "trainer_rules": check_trainer_rules,
     "train_validation_split": check_train_validation_split,
-    "final_model": check_final_model,
     "average_probabilities": check_average_probabilities,
+    "augment_digits": check_augment_digits,
+    "final_model": check_final_model,
 }
