@@ -14,13 +14,15 @@ import nbformat
 import pytest
 
 from autograder.build import REPO_ROOT
-from autograder.chapters import reference_body
+from autograder.chapters import MODEL_ANSWER, parse_cells, reference_body
 from course.hints import hint, hint_names, hints_of
 
 MIN_CHARS = 12  # shorter code (``x.T @ d``, ``np.exp(x)``) is vocabulary rather than an answer
 _MARKER = re.compile(r"^\s*# @reference ([\w.]+)\s*$", re.MULTILINE)
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HEADER = re.compile(r"^(for|if|elif|while|with|try|else|def|class)\b")
+# a call on plain names, e.g. ``layer.forward(x)``, ``SoftmaxWithLoss()``, ``super().update(params,grads)``
+_INTERFACE_CALL = re.compile(r"[\w.]+(?:\(\))?\.?[\w.]*\((?:[\w.]+(?:,[\w.]+)*)?\)")
 
 
 def reference_names() -> dict[str, str]:
@@ -52,9 +54,13 @@ def solution_fragments(name: str) -> set[str]:
 
 
 def _vocabulary(fragment: str) -> bool:
-    """Code that names things without computing: ``self.momentum``, ``dx,dgamma,dbeta``, ``self.eps=eps``.
-    The docstrings need these to state the contract."""
+    """Code that names things without computing: ``self.momentum``, ``dx,dgamma,dbeta``, ``self.eps=eps``,
+    a call of the interface on plain names (``network.gradient(x_batch,t_batch)``, ``SoftmaxWithLoss()``)
+    and a line of a call or literal that spans several lines (``self.params={``, ``epochs,mini_batch_size=32,``).
+    The docstrings and the text need these to state the contract."""
     if not re.search(r"[=+\-*/@<>%~(]", fragment):
+        return True
+    if _INTERFACE_CALL.fullmatch(fragment) or fragment.endswith(("(", "[", "{", ",")):
         return True
     stored = re.match(r"^self\.(\w+)=(\w+)$", fragment)
     return bool(stored and stored.group(1) == stored.group(2))
@@ -119,6 +125,33 @@ def test_no_released_stub_holds_a_solution_line(stub):
     text = "\n".join(line for line in released_stubs()[stub].splitlines() if not _is_header(line))
     found = leaks(text, EVERY_FRAGMENT)
     assert not found, f"the released stub {stub} holds solution code (docstring or comment): {found}"
+
+
+def learner_visible_text(chapter: str) -> dict[str, str]:
+    """'line N (kind)' → the text of every cell of a chapter source that the learner reads apart from the
+    stubs (tested above) and the [given] cells (earlier chapters' model answers, released only once those
+    chapters close: ``autograder release``): markdown, plain code, public tests, and the written questions
+    without their model answers (nbgrader removes those from the release)."""
+    path = REPO_ROOT / "chapters" / f"{chapter}.py"
+    cells = {}
+    for cell in parse_cells(path.read_text(encoding="utf-8"), path.name):
+        if cell.kind in ("given", "solution"):
+            continue
+        text = "\n".join(cell.lines)
+        if cell.kind == "answer":
+            text = text.partition(MODEL_ANSWER)[0]
+        cells[f"line {cell.line_number} ({cell.kind})"] = text
+    return cells
+
+
+@pytest.mark.parametrize("chapter", sorted(set(reference_names().values())))
+def test_no_text_of_a_chapter_holds_a_solution_line_of_its_exercises(chapter):
+    """The explanations, demos, public tests and their failure messages teach the idea in words or
+    mathematics; a line of the chapter's own answers written there is transcribed, not learned."""
+    fragments = set().union(*(ALL_FRAGMENTS[name] for name, where in reference_names().items() if where == chapter))
+    found = {where: leaks(text, fragments) for where, text in learner_visible_text(chapter).items()}
+    found = {where: hits for where, hits in found.items() if hits}
+    assert not found, f"{chapter}: text outside the stubs holds solution code: {found}"
 
 
 @pytest.mark.parametrize("name", sorted(reference_names()))

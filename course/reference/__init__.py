@@ -7,8 +7,14 @@ learners (see :mod:`course.bundle`). Every name below is a fixed public API.
 
 from .activations import *  # noqa: F401,F403
 from .activations import __all__ as _activations
+from .affine_maps import *  # noqa: F401,F403
+from .affine_maps import __all__ as _affine_maps
+from .augmentation import *  # noqa: F401,F403
+from .augmentation import __all__ as _augmentation
 from .batchnorm import *  # noqa: F401,F403
 from .batchnorm import __all__ as _batchnorm
+from .clipping import *  # noqa: F401,F403
+from .clipping import __all__ as _clipping
 from .dropout import *  # noqa: F401,F403
 from .dropout import __all__ as _dropout
 from .early_stopping import *  # noqa: F401,F403
@@ -31,6 +37,8 @@ from .optimizers import *  # noqa: F401,F403
 from .optimizers import __all__ as _optimizers
 from .regularization import *  # noqa: F401,F403
 from .regularization import __all__ as _regularization
+from .sanity_checks import *  # noqa: F401,F403
+from .sanity_checks import __all__ as _sanity_checks
 from .schedules import *  # noqa: F401,F403
 from .schedules import __all__ as _schedules
 from .softmax_layers import *  # noqa: F401,F403
@@ -42,6 +50,7 @@ from .training import __all__ as _training
 
 __all__ = [
     *_activations,
+    *_affine_maps,
     *_losses,
     *_numerical,
     *_layers,
@@ -51,11 +60,14 @@ __all__ = [
     *_dropout,
     *_optimizers,
     *_schedules,
+    *_clipping,
     *_regularization,
     *_initialization,
     *_early_stopping,
     *_networks,
     *_trainer,
     *_training,
+    *_sanity_checks,
     *_model_selection,
+    *_augmentation,
 ]

@@ -5,18 +5,20 @@ import importlib
 import pytest
 
 REQUIRED = """
-step_function sigmoid relu softmax AND NAND OR XOR three_layer_forward
+step_function sigmoid relu softmax AND NAND OR XOR three_layer_forward compose_affine
 sum_squared_error mean_squared_error cross_entropy_error binary_cross_entropy
 numerical_diff numerical_gradient gradient_descent
 MulLayer AddLayer Relu Sigmoid Affine SoftmaxWithLoss softmax_backward softmax_jacobian
-BatchNormalization batchnorm_forward batchnorm_backward_graph batchnorm_backward_compact Dropout
+BatchNormalization batchnorm_forward batchnorm_backward_graph batchnorm_backward_compact Dropout DropoutTwoLayerNet
 bn_scale_shift_backward bn_normalize_backward bn_std_backward bn_variance_backward bn_centering_backward
 layer_norm instance_norm group_norm
 SGD Momentum Nesterov AdaGrad RMSprop Adadelta Adam AMSGrad AdamW step_decay inverse_time_decay
+warmup_lr clip_grads_by_norm
 l2_penalty l2_penalty_grad l1_penalty l1_penalty_grad elastic_net_penalty elastic_net_penalty_grad
 max_norm xavier_std he_std EarlyStopping
 TwoLayerNet MultiLayerNet MultiLayerNetExtend Trainer train_validation_split average_probabilities
-SimpleNet train_two_layer_net OPTIMIZERS BatchNormCache
+SimpleNet train_two_layer_net OPTIMIZERS BatchNormCache augment_digits train_final_model
+expected_initial_loss overfit_tiny_subset
 """.split()
 
 
