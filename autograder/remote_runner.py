@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from course.checks import CheckFailure
 from course.hidden.runner import Handle, ReadsArgument, Runner, snapshot
-from course.stand_ins import STAND_INS
+from course.stand_ins import STAND_IN_BASES, STAND_INS
 
 from .worker_session import Reply, SandboxSession, SessionError
 
@@ -77,9 +77,22 @@ class RemoteRunner(Runner):
     def defined(self, name: str) -> bool:
         return bool(self._send({"op": "defined", "name": name}, name).value)
 
-    def call(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    def call(
+        self,
+        name: str,
+        *args: Any,
+        substitute: Mapping[str, Any] | None = None,
+        stand_in_bases: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Any:
         where = f"{name}(...)"
-        return snapshot(self._call(where, {"name": name}, args, kwargs, substitute).value, where)
+        extra = {}
+        if stand_in_bases:
+            for base in stand_in_bases:  # a closed set, and each need answered by a substituted reference
+                if base not in STAND_IN_BASES or not set(STAND_IN_BASES[base].needs) <= set(substitute or {}):
+                    raise TypeError(f"stand-in base {base!r}: unknown, or its needs are not substituted")
+            extra["stand_in_bases"] = sorted(stand_in_bases)
+        return snapshot(self._call(where, {"name": name}, args, kwargs, substitute, **extra).value, where)
 
     def new(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Handle:
         reply = self._call(f"{name}(...) の生成", {"name": name}, args, kwargs, substitute, new=True)

@@ -29,14 +29,14 @@
 # 講師のクラス報告で「どのヒントが必要とされたか」の集計に使われます (成績には影響しません)。
 
 # %%
-import operator  # used by the helper _check_int given below
+import operator  # 下の配布コードの _check_int が使う
 from collections import OrderedDict
-from collections.abc import Callable  # used by the type hints of the given code
+from collections.abc import Callable  # 配布コードの型ヒントが使う
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_raises, check_scalar, check_true, core_passes
+from course.checks import builds_on, check_array, check_raises, check_scalar, check_true, core_passes
 from course.data import load_digits
 from course.hints import hint
 from course.plotting import use_japanese_font
@@ -53,21 +53,21 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 def run_optimizer(params, grads_sequence, **optimizer):
-    """Run one optimizer class of this notebook on copies of ``params``, e.g.
-    ``run_optimizer(params, [grads1, grads2], Adam={"lr": 0.1})``.
+    """このノートブックのオプティマイザのクラスを 1 つ、``params`` のコピーに対して動かす。
+    例: ``run_optimizer(params, [grads1, grads2], Adam={"lr": 0.1})``。
 
-    params: dict of arrays; grads_sequence: list of dicts of gradients, one dict per update.
-    optimizer: exactly one keyword argument, the class name with the dict of its constructor arguments.
-    Returns (history, in_place, grads_untouched): history[i] is a dict of copies of the parameters after
-    update i + 1; in_place is True if every update kept the same array objects in the dict; grads_untouched
-    is True if no update modified a gradient array.
+    params: 配列の dict。grads_sequence: 勾配の dict のリスト (update 1 回につき 1 つ)。
+    optimizer: キーワード引数をちょうど 1 つ (クラス名 = コンストラクタの引数の dict)。
+    戻り値 (history, in_place, grads_untouched): history[i] は i + 1 回目の update の後のパラメータのコピーの dict。
+    in_place はどの update でも dict の配列オブジェクトが同じまま (その場で更新された) なら True。
+    grads_untouched はどの update も勾配の配列を書き換えなかったなら True。
     """
     ((name, kwargs),) = optimizer.items()
     if name not in globals():
         raise NameError(f"{name} が定義されていません。解答セルを実行しましたか。")
     instance = globals()[name](**kwargs)
     params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
-    originals = dict(params)  # the array objects that a network's layers would hold
+    originals = dict(params)  # ネットワークの各レイヤが持っているはずの配列オブジェクト
     history, in_place, grads_untouched = [], True, True
     for grads in grads_sequence:
         grads = {key: np.array(value, dtype=np.float64) for key, value in grads.items()}
@@ -80,9 +80,9 @@ def run_optimizer(params, grads_sequence, **optimizer):
 
 
 def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequence, rtol=1e-7, mistakes=(), nan_hint=""):
-    """Public tests: run ``name`` through run_optimizer and compare every update with the expected values
-    (relative tolerance ``rtol``). mistakes: (the values a known mistake gives, in the form of
-    expected_sequence, its hint). nan_hint: the hint when an update gives nan or inf."""
+    """公開テスト: ``name`` を run_optimizer で動かし、update ごとに期待値と比べる (相対許容誤差 ``rtol``)。
+    mistakes: (よくある間違いが出す値 (expected_sequence と同じ形), そのヒント) の並び。
+    nan_hint: update の結果に nan か inf があったときのヒント。"""
     call = f"{name}({', '.join(f'{key}={value}' for key, value in kwargs.items())})"
     history, in_place, grads_untouched = run_optimizer(params, grads_sequence, **{name: kwargs})
     for step, expected in enumerate(expected_sequence, start=1):
@@ -199,27 +199,27 @@ print("公開テスト: OK")
 
 # %%
 def f_textbook(x, y):
-    """f(x, y) = x²/20 + y² (the example of the textbook)."""
+    """f(x, y) = x²/20 + y² (『ゼロから作るDeep Learning』の例)。"""
     return x**2 / 20 + y**2
 
 
 def grad_f_textbook(p):
-    """Gradient (x/10, 2y) of f_textbook at the point p = (x, y)."""
+    """点 p = (x, y) での f_textbook の勾配 (x/10, 2y)。"""
     return np.array([p[0] / 10, 2 * p[1]])
 
 
 def loss_valley(w1, w2):
-    """L(w1, w2) = w1² + 5·w2² (a second elongated valley)."""
+    """L(w1, w2) = w1² + 5·w2² (もう 1 つの細長い谷)。"""
     return w1**2 + 5 * w2**2
 
 
 def grad_loss_valley(p):
-    """Gradient (2·w1, 10·w2) of loss_valley at the point p = (w1, w2)."""
+    """点 p = (w1, w2) での loss_valley の勾配 (2·w1, 10·w2)。"""
     return np.array([2 * p[0], 10 * p[1]])
 
 
 def optimize_path(optimizer, grad, start, steps=30):
-    """Points visited by ``optimizer`` from ``start``: array of shape (steps + 1, 2)."""
+    """``start`` から ``optimizer`` がたどる点の列: 形状 (steps + 1, 2) の配列。"""
     params = {"p": np.array(start, dtype=np.float64)}
     path = [params["p"].copy()]
     for _ in range(steps):
@@ -407,7 +407,7 @@ print("公開テスト: OK")
 
 # %%
 def textbook_nesterov_path(grad, start, lr, momentum, steps, v_first):
-    """Nesterov in the textbook's form w += μ²v − (1 + μ)·lr·g, with v updated after (or, wrongly, before) w."""
+    """教科書の形 w += μ²v − (1 + μ)·lr·g の Nesterov。v の更新は w の後 (v_first=True なら誤って前)。"""
     w, v = np.array(start, dtype=np.float64), np.zeros(2)
     path = [w.copy()]
     for _ in range(steps):
@@ -791,7 +791,7 @@ class Adam:
         # @reference Adam.update
 
 
-# %% [tests] id=test_adam points=3 hidden=adam
+# %% [tests] id=test_adam points=2.5 hidden=adam
 # lr = 0.1、β1 = 0.9、β2 = 0.999。1、2 回目は同じ勾配 g:
 #   1 回目: m = 0.1 g、v = 0.001 g² → m̂ = g、v̂ = g² → 移動量は 0.1 · g/|g| (勾配の大きさによらない)
 #   2 回目: m = 0.19 g、v = 0.001999 g²、1 − β1² = 0.19、1 − β2² = 0.001999 → やはり m̂ = g、v̂ = g²
@@ -802,7 +802,7 @@ g_adam = {"w": np.array([2.0, -0.5]), "c": np.array([[1000.0]])}
 g_zero = {"w": np.array([0.0, 0.0]), "c": np.array([[0.0]])}
 check_optimizer_steps(
     "Adam",
-    {"lr": 0.1},
+    {"lr": 0.1, "eps": 1e-8},
     {"w": np.array([1.0, -1.0]), "c": np.array([[0.0]])},
     [g_adam, g_adam, g_zero],
     [
@@ -810,9 +810,60 @@ check_optimizer_steps(
         {"w": [0.8, -0.8], "c": [[-0.2]]},
         {"w": [0.8 - step3, -0.8 + step3], "c": [[-0.2 - step3]]},
     ],
-    # the expected values neglect eps; the textbook's form (eps on the uncorrected √v) moves them by up to 1e-6
+    # 期待値は eps を無視した値。教科書の形 (補正前の √v に eps) でも、ずれは 1e-6 以下
     rtol=1e-5,
 )
+print("公開テスト: OK")
+
+# %% [markdown]
+# 次のセルは、同じ演習の **規則** として、次の演習 8 の `AMSGrad` が `Adam` から受け継ぐもの (コンストラクタと `_moments`) が
+# docstring のとおりかを確かめます (0.5 点。本体とは別に採点されます)。m、v を `update` の中だけで計算して `_moments` を
+# 書かなかった場合などは、`Adam` の本体が正しくても、ここで点を失います。`AMSGrad` はその場合も、講座の `Adam`
+# (docstring どおりのコンストラクタと `_moments`) を土台にして、`AMSGrad` 自身のコードで採点されます。
+
+
+# %% [tests] id=test_adam_rules points=0.5 hidden=adam_rules
+def public_test_adam_rules():
+    """演習 7 の規則: Adam(lr, beta1, beta2, eps) は t = 0 で始まり、_moments は補正前の m、v を返して self.m、self.v に残す。"""
+    adam = Adam(0.1, 0.5, 0.75, 1e-8)  # lr, beta1, beta2, eps の順
+    check_true(adam.t == 0, "Adam(...) を作った直後の self.t が 0 ではありません。")
+    param = np.zeros(2)
+    # β1 = 0.5、β2 = 0.75
+    #   1 回目 g = [2, −4]: m = 0.5·g = [1, −2]、v = 0.25·g² = [1, 4]
+    #   2 回目 g = [1, 1]: m = 0.5·[1, −2] + 0.5·[1, 1] = [1, −0.5]、v = 0.75·[1, 4] + 0.25·[1, 1] = [1, 3.25]
+    m_is_g = (
+        "m が g そのものです。新しい g に (1 − beta1) を掛け忘れたか、補正後の m̂ を返しています (返すのは補正前の m)。"
+    )
+    v_is_g2 = "v が g² そのものです。新しい g² に (1 − beta2) を掛け忘れたか、補正後の v̂ を返しています (返すのは補正前の v)。"
+    not_kept = "前回までの m、v を使っていません。self.m[key]、self.v[key] に残した値に、新しい g を加えてください。"
+    corrected = "補正後の値を返しています。_moments は補正前の m、v を返し、補正は update で行います。"
+    steps = [
+        ([2.0, -4.0], [1.0, -2.0], [1.0, 4.0], [([2.0, -4.0], m_is_g)], [([4.0, 16.0], v_is_g2)]),
+        (
+            [1.0, 1.0],
+            [1.0, -0.5],
+            [1.0, 3.25],
+            [
+                ([2.0, -1.0], "新しい g に (1 − beta1) を掛け忘れています。"),
+                ([0.5, 0.5], not_kept),
+                ([4 / 3, -2 / 3], corrected),
+            ],
+            [
+                ([4.0, 13.0], "新しい g² に (1 − beta2) を掛け忘れています。"),
+                ([0.25, 0.25], not_kept),
+                ([1 / 0.4375, 3.25 / 0.4375], corrected),
+            ],
+        ),
+    ]
+    for step, (g, m_expected, v_expected, m_mistakes, v_mistakes) in enumerate(steps, start=1):
+        moments = adam._moments("w", param, np.array(g))
+        check_true(isinstance(moments, tuple) and len(moments) == 2, "_moments は (m, v) の 2 つを返してください。")
+        where = f"Adam(0.1, 0.5, 0.75, 1e-8) の {step} 回目の _moments('w', param, g = {g})"
+        check_array(moments[0], m_expected, f"{where} の m", mistakes=m_mistakes)
+        check_array(moments[1], v_expected, f"{where} の v", mistakes=v_mistakes)
+
+
+public_test_adam_rules()
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -895,20 +946,22 @@ class AMSGrad(Adam):
 # c の勾配は [0, 2] の次に [2, 0]
 #   c[0]: 1 回目は動かない。2 回目 m = 1、v = v_max = 2 → c = 1 − 0.1·(4/3)/√(8/3)
 #   c[1]: 1 回目 m = 1、v = 2 → m̂ = 2、v_max/0.5 = 4 → c = 0.9。2 回目 m = 0.5、v = 1、v_max = 2 → c = 0.9 − 0.1·(2/3)/√(8/3)
-check_optimizer_steps(
-    "AMSGrad",
-    {"lr": 0.1, "beta1": 0.5, "beta2": 0.5},
-    {"w": np.array([0.0]), "c": np.array([[1.0, 1.0]])},
-    [{"w": np.array([4.0]), "c": np.array([[0.0, 2.0]])}, {"w": np.array([0.0]), "c": np.array([[2.0, 0.0]])}],
-    [
-        {"w": [-0.1], "c": [[1.0, 0.9]]},
-        {
-            "w": [-0.1 - 0.1 * (4 / 3) / np.sqrt(32 / 3)],
-            "c": [[1.0 - 0.1 * (4 / 3) / np.sqrt(8 / 3), 0.9 - 0.1 * (2 / 3) / np.sqrt(8 / 3)]],
-        },
-    ],
-)
-print("公開テスト: OK")
+# AMSGrad は Adam のコンストラクタと _moments を使うので、演習 7 の規則が通るまでは保留
+if builds_on({"演習 7 の規則 (Adam のコンストラクタと _moments)": public_test_adam_rules}):
+    check_optimizer_steps(
+        "AMSGrad",
+        {"lr": 0.1, "beta1": 0.5, "beta2": 0.5},
+        {"w": np.array([0.0]), "c": np.array([[1.0, 1.0]])},
+        [{"w": np.array([4.0]), "c": np.array([[0.0, 2.0]])}, {"w": np.array([0.0]), "c": np.array([[2.0, 0.0]])}],
+        [
+            {"w": [-0.1], "c": [[1.0, 0.9]]},
+            {
+                "w": [-0.1 - 0.1 * (4 / 3) / np.sqrt(32 / 3)],
+                "c": [[1.0 - 0.1 * (4 / 3) / np.sqrt(8 / 3), 0.9 - 0.1 * (2 / 3) / np.sqrt(8 / 3)]],
+            },
+        ],
+    )
+    print("公開テスト: OK")
 
 # %% [markdown]
 # 最初の 5 回だけ大きさ 10、その後は大きさ 0.1 の勾配 (いつも同じ向き) を 100 回目まで与えて、Adam と AMSGrad の移動量を比べます。
@@ -1003,7 +1056,7 @@ for subfig, problem in zip(fig.subfigures(2, 1, hspace=0.05), problems):
     (x_min, x_max), (y_min, y_max) = problem["limits"]
     grid_x, grid_y = np.meshgrid(np.linspace(x_min, x_max, 100), np.linspace(y_min, y_max, 100))
     grid_z = problem["function"](grid_x, grid_y)
-    levels = grid_z.max() * np.linspace(0.03, 1.0, 12) ** 2  # ellipses at evenly spaced "radii"
+    levels = grid_z.max() * np.linspace(0.03, 1.0, 12) ** 2  # 「半径」が等間隔の楕円
     for ax, (name, settings) in zip(axes.flat, problem["settings"].items()):
         path = optimize_path(OPTIMIZER_CLASSES[name](**settings), problem["grad"], problem["start"])
         value = float(problem["function"](*path[-1]))
@@ -1049,10 +1102,10 @@ plt.show()
 
 
 def train_with_optimizer(optimizer, epochs=10, batch_size=32, seed=0, schedule=None):
-    """Train TwoLayerNet(64, 50, 10) on digits with ``optimizer``; returns the history of every epoch.
+    """``optimizer`` で TwoLayerNet(64, 50, 10) を digits で学習し、エポックごとの記録を返す。
 
-    schedule: None, or a function epoch -> learning rate, assigned to optimizer.lr at the start of each epoch.
-    History: 'train_loss' (mean loss of the epoch's mini-batches), 'test_acc' (after the epoch), 'lr'.
+    schedule: None か、エポック → 学習率 の関数 (各エポックの最初に optimizer.lr に入れる)。
+    記録: 'train_loss' (そのエポックのミニバッチの損失の平均)、'test_acc' (エポックの後の正解率)、'lr'。
     """
     rng = np.random.default_rng(seed)
     network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
@@ -1303,10 +1356,10 @@ plt.show()
 
 # %%
 def run_clipping(grads, max_norm):
-    """Call clip_grads_by_norm on copies of the arrays of ``grads`` (a dict of arrays).
+    """``grads`` (配列の dict) の配列のコピーに対して clip_grads_by_norm を呼ぶ。
 
-    Returns (returned, after, in_place): what the call returned, copies of the arrays of the dict after the
-    call, and whether the dict still holds the same array objects (i.e. they were scaled in place).
+    戻り値 (returned, after, in_place): 呼び出しの戻り値、呼び出し後の dict の配列のコピー、
+    dict が同じ配列オブジェクトを持ったままか (その場で縮めたか)。
     """
     grads = {key: np.array(value, dtype=np.float64) for key, value in grads.items()}
     originals = dict(grads)
@@ -1501,13 +1554,13 @@ print("公開テスト: OK")
 
 # %%
 def train_steps(optimizer, lr, inputs, epochs, seed, warmup_steps=1, max_norm=None):
-    """Train TwoLayerNet(64, 50, 10) on ``inputs`` (the digits training images, possibly rescaled), setting
-    optimizer.lr = warmup_lr(lr, step, warmup_steps) before every update and clipping the gradients to
-    ``max_norm`` (None: no clipping). Returns (mean loss of the last 30 mini-batches, test accuracy)."""
+    """TwoLayerNet(64, 50, 10) を ``inputs`` (digits の訓練画像。スケールを変えたものもある) で学習する。
+    update の前に毎回 optimizer.lr = warmup_lr(lr, step, warmup_steps) とし、勾配を ``max_norm`` でクリッピングする
+    (None ならしない)。戻り値: (最後の 30 ミニバッチの損失の平均, テストデータの正解率)。"""
     rng = np.random.default_rng(seed)
     network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
     losses, step = [], 0
-    with np.errstate(all="ignore"):  # a diverging run may overflow; its loss then shows it
+    with np.errstate(all="ignore"):  # 発散するとオーバーフローすることがある (損失の値に表れる)
         for _ in range(epochs):
             order = rng.permutation(len(x_train))
             for start in range(0, len(x_train), 32):
@@ -1519,7 +1572,7 @@ def train_steps(optimizer, lr, inputs, epochs, seed, warmup_steps=1, max_norm=No
                 optimizer.update(network.params, grads)
                 losses.append(network.last_layer.loss)
                 step += 1
-        scale = inputs.max() / x_train.max()  # test images on the same scale as the training ones
+        scale = inputs.max() / x_train.max()  # テスト画像も訓練画像と同じスケールにする
         accuracy = network.accuracy(x_test * scale, t_test)
     return float(np.mean(losses[-30:])), accuracy
 
@@ -1580,8 +1633,8 @@ for label, optimizer_class, lr, input_scale, epochs, options in experiments:
 
 # %%
 class LayerwiseSGD:
-    """SGD whose learning rate depends on the key: lr_by_prefix maps a key prefix ('W1', 'b', ...) to its rate;
-    the first matching prefix wins, and keys that match none use lr."""
+    """キーによって学習率が変わる SGD。lr_by_prefix はキーの先頭 ('W1'、'b' など) → 学習率。
+    最初に一致した先頭の学習率を使い、どれにも一致しないキーは lr を使う。"""
 
     def __init__(self, lr=0.01, lr_by_prefix=None):
         self.lr = lr
@@ -1599,7 +1652,7 @@ class LayerwiseSGD:
 
 
 def train_layerwise(optimizer, epochs=5, seed=0):
-    """Train TwoLayerNet(64, 50, 10) on digits; returns (test accuracy, how far W1 moved from its initial value)."""
+    """TwoLayerNet(64, 50, 10) を digits で学習する。戻り値: (テストデータの正解率, W1 が初期値から動いた距離)。"""
     rng = np.random.default_rng(seed)
     network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
     W1_initial = network.params["W1"].copy()

@@ -191,6 +191,75 @@ VARIANTS = [
         hint="キーごと",
     ),
     Variant(
+        "adam_moments_without_one_minus",
+        "adam",
+        (("m += (1.0 - self.beta1) * g", "m += g"),),
+        "_moments で新しい g に (1 − β1) を掛け忘れた Adam (AMSGrad はこの _moments を受け継ぐ)",
+        "Adam whose _moments adds g without the factor (1 - beta1); AMSGrad inherits it",
+        breaks=("test_adam", "test_adam_rules"),
+        hint="(1 − beta1) を掛け忘れ",
+    ),
+    Variant(
+        "adam_update_without_moments",
+        "adam",
+        (
+            (
+                "        if key not in self.m:\n"
+                "            self.m[key] = np.zeros_like(param)\n"
+                "            self.v[key] = np.zeros_like(param)\n",
+                "        raise NotImplementedError\n"
+                "        if key not in self.m:\n"
+                "            self.m[key] = np.zeros_like(param)\n"
+                "            self.v[key] = np.zeros_like(param)\n",
+            ),
+            (
+                "            m, v = self._moments(key, params[key], grads[key])\n",
+                "            if key not in self.m:\n"
+                "                self.m[key] = np.zeros_like(params[key])\n"
+                "                self.v[key] = np.zeros_like(params[key])\n"
+                "            self.m[key] = self.beta1 * self.m[key] + (1.0 - self.beta1) * grads[key]\n"
+                "            self.v[key] = self.beta2 * self.v[key] + (1.0 - self.beta2) * grads[key] ** 2\n"
+                "            m, v = self.m[key], self.v[key]\n",
+            ),
+        ),
+        "m、v を update の中だけで計算し、_moments を書かなかった Adam (AMSGrad は _moments を使う)",
+        "Adam computing m and v inside update and leaving _moments unimplemented, which AMSGrad calls",
+        breaks=("test_adam_rules",),
+        hint="まだ実装されていません",
+    ),
+    Variant(
+        "adam_textbook_class",
+        "adam",
+        (
+            (
+                "    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):\n",
+                "    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):\n",
+            ),
+            ("        self.eps = eps", "        self.iter = 0\n        self.m = self.v = None\n        return"),
+            ("        if key not in self.m:\n", "        raise NotImplementedError\n        if key not in self.m:\n"),
+            (
+                "        self.t += 1\n        bc1 = 1.0 - self.beta1**self.t\n",
+                "        if self.m is None:\n"
+                "            self.m, self.v = {}, {}\n"
+                "            for key, val in params.items():\n"
+                "                self.m[key] = np.zeros_like(val)\n"
+                "                self.v[key] = np.zeros_like(val)\n"
+                "        self.iter += 1\n"
+                "        lr_t = self.lr * np.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)\n"
+                "        for key in params.keys():\n"
+                "            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])\n"
+                "            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])\n"
+                "            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + 1e-7)\n"
+                "        return\n"
+                "        self.t += 1\n        bc1 = 1.0 - self.beta1**self.t\n",
+            ),
+        ),
+        "『ゼロから作るDeep Learning』の Adam クラスを貼ったもの (eps、t、_moments がない。AMSGrad は失点しない)",
+        "the textbook's Adam class pasted over the stub (no eps argument, no t, no _moments); AMSGrad keeps its points",
+        breaks=("test_adam", "test_adam_rules"),
+        hint="eps",
+    ),
+    Variant(
         "amsgrad_max_of_gradients",
         "amsgrad",
         (("np.maximum(v_max, v, out=v_max)", "np.maximum(v_max, grads[key] * grads[key], out=v_max)"),),

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..checks import CheckFailure
+from ..stand_ins import bind_base, restore_bases, swap_bases
 
 __all__ = ["Handle", "LocalRunner", "ReadsArgument", "Runner", "snapshot", "array_leaves", "changed_arguments"]
 
@@ -115,9 +116,18 @@ class Runner:
     def defined(self, name: str) -> bool:
         raise NotImplementedError
 
-    def call(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    def call(
+        self,
+        name: str,
+        *args: Any,
+        substitute: Mapping[str, Any] | None = None,
+        stand_in_bases: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Any:
         """Call the learner's ``name(*args, **kwargs)``; ``substitute`` rebinds other
-        notebook names (to reference versions) for the duration of the call."""
+        notebook names (to reference versions) for the duration of the call; each learner class
+        named in ``stand_in_bases`` gives way, as a base of the notebook's classes, to its stand-in
+        (``course.stand_ins.STAND_IN_BASES``), whose ``needs`` must be among ``substitute``."""
         raise NotImplementedError
 
     def new(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Handle:
@@ -161,19 +171,29 @@ class LocalRunner(Runner):
         return self.namespace[name]
 
     @contextlib.contextmanager
-    def _substituted(self, substitute: Mapping[str, Any] | None) -> Iterator[None]:
+    def _substituted(self, substitute: Mapping[str, Any] | None, stand_in_bases: Sequence[str] = ()) -> Iterator[None]:
         saved = {k: self.namespace[k] for k in (substitute or {}) if k in self.namespace}
         self.namespace.update(substitute or {})
+        swapped = swap_bases(self.namespace, {name: bind_base(name, dict(substitute or {})) for name in stand_in_bases})
         try:
             yield
         finally:
+            restore_bases(swapped)
             for key in substitute or {}:
                 if key in saved:
                     self.namespace[key] = saved[key]
                 else:
                     self.namespace.pop(key, None)
 
-    def _invoke(self, where: str, fn: Any, args: tuple, kwargs: dict, substitute: Mapping[str, Any] | None) -> Any:
+    def _invoke(
+        self,
+        where: str,
+        fn: Any,
+        args: tuple,
+        kwargs: dict,
+        substitute: Mapping[str, Any] | None,
+        stand_in_bases: Sequence[str] = (),
+    ) -> Any:
         # positional arrays are copied; arrays in containers and keyword arrays are passed as they are
         # (a check that needs them afterwards hands over learner_copy(...)), which lets a check give
         # numerical_gradient an f that reads the very array x it perturbs
@@ -181,7 +201,7 @@ class LocalRunner(Runner):
         passed = {**dict(enumerate(copies)), **kwargs}
         before = {key: [a.copy() for a in array_leaves(arg)] for key, arg in passed.items()}
         self.last_changed = ()
-        with self._substituted(substitute), warnings.catch_warnings(record=True) as caught:
+        with self._substituted(substitute, stand_in_bases), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 result = fn(*copies, **bind_reads(kwargs))
@@ -194,8 +214,15 @@ class LocalRunner(Runner):
             finally:
                 self.last_warnings = [f"{w.category.__name__}: {w.message}" for w in caught]
 
-    def call(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        result = self._invoke(f"{name}(...)", self._lookup(name), args, kwargs, substitute)
+    def call(
+        self,
+        name: str,
+        *args: Any,
+        substitute: Mapping[str, Any] | None = None,
+        stand_in_bases: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> Any:
+        result = self._invoke(f"{name}(...)", self._lookup(name), args, kwargs, substitute, stand_in_bases)
         return snapshot(result, f"{name}(...)")
 
     def new(self, name: str, *args: Any, substitute: Mapping[str, Any] | None = None, **kwargs: Any) -> Handle:

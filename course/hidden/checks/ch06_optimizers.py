@@ -61,7 +61,7 @@ _IN_PLACE_HINT = (
 )
 _GRADS_HINT = (
     "update が grads の配列を書き換えています。grads は読むだけにしてください "
-    "(例えば g = grads[key] として g *= ... と書くと grads[key] そのものが変わります。"
+    "(例えば grads[key] を別の変数名で受けてから、その変数に *= などを使うと、grads[key] そのものが変わります。"
     "状態に grads[key] をそのまま入れて後で書き換えるのも同じです)。"
 )
 _UNCHANGED_HINT = (
@@ -115,13 +115,16 @@ def _describe_call(name: str, kwargs: dict[str, float]) -> str:
     return f"{name}({arguments})"
 
 
-def _learner_run(run: Runner, name: str, kwargs: dict, params: Params, grads_sequence: list[Params]) -> tuple:
-    """(history, in_place, grads_untouched) from the notebook's run_optimizer, checked for structure."""
+def _learner_run(
+    run: Runner, name: str, kwargs: dict, params: Params, grads_sequence: list[Params], options: dict | None = None
+) -> tuple:
+    """(history, in_place, grads_untouched) from the notebook's run_optimizer, checked for structure.
+    options: more keyword arguments of ``run.call`` (``substitute``, ``stand_in_bases``)."""
     call = _describe_call(name, kwargs)
     try:
         # the class name travels as a keyword (strings are not plain data across the sandbox boundary)
         copies = [_copy(grads) for grads in grads_sequence]  # learner code never sees the check's own arrays
-        result = run.call("run_optimizer", _copy(params), copies, **{name: kwargs})
+        result = run.call("run_optimizer", _copy(params), copies, **(options or {}), **{name: kwargs})
     except CheckFailure as failure:
         message = str(failure)
         if "NotImplementedError" in message:
@@ -192,17 +195,18 @@ def _check_optimizer(
     mistakes: list[tuple[MistakeFactory, str]],
     nan_hint: str,
     alternative: Callable[[dict, Params, list[Params]], History | None] | None = None,
+    options: dict | None = None,
 ) -> None:
     """Run the learner's optimizer ``name`` on every case and compare it with the reference.
 
     mistakes: (factory kwargs -> wrong optimizer object, hint). alternative: another accepted
-    history, computed by the reference from the same inputs (an equivalent form, or the reference
-    with a mistake of an earlier exercise that the learner's class inherits), or None.
+    history, computed by the reference from the same inputs (an equivalent form), or None.
+    options: more keyword arguments of the learner's run (see :func:`_learner_run`).
     """
     reference_class = getattr(ref, name)
     for kwargs, params, grads_sequence in cases:
         call = _describe_call(name, kwargs)
-        history, in_place, grads_untouched = _learner_run(run, name, kwargs, params, grads_sequence)
+        history, in_place, grads_untouched = _learner_run(run, name, kwargs, params, grads_sequence, options)
         expected = _trajectory(reference_class(**kwargs), params, grads_sequence)
         if not _matches(history, expected):
             accepted = _accepted(reference_class, alternative, kwargs, params, grads_sequence)
@@ -758,33 +762,84 @@ def check_adam(run: Runner, rng: np.random.Generator) -> None:
     )
 
 
-# The mistakes of Adam._moments (exercise 7) that AMSGrad inherits.
-_MOMENTS_MISTAKES = ("m_without_one_minus", "v_without_one_minus")
+def _adam_moments(m: np.ndarray, v: np.ndarray, g: np.ndarray, beta1: float, beta2: float) -> tuple:
+    """The new (m, v) of one key after the gradient g (the reference Adam._moments on copies): what the
+    stand-in base of Adam (course.stand_ins.AdamBase) asks of the trusted side."""
+    adam = ref.Adam(beta1=float(beta1), beta2=float(beta2))
+    adam.m[0], adam.v[0] = np.array(m, dtype=np.float64), np.array(v, dtype=np.float64)
+    return adam._moments(0, adam.m[0], np.asarray(g, dtype=np.float64))
 
 
-def _moments_variant(run: Runner, rng: np.random.Generator) -> str | None:
-    """What the learner's Adam._moments (inherited by AMSGrad) computes on a small probe:
-    "correct", one of _MOMENTS_MISTAKES (each computed here by the reference), or None."""
-    kwargs = {"beta1": 0.8, "beta2": 0.9}
-    candidates = {name: _AdamLike(kwargs, name) for name in ("correct", *_MOMENTS_MISTAKES)}
-    matching = set(candidates)
+# the diagnostics of Adam's _moments, the same words as the public test of the notebook's rules cell
+_M_IS_G = (
+    "m が g そのものです。新しい g に (1 − beta1) を掛け忘れたか、補正後の m̂ を返しています (返すのは補正前の m)。"
+)
+_V_IS_G2 = (
+    "v が g² そのものです。新しい g² に (1 − beta2) を掛け忘れたか、補正後の v̂ を返しています (返すのは補正前の v)。"
+)
+_WITHOUT_ONE_MINUS = ("新しい g に (1 − beta1) を掛け忘れています。", "新しい g² に (1 − beta2) を掛け忘れています。")
+_NOT_KEPT = "前回までの m、v を使っていません。self.m[key]、self.v[key] に残した値に、新しい g を加えてください。"
+_CORRECTED = "補正後の値を返しています。_moments は補正前の m、v を返し、補正は update で行います。"
+
+
+def _check_adam_interface(run: Runner, rng: np.random.Generator, name: str) -> None:
+    """What AMSGrad inherits from Adam, as Adam's docstring states it: ``name(lr, beta1, beta2, eps)`` starts
+    with ``t = 0``; ``_moments(key, param, g)`` starts a new key from zeros, returns the raw moments (m, v)
+    after g and keeps them in ``self.m[key]``, ``self.v[key]`` for the next call."""
+    beta1, beta2 = float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.6, 0.95))
     try:
-        handle = run.new("AMSGrad", **kwargs)
-        param = rng.standard_normal((2, 3))
-        for _ in range(2):
-            g = rng.standard_normal((2, 3))
-            got = run.method(handle, "_moments", 0, param, g)  # an int key: strings cannot cross the boundary
-            for name, candidate in candidates.items():
-                expected = candidate._moments(0, param, g)
-                if not (isinstance(got, tuple) and len(got) == 2 and all(map(_same, got, expected))):
-                    matching.discard(name)
+        handle = run.new(name, 0.01, beta1, beta2, 1e-8)
+    except CheckFailure as failure:
+        raise CheckFailure(
+            f"{failure}\nヒント: コンストラクタは {name}(lr, beta1, beta2, eps) のように 4 つの引数を順に受け取ります "
+            "(AMSGrad の __init__ はこの形で Adam の __init__ を呼びます)。"
+        ) from None
+    check_true(run.attr(handle, "t") == 0, f"{name}(...) を作った直後の self.t が 0 ではありません。")
+    shape = tuple(int(n) for n in rng.integers(1, 4, size=2))
+    param = rng.standard_normal(shape)
+    reference = ref.Adam(beta1=beta1, beta2=beta2)
+    wrong = {
+        "m_without_one_minus": _AdamLike({"beta1": beta1, "beta2": beta2}, "m_without_one_minus"),
+        "v_without_one_minus": _AdamLike({"beta1": beta1, "beta2": beta2}, "v_without_one_minus"),
+    }
+    for call in (1, 2):
+        g = rng.standard_normal(shape)
+        where = f"{name}(beta1={beta1:.3g}, beta2={beta2:.3g}) の {call} 回目の _moments(key, param, g) (形状 {shape})"
+        got = run.method(handle, "_moments", 0, param, g)  # an int key: strings cannot cross the boundary
+        check_true(isinstance(got, tuple) and len(got) == 2, f"{where} は (m, v) の 2 つを返してください。")
+        expected = [a.copy() for a in reference._moments(0, param, g)]
+        without = [wrong[f"{k}_without_one_minus"]._moments(0, param, g)[i].copy() for i, k in enumerate("mv")]
+        if call == 1:  # from zero both mistakes give g (and g²): one message names both
+            mistakes = [[(g, _M_IS_G)], [(g * g, _V_IS_G2)]]
+        else:
+            fresh = ref.Adam(beta1=beta1, beta2=beta2)._moments(0, param, g)  # what a _moments that keeps nothing gives
+            mistakes = [
+                [(without[i], _WITHOUT_ONE_MINUS[i]), (fresh[i], _NOT_KEPT), (expected[i] / (1 - beta**2), _CORRECTED)]
+                for i, beta in enumerate((beta1, beta2))
+            ]
+        for i, moment in enumerate("mv"):
+            check_array(got[i], expected[i], f"{where} の {moment}", rtol=RTOL, atol=ATOL, mistakes=mistakes[i])
+
+
+def check_adam_rules(run: Runner, rng: np.random.Generator) -> None:
+    _check_adam_interface(run, rng, "Adam")
+
+
+def _moments_follow_docstring(run: Runner, rng: np.random.Generator) -> bool:
+    """Whether the learner's AMSGrad is built and keeps its moments as Adam's docstring says
+    (:func:`_check_adam_interface` on AMSGrad)."""
+    try:
+        _check_adam_interface(run, rng, "AMSGrad")
     except CheckFailure:
-        return None
-    return next((name for name in candidates if name in matching), None)
+        return False
+    return True
 
 
 def _same(got: Any, expected: np.ndarray) -> bool:
-    got = np.asarray(got, dtype=np.float64)
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
@@ -808,7 +863,7 @@ def check_amsgrad(run: Runner, rng: np.random.Generator) -> None:
         (
             lambda kw: _AdamLike(kw, "max_not_kept", amsgrad=True),
             "最大値を self.v_max[key] に保存していません (Adam と同じ結果です)。"
-            "np.maximum(self.v_max[key], v, out=self.v_max[key]) のように、その場で書き込んでください。",
+            "求めた最大値を self.v_max[key] に書き込み、次の update ではそれと新しい v を比べてください。",
         ),
         (
             lambda kw: ref.Adam(**kw),
@@ -827,23 +882,20 @@ def check_amsgrad(run: Runner, rng: np.random.Generator) -> None:
     ]
     # gradients shrinking over the steps (so that v decreases and the maximum matters), and a small beta2
     cases = _cases(rng, _adam_kwargs(rng, (0.3, 0.8)), shrink=0.6)
-    # AMSGrad inherits Adam._moments (exercise 7). So that a mistake there does not cost points again
-    # here, AMSGrad computed by the reference WITH that mistake is accepted too, when the learner's
-    # _moments shows exactly that mistake (the learner's _moments only selects the candidate).
-    moments = _moments_variant(run, rng)
-
-    def with_moments_mistake(kw: dict, params: Params, grads_sequence: list[Params]) -> History | None:
-        return _trajectory(_AdamLike(kw, moments, amsgrad=True), params, grads_sequence)
-
-    alternative = with_moments_mistake if moments in _MOMENTS_MISTAKES else None
+    # AMSGrad inherits Adam's constructor and _moments (exercise 7). When they are not as Adam's docstring
+    # says, a mistake there must not cost points again here: the learner's AMSGrad is run on the course's
+    # stand-in for Adam (its __init__ and _moments, the moments computed here), so only its own code is graded.
+    if _moments_follow_docstring(run, rng):
+        _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT)
+        return
+    options = {"substitute": {"adam_moments": _adam_moments}, "stand_in_bases": ("Adam",)}
     try:
-        _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT, alternative=alternative)
+        _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT, options=options)
     except CheckFailure as failure:
-        if moments == "correct":
-            raise
         raise CheckFailure(
-            f"{failure}\n(AMSGrad は Adam の _moments を使いますが、あなたの Adam._moments の結果が正しくありません。"
-            "先に Adam (演習 7) を直してください。)"
+            f"{failure}\n(あなたの Adam のコンストラクタか _moments が docstring のとおりでないため、この確認では"
+            "講座の Adam (docstring どおりの __init__ と _moments) を AMSGrad の土台にしました。"
+            "上の結果は AMSGrad 自身のコードによるものです。)"
         ) from None
 
 
@@ -1126,6 +1178,7 @@ CHECKS = {
     "rmsprop": check_rmsprop,
     "adadelta": check_adadelta,
     "adam": check_adam,
+    "adam_rules": check_adam_rules,
     "amsgrad": check_amsgrad,
     "lr_schedules": check_lr_schedules,
     "clip_grads_by_norm": check_clip_grads_by_norm,
