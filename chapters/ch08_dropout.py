@@ -1,6 +1,6 @@
 # Chapter 8 of the course. Built into source_notebooks/ by `python -m autograder build`.
 # Names defined by the [given] cell (Affine, Relu, SoftmaxWithLoss, softmax) and by the solution
-# cell (Dropout), and `hint` (imported for the learner, who calls it as the stubs' comments say),
+# cells (Dropout, DropoutScaleAtInference), and `hint` (imported for the learner, who calls it as the stubs' comments say),
 # are invisible to ruff in this file:
 # ruff: noqa: F401, F821
 
@@ -18,6 +18,8 @@
 # 4. ドロップアウトを含むネットワーク: `train_flg` の受け渡しと、1 回の `gradient` で同じマスクを使うこと。
 #    少ない訓練データでの過学習の実験: ドロップアウトあり・なしの比較と、その差がシードによるばらつきより大きいか
 # 5. アンサンブル学習 (ensemble learning) としての解釈: 多数のマスクの平均と推論時の 1 回の計算を比べる
+# 6. もう 1 つの流儀 (推論時に $1 - p$ 倍する方式) のレイヤの実装
+# 7. モンテカルロ・ドロップアウト: 推論時にもドロップアウトを効かせて何回も予測し、そのばらつきを不確かさの目安にする
 #
 # **進め方**: `ここに実装してください (YOUR CODE HERE)` と書かれたセルを実装し、すぐ下のテストセルを実行してください。
 # テストセルが何も例外を出さずに「公開テスト: OK」と表示すれば合格です。採点では、ここに見えているテスト (公開テスト) に加えて、
@@ -106,12 +108,12 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 p_demo = 0.5
-y_demo = 2.0  # one unit's output before dropout
+y_demo = 2.0  # 1 つのユニットのドロップアウト前の出力
 num_draws = 2000
-r = np.random.default_rng(0).random(num_draws) > p_demo  # one mask value per draw: True = keep
+r = np.random.default_rng(0).random(num_draws) > p_demo  # 1 回に 1 つのマスクの値: True なら残す
 draw_count = np.arange(1, num_draws + 1)
-running_mean_a = np.cumsum(r * y_demo) / draw_count  # convention A at training time: r·y
-running_mean_b = np.cumsum(r * y_demo / (1 - p_demo)) / draw_count  # convention B (inverted): r·y/(1 − p)
+running_mean_a = np.cumsum(r * y_demo) / draw_count  # 方式 A の学習時: r·y
+running_mean_b = np.cumsum(r * y_demo / (1 - p_demo)) / draw_count  # 方式 B (inverted) の学習時: r·y/(1 − p)
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(draw_count, running_mean_b, color="C0", label="方式 B の学習時の出力 $ry/(1-p)$ の平均")
@@ -141,9 +143,9 @@ plt.show()
 
 # %%
 rng = np.random.default_rng(1)
-W_a = rng.standard_normal((4, 3))  # next layer's weights, trained with convention A
-W_b = (1 - p_demo) * W_a  # the same model in convention B
-y_hidden = rng.standard_normal((2, 4))  # two samples of a hidden layer's output
+W_a = rng.standard_normal((4, 3))  # 方式 A で学習した、次の層の重み
+W_b = (1 - p_demo) * W_a  # 方式 B で表した同じモデル
+y_hidden = rng.standard_normal((2, 4))  # 隠れ層の出力 (2 サンプル)
 mask = rng.random(y_hidden.shape) > p_demo
 print(
     "学習時 (同じマスク) に次の層へ届く値が一致:",
@@ -273,11 +275,11 @@ class Dropout:
 
 # %%
 def run_dropout(dropout_ratio, seed, steps):
-    """Build Dropout(dropout_ratio, rng=np.random.default_rng(seed)) and drive it through steps.
+    """Dropout(dropout_ratio, rng=np.random.default_rng(seed)) を作り、steps の順に呼び出す。
 
-    steps: list of (x, train_flg, dout). For each step, out = forward(x, train_flg=train_flg) if x is
-    not None, then dx = backward(dout) if dout is not None.
-    Returns: list of (out, dx), with None where the call was not made.
+    steps: (x, train_flg, dout) のリスト。各手順で、x が None でなければ out = forward(x, train_flg=train_flg)、
+    続いて dout が None でなければ dx = backward(dout) を呼ぶ。
+    戻り値: (out, dx) のリスト。呼ばなかったところは None。
     """
     layer = Dropout(dropout_ratio, rng=np.random.default_rng(seed))
     results = []
@@ -317,7 +319,7 @@ def public_test_dropout_forward():
     dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
 
     def masks(seed, flags):
-        """The kept units of each forward of Dropout(0.5, rng=default_rng(seed)) on big, in training or not."""
+        """Dropout(0.5, rng=default_rng(seed)) で big を forward したときの、各回の残したユニット (flags は学習時か)。"""
         drop = Dropout(0.5, rng=np.random.default_rng(seed))
         return [drop.forward(big, train_flg=flag) != 0 for flag in flags]
 
@@ -348,7 +350,7 @@ def public_test_dropout_backward():
     x = np.arange(1.0, 13.0).reshape(3, 4)
     dout = np.full((3, 4), 3.0)
     layer = Dropout(0.25, rng=np.random.default_rng(0))
-    kept = layer.forward(x) != 0  # the units this forward kept (x has no zeros)
+    kept = layer.forward(x) != 0  # この forward で残したユニット (x は 0 を含まない)
     # 残したユニットの勾配は 3 / (1 − 0.25) = 4、消したユニットは 0 (forward で消したのと同じ位置)
     dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "Dropout.backward")
     dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "2 回目の backward (マスクは同じまま)")
@@ -396,11 +398,11 @@ dx_backprop = layer.backward(dout_check)
 
 
 def dropout_with_fixed_mask(z):
-    """The same mask at every call: a new layer from the same seed."""
+    """呼ぶたびに同じマスク: 同じシードで作り直したレイヤを使う。"""
     return Dropout(0.4, rng=np.random.default_rng(7)).forward(z)
 
 
-changing_layer = Dropout(0.4, rng=np.random.default_rng(7))  # a new mask at every call
+changing_layer = Dropout(0.4, rng=np.random.default_rng(7))  # 呼ぶたびに新しいマスク
 dx_fixed = eval_numerical_gradient_array(dropout_with_fixed_mask, x_check, dout_check)
 dx_changing = eval_numerical_gradient_array(changing_layer.forward, x_check, dout_check)
 print(f"マスクを固定した数値微分との相対誤差:       {rel_error(dx_backprop, dx_fixed):.1e}")
@@ -523,8 +525,8 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward, "演習 1 の
     )
 
     def training_loss_with_fixed_mask(_):
-        """Cross-entropy (no eps in the log) of the training scores of a network rebuilt from the same
-        seed: the same mask at every call. SoftmaxWithLoss.backward is the gradient of this loss."""
+        """同じ seed で作り直したネットワーク (呼ぶたびに同じマスク) の学習時のスコアの交差エントロピー
+        (log の中に eps を足さない)。SoftmaxWithLoss.backward はこの損失の勾配。"""
         scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x, train_flg=True)
         shifted = scores - scores.max(axis=1, keepdims=True)
         return np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(t)), t])
@@ -571,10 +573,10 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward, "演習 1 の
 
 # %%
 class DropoutNet:
-    """Affine → ReLU → [Dropout] for each hidden layer, then Affine → SoftmaxWithLoss.
+    """隠れ層ごとに Affine → ReLU → [Dropout]、最後に Affine → SoftmaxWithLoss。
 
-    sizes: [D, H1, ..., HL, C]. dropout_ratio 0 means no Dropout layers. The weights (He
-    initialisation) and the dropout masks are drawn from np.random.default_rng(seed).
+    sizes: [D, H1, ..., HL, C]。dropout_ratio が 0 なら Dropout レイヤを置かない。重み (He の初期値) と
+    ドロップアウトのマスクは np.random.default_rng(seed) から引く。
     """
 
     def __init__(self, sizes, dropout_ratio=0.0, seed=0):
@@ -585,7 +587,7 @@ class DropoutNet:
             self.params[f"W{i}"] = rng.standard_normal((sizes[i - 1], sizes[i])) * np.sqrt(2.0 / sizes[i - 1])
             self.params[f"b{i}"] = np.zeros(sizes[i])
             self.layers.append(Affine(self.params[f"W{i}"], self.params[f"b{i}"]))
-            if i < len(sizes) - 1:  # hidden layer
+            if i < len(sizes) - 1:  # 隠れ層
                 self.layers.append(Relu())
                 if dropout_ratio > 0:
                     self.layers.append(Dropout(dropout_ratio, rng=rng))
@@ -602,7 +604,7 @@ class DropoutNet:
         return self.output_layer.forward(scores, t)
 
     def gradient(self, x, t):
-        self.loss(x, t, True)  # training mode: new masks, kept for backward
+        self.loss(x, t, True)  # 学習時のモード: 新しいマスクを引き、backward のために保存される
         dout = self.output_layer.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
@@ -613,12 +615,12 @@ class DropoutNet:
 
 
 def predict_in_batches(network, x, train_flg=False, batch_size=50):
-    """Scores of all rows of x, computed batch_size rows at a time (like the training batches)."""
+    """x のすべての行のスコア。学習のミニバッチと同じく batch_size 行ずつ計算する。"""
     return np.concatenate([network.predict(x[i : i + batch_size], train_flg) for i in range(0, len(x), batch_size)])
 
 
 def evaluate(network, x, t):
-    """Accuracy and mean cross-entropy in inference mode."""
+    """推論時のモードでの正解率と交差エントロピーの平均。"""
     scores = predict_in_batches(network, x)
     return float(np.mean(scores.argmax(axis=1) == t)), network.output_layer.forward(scores, t)
 
@@ -626,7 +628,7 @@ def evaluate(network, x, t):
 def train(
     network, x_train, t_train, x_test, t_test, epochs=100, batch_size=50, lr=0.01, momentum=0.9, seed=0, record=True
 ):
-    """Momentum SGD; returns the accuracies and losses (inference mode) after every epoch (none if not record)."""
+    """Momentum SGD で学習し、各エポックの後の正解率と損失 (推論時のモード) を返す (record が False なら記録しない)。"""
     rng = np.random.default_rng(seed)
     velocity = {key: np.zeros_like(value) for key, value in network.params.items()}
     history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
@@ -638,7 +640,7 @@ def train(
             for key in network.params:
                 velocity[key] *= momentum
                 velocity[key] -= lr * grads[key]
-                network.params[key] += velocity[key]  # in place: the layers hold the same arrays
+                network.params[key] += velocity[key]  # その場で更新: レイヤが同じ配列を持っている
         for part in ("train", "test") if record else ():
             x, t = (x_train, t_train) if part == "train" else (x_test, t_test)
             accuracy, loss = evaluate(network, x, t)
@@ -652,7 +654,7 @@ def train(
 x_small, t_small = x_train_all[:200], t_train_all[:200]
 layer_sizes = [64, 100, 100, 100, 100, 10]
 
-dropout_ratio = 0.3  # try 0.5 or 0.7 as well
+dropout_ratio = 0.3  # 0.5 や 0.7 も試してみてください
 plain_net = DropoutNet(layer_sizes, dropout_ratio=0.0, seed=0)
 dropout_net = DropoutNet(layer_sizes, dropout_ratio=dropout_ratio, seed=0)
 histories = {
@@ -701,7 +703,7 @@ plt.show()
 # シードを 5 つに増やして、差がシードによるばらつきより大きいかを確かめます (学習の途中の評価は省くので、1 回あたり 0.5 秒ほどです)。
 
 # %%
-seeds = [0, 1, 2, 3, 4]  # seed 0 is the run above
+seeds = [0, 1, 2, 3, 4]  # シード 0 は上の実行
 final_accuracy = {0.0: [histories["ドロップアウトなし"]["test_acc"][-1]]}
 final_accuracy[dropout_ratio] = [histories[f"ドロップアウトあり (p = {dropout_ratio})"]["test_acc"][-1]]
 for seed in seeds[1:]:
@@ -771,13 +773,13 @@ print(f"ドロップアウトありのほうが高かったシード: {np.sum(ga
 
 # %%
 def log_softmax(scores):
-    """log(softmax(scores)) row by row, without taking the log of an underflowed 0."""
+    """行ごとの log(softmax(scores))。アンダーフローした 0 の log をとらずに計算する。"""
     shifted = scores - scores.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def mean_total_variation(p, q):
-    """Total variation distance ½ Σ_k |p_k − q_k| between rows, averaged over the rows."""
+    """行どうしの全変動距離 ½ Σ_k |p_k − q_k| の、行についての平均。"""
     return float(0.5 * np.abs(p - q).sum(axis=1).mean())
 
 
@@ -787,10 +789,10 @@ accuracy_inference = np.mean(probabilities_inference.argmax(axis=1) == t_test)
 ensemble_sizes = [1, 2, 4, 8, 16, 32, 64, 128]
 probability_sum = np.zeros_like(probabilities_inference)
 log_probability_sum = np.zeros_like(probabilities_inference)
-results = {"算術平均": ([], []), "幾何平均": ([], [])}  # name -> (test accuracies, distances to inference)
+results = {"算術平均": ([], []), "幾何平均": ([], [])}  # 名前 -> (テスト正解率、推論時との距離)
 drawn = 0
 for K in ensemble_sizes:
-    while drawn < K:  # one more sub-network: a new mask in every Dropout layer
+    while drawn < K:  # 部分ネットワークを 1 つ追加: すべての Dropout レイヤで新しいマスク
         log_probabilities = log_softmax(predict_in_batches(dropout_net, x_test, train_flg=True))
         probability_sum += np.exp(log_probabilities)
         log_probability_sum += log_probabilities
@@ -835,8 +837,8 @@ for name, (accuracies, distances) in results.items():
 # - 予測確率そのものを比べると、**幾何平均** は $K$ とともに推論時の確率にどんどん近づくのに対し、算術平均はある距離で止まります。
 #   推論時の計算が近似しているのは幾何平均のほうだ、という上の説明のとおりです。
 #
-# なお、推論時にもあえてドロップアウトを効かせたまま何度も予測し、そのばらつきを予測の不確かさの目安に使う方法もあります
-# (MC ドロップアウト (Monte Carlo dropout)、Gal & Ghahramani 2016)。
+# なお、推論時にもあえてドロップアウトを効かせたまま何度も予測し、そのばらつきを予測の不確かさの目安に使う方法もあります。
+# 8.7 節で扱います。
 
 # %% [answer] id=dropout_ensemble points=2
 # **問**: 入力が 2 つ、クラスが 2 つのソフトマックス回帰 (1 層、スコア $s = \tilde{x} W$、$W$ は単位行列、バイアスなし) の
@@ -858,6 +860,243 @@ for name, (accuracies, distances) in results.items():
 # 幾何平均だと述べて、理由 (対数の平均で正規化の項が消える) がなければ 0.5 点)。)
 
 # %% [markdown]
+# ## 8.6 もう 1 つの流儀: 推論時にスケールするドロップアウト
+#
+# 8.2 節の **方式 A** (元の論文と『ゼロから作るDeep Learning』の流儀) も実装しておきましょう。論文や古いコードを読むとき、
+# 学習済みの重みを別の流儀のコードに移すときに、どちらの流儀なのかを見分けられるようにするためです。
+# 入力 $X$ とマスク $R$ (同じ形状、成分は 0 か 1、各成分は確率 $1 - p$ で 1) に対して
+#
+# $$
+# \text{学習時: } Y = X \odot R, \qquad \text{推論時: } Y = (1 - p)\, X
+# $$
+#
+# です。学習時は消すだけで大きさを変えず、推論時に残す確率 $1 - p$ を掛けて、学習時の出力の期待値 $\mathbb{E}[R]\, X = (1 - p)\, X$ にそろえます。
+#
+# **逆伝播**: 学習時の式の微分は $\partial y_{ij} / \partial x_{ij} = r_{ij}$ なので
+#
+# $$
+# \frac{\partial L}{\partial X} = \frac{\partial L}{\partial Y} \odot R
+# $$
+#
+# です。演習 1 と違って $1/(1 - p)$ は掛かりません。推論時の $1 - p$ も、逆伝播には出てきません (逆伝播するのは学習時の計算だけです)。
+# マスクは演習 1 と同じく、学習時の `forward` で引いて `self.mask` に保存し、`backward` でそれを使います。
+# 推論時の `forward` はマスクに触れません (乱数も引かず、`self.mask` も変えません)。
+#
+# **採点のための約束**: 演習 1 と同じく、決まった乱数列との一致ではなく、どんな正しいマスクでも成り立つ次の性質を確かめます。
+#
+# - 学習時の出力の各成分は 0 か $x$ そのもの (スケールしない)。大きな入力では、消える割合が $p$ に近い。サンプルごと・ユニットごとに別々に消す。
+# - 推論時の出力は $(1 - p)\, x$。
+# - `backward` は、最後の学習時の `forward` のマスクを使う (残したユニットでは `dout` そのもの、消したユニットでは 0)。
+#   間に推論時の `forward` をはさんでも、マスクは変わらない。
+# - 引数の `x` は書き換えない。
+#
+# `dropout_ratio` の範囲の検査はしなくてかまいません (演習 1 で扱いました)。
+#
+# ### 演習 3: 推論時にスケールする `DropoutScaleAtInference` レイヤ
+
+
+# %% [solution] id=dropout_scale_at_inference
+class DropoutScaleAtInference:
+    """方式 A (元の論文と教科書の流儀) のドロップアウトレイヤ。dropout_ratio はユニットを消す確率 p (0 <= p < 1)。
+
+    forward(x, train_flg=True): x は任意の形状の配列。戻り値は x と同じ形状。
+        学習時 (train_flg=True): 各ユニットを確率 1 − p で残すマスク (x と同じ形状、True が残すユニット) を
+            self.rng から呼び出しごとに新しく引いて self.mask に保存し、残したユニットでは x そのもの (スケールしない)、
+            消したユニットでは 0 を返す。
+        推論時 (train_flg=False): すべてのユニットを (1 − p) 倍した値を返す (乱数は引かず、self.mask も変えない)。
+    backward(dout): 残したユニットでは dout そのもの、消したユニットでは 0 を返す (最後の学習時の forward のマスク)。
+    """
+
+    def __init__(self, dropout_ratio=0.5, rng=None):
+        """self.dropout_ratio、self.rng、self.mask (None) を用意する (dropout_ratio の範囲は検査しなくてよい)。
+
+        rng: マスクを引く np.random.Generator。None なら np.random.default_rng() (シードなし) で作ったものを使う。
+        """
+        # ヒント: hint("DropoutScaleAtInference.__init__")
+        # @reference DropoutScaleAtInference.__init__
+
+    def forward(self, x, train_flg=True):
+        """学習時はマスクを引いて self.mask に保存し、消したユニットだけを 0 にした新しい配列を返す。
+        推論時は (1 − p) 倍した新しい配列を返す。引数の x は書き換えない。"""
+        # ヒント: hint("DropoutScaleAtInference.forward")
+        # @reference DropoutScaleAtInference.forward
+
+    def backward(self, dout):
+        """dout: ∂L/∂y (最後の学習時の forward の出力と同じ形状)。戻り値: ∂L/∂x (dout と同じ形状)。
+        最後の学習時の forward で保存した self.mask を使い、乱数は引かない。"""
+        # ヒント: hint("DropoutScaleAtInference.backward")
+        # @reference DropoutScaleAtInference.backward
+
+
+# %% [markdown]
+# テストでは、`x` を 1 から 12 の値、`dout` をすべて 3 にします。$p = 0.25$ なら、学習時の出力は 0 か $x$、推論時の出力は $0.75\, x$、
+# 残したユニットの勾配は 3、消したユニットの勾配は 0 になるはずです。消える割合は 10 万ユニットの入力で確かめます。
+# 消えるユニットの数は二項分布 (binomial distribution) に従うので、割合の標準誤差は $\sqrt{p(1 - p)/n}$ です。
+
+
+# %% [tests] id=test_dropout_scale_at_inference points=2 hidden=dropout_scale_at_inference
+def public_test_dropout_scale_at_inference():
+    """演習 3 の公開テスト。"""
+    # x は 0 を含まないので、出力からマスクが読める
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    x_before = x.copy()
+    dout = np.full((3, 4), 3.0)
+    layer = DropoutScaleAtInference(0.25, rng=np.random.default_rng(0))
+    # 学習時: 各成分は 0 (消したユニット) か x そのもの (残したユニット)
+    where = "1 回目の forward (学習時、p = 0.25)"
+    kept = dropout_checks.check_unscaled_training_output(layer.forward(x), x, 0.25, where)
+    check_true(
+        np.array_equal(x, x_before), "学習時の forward が引数の x を書き換えています。新しい配列を返してください。"
+    )
+    # 推論時: (1 − 0.25) x = 0.75 x
+    dropout_checks.check_scaled_inference(
+        layer.forward(x, train_flg=False), x, 0.25, "推論時の forward (train_flg=False)"
+    )
+    check_true(
+        np.array_equal(x, x_before), "推論時の forward が引数の x を書き換えています。新しい配列を返してください。"
+    )
+    # 推論をはさんでも、backward は学習時の forward のマスクを使う: 残したユニットは 3、消したユニットは 0
+    where = "学習時の forward と推論時の forward の後の backward"
+    dropout_checks.check_unscaled_backward(layer.backward(dout), dout, 0.25, kept, None, where)
+    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
+    x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
+    kept_first = dropout_checks.check_unscaled_training_output(
+        layer.forward(x_large), x_large, 0.25, "2 回目の forward"
+    )
+    kept_second = dropout_checks.check_unscaled_training_output(
+        layer.forward(x_large), x_large, 0.25, "3 回目の forward"
+    )
+    dropout_checks.check_different_masks(
+        kept_first, kept_second, "2 回目と 3 回目の forward", dropout_checks.NEW_DRAW_HINT
+    )
+    where = "3 回目の forward の後の backward"
+    dropout_checks.check_unscaled_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
+    # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
+    # サンプルごとに別のマスクで消す
+    big = np.ones((1000, 100))
+    where = "p = 0.3、形状 (1000, 100) の forward"
+    big_kept = dropout_checks.check_unscaled_training_output(
+        DropoutScaleAtInference(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
+    )
+    dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
+
+
+public_test_dropout_scale_at_inference()
+print("公開テスト: OK")
+
+# %% [markdown]
+# 最後に、方式 A の学習時の出力を何回も引いて平均すると推論時の出力に近づくことを、あなたの実装で確かめておきましょう
+# (8.2 節の図の方式 A と同じことを、レイヤとして確かめます)。
+
+# %%
+p_a = 0.3
+layer_a = DropoutScaleAtInference(p_a, rng=np.random.default_rng(3))
+x_units = np.array([[1.0, -2.0, 0.5]])
+num_masks = 10_000
+training_mean = np.mean([layer_a.forward(x_units) for _ in range(num_masks)], axis=0)
+inference_output = layer_a.forward(x_units, train_flg=False)
+print(f"学習時の出力の平均 ({num_masks} 回): {training_mean[0]}")
+print(f"推論時の出力:                 {inference_output[0]}")
+# 各成分の平均の標準誤差は |x|·√(p(1 − p)/num_masks) (ベルヌーイ分布の平均の x 倍)
+standard_error = np.abs(x_units) * np.sqrt(p_a * (1 - p_a) / num_masks)
+print("差は標準誤差の 5 倍以内か:", np.all(np.abs(training_mean - inference_output) <= 5 * standard_error))
+
+# %% [markdown]
+# ## 8.7 モンテカルロ・ドロップアウト (Monte Carlo dropout)
+#
+# ここまでは「推論時はドロップアウトを切る」のが決まりでした。Gal & Ghahramani (2016) は、あえて **推論時にもドロップアウトを効かせたまま**
+# 同じ入力を $T$ 回予測し、その結果を使う方法を提案しました。これをモンテカルロ・ドロップアウト (Monte Carlo dropout、MC ドロップアウト) と呼びます。
+#
+# - **予測**: $T$ 回の予測確率の平均 $\bar{y} = \frac{1}{T} \sum_{t=1}^{T} y^{(t)}$ を使います。8.5 節の「部分ネットワークの算術平均」と同じものです。
+# - **不確かさの目安**: $T$ 回の予測がどれだけばらつくかを見ます。ここでは、平均で選んだクラスの確率の $T$ 回の標準偏差を「ばらつき」とします。
+#   マスクが変わるたびに答えが揺れる入力は、ネットワークが自信を持てていない入力だと考えます。
+#
+# Gal & Ghahramani は、ドロップアウトで学習したネットワークをベイズ推論 (Bayesian inference) の近似と見なせることを示し、このばらつきを
+# モデルの不確かさ (重みについての不確かさ) の近似と解釈しました。ただし近似の質は $p$ やネットワークの構造に左右されるので、
+# ばらつきは **おおまかな** 目安と考えてください。
+#
+# 8.4 節で学習したドロップアウトありのネットワーク ($p = 0.3$) で、テストデータ全体を $T = 50$ 回予測してみます (ネットワークの
+# `predict` に `train_flg=True` を渡すだけです)。推論時の 1 回の計算と比べ、さらに、間違えた画像のほうがばらつきが大きいかを調べます。
+
+# %%
+num_passes = 50  # T
+probabilities_mc = np.stack(
+    [softmax(predict_in_batches(dropout_net, x_test, train_flg=True)) for _ in range(num_passes)]
+)  # 形状 (T, テスト画像の枚数, 10)
+mc_mean = probabilities_mc.mean(axis=0)
+mc_prediction = mc_mean.argmax(axis=1)
+deterministic_prediction = probabilities_inference.argmax(axis=1)
+image_index = np.arange(len(t_test))
+spread = probabilities_mc[:, image_index, mc_prediction].std(axis=0)  # 画像ごとの、T 回の標準偏差
+wrong = mc_prediction != t_test
+
+print(f"推論時の 1 回の計算 (train_flg=False): テスト正解率 {np.mean(deterministic_prediction == t_test):.3f}")
+print(f"MC ドロップアウト ({num_passes} 回の平均):      テスト正解率 {np.mean(mc_prediction == t_test):.3f}")
+print(f"2 つの予測クラスが一致した画像の割合: {np.mean(mc_prediction == deterministic_prediction):.3f}")
+print(
+    f"ばらつき (予測クラスの確率の標準偏差) の平均: 正解した画像 ({np.sum(~wrong)} 枚) {spread[~wrong].mean():.3f}、"
+    f"間違えた画像 ({np.sum(wrong)} 枚) {spread[wrong].mean():.3f}"
+)
+# ばらつきの大きい 1 割の画像と、比較のために、推論時の 1 回の計算で予測クラスの確率が低い 1 割の画像
+# (乱数を使わない自信の目安) を選び、それぞれの予測の誤りの割合を求める
+top = len(t_test) // 10
+by_spread = np.argsort(-spread)[:top]
+by_low_confidence = np.argsort(probabilities_inference.max(axis=1))[:top]
+wrong_deterministic = deterministic_prediction != t_test
+print(f"誤りの割合: MC ドロップアウト {wrong.mean():.3f}、推論時の 1 回の計算 {wrong_deterministic.mean():.3f}")
+print(f"ばらつきの大きい {top} 枚の中の、MC ドロップアウトの誤りの割合: {wrong[by_spread].mean():.3f}")
+print(
+    f"推論時の 1 回の確率が低い {top} 枚の中の、推論時の 1 回の計算の誤りの割合 (比較): "
+    f"{wrong_deterministic[by_low_confidence].mean():.3f}"
+)
+
+fig, ax = plt.subplots(figsize=(7, 4))
+bins = np.linspace(0, spread.max(), 21)
+ax.hist(spread[~wrong], bins=bins, density=True, alpha=0.6, color="C0", label="正解した画像")
+ax.hist(spread[wrong], bins=bins, density=True, alpha=0.6, color="C3", label="間違えた画像")
+ax.set_xlabel(f"{num_passes} 回の予測のばらつき (予測クラスの確率の標準偏差)")
+ax.set_ylabel("密度")
+ax.set_title("MC ドロップアウトのばらつき: 正解した画像と間違えた画像")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# 上の出力から読み取れることをまとめます。
+#
+# - **予測**: MC ドロップアウトの平均の予測は、推論時の 1 回の計算とほとんどの画像で同じクラスになり、正解率もほぼ同じです。
+#   8.5 節で見たとおり、推論時の 1 回の計算は部分ネットワークの平均のよい近似なので、予測そのものは大きくは変わりません。
+#   代わりに計算は $T$ 倍かかります。
+# - **ばらつき**: 間違えた画像のほうが、ばらつきの平均が大きくなっています。ばらつきの大きい画像を 1 割選ぶと、その中の誤りの割合は
+#   全体の誤りの割合よりずっと高くなります。「ばらつきが大きい予測は疑ってかかる」という使い方ができます。
+# - **ただし**: 比較のために、推論時の 1 回の計算で予測クラスの確率が低い画像を 1 割選ぶと、その中の誤りの割合は、ばらつきで選んだときより
+#   むしろ高くなっています。このデータ (訓練データと同じ種類のテスト画像) では、MC ドロップアウトのばらつきは、1 回の計算の確率の値より
+#   優れた目安にはなっていません。MC ドロップアウトのばらつきが役に立つとよく言われるのは、訓練データと種類の違う入力
+#   (分布外 (out-of-distribution) の入力) などですが、この章の実験では確かめていません。
+
+
+# %% [answer] id=dropout_mc_conventions points=2
+# **問**: 8.6 節の方式 A のレイヤ ($p = 0.5$) を隠れ層に使って学習したネットワークで、MC ドロップアウト ($T$ 回の予測の平均とばらつき) をします。
+# (1) $T$ 回の予測で、Dropout レイヤの `forward` にはどちらの `train_flg` を渡しますか。もう一方を渡して $T$ 回予測すると、
+# 平均とばらつきはどうなりますか。
+# (2) 同じネットワークを 8.2 節の付け替え ($W_B = (1 - p)\, W_A$、バイアスはそのまま) で方式 B に移し、方式 A のときと同じマスクの列で
+# MC ドロップアウトをしました。$T$ 回の予測の平均とばらつきは、方式 A のときと比べてどうなりますか。理由も述べてください。
+# (3) ある人が、MC ドロップアウトのために「マスクで消し、さらに推論時と同じく $1 - p$ 倍する」`forward` を方式 A のネットワークに書きました。
+# 次の層の Affine に届く値の期待値は、学習時の期待値の何倍になりますか。
+#
+# **模範解答**: (1) `train_flg=True` (学習時のモード: 毎回新しいマスクを引いてユニットを消し、スケールはしない)。`train_flg=False` を渡すと、
+# 乱数を引かずに毎回同じ $(1 - p)\, y$ を計算するので、$T$ 回の予測はすべて同じになる。平均は推論時の 1 回の予測そのもので、
+# ばらつきは 0 (不確かさについて何もわからない)。
+# (2) まったく同じになる。同じマスク $r$ なら、方式 A で次の層に届く値は $(r \odot y)\, W_A + b$、方式 B では
+# $\bigl(r \odot y / (1 - p)\bigr)\, W_B + b = \bigl(r \odot y / (1 - p)\bigr) (1 - p)\, W_A + b = (r \odot y)\, W_A + b$ で、1 回ごとのスコアが一致する。
+# そこから先の計算は同じなので、各回の予測確率も、その平均もばらつきも一致する (2 つの方式は同じモデルで、違いは $1 - p$ を掛ける場所だけ)。
+# (3) 学習時の期待値は $\mathbb{E}[r]\, y = (1 - p)\, y$。この `forward` の出力は $(1 - p)\, r\, y$ なので、期待値は $(1 - p)^2\, y$。
+# 学習時の期待値の $1 - p = 0.5$ 倍になり、学習したときより小さすぎる入力で予測することになる。MC ドロップアウトでは、学習時の `forward` をそのまま使う。
+#
+# (採点の目安: (1) `train_flg=True` を渡すこと、False では $T$ 回がすべて同じでばらつきが 0 になることを述べている (0.5 点)、
+# (2) 平均もばらつきも一致すること、その理由 (同じマスクなら次の層に届く値が $W_B = (1 - p) W_A$ で一致する) を式か言葉で示している
+# (1 点。一致すると述べて理由がなければ 0.5 点)、(3) $(1 - p)^2 y$、学習時の $1 - p = 0.5$ 倍であることを述べている (0.5 点)。)
+
+# %% [markdown]
 # ## まとめ
 #
 # - ドロップアウトは、学習時にユニットを確率 $p$ (消す確率) でランダムに消す方法。マスクは入力と同じ形状で、サンプルごと・ユニットごとに、
@@ -873,3 +1112,7 @@ for name, (accuracies, distances) in results.items():
 #   $p$ が大きすぎると未学習になる。
 # - ドロップアウトは、重みを共有した $2^n$ 個の部分ネットワークのアンサンブルを 1 つのネットワークで学習するものと解釈でき、
 #   推論時の 1 回の計算は、その平均の近似になっている。
+# - 方式 A のレイヤは、学習時は消すだけ (逆伝播もマスクを掛けるだけ) で、推論時に $1 - p$ 倍する。
+# - MC ドロップアウトは、推論時にもドロップアウトを効かせて $T$ 回予測し、平均を予測に、ばらつきを不確かさのおおまかな目安に使う。
+#   この章のデータでは、平均の予測は推論時の 1 回の計算とほぼ同じで、間違えた画像ほどばらつきが大きかったが、
+#   1 回の計算の確率の値より優れた目安にはならなかった。

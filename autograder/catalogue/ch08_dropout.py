@@ -226,3 +226,90 @@ VARIANTS += [
         correct=True,
     ),
 ]
+# ------------------------------------------------- exercise 3: DropoutScaleAtInference (convention A)
+_A_FORWARD = "return x * self.mask\n"
+_A_INFERENCE = "return x * (1.0 - self.dropout_ratio)"
+_A_BACKWARD = "return dout * self.mask  #"
+_A_DRAW = "self.mask = self.rng.random(x.shape) > self.dropout_ratio"
+
+VARIANTS += [
+    Variant(
+        "a_training_scaled",
+        "dropout_scale_at_inference",
+        ((_A_FORWARD, "return x * self.mask / (1.0 - self.dropout_ratio)\n"),),
+        "方式 A の学習時の順伝播でも 1/(1 − p) 倍する (方式 B の式と混ぜる)",
+        "convention A whose training forward also scales by 1/(1 - p) (mixes in convention B)",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="学習時に 1/(1 − p) 倍しています",
+    ),
+    Variant(
+        "a_inference_unscaled",
+        "dropout_scale_at_inference",
+        ((_A_INFERENCE, "return x"),),
+        "方式 A の推論時に 1 − p 倍し忘れる (x をそのまま返す)",
+        "convention A that forgets the (1 - p) at inference (returns x)",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="推論時に x をそのまま返しています",
+    ),
+    Variant(
+        "a_inference_times_p",
+        "dropout_scale_at_inference",
+        ((_A_INFERENCE, "return x * self.dropout_ratio"),),
+        "方式 A の推論時に 1 − p ではなく p を掛ける",
+        "convention A that multiplies by p instead of 1 - p at inference",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="推論時に p 倍しています",
+    ),
+    Variant(
+        "a_backward_new_mask",
+        "dropout_scale_at_inference",
+        ((_A_BACKWARD, "return dout * (self.rng.random(dout.shape) > self.dropout_ratio)  #"),),
+        "方式 A の逆伝播で新しいマスクを引く",
+        "convention A whose backward draws a new mask",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="最後の学習時の forward のマスクと違うマスク",
+    ),
+    Variant(
+        "a_backward_scaled",
+        "dropout_scale_at_inference",
+        ((_A_BACKWARD, "return dout * self.mask / (1.0 - self.dropout_ratio)  #"),),
+        "方式 A の逆伝播で 1/(1 − p) 倍する (方式 B の逆伝播)",
+        "convention A whose backward scales by 1/(1 - p) (the backward of convention B)",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="逆伝播で 1/(1 − p) 倍しています",
+    ),
+    Variant(
+        "a_inference_overwrites_mask",
+        "dropout_scale_at_inference",
+        (
+            (
+                "        if not train_flg:\n            " + _A_INFERENCE + "\n        " + _A_DRAW + "\n",
+                "        " + _A_DRAW + "\n        if not train_flg:\n            " + _A_INFERENCE + "\n",
+            ),
+        ),
+        "方式 A の推論時の forward でもマスクを引いて self.mask を上書きする",
+        "convention A whose inference forward also draws a mask into self.mask",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="推論時 (train_flg=False) の forward で self.mask を上書き",
+    ),
+    # ---------------------------------------------------------------- correct variants
+    Variant(
+        "a_where",
+        "dropout_scale_at_inference",
+        (
+            (_A_FORWARD, "return np.where(self.mask, x, 0.0)\n"),
+            (_A_BACKWARD, "return np.where(self.mask, dout, 0.0)  #"),
+        ),
+        "方式 A のマスクを np.where で適用する",
+        "convention A with the mask applied by np.where",
+        correct=True,
+    ),
+    Variant(
+        "a_binomial_float_mask",
+        "dropout_scale_at_inference",
+        ((_A_DRAW, "self.mask = self.rng.binomial(1, 1.0 - self.dropout_ratio, size=x.shape).astype(float)"),),
+        "方式 A のマスクを rng.binomial(1, 1 − p) の浮動小数点の配列として引く",
+        "convention A with a float mask drawn by rng.binomial(1, 1 - p)",
+        correct=True,
+    ),
+]

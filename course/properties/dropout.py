@@ -1,4 +1,6 @@
-"""What every correct inverted-dropout layer does, whatever way it draws its mask (ch08).
+"""What every correct dropout layer does, whatever way it draws its mask (ch08): inverted dropout
+(``Dropout``, exercise 1) and the convention that scales at inference (``DropoutScaleAtInference``,
+exercise 3: the ``*_unscaled_*`` and ``check_scaled_inference`` functions).
 
 A mask may come from ``rng.random(shape) > p``, ``rng.random(shape) < 1 − p``,
 ``rng.binomial(1, 1 − p, shape)`` or anything else that keeps each unit independently with
@@ -23,13 +25,17 @@ __all__ = [
     "DROPPED_FRACTION_SIGMAS",
     "INFERENCE_DRAW_HINT",
     "NEW_DRAW_HINT",
+    "OTHER_MASK_HINT",
     "SAME_SEED_HINT",
     "check_backward",
     "check_different_masks",
     "check_dropped_fraction",
     "check_equal_masks",
     "check_inference",
+    "check_scaled_inference",
     "check_training_output",
+    "check_unscaled_backward",
+    "check_unscaled_training_output",
 ]
 
 RTOL, ATOL = 1e-10, 1e-12  # the layer only multiplies by 0 and by 1/(1 − p)
@@ -185,3 +191,107 @@ def check_backward(
             )
         )
     check_array(got, dout * kept / q, where, rtol=RTOL, atol=ATOL, mistakes=mistakes, show_values=show_values)
+
+
+# ------------------------------------------------------------------ convention A (exercise 3)
+# DropoutScaleAtInference: training returns x ⊙ mask (no scaling), inference (1 − p)·x, backward dout ⊙ mask.
+
+_UNSCALED_HINTS = (
+    (
+        lambda p: 1.0 / (1.0 - p),
+        "学習時に 1/(1 − p) 倍しています。それは inverted dropout (方式 B、演習 1) の式です。"
+        "方式 A では、学習時は残したユニットの値をそのまま通し、1 − p を掛けるのは推論時だけです。",
+    ),
+    (
+        lambda p: 1.0 - p,
+        "学習時に 1 − p 倍しています。方式 A で 1 − p を掛けるのは推論時 (train_flg=False) だけです。",
+    ),
+    (lambda p: p, "学習時に p 倍しています。方式 A の学習時は、残したユニットの値をそのまま通します。"),
+)
+
+
+def check_unscaled_training_output(out: Any, x: np.ndarray, p: float, where: str) -> np.ndarray:
+    """A training forward of convention A: every element of ``out`` is 0 or x itself. Returns the kept units."""
+    out = _as_output(out, x.shape, where)
+    kept = out != 0
+    ratios = out[kept] / x[kept]
+    if np.allclose(ratios, 1.0, rtol=RTOL, atol=ATOL):
+        return kept
+    same_scale = ratios.size > 0 and np.allclose(ratios, ratios[0], rtol=RTOL, atol=ATOL)
+    message = (
+        f"{where} の出力に、0 でも x でもない値があります (方式 A の学習時は、残したユニットの x をそのまま返します)。"
+    )
+    if same_scale:
+        for scale, hint in _UNSCALED_HINTS:
+            if np.isclose(ratios[0], scale(p), rtol=1e-9):
+                raise CheckFailure(f"{message}\nヒント: {hint}")
+        raise CheckFailure(f"{message} 残したユニットがすべて x の {ratios[0]:.6g} 倍になっています。")
+    raise CheckFailure(message)
+
+
+_DROPS_AT_INFERENCE_HINT = (
+    "推論時 (train_flg=False) にもユニットを消しています。推論時は消さずに、すべてのユニットを 1 − p 倍します。"
+)
+
+
+def check_scaled_inference(out: Any, x: np.ndarray, p: float, where: str, show_values: bool = True) -> None:
+    """An inference forward of convention A returns (1 − p)·x."""
+    got = _as_output(out, x.shape, where)
+    q = 1.0 - p
+    kept = got != 0
+    mistakes = [
+        (
+            x,
+            "推論時に x をそのまま返しています。それは inverted dropout (方式 B) の推論です。方式 A では学習時に"
+            "スケールしないので、推論時に残す確率 1 − p を掛けて、学習時の出力の期待値にそろえます。",
+        ),
+        (x * p, "推論時に p 倍しています。p は消す確率です。推論時に掛けるのは残す確率 1 − p です。"),
+        (x / q, "推論時に 1/(1 − p) 倍しています。方式 A の推論時は 1 − p 倍です (割るのではなく掛ける)。"),
+        (x * kept, _DROPS_AT_INFERENCE_HINT),
+        (x * kept * q, _DROPS_AT_INFERENCE_HINT),
+    ]
+    check_array(got, x * q, where, rtol=RTOL, atol=ATOL, mistakes=mistakes, show_values=show_values)
+
+
+#: Why the backward of convention A used another mask than its last training forward.
+OTHER_MASK_HINT = (
+    "backward が、最後の学習時の forward のマスクと違うマスクを使っています。backward で新しいマスクを引いたり、"
+    "推論時 (train_flg=False) の forward で self.mask を上書きしたりしていませんか。"
+)
+
+
+def check_unscaled_backward(
+    dx: Any,
+    dout: np.ndarray,
+    p: float,
+    kept: np.ndarray,
+    earlier: np.ndarray | None,
+    where: str,
+    show_values: bool = True,
+) -> None:
+    """Convention A: dx = dout ⊙ mask with the mask of the last training forward (``kept``, read off its
+    output; inference calls in between leave it alone); ``earlier``: the training mask before it, if any."""
+    got = _as_output(dx, dout.shape, where)
+    q = 1.0 - p
+    used = got != 0
+    mistakes = [
+        (
+            dout * kept / q,
+            "逆伝播で 1/(1 − p) 倍しています。方式 A の学習時の順伝播はスケールしないので、"
+            "逆伝播もマスクを掛けるだけです。",
+        ),
+        (dout * kept * q, "逆伝播で 1 − p を掛けています。1 − p は推論時の式で、学習時の順伝播の微分には入りません。"),
+        (dout * q, "逆伝播で 1 − p を掛けています。逆伝播は学習時の順伝播 (マスクを掛けるだけ) の微分です。"),
+        (dout, "マスクを掛けていません。順伝播で消したユニットの勾配は 0 です。"),
+        (dout * ~kept, "マスクが逆です。勾配を通すのは、順伝播で残した (mask が True の) ユニットです。"),
+    ]
+    if earlier is not None and earlier.shape == dout.shape and not np.array_equal(earlier, kept):
+        mistakes.append(
+            (
+                dout * earlier,
+                "前の forward のマスクを使っています。学習時の forward のたびに self.mask を上書きしてください。",
+            )
+        )
+    if not np.array_equal(used, kept) and np.allclose(got[used], dout[used], rtol=RTOL, atol=ATOL):
+        mistakes.append((got, OTHER_MASK_HINT))
+    check_array(got, dout * kept, where, rtol=RTOL, atol=ATOL, mistakes=mistakes, show_values=show_values)

@@ -389,7 +389,7 @@ def test_report_figures_use_the_japanese_font(tmp_path, spec):
 
 # --------------------------------------------------------------------------- honest reports (issue 12)
 
-DROPOUT = "ch08_dropout"  # 7 autograded points (four tests cells) and 5 written points (two answers)
+DROPOUT = "ch08_dropout"  # 9 autograded points (five tests cells) and 7 written points (three answers)
 
 
 def _perfect(spec, student: str, pending: bool = True) -> SubmissionResult:
@@ -414,37 +414,38 @@ def test_summary_csv_counts_written_answers_awaiting_a_grader_as_pending_not_zer
     rows = _summary_rows(write_summary_csv([_perfect(spec, "amy")], tmp_path / "summary.csv", {DROPOUT: spec}))
     assert len(rows) == 1
     row = rows[0]
-    # the autograded part on its own: a perfect notebook is 100%, not 58%
-    assert (row["auto_score"], row["auto_max"], row["auto_percent"]) == ("7", "7", "100")
+    # the autograded part on its own: a perfect notebook is 100%, not 56%
+    assert (row["auto_score"], row["auto_max"], row["auto_percent"]) == ("9", "9", "100")
     # the written part is pending, not 0
-    assert (row["manual_score"], row["manual_max"], row["manual_pending"]) == ("", "5", "2")
+    assert (row["manual_score"], row["manual_max"], row["manual_pending"]) == ("", "7", "3")
     # the total says it is provisional and claims no percentage yet
-    assert (row["status"], row["score"], row["max_score"], row["percent"]) == ("provisional", "7", "12", "")
+    assert (row["status"], row["score"], row["max_score"], row["percent"]) == ("provisional", "9", "16", "")
 
     graded = _summary_rows(
         write_summary_csv([_perfect(spec, "amy", pending=False)], tmp_path / "final.csv", {DROPOUT: spec})
     )[0]
-    assert (graded["status"], graded["score"], graded["max_score"], graded["percent"]) == ("final", "12", "12", "100")
-    assert (graded["manual_score"], graded["manual_pending"]) == ("5", "0")
+    assert (graded["status"], graded["score"], graded["max_score"], graded["percent"]) == ("final", "16", "16", "100")
+    assert (graded["manual_score"], graded["manual_pending"]) == ("7", "0")
 
 
 def test_feedback_page_shows_the_autograded_and_written_parts_separately(tmp_path):
     spec = load_assignment(DROPOUT)
     page = write_feedback(_perfect(spec, "amy"), spec, tmp_path / "amy.html").read_text(encoding="utf-8")
-    assert "58.3%" not in page
+    assert "56.2%" not in page
     totals = page.split('<table class="totals">')[1].split("</table>")[0]
-    assert re.search(r"自動採点 \(autograded\).*7 / 7 点.*100%", totals)
-    assert re.search(r"記述問題 \(written\).*採点待ち 2 問 \(5 点分\)", totals)
-    assert re.search(r"合計 \(total\).*7 / 12 点.*暫定", totals)
+    assert re.search(r"自動採点 \(autograded\).*9 / 9 点.*100%", totals)
+    assert re.search(r"記述問題 \(written\).*採点待ち 3 問 \(7 点分\)", totals)
+    assert re.search(r"合計 \(total\).*9 / 16 点.*暫定", totals)
     auto = page.split("<h2>自動採点の演習 (autograded)</h2>")[1].split("<h2>")[0]
     written = page.split("<h2>記述問題 (written, graded by hand)</h2>")[1].split("<h2>")[0]
     assert "test_dropout_forward" in auto and "dropout_conventions" not in auto
     assert "dropout_conventions" in written and "dropout_ensemble" in written and "test_dropout" not in written
-    assert written.count("採点者による採点待ち") == 2
+    assert "dropout_mc_conventions" in written
+    assert written.count("採点者による採点待ち") == 3
 
     page = write_feedback(_perfect(spec, "amy", pending=False), spec, tmp_path / "f.html").read_text("utf-8")
     totals = page.split('<table class="totals">')[1].split("</table>")[0]
-    assert re.search(r"合計 \(total\).*12 / 12 点.*100%", totals) and "暫定" not in totals
+    assert re.search(r"合計 \(total\).*16 / 16 点.*100%", totals) and "暫定" not in totals
 
 
 def test_report_shows_the_autograded_and_written_parts_separately(tmp_path):
@@ -454,10 +455,10 @@ def test_report_shows_the_autograded_and_written_parts_separately(tmp_path):
     row = re.search(r"<tr><td>amy</td>(.*?)</tr>", totals).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert len(cells) == 4  # ch08, autograded total, written total, total
-    assert "7 / 7" in cells[0] and "採点待ち" in cells[0]
-    assert "7 / 7" in cells[1] and "100%" in cells[1]
-    assert "採点待ち" in cells[2] and "5 点" in cells[2]
-    assert "7 / 12" in cells[3] and "暫定" in cells[3] and "58.3%" not in cells[3]
+    assert "9 / 9" in cells[0] and "採点待ち" in cells[0]
+    assert "9 / 9" in cells[1] and "100%" in cells[1]
+    assert "採点待ち" in cells[2] and "7 点" in cells[2]
+    assert "9 / 16" in cells[3] and "暫定" in cells[3] and "56.2%" not in cells[3]
     table = page.split("<h3>ch08_dropout")[1].split("</table>")[0]
     assert "記述" in table and "自動" in table  # the kind of each exercise
 

@@ -1,9 +1,11 @@
-"""Inverted dropout: reproducible masks, scaling, and statistics against torch.nn.functional.dropout."""
+"""Inverted dropout: reproducible masks, scaling, and statistics against torch.nn.functional.dropout;
+the convention that scales at inference (DropoutScaleAtInference): its expectation, and its relation
+to inverted dropout."""
 
 import numpy as np
 import pytest
 
-from course.reference import Dropout, DropoutTwoLayerNet
+from course.reference import Dropout, DropoutScaleAtInference, DropoutTwoLayerNet
 
 
 def test_same_seed_same_masks_call_by_call():
@@ -109,3 +111,50 @@ def test_dropout_net_gradient_vs_torch_with_the_same_mask(torch):
         # so every probability is above 1e-3 and the gradients agree to about 1e-10
         np.testing.assert_allclose(grads[key], leaf.grad.numpy(), rtol=1e-9, atol=1e-12)
     assert net.loss(x, t) >= 0
+
+
+# ----------------------------------------------------------- convention A: DropoutScaleAtInference
+
+
+def test_scale_at_inference_training_is_unscaled_and_backward_uses_the_training_mask():
+    layer = DropoutScaleAtInference(0.25, rng=np.random.default_rng(0))
+    x = np.arange(1.0, 13.0).reshape(3, 4)
+    x_before = x.copy()
+    out = layer.forward(x)
+    kept = out != 0
+    np.testing.assert_array_equal(out, np.where(kept, x, 0.0))  # 0 or x itself
+    assert 0 < kept.sum() < kept.size
+    # inference: (1 − p)·x, and the mask of the training forward stays
+    np.testing.assert_allclose(layer.forward(x, train_flg=False), 0.75 * x, rtol=1e-15)
+    np.testing.assert_array_equal(layer.mask, kept)
+    dout = np.full_like(x, 3.0)
+    np.testing.assert_array_equal(layer.backward(dout), np.where(kept, 3.0, 0.0))
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_scale_at_inference_expectation_over_masks_is_the_inference_output():
+    # the oracle: E[mask] = 1 − p, estimated by averaging many independent training forwards
+    p, draws = 0.3, 20_000
+    x = np.linspace(-2.0, 2.0, 9) + 0.05  # no zeros
+    layer = DropoutScaleAtInference(p, rng=np.random.default_rng(1))
+    mean = np.mean([layer.forward(x) for _ in range(draws)], axis=0)
+    # each mean is |x|·(Bernoulli mean): standard error |x|·√(p(1 − p)/draws) ≈ 0.0032·|x|; allow 5 of them
+    tolerance = 5 * np.abs(x) * np.sqrt(p * (1 - p) / draws)
+    assert np.all(np.abs(mean - layer.forward(x, train_flg=False)) <= tolerance)
+    # and the dropped share of one large forward is p within 5 standard errors √(p(1 − p)/n)
+    big = layer.forward(np.ones(200_000))
+    assert abs(np.mean(big == 0) - p) <= 5 * np.sqrt(p * (1 - p) / big.size)
+
+
+def test_the_two_conventions_differ_by_the_factor_one_minus_p():
+    # the same draw (same seed) keeps the same units; inverted dropout's outputs are those of
+    # convention A divided by 1 − p, at training and at inference (section 8.2: W_B = (1 − p) W_A)
+    p = 0.4
+    x = np.random.default_rng(2).standard_normal((6, 7))
+    a = DropoutScaleAtInference(p, rng=np.random.default_rng(5))
+    b = Dropout(p, rng=np.random.default_rng(5))
+    for _ in range(3):
+        np.testing.assert_allclose(a.forward(x) / (1 - p), b.forward(x), rtol=1e-14)
+        dout = np.random.default_rng(3).standard_normal(x.shape)
+        np.testing.assert_allclose(a.backward(dout) / (1 - p), b.backward(dout), rtol=1e-14)
+    np.testing.assert_allclose(a.forward(x, train_flg=False) / (1 - p), b.forward(x, train_flg=False), rtol=1e-14)

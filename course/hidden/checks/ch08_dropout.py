@@ -35,6 +35,14 @@ loss and gradients are computed here from those outputs with the reference Affin
 Softmax-with-Loss, so a scaling or mask mistake of exercise 1 costs nothing here; otherwise
 (a layer drawing from the global generator, a lying layer) from the reference ``Dropout``.
 Tolerances: relative 1e-7 (gradients: relative 1e-7, absolute 1e-10; loss 1e-9).
+
+Exercise 3 (``DropoutScaleAtInference``, the convention that scales by 1 − p at inference) is checked
+on the properties its docstring and public tests state (``course.properties.dropout``'s
+``*_unscaled_*`` functions), on a layer built without rng: reproducibility from a seed is not
+part of it, so no helper is needed. Training outputs are 0 or x, inference outputs (1 − p)·x,
+backward uses the mask of the last training forward (an inference call in between leaves it
+alone), x is left alone, and an input of at least 45,000 units drops a fraction within 5 standard
+errors of p.
 """
 
 from __future__ import annotations
@@ -518,9 +526,62 @@ def check_dropout_net(run: Runner, rng: np.random.Generator) -> None:
         _check_net_sequence(run, rng, ratio, sizes, n)
 
 
+# ---------------------------------------------------------------------------- dropout_scale_at_inference
+SCALE_AT_INFERENCE = "DropoutScaleAtInference"
+
+
+def _scale_at_inference_sequence(run: Runner, rng: np.random.Generator, ratio: float) -> None:
+    """One layer built without rng (the default: an unseeded generator), driven through training and
+    inference forwards and backwards. The mask of each training forward is read off its output (the
+    inputs never contain 0); backward must use the mask of the last training forward, even after an
+    inference forward; the forwards leave x alone; a large input drops a fraction close to p."""
+    layer = run.new(SCALE_AT_INFERENCE, ratio)
+    label = f"{SCALE_AT_INFERENCE}({ratio:.3g})"
+    unchanged = f"{label} の forward が引数の x を書き換えています。新しい配列を返してください。"
+    kept = earlier = None
+    plan = [
+        ("train", (5, 8)),
+        ("infer", (5, 8)),
+        ("backward", None),
+        ("train", (1, 6)),  # batch size 1
+        ("backward", None),
+        ("train", (3, 2, 4)),
+        ("train", (3, 2, 4)),  # a second forward replaces the mask ...
+        ("infer", (4, 4)),  # ... an inference forward in between does not ...
+        ("backward", None),  # ... and backward uses the newest training mask
+        ("train", (int(rng.integers(300, 450)), int(rng.integers(150, 220)))),  # dropped fraction
+        ("backward", None),
+    ]
+    for step, (kind, shape) in enumerate(plan, start=1):
+        if kind == "backward":
+            dout = rng.standard_normal(kept.shape)
+            where = f"{label} の {step} 番目の手順での backward (dout の形状 {dout.shape})"
+            dx = run.method(layer, "backward", dout)
+            props.check_unscaled_backward(dx, dout, ratio, kept, earlier, where, show_values=False)
+            continue
+        x = _input(rng, shape)
+        train_flg = kind == "train"
+        out = run.method(layer, "forward", x, train_flg=train_flg)
+        check_unchanged(run, 0, unchanged)
+        where = _where(step - 1, x, ratio, train_flg).replace("Dropout", SCALE_AT_INFERENCE, 1)
+        if train_flg:
+            earlier, kept = kept, props.check_unscaled_training_output(out, x, ratio, where)
+            if kept.size >= 45_000:
+                props.check_dropped_fraction(kept, ratio, where)
+        else:
+            props.check_scaled_inference(out, x, ratio, where, show_values=False)
+
+
+def check_dropout_scale_at_inference(run: Runner, rng: np.random.Generator) -> None:
+    # p = 0.5 last: there p = 1 − p, and a reversed mask drops the right fraction
+    for ratio in (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5):
+        _scale_at_inference_sequence(run, rng, ratio)
+
+
 CHECKS = {
     "dropout_forward": check_dropout_forward,
     "dropout_backward": check_dropout_backward,
     "dropout_rules": check_dropout_rules,
     "dropout_net": check_dropout_net,
+    "dropout_scale_at_inference": check_dropout_scale_at_inference,
 }
