@@ -1,31 +1,15 @@
-"""Learner-facing sources use none of the banned phrases.
+"""Which sources learners read, and how a banned phrase is found in them (file:line).
 
 Learner-facing sources are the chapters (``chapters/*.py``, from which every notebook is built) and the
 learner part of ``course/`` (``course/*.py``, ``course/properties`` and ``course/hints``; ``course/reference`` and
-``course/hidden`` are instructor-only).
-Add a phrase to ``BANNED_PHRASES`` with the reason it is banned; the failure lists every hit as file:line.
+``course/hidden`` are instructor-only). The banned words and phrases themselves are listed once, in
+``glossary.toml`` (term variants and ``[[rule]]`` patterns), and checked by ``test_glossary.py``.
 """
 
 import re
 from pathlib import Path
 
-import pytest
-
 from autograder.build import REPO_ROOT
-
-# banned phrase → why it is banned (matched as a substring, case-insensitively, line by line)
-BANNED_PHRASES: dict[str, str] = {
-    "講義資料": (
-        "learners do not have the lecture notes the course was built from: name the common mistake itself "
-        "(what is wrong and why) or cite a public source (a paper, PyTorch's documentation, "
-        "『ゼロから作るDeep Learning』 by section)"
-    ),
-    "黙って": (
-        "a calque of 'silently': say what happens instead, e.g. エラーも出ずに (no error), 知らないうちに (unnoticed), "
-        "何も知らせずに (without telling)"
-    ),
-    "化けて": "a calque of 'turns into': say 勾配が N/C 倍になる, not 倍に化けて",
-}
 
 
 def learner_facing_sources(root: Path = REPO_ROOT) -> list[Path]:
@@ -60,10 +44,3 @@ def test_find_phrase_reports_file_and_line(tmp_path):
     source.write_text("# 1 行目\n# ここに講義資料とある\nx = 1\n", encoding="utf-8")
     assert find_phrase("講義資料", [source], root=tmp_path) == ["chapters/ch00_demo.py:2: # ここに講義資料とある"]
     assert find_phrase("よくある誤記", [source], root=tmp_path) == []
-
-
-@pytest.mark.parametrize("phrase", sorted(BANNED_PHRASES))
-def test_no_banned_phrase_in_learner_facing_sources(phrase):
-    hits = find_phrase(phrase, learner_facing_sources())
-    if hits:
-        pytest.fail(f"{phrase!r} is banned: {BANNED_PHRASES[phrase]}\n" + "\n".join(hits), pytrace=False)
