@@ -44,7 +44,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 
 def raises_value_error(function, *args):
-    """True when function(*args) raises ValueError (used by the public tests)."""
+    """function(*args) が ValueError を出せば True (公開テストで使います)。"""
     try:
         function(*args)
     except ValueError:
@@ -114,8 +114,8 @@ def raises_value_error(function, *args):
 # 次のセルでは予測が完全に正しいのに、損失が 0 になりません。
 
 # %%
-y_column = np.array([[1.0], [2.0], [3.0]])  # network output, shape (3, 1)
-t_flat = np.array([1.0, 2.0, 3.0])  # targets, shape (3,)
+y_column = np.array([[1.0], [2.0], [3.0]])  # ネットワークの出力、形状 (3, 1)
+t_flat = np.array([1.0, 2.0, 3.0])  # 正解、形状 (3,)
 print("y - t の形状:", (y_column - t_flat).shape)
 print("0.5 * np.sum((y - t) ** 2) / N =", 0.5 * np.sum((y_column - t_flat) ** 2) / 3)
 
@@ -140,12 +140,12 @@ def sum_squared_error(y, t):
 
 
 # %% [tests] id=test_sum_squared_error points=2 hidden=sum_squared_error
-t_two = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)  # one-hot, the answer is "2"
+t_two = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)  # one-hot 表現、正解は "2"
 y_good = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])  # P("2") = 0.6
 y_bad = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])  # P("7") = 0.6
 check_scalar(sum_squared_error(y_good, t_two), 0.0975, "sum_squared_error(y_good, t)")  # ½ · 0.195
 check_scalar(sum_squared_error(y_bad, t_two), 0.5975, "sum_squared_error(y_bad, t)")  # ½ · 1.195
-# batch of the two samples: (0.0975 + 0.5975) / 2 = 0.3475
+# 2 サンプルのバッチ: (0.0975 + 0.5975) / 2 = 0.3475
 check_scalar(
     sum_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
     0.3475,
@@ -193,7 +193,7 @@ check_scalar(
         (0.00975, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
     ],
 )
-# batch: (0.195 + 1.195) / 20 elements = 0.0695
+# バッチ: (0.195 + 1.195) / 20 要素 = 0.0695
 check_scalar(
     mean_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
     0.0695,
@@ -230,12 +230,12 @@ print("公開テスト: OK")
 # $0 \times (-\infty)$ が nan (not a number) になります。
 
 # %%
-with np.errstate(divide="ignore", invalid="ignore"):  # show what happens without printing warnings
+with np.errstate(divide="ignore", invalid="ignore"):  # 警告を出さずに何が起きるかを見せる
     y_underflow = softmax(np.array([-800.0, 0.0, 1.0]))
     print("softmax([-800, 0, 1]) =", y_underflow, "← 最初の確率はちょうど 0")
     print("log(y) =", np.log(y_underflow))
-    t_first = np.array([1.0, 0.0, 0.0])  # the answer is class 0, whose probability is 0
-    t_last = np.array([0.0, 0.0, 1.0])  # the answer is class 2 (probability 0.73)
+    t_first = np.array([1.0, 0.0, 0.0])  # 正解はクラス 0 で、その確率は 0
+    t_last = np.array([0.0, 0.0, 1.0])  # 正解はクラス 2 (確率 0.73)
     print("正解がクラス 0 のとき -Σ t log y =", -np.sum(t_first * np.log(y_underflow)))
     print("正解がクラス 2 のとき -Σ t log y =", -np.sum(t_last * np.log(y_underflow)))
 
@@ -327,11 +327,11 @@ def cross_entropy_error(y, t, eps=1e-7):
 
 
 # %% [tests] id=test_cross_entropy_error points=3 hidden=cross_entropy_error
-# eps only has to be small, of the order of 1e-7: a default between 1e-8 and 1e-6 passes as well, so
-# the values are compared at rtol 1e-6 (eps moves log(p + eps) by about eps / p) and the loss of a
-# zero probability, -log(eps), must lie between -log(1e-6) ≈ 13.8 and -log(1e-8) ≈ 18.4
+# eps は 1e-7 程度の小さな数であればよく、既定値が 1e-8 から 1e-6 の間でも合格する。そのため
+# 値は rtol 1e-6 で比べ (eps は log(p + eps) を約 eps / p だけ動かす)、確率 0 のときの損失
+# -log(eps) は -log(1e-6) ≈ 13.8 から -log(1e-8) ≈ 18.4 の間にあればよい
 EPS_RTOL = 1e-6
-# only the probability of the correct class counts: -log(0.6 + 1e-7) ≈ 0.5108
+# 効くのは正解クラスの確率だけ: -log(0.6 + 1e-7) ≈ 0.5108
 expected_good = -np.log(0.6 + 1e-7)
 
 
@@ -340,7 +340,7 @@ def public_test_cross_entropy_error():
     check_scalar(
         cross_entropy_error(y_good, t_two), expected_good, "cross_entropy_error(y_good, one-hot)", rtol=EPS_RTOL
     )
-    # batch N = 2, C = 4: correct-class probabilities 0.5 and 0.25, mean over N = 2 (≈ 1.5 log 2)
+    # バッチ N = 2、C = 4: 正解クラスの確率は 0.5 と 0.25、N = 2 で平均 (≈ 1.5 log 2)
     y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
     labels_batch = np.array([0, 3])
     expected_batch = -(np.log(0.5 + 1e-7) + np.log(0.25 + 1e-7)) / 2
@@ -360,15 +360,15 @@ def public_test_cross_entropy_error():
         cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a warning from log(0) fails the test
-        # correct class has probability 0: -log(0 + 1e-7) ≈ 16.118
+        warnings.simplefilter("error")  # log(0) の警告が出たらテストは不合格
+        # 正解クラスの確率が 0: -log(0 + 1e-7) ≈ 16.118
         loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
         hint_zero = "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
         check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
-        # another class has probability 0: -log(1 + 1e-7) ≈ -1e-7 (almost 0), and not nan
+        # 正解以外のクラスの確率が 0: -log(1 + 1e-7) ≈ -1e-7 (ほぼ 0) で、nan ではない
         loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
         check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
-    # the eps argument is used: with eps = 1e-3 the loss of a zero probability is -log(1e-3) ≈ 6.908
+    # 引数 eps が使われていること: eps = 1e-3 なら確率 0 の損失は -log(1e-3) ≈ 6.908
     eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
     check_scalar(
         cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
@@ -412,7 +412,7 @@ def loss_mean_over_batch(a):
     return cross_entropy_error(softmax(a), labels, eps=0.0)
 
 
-def loss_divided_by_classes(a):  # the common slip: divide by C instead of N
+def loss_divided_by_classes(a):  # よくある間違い: N ではなく C で割る
     y = softmax(a)
     return -np.sum(np.log(y[np.arange(n_samples), labels])) / n_classes
 
@@ -425,7 +425,7 @@ print(
     f"勾配の比 (C で割る版 / N で割る版): {np.median(grad_classes / grad_batch):.4f}  N / C = {n_samples / n_classes}"
 )
 
-# the same batch twice: the per-sample mean does not change, the division by C doubles the loss
+# 同じバッチを 2 回並べる: サンプルあたりの平均は変わらないが、C で割ると損失が 2 倍になる
 scores_twice, labels_twice = np.vstack([scores, scores]), np.concatenate([labels, labels])
 probs_twice = softmax(scores_twice)
 mean_twice = cross_entropy_error(probs_twice, labels_twice, eps=0.0)
@@ -470,8 +470,8 @@ def binary_cross_entropy(y, t, eps=1e-7):
 
 
 # %% [tests] id=test_binary_cross_entropy points=2 hidden=binary_cross_entropy
-# as for cross_entropy_error, a default eps between 1e-8 and 1e-6 passes (rtol 1e-6, and a range for -log(eps))
-# P(t=1) = 0.8 for a positive sample and 0.25 for a negative one: -(log 0.8 + log 0.75) / 2 ≈ 0.2554
+# cross_entropy_error と同じく、既定の eps は 1e-8 から 1e-6 の間なら合格 (rtol 1e-6、-log(eps) は範囲で確認)
+# 正例で P(t=1) = 0.8、負例で 0.25: -(log 0.8 + log 0.75) / 2 ≈ 0.2554
 expected_bce = -(np.log(0.8 + 1e-7) + np.log(1 - 0.25 + 1e-7)) / 2
 check_scalar(
     binary_cross_entropy(np.array([0.8, 0.25]), np.array([1.0, 0.0])),
@@ -482,7 +482,7 @@ check_scalar(
 )
 with warnings.catch_warnings():
     warnings.simplefilter("error")
-    # completely wrong and certain: both terms are -log(0 + 1e-7) ≈ 16.118
+    # 自信満々で完全に間違い: どちらの項も -log(0 + 1e-7) ≈ 16.118
     check_between(
         binary_cross_entropy(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]])),
         -np.log(1e-6),
@@ -490,7 +490,7 @@ with warnings.catch_warnings():
         "binary_cross_entropy (確率 0 と 1)",
         hint="log(y + eps) と log(1 − y + eps) と、eps を log の中で足していますか (eps = 1e-7 なら ≈ 16.1)。",
     )
-# the eps argument is used: with eps = 1e-3 both terms are -log(1e-3) ≈ 6.908
+# 引数 eps が使われていること: eps = 1e-3 ならどちらの項も -log(1e-3) ≈ 6.908
 eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
 check_scalar(
     binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]), eps=1e-3),
@@ -514,7 +514,7 @@ print("公開テスト: OK")
 rng = np.random.default_rng(1)
 a_binary = rng.standard_normal(5) * 2
 t_binary = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
-two_class_probs = softmax(np.stack([a_binary, np.zeros(5)], axis=1))  # columns: positive, negative
+two_class_probs = softmax(np.stack([a_binary, np.zeros(5)], axis=1))  # 列: 正例、負例
 print(f"シグモイド + 二値交差エントロピー          : {binary_cross_entropy(sigmoid(a_binary), t_binary):.6f}")
 print(
     f"2 クラスのソフトマックス + 交差エントロピー: {cross_entropy_error(two_class_probs, (1 - t_binary).astype(int)):.6f}"
@@ -550,7 +550,7 @@ print("ミニバッチ:", x_batch.shape, t_batch.shape, " ラベル:", t_batch)
 rng = np.random.default_rng(0)
 with_duplicates = [
     len(np.unique(rng.choice(len(x_train), size=100))) < 100
-    for _ in range(1000)  # replace=True by default
+    for _ in range(1000)  # 既定は replace=True (復元抽出)
 ]
 print("復元抽出で重複を含んだミニバッチの割合:", np.mean(with_duplicates))
 
@@ -569,7 +569,7 @@ class_means = np.stack([x_train[t_train == k].mean(axis=0) for k in range(10)]) 
 
 
 def template_scores(x):
-    """Scores -½‖x − μ_k‖² of shape (N, 10) for images x of shape (N, 64)."""
+    """形状 (N, 64) の画像 x に対する形状 (N, 10) のスコア -½‖x − μ_k‖²。"""
     return -0.5 * np.sum((x[:, None, :] - class_means[None, :, :]) ** 2, axis=-1)
 
 
@@ -710,7 +710,7 @@ bias_grid = np.linspace(-6, 6, 601)
 accuracy_curve, loss_curve = [], []
 for bias in bias_grid:
     shifted = scores_small.copy()
-    shifted[:, 0] += bias  # bias added to the score of class 0 only
+    shifted[:, 0] += bias  # クラス 0 のスコアだけにバイアスを足す
     probs = softmax(shifted)
     accuracy_curve.append(np.mean(probs.argmax(axis=1) == t_small))
     loss_curve.append(cross_entropy_error(probs, t_small))

@@ -182,7 +182,7 @@ steps = np.logspace(-18, 0, 91)
 x0, exact = 1.0, np.e
 forward_error = np.array([abs((np.exp(x0 + h) - np.exp(x0)) / h - exact) for h in steps])
 central_error = np.array([abs(numerical_diff(np.exp, x0, h) - exact) for h in steps])
-floor = 1e-17  # an error of exactly 0 cannot be drawn on a log scale
+floor = 1e-17  # 誤差がちょうど 0 だと対数目盛に描けない
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
 ax.loglog(steps, np.maximum(forward_error, floor), "o-", ms=3, label="前方差分の誤差")

@@ -211,13 +211,13 @@ apple_price, apple_count, orange_price, orange_count, tax = 100.0, 2.0, 150.0, 3
 
 mul_apple, mul_orange, add_fruits, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
 
-# forward: left to right
+# 順伝播: 左から右へ
 apple_total = mul_apple.forward(apple_price, apple_count)
 orange_total = mul_orange.forward(orange_price, orange_count)
 subtotal = add_fruits.forward(apple_total, orange_total)
 total = mul_tax.forward(subtotal, tax)
 
-# backward: right to left, starting from dL/dL = 1
+# 逆伝播: 右から左へ、dL/dL = 1 から始める
 d_subtotal, d_tax = mul_tax.backward(1.0)
 d_apple_total, d_orange_total = add_fruits.backward(d_subtotal)
 d_apple_price, d_apple_count = mul_apple.backward(d_apple_total)
@@ -241,10 +241,10 @@ for name, (cx, cy) in nodes.items():
 
 
 def edge(start, end, forward_value, backward_value, label=None, where=0.5):
-    """Arrow from start to end; the forward value on its left side, the gradient (red) on its right side."""
+    """start から end への矢印。左側に順伝播の値、右側に勾配 (赤) を書く。"""
     ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "lw": 1.2, "shrinkA": 0, "shrinkB": 20})
     direction = np.subtract(end, start) / np.hypot(*np.subtract(end, start))
-    normal = np.array([-direction[1], direction[0]])  # points to the left of the arrow (up for a rightward arrow)
+    normal = np.array([-direction[1], direction[0]])  # 矢印の左側を向く (右向きの矢印なら上)
     point = np.add(start, where * np.subtract(end, start))
     ax.text(*(point + 0.28 * normal), f"{forward_value:g}", ha="center", va="center", fontsize=10)
     ax.text(*(point - 0.28 * normal), f"{backward_value:g}", ha="center", va="center", fontsize=10, color="tab:red")
@@ -344,7 +344,7 @@ relu_layer = Relu()
 check_array(relu_layer.forward(x), [[0.0, 0.0, 2.0], [3.0, 0.0, 0.1]], "Relu.forward")
 check_true(
     np.array_equal(x, x_before),
-    "Relu.forward が引数の x を書き換えています。x.copy() に対して 0 を書き込んでください。",
+    "Relu.forward が引数の x を書き換えています。0 を書き込むのは x のコピーにしてください。",
 )
 # 逆伝播: x > 0 の位置 ([0, 2], [1, 0], [1, 2]) だけ dout を通す
 dout = np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
@@ -358,7 +358,7 @@ check_array(
             [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]],
             "局所的な微分 (0 か 1) だけを返しています。上流の勾配 dout を掛けてください。",
         ),
-        ([[0.0, 20.0, 30.0], [40.0, 0.0, 60.0]], "x = 0 の要素でも勾配を通しています。x <= 0 の位置を 0 にします。"),
+        ([[0.0, 20.0, 30.0], [40.0, 0.0, 60.0]], "x = 0 の要素でも勾配を通しています。x = 0 でも勾配は 0 です。"),
     ],
 )
 check_true(
@@ -409,7 +409,7 @@ print("公開テスト: OK")
 
 # %%
 xs = np.linspace(-6, 6, 241)
-ys = 1 / (1 + np.exp(-xs))  # |x| <= 6: no overflow here
+ys = 1 / (1 + np.exp(-xs))  # |x| <= 6 なのでここではオーバーフローしない
 fig, (ax_sig, ax_relu) = plt.subplots(1, 2, figsize=(10, 3.6))
 ax_sig.plot(xs, ys, label="シグモイド $y = \\sigma(x)$")
 ax_sig.plot(xs, ys * (1 - ys), label="微分 $y(1 - y)$")
@@ -696,12 +696,12 @@ rng = np.random.default_rng(0)
 
 
 def verdict(errors, tol=1e-7):
-    """One line per gradient: OK if the relative error is at most tol."""
+    """勾配ごとに 1 行: 相対誤差が tol 以下なら OK。"""
     return ", ".join(f"d{k}: " + ("OK" if e <= tol else f"相対誤差 {e:.1e} (大きすぎる)") for k, e in errors.items())
 
 
 x_batch = rng.standard_normal((4, 5))
-x_image = rng.standard_normal((4, 2, 3))  # N = 4 samples of shape (2, 3), D = 6
+x_image = rng.standard_normal((4, 2, 3))  # 形状 (2, 3) のサンプルが N = 4 個、D = 6
 print("Relu   :", verdict(check_layer_gradients(Relu(), x_batch)))
 print("Sigmoid:", verdict(check_layer_gradients(Sigmoid(), x_batch)))
 affine_2d = Affine(rng.standard_normal((5, 3)), rng.standard_normal(3))
@@ -709,7 +709,7 @@ print("Affine (入力 (4, 5))   :", verdict(check_layer_gradients(affine_2d, x_b
 affine_3d = Affine(rng.standard_normal((6, 3)), rng.standard_normal(3))
 print("Affine (入力 (4, 2, 3)):", verdict(check_layer_gradients(affine_3d, x_image)))
 
-# MulLayer has two inputs: check each one with the other held fixed
+# MulLayer は入力が 2 つ: 片方を固定してもう片方を確かめる
 y_fixed, dout_mul = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
 mul_check = MulLayer()
 mul_check.forward(x_batch, y_fixed)
@@ -727,11 +727,11 @@ print("MulLayer:", verdict({"x": rel_error(dx_mul, num_dx), "y": rel_error(dy_mu
 
 # %%
 class AffineWithMeanBias(Affine):
-    """A deliberately wrong Affine layer: db is averaged over the batch instead of summed."""
+    """わざと間違えた Affine レイヤ: db をバッチで和ではなく平均にしている。"""
 
     def backward(self, dout):
         dx = super().backward(dout)
-        self.db = self.db / dout.shape[0]  # wrong: the batch mean is already taken in the loss
+        self.db = self.db / dout.shape[0]  # 誤り: バッチの平均は損失の中ですでにとっている
         return dx
 
 
@@ -816,7 +816,7 @@ loss, y_net = net_loss()
 d_hidden = second.backward(y_net)  # dL/dY = Y
 first.backward(activation.backward(d_hidden))
 backprop_dW1 = first.dW.copy()
-numerical_dW1 = eval_numerical_gradient(lambda _: net_loss()[0], first.W)  # perturbs first.W in place
+numerical_dW1 = eval_numerical_gradient(lambda _: net_loss()[0], first.W)  # first.W をその場で動かす
 print(f"損失 L = {loss:.4f}")
 print("1 層目の dW: 逆伝播と数値微分の相対誤差が 1e-7 以下:", rel_error(backprop_dW1, numerical_dW1) <= 1e-7)
 

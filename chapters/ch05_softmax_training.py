@@ -48,7 +48,7 @@ np.set_printoptions(precision=4, suppress=True)
 # Affine レイヤと ReLU レイヤ)。この章ではこれらを部品として使います。実行して定義しておいてください。
 
 # %% [given] names=softmax,cross_entropy_error,numerical_gradient,Affine,Relu
-from collections.abc import Callable  # used by the type hints below
+from collections.abc import Callable  # 下のコードの型ヒントで使う
 
 # %% [markdown]
 # ## 5.1 ソフトマックス関数のヤコビ行列
@@ -129,7 +129,7 @@ print("公開テスト: OK")
 
 # %%
 def numerical_jacobian(f, x, h=1e-5):
-    """Central-difference Jacobian of a vector function f at a 1-D point x: column j is ∂f/∂x_j."""
+    """ベクトル値関数 f の 1 次元の点 x での中心差分によるヤコビ行列。j 列目が ∂f/∂x_j。"""
     columns = []
     for j in range(x.size):
         step = np.zeros_like(x)
@@ -538,7 +538,7 @@ print("訓練データ:", x_train.shape, t_train.shape, " テストデータ:", 
 
 
 def relative_error_of_arrays(a, b):
-    """‖a − b‖ / (‖a‖ + ‖b‖) over the whole array."""
+    """配列全体でとった ‖a − b‖ / (‖a‖ + ‖b‖)。"""
     return np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b))
 
 
@@ -926,7 +926,7 @@ print(f"ln 10 = {expected_initial_loss(10):.3f}")
 print(f"正しい損失 (バッチ平均): {network.loss(x_tiny, t_tiny):.3f}")
 y_tiny = softmax(network.predict(x_tiny))
 t_tiny_one_hot = np.eye(10)[t_tiny]
-loss_mean_of_all = -np.mean(t_tiny_one_hot * np.log(y_tiny + 1e-7))  # the bug: a mean over all N·C entries
+loss_mean_of_all = -np.mean(t_tiny_one_hot * np.log(y_tiny + 1e-7))  # 誤り: N·C 個の全要素で平均している
 print(f"誤り: (N, C) の全要素で平均した損失: {loss_mean_of_all:.3f} (ln 10 / 10 = {np.log(10) / 10:.3f})")
 network_large = TwoLayerNet(64, 50, 10, weight_init_std=10.0, rng=np.random.default_rng(0))
 print(f"誤り: 重みの標準偏差 10 で初期化したときの損失: {network_large.loss(x_tiny, t_tiny):.1f}")

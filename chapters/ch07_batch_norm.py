@@ -63,16 +63,16 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %%
 layer_width, num_layers = 100, 5
-x_probe = np.random.default_rng(0).standard_normal((1000, layer_width))  # 1000 inputs, 100 features
+x_probe = np.random.default_rng(0).standard_normal((1000, layer_width))  # 入力 1000 個、特徴 100 個
 weight_rng = np.random.default_rng(1)
 base_weights = [weight_rng.standard_normal((layer_width, layer_width)) for _ in range(num_layers)]
 
 
 def sigmoid_activations(weight_std, normalize=None, bias_shift=0.0):
-    """Push x_probe through the 5 sigmoid layers; return the pre-activations and activations of every layer.
+    """x_probe をシグモイド関数の 5 層に通し、各層の活性化前の値と活性化を返す。
 
-    normalize: None, or a function applied to each pre-activation a = x @ W before the sigmoid.
-    bias_shift: a constant added to the pre-activations of the first layer only.
+    normalize: None、またはシグモイド関数の前に各層の活性化前の値 a = x @ W に適用する関数。
+    bias_shift: 最初の層の活性化前の値だけに足す定数。
     """
     x, pre_activations, activations = x_probe, [], []
     for index, weights in enumerate(base_weights):
@@ -86,10 +86,10 @@ def sigmoid_activations(weight_std, normalize=None, bias_shift=0.0):
 
 
 def plot_activation_histograms(rows):
-    """rows: {row label: list of the activations of each layer}; one histogram per layer and row."""
+    """rows: {行のラベル: 各層の活性化のリスト}。層と行ごとにヒストグラムを 1 つ描く。"""
     height = 2.2 * len(rows) + 0.9
     fig, axes = plt.subplots(len(rows), num_layers, figsize=(12, height), sharex=True, squeeze=False)
-    # fixed margins in inches (much faster than a layout manager for 15 panels)
+    # 余白をインチで固定する (15 枚のパネルではレイアウトマネージャよりずっと速い)
     fig.subplots_adjust(left=0.05, right=0.99, bottom=0.55 / height, top=1 - 0.6 / height, wspace=0.08, hspace=0.3)
     for row_index, (row, (label, activations)) in enumerate(zip(axes, rows.items())):
         for k, (ax, values) in enumerate(zip(row, activations), start=1):
@@ -139,7 +139,7 @@ after, _ = sigmoid_activations(xavier, bias_shift=1.0)
 
 
 def standardize_columns(a):
-    """(a − column mean) / column std: what batch normalization does to every unit (γ = 1, β = 0)."""
+    """(a − 列の平均) / 列の標準偏差: バッチ正規化が各ユニットにすること (γ = 1, β = 0)。"""
     return (a - a.mean(axis=0)) / a.std(axis=0)
 
 
@@ -346,7 +346,7 @@ plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(12, 3.8))
-nodes = {  # key: (x, y, label, caption of the exercise that writes its backward)
+nodes = {  # キー: (x, y, ラベル, その backward を書く演習の説明)
     "x": (0.0, 1.0, "$x$", ""),
     "mean": (1.6, 2.7, "平均\n(axis=0)", ""),
     "sub": (3.2, 1.0, "−", "演習 6\n中心化 (平均も含む)"),
@@ -368,7 +368,7 @@ for key, (cx, cy, label, caption) in nodes.items():
 
 
 def edge(start, end, label="", offset=(0.0, 0.2)):
-    """Arrow between two node boxes (clipped at their frames), with the name of the value it carries."""
+    """2 つのノードの箱を結ぶ矢印 (箱の枠で切る)。運ぶ値の名前を添える。"""
     ax.annotate(
         "",
         xy=nodes[end][:2],
@@ -512,7 +512,7 @@ def public_test_bn_normalize_backward():
         dxc,
         [[1.0, 0.5], [3.0, -0.5]],
         "dxc",
-        mistakes=[(dxn * std, "割る代わりに掛けています。dxc = dxn / std です。")],
+        mistakes=[(dxn * std, "割る代わりに掛けています (∂x̂/∂xc = 1/std)。")],
     )
     check_array(
         dstd,
@@ -1124,13 +1124,13 @@ print(
 
 # %%
 class DeepNet:
-    """Affine → [BatchNormalization] → ReLU for each hidden layer, then Affine → SoftmaxWithLoss."""
+    """隠れ層ごとに Affine → [BatchNormalization] → ReLU、最後に Affine → SoftmaxWithLoss。"""
 
     def __init__(self, sizes, weight_std, use_batchnorm, rng):
         self.layers = []
         for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             self.layers.append(Affine(weight_std * rng.standard_normal((n_in, n_out)), np.zeros(n_out)))
-            if index < len(sizes) - 2:  # hidden layer
+            if index < len(sizes) - 2:  # 隠れ層
                 if use_batchnorm:
                     self.layers.append(BatchNormalization(np.ones(n_out), np.zeros(n_out)))
                 self.layers.append(Relu())
@@ -1142,17 +1142,17 @@ class DeepNet:
         return x
 
     def accuracy(self, x, t, chunk=100):
-        # in chunks of 100 rows: small matrix products stay fast on a busy machine
+        # 100 行ずつ計算する: 小さな行列積なら混んだマシンでも速い
         scores = np.concatenate([self.predict(x[i : i + chunk], train_flg=False) for i in range(0, len(x), chunk)])
         return float(np.mean(np.argmax(scores, axis=1) == t))
 
     def sgd_step(self, x, t, learning_rate):
-        """One step of SGD on the minibatch (x, t); returns the loss before the step."""
+        """ミニバッチ (x, t) で SGD を 1 ステップ進め、ステップ前の損失を返す。"""
         loss = self.last_layer.forward(self.predict(x, train_flg=True), t)
         dout = self.last_layer.backward(1.0)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        for layer in self.layers:  # update the parameters in place
+        for layer in self.layers:  # パラメータをその場で更新する
             if isinstance(layer, Affine):
                 layer.W -= learning_rate * layer.dW
                 layer.b -= learning_rate * layer.db
@@ -1167,14 +1167,15 @@ x_small, t_small = x_train[:500], t_train[:500]
 
 
 def train_deep_net(weight_std, use_batchnorm, epochs=10, batch_size=50, learning_rate=0.1, seed=0):
-    """Train a DeepNet with 5 hidden layers of 50 units on x_small.
+    """50 ユニットの隠れ層 5 つの DeepNet を x_small で訓練する。
 
-    Returns (training accuracy after each epoch, largest |weight| at the end).
+    (各エポック後の訓練データでの正解率, 最後の |重み| の最大値) を返す。
     """
     rng = np.random.default_rng(seed)
     net = DeepNet([64, 50, 50, 50, 50, 50, 10], weight_std, use_batchnorm, rng)
     accuracies = []
-    with np.errstate(over="ignore", invalid="ignore"):  # exploding weights may overflow: no warnings, we report it
+    # 重みが発散するとオーバーフローしうる: 警告は出さず、|重み| の最大値で知らせる
+    with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(epochs):
             order = rng.permutation(len(x_small))
             for start in range(0, len(x_small), batch_size):
@@ -1268,7 +1269,7 @@ for ax, (title, is_shared) in zip(axes, shared.items()):
             color = "tab:blue" if is_shared(n, c) else "white"
             ax.add_patch(plt.Rectangle((c, n_show - 1 - n), 1, 1, facecolor=color, edgecolor="gray"))
     if title.startswith("グループ"):
-        for boundary in (2, 4):  # 3 groups of 2 consecutive channels
+        for boundary in (2, 4):  # 連続する 2 チャネルずつの 3 グループ
             ax.axvline(boundary, color="black", lw=2.5)
     ax.set_xlim(0, c_show)
     ax.set_ylim(0, n_show)
@@ -1355,7 +1356,7 @@ check_array(
         (expected_ln, "グループに分けずに、サンプル全体で正規化しています。"),
         (
             interleaved,
-            "グループのチャンネルが連続していません。x.reshape(N, G, -1) なら連続する C/G チャンネルが 1 組になります。",
+            "グループのチャンネルが連続していません。チャンネル 0 から C/G − 1 が 1 組目、次の C/G 個が 2 組目、のように連続する C/G チャンネルを 1 組にします。",
         ),
     ],
 )

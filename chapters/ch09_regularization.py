@@ -30,7 +30,7 @@
 import math
 import operator
 from collections import OrderedDict
-from collections.abc import Callable  # used by the type hints of the given code below
+from collections.abc import Callable  # 下に与えるコードの型ヒントで使う
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,16 +43,16 @@ from course.plotting import use_japanese_font
 use_japanese_font()
 np.set_printoptions(precision=4, suppress=True)
 
-Params = dict[str, np.ndarray]  # a dict of parameter arrays, e.g. {"W1": ..., "b1": ...}
+Params = dict[str, np.ndarray]  # パラメータの配列の辞書。例えば {"W1": ..., "b1": ...}
 
 
 def run_adamw(kwargs, params, grads_sequence):
-    """Build AdamW(**kwargs) (the class of exercise 5), apply update once per element of grads_sequence
-    to a copy of params, and return the params after each step (a list of dicts of arrays).
-    Used by the tests of the AdamW exercise."""
+    """AdamW(**kwargs) (演習 5 のクラス) を作り、params のコピーに grads_sequence の要素ごとに update を
+    1 回ずつ適用して、各ステップ後の params (配列の辞書のリスト) を返す。
+    AdamW の演習のテストで使う。"""
     optimizer = AdamW(**kwargs)
     params = {key: np.array(value, dtype=np.float64) for key, value in params.items()}
-    arrays = dict(params)  # the array objects that update must change in place
+    arrays = dict(params)  # update がその場で書き換えるべき配列オブジェクト
     history = []
     for grads in grads_sequence:
         optimizer.update(params, {key: np.array(value, dtype=np.float64) for key, value in grads.items()})
@@ -100,7 +100,7 @@ fit_index, val_index = order[:300], order[300:500]
 x_fit, x_val, t_val = x_train[fit_index], x_train[val_index], t_train[val_index]
 t_fit = t_train[fit_index].copy()
 replaced = rng.random(len(t_fit)) < 0.3
-t_fit[replaced] = rng.integers(0, 10, size=int(replaced.sum()))  # the new label may equal the old one by chance
+t_fit[replaced] = rng.integers(0, 10, size=int(replaced.sum()))  # 新しいラベルが偶然元のラベルと同じになることもある
 print("学習に使う訓練データ:", x_fit.shape, " 検証データ:", x_val.shape, " テストデータ:", x_test.shape)
 print(f"ラベルが誤っている割合: {np.mean(t_fit != t_train[fit_index]):.1%}")
 
@@ -392,13 +392,13 @@ if builds_on({"演習 1 (l2_penalty)": public_test_l2_penalty, "演習 2 (l1_pen
 
 # %%
 def train_network(penalty_grad=None, early_stopping=None, epochs=60, learning_rate=0.2, batch_size=20, seed=0):
-    """Train TwoLayerNet(64, 50, 10) on (x_fit, t_fit) by mini-batch SGD.
+    """TwoLayerNet(64, 50, 10) を (x_fit, t_fit) でミニバッチ SGD により訓練する。
 
-    penalty_grad: None or a function params -> dict of gradients of the penalty (added to the loss gradients).
-    early_stopping: None or an object whose step(val_loss) returns True when training should stop; then
-    the parameters of its best epoch are restored at the end.
-    Returns (network, history) with the mean training loss, the validation loss and the validation
-    accuracy of each epoch.
+    penalty_grad: None、または params を受け取ってペナルティの勾配の辞書を返す関数 (損失の勾配に足す)。
+    early_stopping: None、または訓練を止めるべきときに step(val_loss) が True を返すオブジェクト。
+    そのときは最後に、最良のエポックのパラメータを戻す。
+    (network, history) を返す。history はエポックごとの訓練データでの平均損失、検証データでの損失、
+    検証データでの正解率を持つ。
     """
     rng = np.random.default_rng(seed)
     network = TwoLayerNet(64, 50, 10, weight_init_std=0.1, rng=rng)
@@ -415,21 +415,21 @@ def train_network(penalty_grad=None, early_stopping=None, epochs=60, learning_ra
                 for key, g in penalty_grad(network.params).items():
                     grads[key] = grads[key] + g
             for key in network.params:
-                network.params[key] -= learning_rate * grads[key]  # in place: the layers share these arrays
+                network.params[key] -= learning_rate * grads[key]  # その場で更新 (レイヤが同じ配列を共有)
         history["train_loss"].append(float(np.mean(batch_losses)))
         val_scores = network.predict(x_val)
-        val_loss = network.last_layer.forward(val_scores, t_val)  # cross-entropy only, without the penalty
+        val_loss = network.last_layer.forward(val_scores, t_val)  # 交差エントロピー誤差だけ (ペナルティは含めない)
         history["val_loss"].append(val_loss)
         history["val_acc"].append(float(np.mean(val_scores.argmax(axis=1) == t_val)))
         if early_stopping is not None:
             stop = early_stopping.step(val_loss)
-            if early_stopping.best_epoch == epoch:  # a new best: remember a copy of the parameters
+            if early_stopping.best_epoch == epoch:  # 最良を更新: パラメータのコピーを覚えておく
                 best_params = {key: value.copy() for key, value in network.params.items()}
             if stop:
                 break
     if best_params is not None:
         for key in network.params:
-            network.params[key][...] = best_params[key]  # restore in place
+            network.params[key][...] = best_params[key]  # その場で戻す
     return network, history
 
 
@@ -672,7 +672,7 @@ print("公開テスト: OK")
 # %%
 for name, lam_value in [("λ = 0.5", 0.5), ("λ = 0.005", 0.005)]:
     w_l2 = {"W1": np.array([[1.0, -4.0]])}
-    Adam(lr=0.1).update(w_l2, {"W1": lam_value * w_l2["W1"]})  # Adam + L2: the gradient is 0 + λw
+    Adam(lr=0.1).update(w_l2, {"W1": lam_value * w_l2["W1"]})  # Adam + L2: 勾配は 0 + λw
     w_decoupled = {"W1": np.array([[1.0, -4.0]])}
     AdamW(lr=0.1, weight_decay=lam_value).update(w_decoupled, {"W1": np.zeros((1, 2))})
     print(f"{name}: Adam + L2 → {w_l2['W1'].ravel()}、AdamW → {w_decoupled['W1'].ravel()}")
@@ -688,20 +688,20 @@ for name, lam_value in [("λ = 0.5", 0.5), ("λ = 0.005", 0.005)]:
 # 理想的な荷重減衰なら、どのグループも $(1 - \eta\lambda)^{2000} \approx e^{-2} \approx 0.135$ 倍に縮むはずです。
 
 # %%
-scales = 10.0 ** np.arange(-4, 5)  # gradient scale of each group
+scales = 10.0 ** np.arange(-4, 5)  # グループごとの勾配のスケール
 steps, per_group, lr, lam = 2000, 200, 1e-3, 1.0
 noise = np.random.default_rng(3).standard_normal((steps, len(scales), per_group))
 
 
 def run_decay_experiment(kind):
-    """Final weights (groups, per_group) and the mean weight of each group every 100 steps."""
+    """最後の重み (groups, per_group) と、100 ステップごとの各グループの重みの平均。"""
     params = {"W": np.ones((len(scales), per_group))}
     optimizer = AdamW(lr=lr, weight_decay=lam) if kind == "AdamW" else Adam(lr=lr)
     trace = []
     for step in range(steps):
         g = scales[:, None] * noise[step]
         if kind == "Adam + L2":
-            g = g + lam * params["W"]  # the L2 term enters the gradient, hence m and v
+            g = g + lam * params["W"]  # L2 の項が勾配に入り、したがって m と v にも入る
         optimizer.update(params, {"W": g})
         if step % 100 == 99:
             trace.append(params["W"].mean(axis=1))
@@ -997,7 +997,7 @@ def relu_function(a):
 
 
 def layer_activations(activation, std, num_layers=5, width=100, seed=0):
-    """Outputs of num_layers fully connected layers (no bias) for 500 standard normal inputs."""
+    """標準正規分布からの 500 個の入力に対する、num_layers 層の全結合層 (バイアスなし) の出力。"""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((500, width))
     outputs = []
@@ -1081,7 +1081,7 @@ for _ in range(10):
         for key in network.params:
             network.params[key] -= 0.05 * grads[key]
 
-# the mistake: standardise the test set with its own statistics
+# 誤り: テストデータをそれ自身の統計量で標準化する
 _, x_test_own, _, _ = standardize(x_test, x_test)
 print(
     f"テスト全体 (360 枚): 訓練データの統計量 {network.accuracy(x_test_std, t_test):.3f}、"

@@ -33,7 +33,7 @@ import math
 import operator
 import os
 from collections import OrderedDict
-from collections.abc import Callable  # used by the type hints of the given code below
+from collections.abc import Callable  # 下に与えるコードの型ヒントで使う
 from pathlib import Path
 from typing import TypedDict
 
@@ -50,17 +50,17 @@ from course.progress import progress
 use_japanese_font()
 np.set_printoptions(precision=4, suppress=True)
 
-Params = dict[str, np.ndarray]  # a parameter or gradient dict such as {"W1": ..., "b1": ...}
+Params = dict[str, np.ndarray]  # {"W1": ..., "b1": ...} のようなパラメータや勾配の辞書
 
 
-# Helpers used by the tests and by the grader. The grader cannot hand over a random generator or a
-# string, so it passes integer seeds, and names as their position in NAMES (e.g. 1 for "sigmoid").
-# The last two are names that no exercise knows (their rules say ValueError).
+# テストと採点で使う補助関数。採点側は乱数生成器や文字列を渡せないので、整数のシードを渡し、
+# 名前は NAMES の中の位置で渡す (例えば "sigmoid" なら 1)。
+# 最後の 2 つはどの演習も知らない名前 (規則では ValueError)。
 NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam", "tanh", "lion")
 
 
 def _name(value):
-    """NAMES[value] for an integer value (a name passed by its position), the value itself otherwise."""
+    """value が整数 (位置で渡した名前) なら NAMES[value]、そうでなければ value そのもの。"""
     return NAMES[value] if isinstance(value, int) and not isinstance(value, bool) else value
 
 
@@ -76,7 +76,7 @@ def make_network(seed, input_size, hidden_size_list, output_size, activation="re
         input_size, hidden_size_list, output_size, activation=_name(activation),
         weight_init_std=_name(weight_init_std), rng=rng, **options,
     )  # fmt: skip
-    rng.bit_generator.state = np.random.default_rng([seed, 1]).bit_generator.state  # the same Generator object
+    rng.bit_generator.state = np.random.default_rng([seed, 1]).bit_generator.state  # 同じ Generator オブジェクトのまま
     return network
 
 
@@ -363,7 +363,7 @@ print("公開テスト: OK")
 
 # %% [tests] id=test_multilayer_net_forward points=3 hidden=multilayer_net_forward
 def small_network(**options):
-    """The 2 → [2] → 2 network of the text above, with its parameters overwritten in place."""
+    """上の本文の 2 → [2] → 2 のネットワーク。パラメータはその場で上書きする。"""
     net = MultiLayerNetExtend(2, [2], 2, rng=np.random.default_rng(0), **options)
     net.params["W1"][...] = [[1.0, -1.0], [2.0, 0.0]]
     net.params["b1"][...] = [0.0, 1.0]
@@ -413,7 +413,7 @@ twin_scores = [make_network(5, 2, [20], 2, use_dropout=True).predict(x_twin, tra
 check_true(
     np.array_equal(twin_scores[0], twin_scores[1]),
     "同じシードで作った 2 つのネットワークで、学習モードの predict が違います。"
-    "Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng をドロップアウトにも渡していますか。",
+    "重みを引いたのと同じ rng を Dropout にも渡していますか。",
 )
 print("公開テスト: OK")
 
@@ -519,7 +519,7 @@ print("訓練データ:", x_train.shape, " テストデータ:", x_test.shape)
 
 
 def relative_error_of_arrays(a, b):
-    """‖a − b‖ / (‖a‖ + ‖b‖) over the whole array (0 if both are 0)."""
+    """配列全体でとった ‖a − b‖ / (‖a‖ + ‖b‖) (両方 0 なら 0)。"""
     denominator = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if denominator == 0 else np.linalg.norm(a - b) / denominator
 
@@ -529,7 +529,7 @@ grads_backprop = network.gradient(x_train[:5], t_train[:5])
 grads_numerical = network.numerical_gradient(x_train[:5], t_train[:5])
 for key in network.params:
     size = np.abs(grads_backprop[key]).max()
-    if size < 1e-10:  # a gradient that is 0 up to rounding: a relative error means nothing here
+    if size < 1e-10:  # 丸め誤差を除けば 0 の勾配: ここでは相対誤差に意味がない
         print(f"{key:7s} 勾配の最大の大きさ {size:.0e} … 丸め誤差の大きさ (実質 0)")
         continue
     error = relative_error_of_arrays(grads_backprop[key], grads_numerical[key])
@@ -629,7 +629,7 @@ class LastLayer:
 
 
 class CountingNetwork:
-    """A stand-in network for the test: its gradient is always 1 and it records the samples it saw."""
+    """テスト用の代役のネットワーク: 勾配は常に 1 で、見たサンプルを記録する。"""
 
     def __init__(self):
         self.params = {"w": np.zeros(1)}
@@ -638,7 +638,7 @@ class CountingNetwork:
 
     def gradient(self, x, t):
         self.batches.append(x[:, 0].astype(int).tolist())
-        self.last_layer.loss = float(self.params["w"][0])  # the "loss" is w before the update
+        self.last_layer.loss = float(self.params["w"][0])  # 「損失」は更新前の w
         return {"w": np.ones(1)}
 
     def accuracy(self, x, t):
@@ -827,7 +827,7 @@ print("学習用:", x_fit.shape, " 検証用:", x_val.shape, " テスト:", x_te
 
 # %%
 def new_network(config, input_size, seed=0):
-    """A MultiLayerNetExtend with the hyperparameters in config, its weights drawn from default_rng(seed)."""
+    """config のハイパーパラメータを持つ MultiLayerNetExtend。重みは default_rng(seed) で引く。"""
     return MultiLayerNetExtend(
         input_size, config["hidden_size_list"], 10, weight_decay_lambda=config["weight_decay_lambda"],
         use_batchnorm=config["use_batchnorm"], rng=np.random.default_rng(seed),
@@ -835,7 +835,7 @@ def new_network(config, input_size, seed=0):
 
 
 def train_network(network, lr, x_tr, t_tr, x_eval, t_eval, epochs, seed=0, show_progress=False):
-    """Train network with Adam (learning rate lr, mini-batches of 32); returns the Trainer's history."""
+    """network を Adam (学習率 lr、32 個ずつのミニバッチ) で訓練し、Trainer の history を返す。"""
     trainer = Trainer(
         network, x_tr, t_tr, x_eval, t_eval, epochs=epochs, mini_batch_size=32, optimizer="adam",
         optimizer_param={"lr": lr}, seed=seed, show_progress=show_progress,
@@ -863,7 +863,7 @@ for trial in range(1, 9):
             "val_acc": search_history["test_acc"][-1],
         }
     )
-results.sort(key=lambda result: (-result["val_acc"], result["trial"]))  # best first; ties: the earlier trial
+results.sort(key=lambda result: (-result["val_acc"], result["trial"]))  # 良い順。同点なら先の試行を先に
 
 print("順位  試行  学習率    λ         学習用の正解率  検証正解率")
 for rank, result in enumerate(results, start=1):
@@ -911,7 +911,7 @@ plt.show()
 # %%
 largest = max(results, key=lambda result: result["config"]["weight_decay_lambda"])
 decay_network = largest["network"]
-decay_grads = decay_network.gradient(x_fit[:256], t_fit[:256])  # the data gradient plus lambda * W
+decay_grads = decay_network.gradient(x_fit[:256], t_fit[:256])  # データの勾配に lambda * W を足したもの
 print(f"試行 {largest['trial']} (λ = {decay_network.weight_decay_lambda:.2e})")
 for key in [key for key in decay_network.params if key.startswith("W")]:
     decay_part = decay_network.weight_decay_lambda * decay_network.params[key]
@@ -992,7 +992,7 @@ plt.show()
 
 # %%
 def network_from_model(model, running_stats=True):
-    """Rebuild a MultiLayerNetExtend for inference from an export_model dict (optionally without running stats)."""
+    """export_model の辞書から推論用の MultiLayerNetExtend を作り直す (移動平均の統計量を使わないこともできる)。"""
     params = model["params"]
     num_layers = sum(key.startswith("W") for key in params)
     hidden = [params[f"W{i}"].shape[1] for i in range(1, num_layers)]
@@ -1001,7 +1001,7 @@ def network_from_model(model, running_stats=True):
     network = MultiLayerNetExtend(params["W1"].shape[0], hidden, params[f"W{num_layers}"].shape[1],
                                   activation=activation, use_batchnorm=use_bn)  # fmt: skip
     for key, value in params.items():
-        network.params[key][...] = value  # in place: the layers hold these arrays
+        network.params[key][...] = value  # その場で書き込む: レイヤがこれらの配列を持っている
     for name in model["running_mean"] if running_stats else []:
         network.layers[name].running_mean = model["running_mean"][name].copy()
         network.layers[name].running_var = model["running_var"][name].copy()

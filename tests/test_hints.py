@@ -7,6 +7,7 @@ of its code lines, or the expression a line assigns or returns, hands out the an
 
 from __future__ import annotations
 
+import ast
 import re
 from functools import cache
 
@@ -182,3 +183,63 @@ def test_hint_on_a_class_lists_its_methods_and_a_typo_gets_suggestions(capsys):
     assert "'softmax'" in capsys.readouterr().out
     hint("softmax", 0)
     assert "1 から" in capsys.readouterr().out
+
+
+def message_literals(source: str) -> dict[str, str]:
+    """'line N, column C' → every string literal of a Python module that a failure can show the learner:
+    docstrings (read by instructors only) are left out, an f-string is its literal text with ``{…}`` for each field."""
+    tree = ast.parse(source)
+    docstrings, parts = set(), set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and body and isinstance(body[0], ast.Expr):
+            docstrings.add(id(body[0].value))
+        if isinstance(node, ast.JoinedStr):
+            parts.update(id(value) for value in node.values)
+    messages = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings | parts:
+            text = node.value
+        else:
+            continue
+        messages[f"line {node.lineno}, column {node.col_offset}"] = text
+    return messages
+
+
+def hidden_check_messages(chapter: str) -> dict[str, str]:
+    return message_literals((REPO_ROOT / "course" / "hidden" / "checks" / f"{chapter}.py").read_text(encoding="utf-8"))
+
+
+def _chapters_up_to(chapter: str) -> list[str]:
+    return [where for where in sorted(set(reference_names().values())) if where <= chapter]
+
+
+@pytest.mark.parametrize("chapter", sorted(set(reference_names().values())))
+def test_no_hidden_check_message_holds_a_solution_line(chapter):
+    """A hidden check that fails says what is wrong and where to look, in words or mathematics: a message
+    holding a line of the answers of its chapter (or of an earlier chapter whose code it asks to fix) is passed
+    by transcription. The same oracle and fragment rule as the hints and the chapter texts above."""
+    fragments = set().union(
+        *(ALL_FRAGMENTS[name] for name, where in reference_names().items() if where in _chapters_up_to(chapter))
+    )
+    found = {where: leaks(text, fragments) for where, text in hidden_check_messages(chapter).items()}
+    found = {where: hits for where, hits in found.items() if hits}
+    assert not found, f"course/hidden/checks/{chapter}.py: messages hold solution code: {found}"
+
+
+def test_the_message_reader_finds_an_answer_in_an_f_string_and_skips_docstrings():
+    fragments = solution_fragments("Affine.backward")
+    source = (
+        '"""Module docstring: self.db = np.sum(dout, axis=0)."""\n'
+        "def check(where):\n"
+        '    """Docstring: self.db = np.sum(dout, axis=0)."""\n'
+        '    fail(f"{where}: db をバッチ方向に合計していません。"\n'
+        '         "np.sum(dout, axis=0) で形状 (M,) にします。")\n'
+        '    fail("db はバッチ方向 (N の軸) の和です。")\n'
+    )
+    messages = message_literals(source)
+    assert len(messages) == 2 and not any("Docstring" in text for text in messages.values())
+    assert [leaks(text, fragments) for text in messages.values()] == [["np.sum(dout,axis=0)"], []]
+    assert hidden_check_messages("ch03_numerical_gradient")  # the real modules parse

@@ -173,7 +173,7 @@ VARIANTS = [
         "sigmoid",
         (
             (
-                "z = np.exp(-np.abs(x))  # in (0, 1]: never overflows",
+                "z = np.exp(-np.abs(x))  # 値は (0, 1] なのでオーバーフローしない",
                 "out = np.empty_like(x, dtype=np.float64)\n    pos = x >= 0\n"
                 "    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))\n    e = np.exp(x[~pos])\n    out[~pos] = e / (1.0 + e)",
             ),

@@ -191,12 +191,12 @@ VARIANTS = [
                 "    if y.ndim == 1:\n"
                 "        y = y.reshape(1, -1)\n"
                 "        t = t.reshape(1, -1) if t.ndim == 1 and t.size == y.size else t.reshape(1)\n"
-                "    if t.shape == y.shape:  # one-hot → labels\n"
+                "    if t.shape == y.shape:  # one-hot 表現 → ラベル\n"
                 "        t = t.argmax(axis=1)\n",
                 "    if y.ndim == 1:\n"
                 "        t = t.reshape(1, t.size)\n"
                 "        y = y.reshape(1, y.size)\n"
-                "    if t.size == y.size:  # one-hot → labels\n"
+                "    if t.size == y.size:  # one-hot 表現 → ラベル\n"
                 "        t = t.argmax(axis=1)\n"
                 "    t = t.reshape(-1)\n",
             ),
@@ -210,7 +210,7 @@ VARIANTS = [
         "cross_entropy_error",
         (
             (
-                "    if t.shape == y.shape:  # one-hot → labels\n        t = t.argmax(axis=1)\n",
+                "    if t.shape == y.shape:  # one-hot 表現 → ラベル\n        t = t.argmax(axis=1)\n",
                 "    if t.shape == (y.shape[0],):  # labels → one-hot\n"
                 "        t = np.eye(y.shape[1])[t.astype(np.int64)]\n",
             ),

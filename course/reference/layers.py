@@ -43,10 +43,10 @@ class AddLayer:
 
 
 class Relu:
-    """ReLU layer y = max(0, x) for input of any shape.
+    """任意の形状の入力に対する ReLU レイヤ y = max(0, x)。
 
-    The mask x <= 0 is taken from the INPUT; backward passes dout where x > 0 and
-    0 elsewhere (the derivative at exactly 0 is taken as 0, as in PyTorch).
+    マスク x <= 0 は「入力」から作る。backward は x > 0 の位置では dout をそのまま、
+    それ以外では 0 を流す (ちょうど 0 での微分は PyTorch と同じく 0 とする)。
     """
 
     def __init__(self) -> None:
@@ -60,14 +60,14 @@ class Relu:
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dx = dout.copy()
-        dx[self.mask] = 0  # dy/dx = 1 for x > 0, 0 otherwise
+        dx[self.mask] = 0  # dy/dx は x > 0 で 1、それ以外で 0
         return dx
 
 
 class Sigmoid:
-    """Sigmoid layer y = 1 / (1 + exp(−x)) for input of any shape.
+    """任意の形状の入力に対する Sigmoid レイヤ y = 1 / (1 + exp(−x))。
 
-    backward uses the stored OUTPUT: dy/dx = y (1 − y).
+    backward は保存した「出力」を使う: dy/dx = y (1 − y)。
     """
 
     def __init__(self) -> None:
@@ -82,13 +82,13 @@ class Sigmoid:
 
 
 class Affine:
-    """Fully connected layer Y = X · W + b.
+    """全結合層 (Affine レイヤ) Y = X · W + b。
 
-    W: array of shape (D, M); b: array of shape (M,).
-    forward(x): x of shape (N, D), or (N, d1, d2, ...) with d1·d2·… = D, which is
-    flattened to (N, D); returns Y of shape (N, M) (b is broadcast over the rows).
-    backward(dout): dout of shape (N, M); sets dW = Xᵀ · dY (D, M) and
-    db = Σ_n dY[n] (M,), and returns dX = dY · Wᵀ in the original shape of x.
+    W: 形状 (D, M) の配列。b: 形状 (M,) の配列。
+    forward(x): x は形状 (N, D)、または d1·d2·… = D となる (N, d1, d2, ...) で、
+    後者は (N, D) に平らにする。形状 (N, M) の Y を返す (b は各行にブロードキャストされる)。
+    backward(dout): dout は形状 (N, M)。dW = Xᵀ · dY (D, M) と db = Σ_n dY[n] (M,) を
+    属性に保存し、dX = dY · Wᵀ を x の元の形状で返す。
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
@@ -106,6 +106,6 @@ class Affine:
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         self.dW = self.x.T @ dout  # ∂L/∂W = Xᵀ · ∂L/∂Y
-        self.db = np.sum(dout, axis=0)  # b was broadcast over N rows: sum them
+        self.db = np.sum(dout, axis=0)  # b は N 行にブロードキャストされたので、N の軸で和をとる
         dx = dout @ self.W.T  # ∂L/∂X = ∂L/∂Y · Wᵀ
         return dx.reshape(self.original_x_shape)

@@ -41,20 +41,20 @@ def mean_squared_error(y: np.ndarray, t: np.ndarray) -> float:
 
 
 def cross_entropy_error(y: np.ndarray, t: np.ndarray, eps: float = 1e-7) -> float:
-    """Cross-entropy −Σ_k t_k log(y_k + eps), averaged over the batch.
+    """交差エントロピー誤差 −Σ_k t_k log(y_k + eps) のバッチ平均。
 
-    y: probabilities of shape (C,) or (N, C) (for example softmax outputs).
-    t: one-hot targets of the same shape as y, or integer labels of shape () / (N,).
-    eps: small constant added INSIDE the log so that y = 0 gives log(eps) instead
-    of −inf. With eps = 0 this equals ``torch.nn.NLLLoss()(log y, labels)``.
-    Returns −Σ_n log(y[n, t_n] + eps) / N.
+    y: 形状 (C,) または (N, C) の確率 (例えばソフトマックス関数の出力)。
+    t: y と同じ形状の one-hot 表現の正解、または形状 () / (N,) の整数ラベル。
+    eps: log の「中」に足す小さな定数。y = 0 でも −inf ではなく log(eps) になる。
+    eps = 0 なら ``torch.nn.NLLLoss()(log y, labels)`` と等しい。
+    −Σ_n log(y[n, t_n] + eps) / N を返す。
     """
     y = np.asarray(y, dtype=np.float64)
     t = np.asarray(t)
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = t.reshape(1, -1) if t.ndim == 1 and t.size == y.size else t.reshape(1)
-    if t.shape == y.shape:  # one-hot → labels
+    if t.shape == y.shape:  # one-hot 表現 → ラベル
         t = t.argmax(axis=1)
     if t.shape != (y.shape[0],):
         raise ValueError(f"t must be one-hot of shape {y.shape} or labels of shape ({y.shape[0]},), got {t.shape}")

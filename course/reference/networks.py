@@ -24,20 +24,20 @@ __all__ = ["TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend"]
 
 
 def _accuracy(scores: np.ndarray, t: np.ndarray) -> float:
-    """Fraction of rows whose argmax equals the label (t: labels (N,) or one-hot (N, C))."""
+    """argmax がラベルと一致する行の割合 (t: ラベル (N,) または one-hot 表現 (N, C))。"""
     labels = t.argmax(axis=1) if t.ndim != 1 else t
     return float(np.mean(scores.argmax(axis=1) == labels))
 
 
 class TwoLayerNet:
-    """Affine → ReLU → Affine → Softmax-with-loss.
+    """Affine → ReLU → Affine → Softmax-with-Loss の 2 層ネットワーク。
 
-    input_size D, hidden_size H, output_size C. W1 (D, H), W2 (H, C) are drawn
-    from N(0, weight_init_std²) with ``rng`` (None: ``np.random.default_rng()``);
-    b1 (H,), b2 (C,) start at 0.
-    predict(x): x (N, D) → scores (N, C). loss(x, t): mean cross-entropy.
-    gradient(x, t): backprop; numerical_gradient(x, t): central differences
-    (slow, for checking). t: labels (N,) or one-hot (N, C).
+    input_size D、hidden_size H、output_size C。W1 (D, H) と W2 (H, C) は ``rng``
+    (None なら ``np.random.default_rng()``) で N(0, weight_init_std²) から引き、
+    b1 (H,) と b2 (C,) は 0 から始める。
+    predict(x): x (N, D) → スコア (N, C)。loss(x, t): 交差エントロピー誤差の平均。
+    gradient(x, t): 誤差逆伝播法による勾配。numerical_gradient(x, t): 中心差分による勾配
+    (遅いので確認用)。t: ラベル (N,) または one-hot 表現 (N, C)。
     """
 
     def __init__(

@@ -22,14 +22,14 @@ def numerical_diff(f: Callable[[float], float], x: float, h: float = 1e-4) -> fl
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Gradient of a scalar function by central differences, one element at a time.
+    """スカラー関数の勾配を、要素を 1 つずつ動かす中心差分で求める。
 
-    f: scalar function of x. x: array of any shape, any strides (float32 allowed).
-    Each element is perturbed IN PLACE (so ``f`` may ignore its argument and read
-    the same array, as in ``lambda W: net.loss(x, t)``) and restored exactly
-    afterwards, even if f raises. The quotient uses the step actually taken,
-    (x + h) − (x − h) as stored in x's dtype, which keeps float32 input accurate.
-    Returns a float64 array of the shape of x.
+    f: x のスカラー関数。x: 任意の形状・任意のストライドの配列 (float32 も可)。
+    各要素はその場で (in place) 動かす (なので ``lambda W: net.loss(x, t)`` のように
+    ``f`` が引数を無視して同じ配列を読んでもよい)。f が例外を出しても、後で元の値に
+    正確に戻す。差分商の分母には実際にとった刻み、つまり x の dtype で保存された
+    (x + h) − (x − h) を使うので、float32 の入力でも精度が落ちない。
+    x と同じ形状の float64 の配列を返す。
     """
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"x must be a floating-point array to be perturbed in place, got dtype {x.dtype}")

@@ -45,7 +45,7 @@ Params = dict[str, np.ndarray]
 
 def _check_non_negative(name: str, value: float) -> float:
     value = float(value)
-    if not value >= 0.0:  # also rejects NaN
+    if not value >= 0.0:  # NaN もここで弾く
         raise ValueError(f"{name} must be >= 0, got {value}")
     return value
 
@@ -58,37 +58,36 @@ def _check_unit_interval(name: str, value: float) -> float:
 
 
 class SGD:
-    """Stochastic gradient descent: ``w <- w - lr * g``.
+    """確率的勾配降下法 (SGD): ``w <- w - lr * g``。
 
-    No state. Equals ``torch.optim.SGD(params, lr=lr)``.
+    状態は持たない。``torch.optim.SGD(params, lr=lr)`` と等しい。
 
-    Args:
-        lr: learning rate (default 0.01).
+    引数:
+        lr: 学習率 (既定値 0.01)。
     """
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = _check_non_negative("lr", lr)
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         for key in params:
             params[key] -= self.lr * grads[key]  # w <- w - lr*g
 
 
 class Momentum:
-    """SGD with (heavy-ball) momentum, textbook convention.
+    """(heavy-ball 型の) モーメンタム付き SGD。教科書の流儀。
 
-    ``v <- momentum * v - lr * g``;  ``w <- w + v``.
+    ``v <- momentum * v - lr * g``;  ``w <- w + v``。
 
-    ``v`` ("velocity", ``self.v[key]``, zeros on the first call) already
-    contains the learning rate. With a constant ``lr`` this equals
-    ``torch.optim.SGD(lr=lr, momentum=momentum, dampening=0)``, whose buffer
-    is ``b <- momentum*b + g``, ``w <- w - lr*b``, i.e. ``v = -lr*b``. (The two
-    conventions differ only when ``lr`` changes between steps.)
+    ``v`` (「速度」、``self.v[key]``、最初の呼び出しで 0) はすでに学習率を含む。
+    ``lr`` が一定なら ``torch.optim.SGD(lr=lr, momentum=momentum, dampening=0)`` と等しい。
+    torch のバッファは ``b <- momentum*b + g``, ``w <- w - lr*b`` で、``v = -lr*b`` の関係に
+    ある (2 つの流儀が違うのは、ステップの間で ``lr`` が変わるときだけ)。
 
-    Args:
-        lr: learning rate (default 0.01).
-        momentum: momentum coefficient mu in [0, 1) (default 0.9).
+    引数:
+        lr: 学習率 (既定値 0.01)。
+        momentum: モーメンタムの係数 mu、[0, 1) の値 (既定値 0.9)。
     """
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
@@ -97,7 +96,7 @@ class Momentum:
         self.v: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         for key in params:
             if key not in self.v:
                 self.v[key] = np.zeros_like(params[key])
@@ -108,20 +107,19 @@ class Momentum:
 
 
 class Nesterov:
-    """Nesterov accelerated gradient (Sutskever et al. 2013 form).
+    """Nesterov の加速勾配法 (Sutskever et al. 2013 の形)。
 
     ``v <- momentum * v - lr * g``;  ``w <- w + momentum * v - lr * g``
-    (using the NEW ``v``). ``g`` is the gradient at the current ``w``.
+    (「新しい」 ``v`` を使う)。``g`` は現在の ``w`` での勾配。
 
-    Equals ``torch.optim.SGD(lr=lr, momentum=momentum, dampening=0,
-    nesterov=True)`` with a constant ``lr``: torch's buffer ``b = -v/lr`` and
-    step ``w <- w - lr*(g + momentum*b)``. Some printings of the textbook
-    update ``w`` and ``v`` in a different order, which is NOT the same
-    algorithm; this class matches PyTorch.
+    ``lr`` が一定なら ``torch.optim.SGD(lr=lr, momentum=momentum, dampening=0, nesterov=True)``
+    と等しい: torch のバッファは ``b = -v/lr``、ステップは ``w <- w - lr*(g + momentum*b)``。
+    教科書の刷によっては ``w`` と ``v`` を別の順序で更新しており、それは同じアルゴリズムでは
+    「ない」。このクラスは PyTorch に合わせている。
 
-    Args:
-        lr: learning rate (default 0.01).
-        momentum: momentum coefficient mu in [0, 1) (default 0.9).
+    引数:
+        lr: 学習率 (既定値 0.01)。
+        momentum: モーメンタムの係数 mu、[0, 1) の値 (既定値 0.9)。
     """
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
@@ -130,7 +128,7 @@ class Nesterov:
         self.v: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         for key in params:
             if key not in self.v:
                 self.v[key] = np.zeros_like(params[key])
@@ -142,18 +140,18 @@ class Nesterov:
 
 
 class AdaGrad:
-    """AdaGrad (Duchi et al. 2011).
+    """AdaGrad (Duchi et al. 2011)。
 
-    ``h <- h + g**2``;  ``w <- w - lr * g / (sqrt(h) + eps)``.
+    ``h <- h + g**2``;  ``w <- w - lr * g / (sqrt(h) + eps)``。
 
-    ``eps`` is added OUTSIDE the square root (as in the textbook, which uses
-    1e-7, and in PyTorch). ``h`` (``self.h[key]``) starts at zeros. Equals
-    ``torch.optim.Adagrad(lr=lr, eps=eps, lr_decay=0,
-    initial_accumulator_value=0)``; note torch's default eps is 1e-10.
+    ``eps`` は平方根の「外」に足す (1e-7 を使う教科書と同じ、PyTorch とも同じ)。
+    ``h`` (``self.h[key]``) は 0 から始める。
+    ``torch.optim.Adagrad(lr=lr, eps=eps, lr_decay=0, initial_accumulator_value=0)`` と
+    等しい。ただし torch の eps の既定値は 1e-10。
 
-    Args:
-        lr: learning rate (default 0.01).
-        eps: added to sqrt(h) (default 1e-7).
+    引数:
+        lr: 学習率 (既定値 0.01)。
+        eps: sqrt(h) に足す値 (既定値 1e-7)。
     """
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-7) -> None:
@@ -162,7 +160,7 @@ class AdaGrad:
         self.h: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         for key in params:
             if key not in self.h:
                 self.h[key] = np.zeros_like(params[key])
@@ -173,19 +171,19 @@ class AdaGrad:
 
 
 class RMSprop:
-    """RMSprop (Tieleman & Hinton 2012).
+    """RMSprop (Tieleman & Hinton 2012)。
 
     ``h <- decay_rate * h + (1 - decay_rate) * g**2``;
-    ``w <- w - lr * g / (sqrt(h) + eps)``.
+    ``w <- w - lr * g / (sqrt(h) + eps)``。
 
-    ``h`` starts at zeros (no bias correction); ``eps`` sits outside the root.
-    Equals ``torch.optim.RMSprop(lr=lr, alpha=decay_rate, eps=eps,
-    centered=False, momentum=0)``; torch's default eps is 1e-8.
+    ``h`` は 0 から始める (バイアス補正はしない)。``eps`` は平方根の外。
+    ``torch.optim.RMSprop(lr=lr, alpha=decay_rate, eps=eps, centered=False, momentum=0)``
+    と等しい。torch の eps の既定値は 1e-8。
 
-    Args:
-        lr: learning rate (default 0.01).
-        decay_rate: rho in [0, 1), decay of the running mean of g**2 (default 0.99).
-        eps: added to sqrt(h) (default 1e-7).
+    引数:
+        lr: 学習率 (既定値 0.01)。
+        decay_rate: g**2 の移動平均の減衰率 rho、[0, 1) の値 (既定値 0.99)。
+        eps: sqrt(h) に足す値 (既定値 1e-7)。
     """
 
     def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
@@ -195,7 +193,7 @@ class RMSprop:
         self.h: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         rho = self.decay_rate
         for key in params:
             if key not in self.h:
@@ -208,23 +206,22 @@ class RMSprop:
 
 
 class Adadelta:
-    """Adadelta (Zeiler 2012), exactly as ``torch.optim.Adadelta``.
+    """Adadelta (Zeiler 2012)。``torch.optim.Adadelta`` とまったく同じ。
 
     ``s <- rho*s + (1-rho)*g**2``;
     ``delta = sqrt(u + eps) / sqrt(s + eps) * g``;
     ``u <- rho*u + (1-rho)*delta**2``;
-    ``w <- w - lr * delta``.
+    ``w <- w - lr * delta``。
 
-    ``s`` (``self.s[key]``, running mean of g**2) and ``u`` (``self.u[key]``,
-    running mean of squared updates) start at zeros. ``eps`` sits INSIDE both
-    square roots. Zeiler's paper has no learning rate (lr = 1.0, the default);
-    torch's ``lr`` scales the update but not the ``delta`` stored in ``u``.
-    Equals ``torch.optim.Adadelta(lr=lr, rho=rho, eps=eps)``.
+    ``s`` (``self.s[key]``、g**2 の移動平均) と ``u`` (``self.u[key]``、更新量の 2 乗の
+    移動平均) は 0 から始める。``eps`` は 2 つの平方根の「中」に足す。Zeiler の論文に
+    学習率はない (lr = 1.0、既定値)。torch の ``lr`` は更新量を拡大縮小するが、``u`` に
+    ためる ``delta`` には掛からない。``torch.optim.Adadelta(lr=lr, rho=rho, eps=eps)`` と等しい。
 
-    Args:
-        lr: multiplier of the update (default 1.0).
-        rho: decay of both running means, in [0, 1) (default 0.95).
-        eps: added inside both square roots (default 1e-6).
+    引数:
+        lr: 更新量に掛ける係数 (既定値 1.0)。
+        rho: 2 つの移動平均の減衰率、[0, 1) の値 (既定値 0.95)。
+        eps: 2 つの平方根の中に足す値 (既定値 1e-6)。
     """
 
     def __init__(self, lr: float = 1.0, rho: float = 0.95, eps: float = 1e-6) -> None:
@@ -235,7 +232,7 @@ class Adadelta:
         self.u: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place."""
+        """``params`` の各配列をその場で (in place) 更新する。"""
         rho, eps = self.rho, self.eps
         for key in params:
             if key not in self.s:
@@ -252,34 +249,32 @@ class Adadelta:
 
 
 class Adam:
-    """Adam (Kingma & Ba 2015) with bias correction, as ``torch.optim.Adam``.
+    """バイアス補正付きの Adam (Kingma & Ba 2015)。``torch.optim.Adam`` と同じ。
 
-    With the step counter ``t`` (1 on the first update)::
+    ステップ数 ``t`` (最初の更新で 1) を使って::
 
         m <- beta1*m + (1-beta1)*g
         v <- beta2*v + (1-beta2)*g**2
         m_hat = m / (1 - beta1**t),  v_hat = v / (1 - beta2**t)
         w <- w - lr * m_hat / (sqrt(v_hat) + eps)
 
-    ``eps`` sits OUTSIDE the root and is added to sqrt(v_hat) (the bias-
-    corrected value), as in the paper and PyTorch. The textbook instead folds
-    the correction into ``lr_t = lr*sqrt(1-beta2**t)/(1-beta1**t)`` and adds
-    eps to the uncorrected sqrt(v); both agree when eps is negligible.
+    ``eps`` は平方根の「外」で、論文や PyTorch と同じく (バイアス補正後の値の)
+    sqrt(v_hat) に足す。教科書は補正を ``lr_t = lr*sqrt(1-beta2**t)/(1-beta1**t)`` に
+    まとめ、eps を補正前の sqrt(v) に足す。eps が無視できれば両者は一致する。
 
-    State: ``self.m[key]``, ``self.v[key]`` (zeros on first sight of a key) and
-    ONE counter ``self.t`` per optimizer (alias ``self.iter``), starting at 0
-    and incremented once per ``update`` call, before the update.
+    状態: ``self.m[key]`` と ``self.v[key]`` (キーを初めて見たときに 0)、そして
+    オプティマイザごとに「1 つ」のカウンタ ``self.t`` (別名 ``self.iter``)。t は 0 から
+    始まり、``update`` を呼ぶたびに、更新の前に 1 回だけ増える。
 
-    Why bias correction: m and v start at 0, so early on they are biased
-    towards 0 by the factors (1-beta1**t) and (1-beta2**t); after correcting,
-    the first step is ``lr * g/(|g| + eps)``, i.e. of magnitude ~lr whatever
-    the scale of g.
+    バイアス補正の理由: m と v は 0 から始まるので、初めのうちは (1-beta1**t) と
+    (1-beta2**t) の因子だけ 0 の側に偏る。補正すると最初のステップは
+    ``lr * g/(|g| + eps)``、つまり g の大きさによらず lr 程度の大きさになる。
 
-    Args:
-        lr: learning rate (default 0.001).
-        beta1: decay of the first moment, in [0, 1) (default 0.9).
-        beta2: decay of the second moment, in [0, 1) (default 0.999).
-        eps: added to sqrt(v_hat) (default 1e-8).
+    引数:
+        lr: 学習率 (既定値 0.001)。
+        beta1: 1 次モーメントの減衰率、[0, 1) の値 (既定値 0.9)。
+        beta2: 2 次モーメントの減衰率、[0, 1) の値 (既定値 0.999)。
+        eps: sqrt(v_hat) に足す値 (既定値 1e-8)。
     """
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
@@ -293,11 +288,11 @@ class Adam:
 
     @property
     def iter(self) -> int:
-        """Number of ``update`` calls so far (textbook name of ``t``)."""
+        """これまでに ``update`` を呼んだ回数 (教科書での ``t`` の名前)。"""
         return self.t
 
     def _moments(self, key: str, param: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Update and return the raw (uncorrected) moments m, v of ``key``."""
+        """``key`` の補正前のモーメント m, v を更新して返す。"""
         if key not in self.m:
             self.m[key] = np.zeros_like(param)
             self.v[key] = np.zeros_like(param)
@@ -309,7 +304,7 @@ class Adam:
         return m, v
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place (increments ``t`` once)."""
+        """``params`` の各配列をその場で更新する (``t`` を 1 回だけ増やす)。"""
         self.t += 1
         bc1 = 1.0 - self.beta1**self.t
         bc2 = 1.0 - self.beta2**self.t
@@ -322,20 +317,18 @@ class Adam:
 
 
 class AMSGrad(Adam):
-    """AMSGrad, as ``torch.optim.Adam(amsgrad=True)``.
+    """AMSGrad。``torch.optim.Adam(amsgrad=True)`` と同じ。
 
-    Adam's m and v (same updates and counter ``t`` as :class:`Adam`), plus
-    ``v_max <- max(v_max, v)`` (elementwise, ``self.v_max[key]``, zeros at
-    start) and::
+    Adam の m と v (更新式もカウンタ ``t`` も :class:`Adam` と同じ) に加えて、
+    ``v_max <- max(v_max, v)`` (要素ごと、``self.v_max[key]``、最初は 0) を保ち::
 
         w <- w - lr * m_hat / (sqrt(v_max / (1 - beta2**t)) + eps)
 
-    with ``m_hat = m/(1 - beta1**t)``. Reddi et al. (2018) wrote AMSGrad
-    WITHOUT bias correction (and with v_max of the raw v); we follow PyTorch,
-    which keeps the maximum of the raw v and then applies Adam's bias
-    correction to it.
+    と更新する。ここで ``m_hat = m/(1 - beta1**t)``。Reddi et al. (2018) の AMSGrad は
+    バイアス補正を「しない」(v_max も補正前の v からとる)。ここでは PyTorch に合わせ、
+    補正前の v の最大値を保ってから Adam のバイアス補正をかける。
 
-    Args: as :class:`Adam`.
+    引数: :class:`Adam` と同じ。
     """
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
@@ -343,7 +336,7 @@ class AMSGrad(Adam):
         self.v_max: Params = {}
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place (increments ``t`` once)."""
+        """``params`` の各配列をその場で更新する (``t`` を 1 回だけ増やす)。"""
         self.t += 1
         bc1 = 1.0 - self.beta1**self.t
         bc2 = 1.0 - self.beta2**self.t
@@ -359,32 +352,30 @@ class AMSGrad(Adam):
 
 
 class AdamW(Adam):
-    """AdamW (Loshchilov & Hutter 2019): Adam with DECOUPLED weight decay.
+    """AdamW (Loshchilov & Hutter 2019): 荷重減衰 (weight decay) を「切り離した」Adam。
 
-    Each update first shrinks the weights, then takes the plain Adam step on
-    the raw gradient (same state and counter ``t`` as :class:`Adam`)::
+    更新のたびに、まず重みを縮め、それから元の勾配で普通の Adam のステップを進める
+    (状態もカウンタ ``t`` も :class:`Adam` と同じ)::
 
         w <- w - lr * weight_decay * w
-        w <- w - lr * m_hat / (sqrt(v_hat) + eps)     # m, v built from g only
+        w <- w - lr * m_hat / (sqrt(v_hat) + eps)     # m, v は g だけから作る
 
-    The decay never enters m or v. Equals ``torch.optim.AdamW(lr=lr,
-    betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)``; like torch,
-    the decay is multiplied by ``lr`` (the paper multiplies it by the schedule
-    factor eta_t only).
+    減衰は m にも v にも入らない。
+    ``torch.optim.AdamW(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)``
+    と等しい。torch と同じく減衰に ``lr`` を掛ける (論文はスケジュールの係数 eta_t だけを掛ける)。
 
-    It decays EVERY array it is given, biases and batch-norm parameters
-    included. To exclude them, give them to a second optimizer with
-    ``weight_decay=0`` (this is what torch parameter groups do).
+    渡された配列は「すべて」減衰させる。バイアスやバッチ正規化のパラメータも含む。
+    除きたいときは ``weight_decay=0`` の 2 つ目のオプティマイザに渡す
+    (torch のパラメータグループがしているのはこれ)。
 
-    Why this is not Adam + L2: adding ``weight_decay * w`` to g (Adam with L2
-    regularisation) sends the decay through m and v, so the effective decay
-    of each weight is rescaled by 1/sqrt(v_hat): weights with large gradients
-    are hardly regularised. AdamW applies the same relative shrinkage
-    ``lr*weight_decay`` to every weight.
+    Adam + L2 と違う理由: g に ``weight_decay * w`` を足す (L2 正則化付きの Adam) と、
+    減衰が m と v を通るので、各重みの実際の減衰が 1/sqrt(v_hat) 倍に変わる。勾配の
+    大きい重みはほとんど正則化されない。AdamW はどの重みにも同じ割合 ``lr*weight_decay``
+    の縮小をかける。
 
-    Args:
-        lr, beta1, beta2, eps: as :class:`Adam`.
-        weight_decay: decoupled decay coefficient lambda >= 0 (default 0.01).
+    引数:
+        lr, beta1, beta2, eps: :class:`Adam` と同じ。
+        weight_decay: 切り離した減衰の係数 lambda >= 0 (既定値 0.01)。
     """
 
     def __init__(
@@ -399,11 +390,11 @@ class AdamW(Adam):
         self.weight_decay = _check_non_negative("weight_decay", weight_decay)
 
     def update(self, params: Params, grads: Params) -> None:
-        """Update every array of ``params`` in place (increments ``t`` once)."""
+        """``params`` の各配列をその場で更新する (``t`` を 1 回だけ増やす)。"""
         if self.weight_decay != 0.0:
             for key in params:
                 params[key] *= 1.0 - self.lr * self.weight_decay  # w <- w - lr*lambda*w
-        super().update(params, grads)  # Adam step on the raw gradient
+        super().update(params, grads)  # 元の勾配で Adam のステップ
 
 
 OPTIMIZERS: dict[str, type] = {

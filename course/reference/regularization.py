@@ -33,18 +33,18 @@ def _is_weight(key: str) -> bool:
 
 
 def l2_penalty(params: Params, weight_decay_lambda: float) -> float:
-    """L2 penalty ``(lambda/2) * sum_W sum(W**2)`` over the weight arrays.
+    """重みの配列についての L2 ペナルティ ``(lambda/2) * sum_W sum(W**2)``。
 
-    The 1/2 makes the gradient ``lambda * W`` (textbook §6.4.2).
+    1/2 を掛けておくと勾配が ``lambda * W`` になる (教科書 §6.4.2)。
     """
     total = sum(float(np.sum(np.square(p))) for k, p in params.items() if _is_weight(k))
     return 0.5 * weight_decay_lambda * total  # (lambda/2) * sum W^2
 
 
 def l2_penalty_grad(params: Params, weight_decay_lambda: float) -> Params:
-    """Gradient of :func:`l2_penalty`: ``lambda * W`` for weights, zeros otherwise.
+    """:func:`l2_penalty` の勾配: 重みでは ``lambda * W``、それ以外では 0。
 
-    Returns new arrays with the shapes (and dtypes) of ``params``.
+    ``params`` と同じ形状 (と dtype) の新しい配列を返す。
     """
     return {
         k: weight_decay_lambda * p if _is_weight(k) else np.zeros_like(p)  # d/dW = lambda*W

@@ -14,7 +14,7 @@ __all__ = ["step_decay", "inverse_time_decay", "warmup_lr"]
 
 
 def _check_int(name: str, value: int, minimum: int) -> int:
-    """Return ``value`` as an int if it is an integer >= ``minimum``."""
+    """``value`` が ``minimum`` 以上の整数なら int にして返す。"""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be an integer, got bool {value!r}")
     try:

@@ -32,15 +32,14 @@ def softmax_backward(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
 
 
 class SoftmaxWithLoss:
-    """Softmax followed by cross-entropy, with the simple combined backward.
+    """ソフトマックス関数と交差エントロピー誤差をつなげたレイヤ (backward は 2 つをまとめた簡単な式)。
 
-    forward(x, t): x scores (logits) of shape (N, C) (or (C,) for one sample);
-    t one-hot of the same shape or integer labels of shape (N,). Returns the mean
-    cross-entropy over the batch (eps = 1e-7 inside the log, see
-    :func:`cross_entropy_error`) and stores y = softmax(x).
-    backward(dout=1): returns dout · (y − t) / N, of the shape of x. The division by
-    N is there because the loss is the batch MEAN; the eps inside the log is
-    ignored by the backward, as in the textbook (its effect is below 1e-6).
+    forward(x, t): x は形状 (N, C) のスコア (ロジット、1 サンプルなら (C,))。
+    t は同じ形状の one-hot 表現、または形状 (N,) の整数ラベル。バッチで平均した
+    交差エントロピー誤差を返し (log の中に eps = 1e-7、:func:`cross_entropy_error` を参照)、
+    y = softmax(x) を保存する。
+    backward(dout=1): x の形状で dout · (y − t) / N を返す。N で割るのは損失がバッチの
+    「平均」だから。log の中の eps は教科書と同じく backward では無視する (影響は 1e-6 未満)。
     """
 
     def __init__(self) -> None:
@@ -58,9 +57,9 @@ class SoftmaxWithLoss:
         y = self.y if self.y.ndim == 2 else self.y.reshape(1, -1)
         batch_size = y.shape[0]
         t = np.asarray(self.t)
-        if t.size == y.size:  # one-hot
+        if t.size == y.size:  # one-hot 表現
             dx = y - t.reshape(y.shape)
-        else:  # labels: subtract 1 at the target class
+        else:  # ラベル: 正解クラスの位置から 1 を引く
             dx = y.copy()
             dx[np.arange(batch_size), t.reshape(batch_size).astype(np.int64)] -= 1
         return (dout * dx / batch_size).reshape(self.y.shape)

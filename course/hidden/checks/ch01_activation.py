@@ -57,7 +57,7 @@ def check_sigmoid(run: Runner, rng: np.random.Generator) -> None:
         check_true(
             not overflow,
             "sigmoid で exp のオーバーフローの警告が出ました。|x| が大きいときにも exp に大きな正の数を渡さない書き方"
-            "にしてください (x < 0 では exp(x) / (1 + exp(x)) を使う)。",
+            "にしてください (x < 0 では σ(x) = eˣ / (1 + eˣ) と変形できます)。",
         )
 
 
@@ -93,7 +93,8 @@ def check_softmax(run: Runner, rng: np.random.Generator) -> None:
                 (_softmax_over_axis0(x), "列ごと (axis=0) に計算しています。各行 (axis=-1) ごとに計算してください。"),
                 (
                     _softmax_whole_array(x),
-                    "配列全体の合計で割っています。axis=-1, keepdims=True で行ごとに計算してください。",
+                    "配列全体の合計で割っています。最大値も合計も行ごと (最後の軸) にとり、形状を保ったまま (keepdims) "
+                    "各行をその行の合計で割ってください。",
                 ),
             ],
         )
@@ -171,7 +172,8 @@ def check_compose_affine(run: Runner, rng: np.random.Generator) -> None:
             mistakes = [
                 (
                     x @ (W2 @ W1) + b1 @ W2 + b2,
-                    "W2 @ W1 の順になっています。x に先に掛かるのは W1 なので、W = W1 @ W2 です。",
+                    "W2 @ W1 の順になっています。x に先に掛かるのは W1 なので、"
+                    "まとめた重みでも W1 が x の側 (左) に来ます。",
                 ),
                 (
                     x @ W_right + b2,
@@ -179,9 +181,13 @@ def check_compose_affine(run: Runner, rng: np.random.Generator) -> None:
                 ),
                 (
                     x @ W_right + b1 + b2,
-                    "b1 + b2 になっています。b1 は W2 を掛けてから b2 に足します (b = b1 @ W2 + b2)。",
+                    "b1 + b2 になっています。"
+                    "1 つ目の層のバイアス b1 も、2 つ目の層の W2 を通ってから b2 に足されます。",
                 ),
-                (x @ W_right + W2 @ b1 + b2, "W2 @ b1 になっています。b1 は x の行と同じく左から掛けます (b1 @ W2)。"),
+                (
+                    x @ W_right + W2 @ b1 + b2,
+                    "W2 @ b1 になっています。b1 は x の行と同じく行ベクトルで、W2 の左に置きます。",
+                ),
             ]
         scale = max(1.0, float(np.max(np.abs(expected))))
         check_array(

@@ -216,7 +216,10 @@ def _cross_entropy_mistakes(y2: np.ndarray, labels: np.ndarray, eps: float, labe
         ]
         if labels_given:
             wrong_pick = float(-np.sum(np.log(y2[:, labels] + eps)) / n)
-            hint = "y[:, t] は形状 (N, N) になります。y[np.arange(N), t] で各行の正解の確率を取り出してください。"
+            hint = (
+                "y[:, t] は形状 (N, N) になります。各行 n からは正解 t_n の列の 1 要素だけを取り出して、"
+                "N 個の確率にしてください (行の添字と列の添字を組にして指定します)。"
+            )
             mistakes.append((wrong_pick, hint))
     return mistakes
 

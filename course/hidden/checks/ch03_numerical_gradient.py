@@ -72,7 +72,7 @@ def check_numerical_diff(run: Runner, rng: np.random.Generator) -> None:
             (
                 (f(x + step) - f(x)) / step,
                 "前方差分 (f(x + h) − f(x)) / h になっています。"
-                "中心差分 (f(x + h) − f(x − h)) / (2h) を使ってください。",
+                "中心差分 (x + h と x − h での値の差を、その間隔 2h で割る) を使ってください。",
             ),
             ((f(x) - f(x - step)) / step, "後方差分 (f(x) − f(x − h)) / h になっています。中心差分を使ってください。"),
             ((f(x + step) - f(x - step)) / step, "2h ではなく h で割っています。"),
@@ -170,7 +170,7 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
     mistakes = [
         (
             _difference_gradient(f, original, "forward", step),
-            "前方差分になっています。中心差分 (f(x + h) − f(x − h)) / (2h) を使ってください。",
+            "前方差分になっています。中心差分 (x + h と x − h での値の差を、その間隔 2h で割る) を使ってください。",
         ),
         (2 * expected, "2h ではなく h で割っています。"),
         (
@@ -192,7 +192,7 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
         )
     if h is not None:
         mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
-    hint = None if x.ndim == 1 else "np.ndindex(x.shape) で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
+    hint = None if x.ndim == 1 else "np.ndindex で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
     where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
     recording = _Recording(f, original)
     got = _call(run, where, hint, "numerical_gradient", recording, x=x, **kwargs)
@@ -201,7 +201,8 @@ def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: n
     check_true(
         np.asarray(got).dtype == np.float64,
         f"{where} は float64 の配列を返してください (実際は {np.asarray(got).dtype})。"
-        " np.zeros_like(x) は x が float32 なら float32 になります。np.zeros(x.shape) を使ってください。",
+        " np.zeros_like は入力の dtype を受け継ぐので、x が float32 なら勾配も float32 になります。"
+        "勾配の配列は x の dtype によらず float64 で作ってください。",
     )
     check_true(
         np.array_equal(x, original) and np.array_equal(base, original_base) and not recording.left_perturbed,
@@ -268,7 +269,9 @@ def check_numerical_gradient_rules(run: Runner, rng: np.random.Generator) -> Non
 
 
 # ------------------------------------------------------------------------- gradient_descent
-_SAME_ARRAY = "同じ配列 x を何度も追加しています。x.copy() を追加してください。"
+_SAME_ARRAY = (
+    "同じ配列 x を何度も追加しています。x はこの後の更新でも書き換わるので、その時点の x のコピーを追加してください。"
+)
 
 
 class _Bowl:
@@ -299,8 +302,9 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
         check_unchanged(
             run,
             "init_x",
-            f"{where} が引数の init_x を書き換えています。x = np.array(init_x, dtype=np.float64) のように"
-            "コピーを作ってから更新してください (呼び出した側の初期値が変わってしまいます)。",
+            f"{where} が引数の init_x を書き換えています。"
+            "更新するのは init_x から作った float64 の新しい配列 (コピー) にしてください"
+            " (呼び出した側の初期値が変わってしまいます)。",
         )
         check_true(
             isinstance(result, tuple) and len(result) == 2,
@@ -342,7 +346,7 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
         check_true(
             np.array_equal(init_x, before),
             f"{where} が init_x を書き換えました。x = init_x ではコピーにならず、x -= … が呼び出し元の配列を変えます。"
-            "x = np.array(init_x, dtype=np.float64) のようにコピーしてください。",
+            "init_x から float64 の新しい配列 (コピー) を作り、それを更新してください。",
         )
 
 

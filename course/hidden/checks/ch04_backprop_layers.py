@@ -54,7 +54,7 @@ _SHAPES = [(), (1,), (1, 4), (3, 5), (2, 3, 2)]
 
 
 def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
-    swapped = "dx と dy が入れ替わっています。x の勾配は dout * y、y の勾配は dout * x (もう一方の入力を掛ける) です。"
+    swapped = "dx と dy が入れ替わっています。∂(xy)/∂x = y なので、x の勾配では dout にもう一方の入力 y を掛けます。"
     no_dout = "上流の勾配 dout を掛け忘れています。"
     for shape in _SHAPES:
         x, y, dout = _operands(rng, shape)
@@ -113,10 +113,10 @@ def _relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, st
             (x > 0).astype(np.float64),
             "局所的な微分 (0 か 1) だけを返しています。上流の勾配 dout を掛けてください (∂L/∂x = ∂L/∂y · ∂y/∂x)。",
         ),
-        (dout * (x >= 0), "x = 0 の要素でも勾配を通しています。マスクは x <= 0 (x = 0 の勾配も 0) です。"),
-        (dout * (dout > 0), "マスクを dout から作っています。順伝播の入力 x から mask = (x <= 0) を作ります。"),
+        (dout * (x >= 0), "x = 0 の要素でも勾配を通しています。x = 0 の要素も、負の要素と同じく勾配を 0 にします。"),
+        (dout * (dout > 0), "マスクを dout から作っています。マスクは順伝播の入力 x の符号から作ります。"),
         (dout * (x < 0), "マスクが逆です。勾配を通すのは x > 0 の要素です。"),
-        (dout * (x <= 0), "マスクが逆です。勾配を通すのは x > 0 の要素で、mask = (x <= 0) の要素の勾配を 0 にします。"),
+        (dout * (x <= 0), "マスクが逆です。勾配を通すのは x > 0 の要素で、x ≤ 0 の要素の勾配を 0 にします。"),
         (
             dout * np.maximum(x, 0),
             "順伝播の出力 y = max(0, x) を掛けています。掛けるのは局所的な微分、つまり x > 0 なら 1、"
@@ -126,10 +126,10 @@ def _relu_mistakes(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray, st
     ]
 
 
-_RELU_CHANGED_X = "Relu.forward が引数の x を書き換えています。out = x.copy() に対して 0 を書き込んでください。"
+_RELU_CHANGED_X = "Relu.forward が引数の x を書き換えています。0 を書き込むのは x のコピーにしてください。"
 _RELU_CHANGED_DOUT = (
-    "Relu.backward が引数の dout を書き換えています (dout[self.mask] = 0 のあと dout を返す形)。"
-    "dx = dout.copy() を書き換えてください。dout は呼び出した側の配列で、ほかの計算にも使われることがあります。"
+    "Relu.backward が引数の dout を書き換えています (dout のマスクの位置に 0 を書き込んで dout を返す形)。"
+    "0 を書き込むのは dout のコピーにしてください。dout は呼び出した側の配列で、ほかの計算にも使われることがあります。"
 )
 
 
@@ -243,7 +243,7 @@ def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
 # (input shape, M): batch size 1, a square W (D = M, where W and Wᵀ have the same shape), 3-D and 4-D input
 _AFFINE_CASES = [((1, 5), 3), ((6, 4), 4), ((4, 2, 3), 5), ((1, 3, 2, 2), 2), ((7, 3), 2)]
 
-_FLATTEN_HINT = "多次元の入力は x.reshape(x.shape[0], -1) で (N, D) に平坦化してから W を掛けます。"
+_FLATTEN_HINT = "多次元の入力は、先頭の軸 (N) を残して残りの軸を 1 つにまとめ、(N, D) に平坦化してから W を掛けます。"
 
 
 def _affine_case(rng: np.random.Generator, x_shape: tuple[int, ...], m: int):
@@ -287,10 +287,10 @@ def _affine_backward_mistakes(x: np.ndarray, W: np.ndarray, dout: np.ndarray):
     db = [
         (
             dout,
-            "db をバッチ方向に合計していません。np.sum(dout, axis=0) で形状 (M,) にします"
+            "db をバッチ方向に合計していません。dout のバッチ方向 (N の軸) の和をとって形状 (M,) にします"
             " (ブロードキャストの逆伝播は和)。",
         ),
-        (dout.mean(axis=0), "db をバッチの平均にしています。平均ではなく和 np.sum(dout, axis=0) をとります。"),
+        (dout.mean(axis=0), "db をバッチの平均にしています。N で割らずに、バッチ方向の和をとります。"),
         (dout.sum(axis=1), "合計する向きが違います。バッチ方向 (axis=0) に合計します。"),
     ]
     return dx, dW, db

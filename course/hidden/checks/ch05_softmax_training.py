@@ -49,10 +49,11 @@ def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
             if y.ndim == 2:
                 hint = (
                     " バッチ (N, C) の入力には、行ごとのヤコビ行列 (C, C) を N 枚並べた形状 (N, C, C) を返します。"
-                    "np.diag や np.outer は 1 次元配列用です (y[..., :, None] などのブロードキャストを使う)。"
+                    "np.diag や np.outer は 1 次元配列用です"
+                    " (軸を足したブロードキャストなら、各行の外積をまとめて作れます)。"
                 )
             elif got_shape == ():
-                hint = " 1 次元配列の y.T @ y は内積 (スカラー) になります。外積は np.outer(y, y) です。"
+                hint = " 1 次元配列の y.T @ y は内積 (スカラー) です。要るのは y_i y_j を並べた (C, C) の外積です。"
             raise CheckFailure(
                 f"形状 {y.shape} の y に対する softmax_jacobian の形状が違います: "
                 f"期待 {expected.shape}、実際 {got_shape}。{hint}"
@@ -76,7 +77,7 @@ def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
                 (
                     _diag(y) - np.sum(y * y, axis=-1)[..., None, None],
                     "外積ではなく内積 Σ y_i² を引いています。1 次元配列の y.T @ y は内積 (スカラー) になります。"
-                    "外積は np.outer(y, y) や y[:, None] * y[None, :] です。",
+                    "引くのは y_i y_j を並べた (C, C) の外積です。",
                 ),
             ],
         )
@@ -98,11 +99,13 @@ def check_softmax_backward(run: Runner, rng: np.random.Generator) -> None:
             mistakes=[
                 (
                     y * (dy - np.sum(dy * y, axis=0, keepdims=True)),
-                    "内積 <dy, y> を列方向 (axis=0) に取っています。行ごとに取ってください (axis=-1, keepdims=True)。",
+                    "内積 <dy, y> を列方向 (axis=0) に取っています。"
+                    "行ごと (最後の軸) に取り、形状を保ったまま各行から引いてください。",
                 ),
                 (
                     y * (dy - np.sum(dy * y)),
-                    "内積 <dy, y> を配列全体で取っています。行ごとに取ってください (axis=-1, keepdims=True)。",
+                    "内積 <dy, y> を配列全体で取っています。"
+                    "行ごと (最後の軸) に取り、形状を保ったまま各行から引いてください。",
                 ),
                 (
                     y * (dy - np.sum(dy, axis=-1, keepdims=True)),
@@ -203,7 +206,7 @@ def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
                 # the first call was right: the layer changed its own state
                 raise CheckFailure(
                     f"{failure}\nヒント: 1 回目の backward は正しいのに 2 回目で変わりました。backward の中で保存した "
-                    "self.y (または self.t) を直接書き換えていませんか。dx = self.y.copy() を書き換えてください。"
+                    "self.y (または self.t) を直接書き換えていませんか。書き換えるのは self.y のコピーにしてください。"
                 ) from None
             dout = float(rng.uniform(0.5, 3.0))
             check_array(
@@ -455,14 +458,14 @@ def _gradient_mistakes(key: str, n: int, expected: dict, wrong_order: dict | Non
         found.append(
             (
                 wrong_order[key],
-                "逆伝播を順伝播と同じ順番で行っています。reversed(self.layers.values()) の順に backward してください。",
+                "逆伝播を順伝播と同じ順番で行っています。backward は最後の層から最初の層へ、順伝播と逆の順に呼びます。",
             )
         )
     found.append(
         (
             stale[key],
-            "前に呼んだ loss の入力に対する勾配になっています。gradient の最初で self.loss(x, t) を呼び、"
-            "順伝播をやり直してください。",
+            "前に呼んだ loss の入力に対する勾配になっています。gradient の最初で、渡された x, t で"
+            "順伝播 (損失の計算) をやり直してください。",
         )
     )
     return found
@@ -521,7 +524,7 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
             hint = ""
             if "ValueError" in str(failure):
                 hint = (
-                    "\nヒント: 形状が合わないという例外なら、逆伝播の順番 (reversed(self.layers.values())) と、"
+                    "\nヒント: 形状が合わないという例外なら、逆伝播の順番 (最後の層から最初の層へ) と、"
                     "各層の backward に前の層の戻り値を渡しているかを確かめてください。"
                 )
             raise CheckFailure(f"{failure}{hint}{note}") from None

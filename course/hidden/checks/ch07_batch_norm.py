@@ -57,7 +57,7 @@ _LAYER_SUBSTITUTES = {
 }
 
 _NAN_HINT = (
-    "分散が 0 の列 (N = 1 のときなど) で 0 で割っていませんか。ε を平方根の中に足して np.sqrt(var + eps) で割ります。"
+    "分散が 0 の列 (N = 1 のときなど) で 0 で割っていませんか。ε を平方根の中に足して √(var + ε) で割ります。"
     "また、分散は N − 1 ではなく N で割ります (N = 1 で 0 除算になります)。"
 )
 
@@ -120,9 +120,9 @@ def _forward_mistakes(x, gamma, beta, eps=EPS):
     found = [
         (
             _forward_variant(x, gamma, beta, eps, outside=True),
-            "ε が平方根の外にあります。np.sqrt(var + eps) で割ります。",
+            "ε が平方根の外にあります。√(var + ε) で割ります。",
         ),
-        (_forward_variant(x, gamma, beta, 0.0), "ε を足し忘れています。np.sqrt(var + eps) で割ります。"),
+        (_forward_variant(x, gamma, beta, 0.0), "ε を足し忘れています。√(var + ε) で割ります。"),
         (_forward_variant(x, gamma, beta, TEXTBOOK_EPS), _TEXTBOOK_EPS_HINT),
         (
             _forward_variant(x, gamma, beta, eps, divide_by_var=True),
@@ -132,7 +132,7 @@ def _forward_mistakes(x, gamma, beta, eps=EPS):
             _forward_variant(x, gamma, beta, eps, axis=1),
             "サンプルごと (axis=1) に正規化しています。BN は特徴量ごと、バッチ方向 (axis=0) に平均と分散をとります。",
         ),
-        (xn, "γ と β を使っていません。out = gamma * x̂ + beta です。"),
+        (xn, "γ と β を使っていません。出力は x̂ を γ 倍して β を足したもの (γ x̂ + β) です。"),
         (gamma * xn, "β を足し忘れています。"),
         (xn + beta, "γ を掛け忘れています。"),
     ]
@@ -242,7 +242,7 @@ def check_bn_normalize_backward(run: Runner, rng: np.random.Generator) -> None:
             expected_dxc,
             f"{where}での dxc",
             [
-                (dxn * std, "std で割る代わりに掛けています。dxc = dxn / std です。"),
+                (dxn * std, "std で割る代わりに掛けています (∂x̂/∂xc = 1/std)。"),
                 (dxn, "std で割り忘れています (∂x̂/∂xc = 1/std)。"),
             ],
             GRAD_TOL,
@@ -629,7 +629,8 @@ def _check_group(run: Runner, x: np.ndarray, groups: int) -> None:
     mistakes = [
         (
             _norm_over(interleaved, interleaved_axes).reshape(x.shape),
-            "グループのチャンネルが連続していません。x.reshape(N, G, -1) で、連続する C/G チャンネルを 1 組にします。",
+            "グループのチャンネルが連続していません。チャンネル 0 から C/G − 1 が 1 組目、次の C/G 個が 2 組目、"
+            "のように、連続する C/G チャンネルを 1 組にします。",
         ),
         (
             _norm_over(x, tuple(range(1, x.ndim))),

@@ -290,7 +290,7 @@ def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
             got,
             name,
             "ノルムが 0 の列で 0 で割っていませんか。"
-            "倍率を c / np.maximum(ノルム, c) とすれば、0 の列の倍率は 1 になります。",
+            "ノルムが c 以下の列 (0 の列も) は倍率 1 でそのまま残り、縮めるのは c を超える列だけです。",
         )
         check_array(
             got,

@@ -42,11 +42,11 @@ SHIFTED_COPIES = 5
 NAMES = ("relu", "sigmoid", "he", "xavier", "sgd", "momentum", "adam", "tanh", "lion")
 
 _DROPOUT_NOTE = (
-    "ドロップアウトのあるネットワークです。Dropout(dropout_ratio, rng=rng) のように、重みを引いたのと同じ rng と "
+    "ドロップアウトのあるネットワークです。Dropout に、重みを引いたのと同じ rng と "
     "dropout_ratio を渡していますか。predict では BatchNormalization と Dropout にだけ train_flg を渡します。"
 )
 _BN_NOTE = (
-    "バッチ正規化のあるネットワークです。BatchNormalization(self.params['gamma{i}'], self.params['beta{i}']) を "
+    "バッチ正規化のあるネットワークです。params の 'gamma{i}'、'beta{i}' の配列そのものを渡した BatchNormalization を "
     "Affine{i} の直後 (活性化関数の前) に置き、predict ではこのレイヤに train_flg を渡していますか。"
 )
 
@@ -502,8 +502,8 @@ def _gradient_mistakes(pair: _Pair, x, t, x_other, t_other, expected: dict) -> d
             (
                 stale_grads[key],
                 "前に呼んだ loss の入力に対する勾配になっています。"
-                "gradient の最初で self.loss(x, t, train_flg=True) を呼び、"
-                "順伝播をやり直してください。",
+                "gradient の最初で、渡された x, t で学習モードの順伝播 (損失の計算) を"
+                "やり直してください。",
             )
         )
         if inference_grads is not None and pair.options.get("use_batchnorm"):
@@ -511,7 +511,7 @@ def _gradient_mistakes(pair: _Pair, x, t, x_other, t_other, expected: dict) -> d
                 (
                     inference_grads[key],
                     "gradient の順伝播が推論モードです。"
-                    "loss(x, t, train_flg=True) で、バッチの統計量を使って順伝播してください。",
+                    "学習モード (train_flg が真) で、バッチの統計量を使って順伝播してください。",
                 )
             )
     return found
@@ -621,7 +621,8 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
                 *decay_everywhere,
                 (
                     inference_expected[key],
-                    "推論モードの損失を微分しています。numerical_gradient では loss(x, t, train_flg=True) を使います。",
+                    "推論モードの損失を微分しています。"
+                    "numerical_gradient でも gradient と同じ学習モードの損失を微分します。",
                 ),
                 (
                     np.zeros_like(expected[key]),
@@ -665,15 +666,22 @@ def _simulate(sizes, net_seed, data, options, *, order="epoch", drop_last=False,
 
 _TRAINER_MISTAKES = [
     (dict(order="once"), "毎エポック並べ替え直していません。permutation はエポックのループの中で毎回呼びます。"),
-    (dict(order="none"), "サンプルを並べ替えていません。各エポックで self.rng.permutation(N) の順に使います。"),
+    (
+        dict(order="none"),
+        "サンプルを並べ替えていません。各エポックの初めに self.rng で N 個の添字を並べ替え、その順に使います。",
+    ),
     (
         dict(order="choice"),
         "ミニバッチを毎回 rng.choice で選んでいます (教科書の方法)。"
-        "ここでは各エポックで self.rng.permutation(N) の順に、"
+        "ここでは各エポックの初めに self.rng で N 個の添字を並べ替え、その順に"
         "前から mini_batch_size 個ずつ使います。",
     ),
     (dict(loss_after=True), "記録する損失は、更新の前 (gradient の中の順伝播) の network.last_layer.loss です。"),
-    (dict(no_param=True), "最適化手法に optimizer_param が渡されていません (OPTIMIZERS[name](**optimizer_param))。"),
+    (
+        dict(no_param=True),
+        "最適化手法に optimizer_param が渡されていません。OPTIMIZERS から選んだクラスを作るときに、"
+        "optimizer_param の中身をキーワード引数として渡します。",
+    ),
     (
         dict(eval_full=True),
         "evaluate_sample_num_per_epoch が指定されたら、正解率は先頭のその個数のサンプルだけで測ります。",
@@ -808,10 +816,10 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
             elif np.ndim(x_fit) and np.shape(x_fit)[0] == n:
                 hint = (
                     " 訓練データが全データ (N 個) になっていて、検証データと重なっています。"
-                    "訓練データは検証データを除いた残り order[n_val:] です。"
+                    "訓練データは、並べ替えた添字の並びから検証データの分を除いた残りです。"
                 )
             elif got_val in (round(n * ratio), int(np.ceil(n * ratio))):
-                hint = f" 検証データの個数は int(N * validation_ratio) (切り捨て) = {n_val} です。"
+                hint = f" 検証データの個数は N × validation_ratio を切り捨てた {n_val} です。"
             raise CheckFailure(
                 f"{where}: 形状が違います: 期待 x_train {ex_fit.shape}、x_val {ex_val.shape}、"
                 f"実際 x_train {np.shape(x_fit)}、x_val {np.shape(x_val)}。{hint}"
@@ -836,20 +844,20 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
             len(np.intersect1d(found["訓練"], found["検証"])) == 0
             and all(len(np.unique(index)) == len(index) for index in found.values()),
             f"{where}: 訓練データと検証データに同じサンプルが入っています (または同じサンプルが 2 回使われています)。"
-            "添字の並び order を 1 回だけ作り、order[:n_val] を検証データ、order[n_val:] を訓練データにしてください "
+            "添字の並び order を 1 回だけ作り、その先頭の n_val 個を検証データ、残りを訓練データにしてください "
             "(permutation を 2 回呼ぶと別の並びになり、重なりが出ます)。",
         )
         check_true(
             _same_split(got, run.call("train_validation_split", x, t, ratio, seed)),
-            f"{where} を同じ seed で 2 回呼ぶと、分け方が変わります。引数の seed を使って "
-            "np.random.default_rng(seed).permutation(N) で並べ替えてください "
+            f"{where} を同じ seed で 2 回呼ぶと、分け方が変わります。並べ替えには、引数の seed から作った "
+            "Generator を使ってください "
             "(np.random.permutation や seed なしの default_rng() は呼ぶたびに変わります)。",
         )
         if math.comb(n, n_val) > 10**12:  # a random split keeps the first n_val rows with probability below 1e-12
             check_true(
                 not np.array_equal(np.sort(found["検証"]), np.arange(n_val)),
                 f"{where}: 並べ替えずに先頭の n_val 個を検証データにしています。"
-                "np.random.default_rng(seed).permutation(N) などで並べ替えてから分けてください。",
+                "引数の seed から作った Generator で添字を並べ替えてから分けてください。",
             )
 
 
