@@ -88,3 +88,11 @@ def test_the_trusted_side_names_only_stand_ins_of_the_package_with_their_needs_s
         runner.call("run", stand_in_bases=("os",), substitute={"adam_moments": _reference_moments})
     with pytest.raises(TypeError, match="stand-in base"):
         runner.call("run", stand_in_bases=("Adam",))
+
+
+def test_the_local_runner_restores_the_namespace_when_a_need_is_missing():
+    namespace = _notebook()
+    runner, bases = LocalRunner(namespace), namespace["AMSGrad"].__bases__
+    with pytest.raises(KeyError):
+        runner.call("run", {}, [], AMSGrad={}, substitute={"other": _reference_moments}, stand_in_bases=("Adam",))
+    assert namespace["AMSGrad"].__bases__ == bases and "other" not in namespace

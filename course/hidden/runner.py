@@ -174,8 +174,10 @@ class LocalRunner(Runner):
     def _substituted(self, substitute: Mapping[str, Any] | None, stand_in_bases: Sequence[str] = ()) -> Iterator[None]:
         saved = {k: self.namespace[k] for k in (substitute or {}) if k in self.namespace}
         self.namespace.update(substitute or {})
-        swapped = swap_bases(self.namespace, {name: bind_base(name, dict(substitute or {})) for name in stand_in_bases})
+        swapped: list = []
         try:
+            bases = {name: bind_base(name, dict(substitute or {})) for name in stand_in_bases}
+            swapped = swap_bases(self.namespace, bases)
             yield
         finally:
             restore_bases(swapped)
