@@ -31,7 +31,7 @@ VARIANTS = [
         (
             (
                 "    if y.shape != t.shape:\n"
-                '        raise ValueError(f"y and t must have the same shape, got {y.shape} and {t.shape}")\n',
+                '        raise ValueError(f"y と t の形状が違います ({y.shape} と {t.shape})")\n',
                 "",
             ),
         ),

@@ -359,7 +359,7 @@ VARIANTS = [
         (
             (
                 "    if not float(max_norm) > 0.0:\n"
-                '        raise ValueError(f"max_norm must be positive, got {max_norm}")\n',
+                '        raise ValueError(f"max_norm は正の数にしてください ({max_norm} が渡されました)")\n',
                 "",
             ),
         ),

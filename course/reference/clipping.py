@@ -30,7 +30,7 @@ def clip_grads_by_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
         ValueError: if ``max_norm`` is not positive.
     """
     if not float(max_norm) > 0.0:
-        raise ValueError(f"max_norm must be positive, got {max_norm}")
+        raise ValueError(f"max_norm は正の数にしてください ({max_norm} が渡されました)")
     # the norm of all the gradients taken together: sqrt(sum of squares over every array)
     total_norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
     clip_coef = max_norm / (total_norm + 1e-6)

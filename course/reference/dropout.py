@@ -30,7 +30,7 @@ class Dropout:
 
     def __init__(self, dropout_ratio: float = 0.5, rng: np.random.Generator | None = None) -> None:
         if not 0 <= dropout_ratio < 1:
-            raise ValueError(f"dropout_ratio must be in [0, 1), got {dropout_ratio}")
+            raise ValueError(f"dropout_ratio は 0 以上 1 未満にしてください ({dropout_ratio} が渡されました)")
         self.dropout_ratio = dropout_ratio
         self.rng = rng if rng is not None else np.random.default_rng()
         self.mask: np.ndarray | None = None

@@ -37,15 +37,15 @@ class EarlyStopping:
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
         if isinstance(patience, bool):
-            raise ValueError(f"patience must be an integer >= 1, got bool {patience!r}")
+            raise ValueError(f"patience は 1 以上の整数にしてください (bool の {patience!r} が渡されました)")
         try:
             patience = operator.index(patience)
         except TypeError:
-            raise ValueError(f"patience must be an integer >= 1, got {patience!r}") from None
+            raise ValueError(f"patience は 1 以上の整数にしてください ({patience!r} が渡されました)") from None
         if patience < 1:
-            raise ValueError(f"patience must be an integer >= 1, got {patience}")
+            raise ValueError(f"patience は 1 以上の整数にしてください ({patience} が渡されました)")
         if not float(min_delta) >= 0.0:
-            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
+            raise ValueError(f"min_delta は 0 以上にしてください ({min_delta} が渡されました)")
         self.patience = patience
         self.min_delta = float(min_delta)
         self.best = math.inf

@@ -19,13 +19,13 @@ __all__ = ["xavier_std", "he_std"]
 
 def _check_positive_int(name: str, value: int) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be a positive integer, got bool {value!r}")
+        raise ValueError(f"{name} は正の整数にしてください (bool の {value!r} が渡されました)")
     try:
         value = operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}") from None
+        raise ValueError(f"{name} は正の整数にしてください ({value!r} が渡されました)") from None
     if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
+        raise ValueError(f"{name} は正の整数にしてください ({value} が渡されました)")
     return value
 
 

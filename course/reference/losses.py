@@ -24,7 +24,7 @@ def sum_squared_error(y: np.ndarray, t: np.ndarray) -> float:
     """
     y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
     if y.shape != t.shape:
-        raise ValueError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
+        raise ValueError(f"y と t の形状が違います ({y.shape} と {t.shape})")
     batch_size = y.shape[0] if y.ndim == 2 else 1
     return float(0.5 * np.sum((y - t) ** 2) / batch_size)
 
@@ -36,7 +36,7 @@ def mean_squared_error(y: np.ndarray, t: np.ndarray) -> float:
     """
     y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
     if y.shape != t.shape:
-        raise ValueError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
+        raise ValueError(f"y と t の形状が違います ({y.shape} と {t.shape})")
     return float(np.mean((y - t) ** 2))
 
 
@@ -57,7 +57,10 @@ def cross_entropy_error(y: np.ndarray, t: np.ndarray, eps: float = 1e-7) -> floa
     if t.shape == y.shape:  # one-hot 表現 → ラベル
         t = t.argmax(axis=1)
     if t.shape != (y.shape[0],):
-        raise ValueError(f"t must be one-hot of shape {y.shape} or labels of shape ({y.shape[0]},), got {t.shape}")
+        raise ValueError(
+            f"t は形状 {y.shape} の one-hot か、形状 ({y.shape[0]},) のラベルにしてください"
+            f" (形状 {t.shape} が渡されました)"
+        )
     batch_size = y.shape[0]
     return float(-np.sum(np.log(y[np.arange(batch_size), t.astype(np.int64)] + eps)) / batch_size)
 
@@ -72,5 +75,5 @@ def binary_cross_entropy(y: np.ndarray, t: np.ndarray, eps: float = 1e-7) -> flo
     """
     y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
     if y.shape != t.shape:
-        raise ValueError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
+        raise ValueError(f"y と t の形状が違います ({y.shape} と {t.shape})")
     return float(-np.mean(t * np.log(y + eps) + (1.0 - t) * np.log(1.0 - y + eps)))

@@ -31,10 +31,12 @@ def train_validation_split(
         ValueError: if r is not in (0, 1) or x and t differ in length.
     """
     if not 0 < validation_ratio < 1:
-        raise ValueError(f"validation_ratio must be in (0, 1), got {validation_ratio}")
+        raise ValueError(
+            f"validation_ratio は 0 より大きく 1 より小さい数にしてください ({validation_ratio} が渡されました)"
+        )
     n = x.shape[0]
     if t.shape[0] != n:
-        raise ValueError(f"x and t must have the same number of samples, got {n} and {t.shape[0]}")
+        raise ValueError(f"x と t のサンプル数 (最初の軸の長さ) が違います ({n} と {t.shape[0]})")
     order = np.random.default_rng(seed).permutation(n)  # one permutation for x AND t
     n_val = int(n * validation_ratio)  # rounded down
     val, train = order[:n_val], order[n_val:]

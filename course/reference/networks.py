@@ -118,7 +118,7 @@ class MultiLayerNetExtend:
         rng: np.random.Generator | None = None,
     ) -> None:
         if activation not in ("relu", "sigmoid"):
-            raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
+            raise ValueError(f"activation は 'relu' か 'sigmoid' にしてください ({activation!r} が渡されました)")
         rng = rng if rng is not None else np.random.default_rng()
         self.hidden_layer_num = len(hidden_size_list)
         self.weight_decay_lambda = weight_decay_lambda
@@ -152,7 +152,9 @@ class MultiLayerNetExtend:
                 return he_std(n_in)
             if name in ("sigmoid", "xavier"):
                 return xavier_std(n_in)
-            raise ValueError(f"unknown weight_init_std {weight_init_std!r}: use 'relu', 'sigmoid' or a float")
+            raise ValueError(
+                f"weight_init_std に {weight_init_std!r} は使えません。'relu'、'sigmoid' か数値にしてください"
+            )
         return float(weight_init_std)
 
     def predict(self, x: np.ndarray, train_flg: bool = False) -> np.ndarray:

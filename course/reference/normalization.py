@@ -52,7 +52,7 @@ def group_norm(x: np.ndarray, num_groups: int, eps: float = 1e-5) -> np.ndarray:
     """
     n, c = x.shape[:2]
     if c % num_groups:
-        raise ValueError(f"num_groups={num_groups} does not divide the {c} channels")
+        raise ValueError(f"num_groups={num_groups} がチャンネル数 {c} を割り切りません")
     grouped = x.reshape(n, num_groups, -1)  # (N, G, C/G · H · W): consecutive channels together
     mu = grouped.mean(axis=2, keepdims=True)
     var = np.mean((grouped - mu) ** 2, axis=2, keepdims=True)

@@ -32,7 +32,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     x と同じ形状の float64 の配列を返す。
     """
     if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"x must be a floating-point array to be perturbed in place, got dtype {x.dtype}")
+        raise TypeError(
+            f"x は浮動小数点数の配列にしてください (その場で値をずらすため)。dtype {x.dtype} の配列が渡されました"
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(*x.shape):
         original = x[idx].copy()
@@ -44,7 +46,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
         finally:
             x[idx] = original
         if upper == lower:
-            raise FloatingPointError(f"x{list(idx)} = {original} is too large for the step h = {h}: x ± h rounds to x")
+            raise FloatingPointError(
+                f"x{list(idx)} = {original} は刻み幅 h = {h} に比べて大きすぎ、x ± h が x に丸められます"
+            )
         grad[idx] = (f_upper - f_lower) / (upper - lower)
     return grad
 

@@ -46,14 +46,14 @@ Params = dict[str, np.ndarray]
 def _check_non_negative(name: str, value: float) -> float:
     value = float(value)
     if not value >= 0.0:  # NaN もここで弾く
-        raise ValueError(f"{name} must be >= 0, got {value}")
+        raise ValueError(f"{name} は 0 以上にしてください ({value} が渡されました)")
     return value
 
 
 def _check_unit_interval(name: str, value: float) -> float:
     value = float(value)
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
+        raise ValueError(f"{name} は 0 以上 1 未満にしてください ({value} が渡されました)")
     return value
 
 

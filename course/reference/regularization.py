@@ -104,9 +104,9 @@ def max_norm(W: np.ndarray, c: float) -> np.ndarray:
     """
     W = np.asarray(W)
     if W.ndim != 2:
-        raise ValueError(f"W must be 2-D (n_in, n_out), got shape {W.shape}")
+        raise ValueError(f"W は 2 次元 (n_in, n_out) の配列にしてください (形状 {W.shape} が渡されました)")
     if not float(c) > 0.0:
-        raise ValueError(f"c must be positive, got {c}")
+        raise ValueError(f"c は正の数にしてください ({c} が渡されました)")
     if not np.issubdtype(W.dtype, np.floating):
         W = W.astype(np.float64)
     norms = np.sqrt(np.sum(np.square(W), axis=0))  # (n_out,) column norms

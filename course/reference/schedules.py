@@ -16,14 +16,14 @@ __all__ = ["step_decay", "inverse_time_decay", "warmup_lr"]
 def _check_int(name: str, value: int, minimum: int) -> int:
     """``value`` が ``minimum`` 以上の整数なら int にして返す。"""
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, got bool {value!r}")
+        raise ValueError(f"{name} は整数にしてください (bool の {value!r} が渡されました)")
     try:
         value = operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+        raise ValueError(f"{name} は整数にしてください ({value!r} が渡されました)") from None
     if value < minimum:
-        bound = "non-negative" if minimum == 0 else f">= {minimum}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+        bound = f"{minimum} 以上"
+        raise ValueError(f"{name} は {bound}にしてください ({value} が渡されました)")
     return value
 
 
@@ -62,7 +62,7 @@ def inverse_time_decay(lr0: float, step: int, decay_rate: float = 0.01) -> float
     """
     step = _check_int("step", step, 0)
     if not float(decay_rate) >= 0.0:
-        raise ValueError(f"decay_rate must be non-negative, got {decay_rate}")
+        raise ValueError(f"decay_rate は 0 以上にしてください ({decay_rate} が渡されました)")
     return float(lr0 / (1.0 + decay_rate * step))  # lr0 / (1 + k*step)
 
 

@@ -51,7 +51,7 @@ class Trainer:
     ) -> None:
         name = optimizer.lower()
         if name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+            raise ValueError(f"optimizer に {optimizer!r} は使えません。{sorted(OPTIMIZERS)} のどれかにしてください")
         self.network = network
         self.x_train, self.t_train = x_train, t_train
         self.x_test, self.t_test = x_test, t_test

@@ -50,5 +50,5 @@ def test_two_layer_net_sgd_learns():
 
 
 def test_unknown_optimizer():
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="は使えません"):
         _trainer(optimizer="lbfgs")
