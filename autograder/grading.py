@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.checks import CheckFailure
+from course.checks import UNEXPECTED_VALUE_ERRORS, CheckFailure, unexpected_value
 from course.hidden import run_check
 from course.hints import hint_names
 
@@ -148,9 +148,7 @@ def _grade_tests_cell(cell, runner, submission: Submission, solution_errors: dic
         related = [text for grade_id, text in solution_errors.items() if grade_id == cell.check]
         if related:
             message = related[0] + "\n" + message
-        return ExerciseResult(cell.grade_id, 0.0, cell.points, message)
-    except (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError, MemoryError) as error:
-        # a learner value that the check did not expect (a check should say so itself): this exercise only
-        message = f"採点できない結果が返されました ({type(error).__name__}: {str(error)[:200]})。"
-        return ExerciseResult(cell.grade_id, 0.0, cell.points, message)
+        return ExerciseResult(cell.grade_id, 0.0, cell.points, message, properties=failure.properties)
+    except UNEXPECTED_VALUE_ERRORS as error:  # a learner value that the check did not expect: this exercise only
+        return ExerciseResult(cell.grade_id, 0.0, cell.points, unexpected_value(error))
     return ExerciseResult(cell.grade_id, cell.points, cell.points, "")

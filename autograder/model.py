@@ -62,6 +62,8 @@ class ExerciseResult:
     max_score: float
     message: str = ""  # diagnostic shown to the learner; empty at full marks
     manual: bool = False
+    # property name → "pass", "fail" or "skip" (not checked), when the cell's check lists its properties and failed
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -38,6 +38,10 @@ class RemoteRunner(Runner):
         self.last_warnings: list[str] = []
         self.last_changed: tuple[int | str, ...] = ()
 
+    @property
+    def restarts(self) -> int:  # type: ignore[override]
+        return self.session.restarts
+
     # Handles name objects of one process generation; after a restart they are gone.
     _GENERATION = 1_000_000
 

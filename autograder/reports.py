@@ -57,6 +57,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import quote
 
+from course.checks import PROPERTY_LIST_HEADING
+
 from .assignment import AssignmentSpec, load_assignment
 from .files import atomic_write
 from .model import ExerciseResult, SubmissionResult
@@ -685,18 +687,25 @@ class _Diagnostic:
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+def _cause(message: str) -> str:
+    """A message without its list of properties (``course.checks.Properties``): the likely cause."""
+    return message.split(PROPERTY_LIST_HEADING, 1)[0].strip()
+
+
 def _frequent_diagnostics(results: list[SubmissionResult]) -> tuple[list[_Diagnostic], int]:
     """The most frequent diagnostics, messages that differ only in numbers counted together.
 
     Hidden checks draw fresh inputs per learner, so the same mistake can give "最大のずれは
-    0.87" for one learner and "0.91" for another. Returns (top list, number of kinds).
+    0.87" for one learner and "0.91" for another. A message is counted by its cause, without the
+    list of the cell's properties that follows it. Returns (top list, number of kinds).
     """
     groups: dict[tuple[str, str, str], Counter] = {}
     for r in results:
         for e in r.exercises:
-            if e.message.strip():
-                key = (r.assignment, e.grade_id, _NUMBER.sub("#", e.message))
-                groups.setdefault(key, Counter())[e.message] += 1
+            cause = _cause(e.message)
+            if cause:
+                key = (r.assignment, e.grade_id, _NUMBER.sub("#", cause))
+                groups.setdefault(key, Counter())[cause] += 1
     diagnostics = []
     for (assignment, grade_id, _), wordings in groups.items():
         example = min(wordings.items(), key=lambda item: (-item[1], item[0]))[0]
@@ -858,6 +867,7 @@ def _report_body(
         else:
             parts.append("<p>診断メッセージはありません (自動採点の演習に指摘はありません)。</p>")
 
+        parts.extend(_failed_properties_section(results))
         parts.extend(_hints_section(results, assignments))
 
         parts.append("<h2>実行できなかった提出 (failed to run)</h2>")
@@ -893,6 +903,37 @@ def _report_body(
         parts.append("<h2>学生ごとの合計 (totals)</h2>")
         parts.append(_totals_table(results, specs, students, assignments, feedback_dir))
     return "\n".join(parts) + "\n"
+
+
+def _failed_properties_section(results: list[SubmissionResult]) -> list[str]:
+    """Per graded cell whose check lists its properties, how many submissions failed each property
+    (✗) and how many could not have it checked (–, a property it needs failed)."""
+    counts: dict[tuple[str, str, str], Counter[str]] = {}
+    order: dict[tuple[str, str, str], int] = {}
+    for r in results:
+        for e in r.exercises:
+            for position, (name, verdict) in enumerate(e.properties.items()):
+                key = (r.assignment, e.grade_id, name)
+                counts.setdefault(key, Counter())[verdict] += 1
+                order.setdefault(key, position)
+    parts = ["<h2>不合格の多い性質 (failed properties)</h2>"]
+    failing = [(key, c) for key, c in counts.items() if c["fail"]]
+    if not failing:
+        parts.append("<p>性質ごとに採点されたセルで、不合格の性質はありません。</p>")
+        return parts
+    parts.append(
+        '<p class="note">性質ごとに確かめる演習で、どの性質が不合格 (✗) だったか、前提の性質が不合格で確かめられな'
+        "かった (–) かの件数です。同じセルの中で ✗ の多い性質が、説明や例を補う候補です。</p>"
+    )
+    failing.sort(key=lambda item: (-item[1]["fail"], item[0][0], item[0][1], order[item[0]]))
+    rows = [
+        [_e(assignment), _e(grade_id), _e(name), str(c["fail"]), str(c["skip"]), str(c["pass"])]
+        for (assignment, grade_id, name), c in failing[:TOP_DIAGNOSTICS]
+    ]
+    parts.append(_table(["課題", "grade_id", "性質", "✗ 不合格", "– 未確認", "✓ 合格"], rows, {3, 4, 5}))
+    if len(failing) > TOP_DIAGNOSTICS:
+        parts.append(f'<p class="note">ほかに {len(failing) - TOP_DIAGNOSTICS} 個の性質が不合格になっています。</p>')
+    return parts
 
 
 def _hints_section(results: list[SubmissionResult], assignments: list[str]) -> list[str]:

@@ -16,12 +16,15 @@ import numpy as np
 __all__ = [
     "CheckFailure",
     "ON_HOLD",
+    "PROPERTY_LIST_HEADING",
     "builds_on",
     "check_array",
     "check_between",
     "check_scalar",
     "check_true",
     "Mistake",
+    "Properties",
+    "UNEXPECTED_VALUE_ERRORS",
 ]
 
 #: How a public test cell that holds its checks begins its message (``autograder check`` looks for it).
@@ -31,9 +34,19 @@ ON_HOLD = "公開テスト保留"
 class CheckFailure(AssertionError):
     """A failed check; ``str(error)`` is the Japanese diagnostic shown to the learner."""
 
+    #: Property name → "pass", "fail" or "skip", when the failure comes from a :class:`Properties` list.
+    properties: dict[str, str] = {}  # noqa: RUF012 (never mutated; an instance sets its own)
+
 
 Mistake = tuple[Any, str]
 """A known mistake: (the value that mistake would produce, the hint to show)."""
+
+#: The line that opens the list of a cell's properties in a failure message (see :class:`Properties`).
+PROPERTY_LIST_HEADING = "性質ごとの結果:"
+
+#: What checking code raises when learner code returned a value of a kind the check did not expect
+#: (a check should say so itself; these still cost only the exercise, with a message).
+UNEXPECTED_VALUE_ERRORS = (TypeError, ValueError, ArithmeticError, IndexError, KeyError, AttributeError, MemoryError)
 
 
 def _as_array(value: Any, name: str) -> np.ndarray:
@@ -218,3 +231,84 @@ def core_passes(public_test: Callable[[], None]) -> bool:
             " (規則の点は、本体が正しいときに採点されます)。"
         )
     return failure is None
+
+
+def unexpected_value(error: BaseException) -> str:
+    """The diagnostic for one of UNEXPECTED_VALUE_ERRORS raised while checking a learner's value."""
+    return f"採点できない結果が返されました ({type(error).__name__}: {str(error)[:200]})。"
+
+
+class Properties:
+    """The named properties of one test cell, checked in turn; every one gets its own verdict.
+
+    A failure does not stop the properties after it, so that the feedback lists every property with
+    ✓ (holds), ✗ (fails) or – (not checked: a property it needs failed, or the run was interrupted).
+    Leaving the ``with`` block raises one :class:`CheckFailure` when any property failed: the first
+    failure's diagnostic first (the likely cause), then the list. Usage::
+
+        with Properties() as properties:
+            properties.check("値 (形状 (3, 4) など)", check_values, x)
+            properties.check("入力を書き換えない", check_unchanged, x, needs=("値 (形状 (3, 4) など)",))
+
+    ``interrupted`` (optional) tells whether the run can no longer go on (a time-out or a crash of the
+    learner's process, say); then the remaining properties are not checked.
+    """
+
+    MARKS = {"pass": "✓", "fail": "✗", "skip": "–"}
+
+    def __init__(self, interrupted: Callable[[], bool] | None = None) -> None:
+        self._interrupted = interrupted or (lambda: False)
+        self.verdicts: dict[str, str] = {}  # property name → "pass", "fail" or "skip"
+        self._lines: list[str] = []
+        self._first_failure: str | None = None
+
+    def __enter__(self) -> Properties:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        if kind is None and self._first_failure is not None:
+            failure = CheckFailure(self.message())
+            failure.properties = dict(self.verdicts)  # for the class report: which properties fail most
+            raise failure
+
+    def passed(self, name: str) -> bool:
+        """Whether the property ``name`` was checked and holds."""
+        return self.verdicts.get(name) == "pass"
+
+    def check(self, name: str, check: Callable[..., Any], *args: Any, needs: Sequence[str] = (), **kwargs: Any) -> bool:
+        """Check the property ``name`` by calling ``check(*args, **kwargs)`` (it raises CheckFailure when the
+        property fails), unless a property in ``needs`` did not hold. Returns whether it holds."""
+        if name in self.verdicts:
+            raise ValueError(f"property {name!r} is checked twice")
+        unknown = [need for need in needs if need not in self.verdicts]
+        if unknown:  # a misspelt need would skip the property for ever: a check that cannot fail
+            raise ValueError(f"property {name!r} needs {unknown}, which no earlier property is called")
+        missing = [need for need in needs if not self.passed(need)]
+        if missing or (self._first_failure is not None and self._interrupted()):
+            reason = f"「{missing[0]}」が合格していないため未確認" if missing else "採点が中断したため未確認"
+            return self._record(name, "skip", f"{name} ({reason})")
+        try:
+            check(*args, **kwargs)
+        except CheckFailure as failure:
+            return self._fail(name, str(failure))
+        except UNEXPECTED_VALUE_ERRORS as error:
+            return self._fail(name, unexpected_value(error))
+        return self._record(name, "pass", name)
+
+    def _fail(self, name: str, diagnostic: str) -> bool:
+        if self._first_failure is None:
+            self._first_failure = diagnostic
+            return self._record(name, "fail", f"{name} (上のとおり)")
+        first_line = diagnostic.strip().splitlines()[0] if diagnostic.strip() else ""
+        return self._record(name, "fail", f"{name}: {first_line}")
+
+    def _record(self, name: str, verdict: str, line: str) -> bool:
+        self.verdicts[name] = verdict
+        self._lines.append(f"{self.MARKS[verdict]} {line}")
+        return verdict == "pass"
+
+    def message(self) -> str:
+        """The first failure's diagnostic, then every property with its mark (one per line)."""
+        if len(self._lines) == 1:
+            return self._first_failure or ""
+        return "\n".join([self._first_failure or "", PROPERTY_LIST_HEADING, *self._lines])

@@ -6,6 +6,7 @@ import pytest
 from course.checks import (
     ON_HOLD,
     CheckFailure,
+    Properties,
     builds_on,
     check_array,
     check_between,
@@ -105,3 +106,71 @@ def test_core_passes_holds_the_rules_until_the_core_is_right(capsys):
     assert not core_passes(wrong_core)
     printed = capsys.readouterr().out
     assert printed.startswith(ON_HOLD) and "本体" in printed and "規則" in printed and "f(0) の値が違います" in printed
+
+
+def _fails(message: str):
+    def check() -> None:
+        raise CheckFailure(message)
+
+    return check
+
+
+def test_properties_lists_every_property_and_leads_with_the_first_cause():
+    with pytest.raises(CheckFailure) as info:
+        with Properties() as properties:
+            assert properties.check("形状", lambda: None)
+            assert not properties.check("値", _fails("値がずれています。\n詳細"))
+            properties.check("入力を書き換えない", _fails("x を書き換えています。\n詳細"))
+            properties.check("勾配", lambda: None, needs=["値"])
+    lines = str(info.value).splitlines()
+    assert lines[:2] == ["値がずれています。", "詳細"]  # the first cause, whole
+    assert lines[2:] == [
+        "性質ごとの結果:",
+        "✓ 形状",
+        "✗ 値 (上のとおり)",
+        "✗ 入力を書き換えない: x を書き換えています。",  # later causes: their first line
+        "– 勾配 (「値」が合格していないため未確認)",
+    ]
+    assert properties.verdicts == {"形状": "pass", "値": "fail", "入力を書き換えない": "fail", "勾配": "skip"}
+
+
+def test_properties_passes_silently_and_a_single_property_keeps_its_message():
+    with Properties() as properties:
+        properties.check("値", lambda: None)
+    assert properties.passed("値")
+    with pytest.raises(CheckFailure) as info:
+        with Properties() as properties:
+            properties.check("値", _fails("値がずれています。"))
+    assert str(info.value) == "値がずれています。"
+
+
+def test_properties_turns_an_unexpected_value_into_that_property_failing():
+    def broken() -> None:
+        raise TypeError("unsupported operand")
+
+    with pytest.raises(CheckFailure) as info:
+        with Properties() as properties:
+            properties.check("値", broken)
+            properties.check("形状", lambda: None)
+    assert "採点できない結果" in str(info.value) and "TypeError" in str(info.value)
+    assert properties.verdicts == {"値": "fail", "形状": "pass"}
+
+
+def test_properties_stop_once_the_run_is_interrupted():
+    restarted = []
+    ran = []
+    with pytest.raises(CheckFailure) as info:
+        with Properties(interrupted=lambda: bool(restarted)) as properties:
+            properties.check("値", lambda: (restarted.append(1), _fails("時間切れ (timeout)")()))
+            properties.check("形状", lambda: ran.append("形状"))
+    assert not ran and "– 形状 (採点が中断したため未確認)" in str(info.value)
+
+
+def test_properties_refuse_a_name_twice_and_a_need_that_names_no_earlier_property():
+    with pytest.raises(ValueError, match="twice"):
+        with Properties() as properties:
+            properties.check("値", lambda: None)
+            properties.check("値", lambda: None)
+    with pytest.raises(ValueError, match="no earlier property"):
+        with Properties() as properties:
+            properties.check("勾配", lambda: None, needs=["値 (typo)"])

@@ -112,6 +112,8 @@ class Runner:
     #: call, new or method changed in place: how "do not overwrite the input" is observed, the same
     #: way in every path (the sandbox only ever sees copies, so the check's inputs cannot show it).
     last_changed: tuple[int | str, ...] = ()
+    #: How many times the learner's process was restarted (after a time-out or a crash) so far.
+    restarts: int = 0
 
     def defined(self, name: str) -> bool:
         raise NotImplementedError

@@ -26,7 +26,7 @@ from autograder.reports import (
     write_summary_csv,
 )
 from course import reference as ref
-from course.checks import CheckFailure
+from course.checks import CheckFailure, Properties
 from course.hidden.runner import LocalRunner
 
 ASSIGNMENT = "ch01_activation"
@@ -370,6 +370,42 @@ def test_report_counts_diagnostics_that_differ_only_in_numbers_together(tmp_path
     table = page.split("most frequent diagnostics")[1].split("</table>")[0]
     assert "<td class=num>4</td>" in table and "数値だけが違うもの 4 通り" in table
     assert table.count("最大のずれは") == 1
+
+
+def _property_failure(student: str, value_ok: bool, copy_ok: bool) -> SubmissionResult:
+    """A test_relu result from a real Properties list: the values, then no mutation (which needs them)."""
+
+    def holds(ok: bool, message: str):
+        def check() -> None:
+            if not ok:
+                raise CheckFailure(message)
+
+        return check
+
+    try:
+        with Properties() as relu:
+            relu.check("値", holds(value_ok, f"relu の値が違います ({student})。"))
+            relu.check("入力を書き換えない", holds(copy_ok, "relu が x を書き換えています。"), needs=["値"])
+    except CheckFailure as failure:
+        exercise = ExerciseResult("test_relu", 0.0, 1.0, str(failure), properties=failure.properties)
+    return SubmissionResult(student, ASSIGNMENT, "", "", [exercise])
+
+
+def test_report_counts_failed_properties_and_groups_diagnostics_by_their_cause(tmp_path):
+    results = [_property_failure("s1", False, True), _property_failure("s2", True, False)]
+    results += [_property_failure(f"t{i}", True, False) for i in range(3)]
+    page = write_report(results, {}, "", tmp_path / "report.html", "").read_text(encoding="utf-8")
+    table = page.split("failed properties")[1].split("</table>")[0]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in table.split("<tr>")[2:]]
+    assert rows == [
+        [ASSIGNMENT, "test_relu", "入力を書き換えない", "4", "1", "0"],
+        [ASSIGNMENT, "test_relu", "値", "1", "0", "4"],
+    ]
+    diagnostics = page.split("most frequent diagnostics")[1].split("</table>")[0]
+    assert "性質ごとの結果" not in diagnostics  # counted by the cause, without the list
+    assert "<td class=num>4</td>" in diagnostics and diagnostics.count("書き換えています") == 1
+    feedback = write_feedback(results[0], None, tmp_path / "feedback.html").read_text(encoding="utf-8")
+    assert "✗ 値 (上のとおり)" in feedback and "– 入力を書き換えない" in feedback  # the learner sees the list
 
 
 def test_report_without_results(tmp_path):

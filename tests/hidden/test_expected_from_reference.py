@@ -39,7 +39,10 @@ Two properties are asserted for every check:
    ``check_between`` are the same for the three liars, comparison by comparison, up to the
    point where the first of them fails: they come from the check's inputs alone. This finds a
    check that takes one expectation from the learner even when a later, honest comparison
-   makes the whole check fail.
+   makes the whole check fail. A check that lists its properties (``course.checks.Properties``)
+   goes on after a failure, so the comparisons are matched property by property, each within
+   the prefix that both liars reached; a property's inputs must therefore not depend on how an
+   earlier property went (they are drawn before the properties run).
 
 A control run on the honest notebook must pass every check, so that the liars' failures are
 the liars' doing. Checks that accept several outcomes (an exception, a range of accuracies, a
@@ -347,9 +350,11 @@ def _hidden_check(assignment: str, name: str) -> Check:
 
 
 @contextlib.contextmanager
-def _recording(check: Check) -> Iterator[list[np.ndarray]]:
-    """Every expected value handed to check_array / check_scalar / check_between while the check runs."""
-    recorded: list[np.ndarray] = []
+def _recording(check: Check) -> Iterator[list[tuple[str, np.ndarray]]]:
+    """Every expected value handed to check_array / check_scalar / check_between while the check runs,
+    with the name of the property (``course.checks.Properties``) being checked then ("" outside one)."""
+    recorded: list[tuple[str, np.ndarray]] = []
+    current = [""]
     modules = {sys.modules[check.__module__]}
     modules |= {module for key, module in sys.modules.items() if key.startswith("course.hidden.checks.")}
 
@@ -357,10 +362,20 @@ def _recording(check: Check) -> Iterator[list[np.ndarray]]:
         @functools.wraps(original)
         def record(actual: Any, *args: Any, **kwargs: Any) -> Any:
             expected = args[:2] if name == "check_between" else args[:1]
-            recorded.append(np.array(expected, dtype=np.float64))
+            recorded.append((current[0], np.array(expected, dtype=np.float64)))
             return original(actual, *args, **kwargs)
 
         return record
+
+    original_check = course_checks.Properties.check
+
+    @functools.wraps(original_check)
+    def check_property(self: course_checks.Properties, name: str, *args: Any, **kwargs: Any) -> bool:
+        outer, current[0] = current[0], name
+        try:
+            return original_check(self, name, *args, **kwargs)
+        finally:
+            current[0] = outer
 
     patched = []
     for module in modules:
@@ -368,9 +383,11 @@ def _recording(check: Check) -> Iterator[list[np.ndarray]]:
             if getattr(module, name, None) is getattr(course_checks, name):
                 patched.append((module, name))
                 setattr(module, name, recorder(getattr(course_checks, name), name))
+    course_checks.Properties.check = check_property
     try:
         yield recorded
     finally:
+        course_checks.Properties.check = original_check
         for module, name in patched:
             setattr(module, name, getattr(course_checks, name))
 
@@ -392,7 +409,9 @@ def _seeded_default_rng() -> Iterator[None]:
         np.random.default_rng = original
 
 
-def run(notebook: Notebook, check: Check, seed: int, liar: Liar | None) -> tuple[bool, str, list[np.ndarray]]:
+def run(
+    notebook: Notebook, check: Check, seed: int, liar: Liar | None
+) -> tuple[bool, str, list[tuple[str, np.ndarray]]]:
     """(passed, why not, the expected values the check compared with) of one check on one notebook
     (``seed`` seeds the rng handed to ``check``; a hidden check draws from its own seed)."""
     with (
@@ -412,14 +431,23 @@ def run(notebook: Notebook, check: Check, seed: int, liar: Liar | None) -> tuple
     return True, "", recorded
 
 
-def _differing(runs: dict[str, list[np.ndarray]]) -> str | None:
-    """The first comparison whose expected value differs between two liars (within their common prefix)."""
+def _differing(runs: dict[str, list[tuple[str, np.ndarray]]]) -> str | None:
+    """The first comparison whose expected value differs between two liars, property by property
+    (a check that lists its properties goes on after a failure: each property's comparisons are
+    compared within the common prefix of that property)."""
     modes = list(runs)
     for i, first in enumerate(modes):
         for second in modes[i + 1 :]:
-            for k, (a, b) in enumerate(zip(runs[first], runs[second])):
-                if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
-                    return f"comparison {k + 1}: {first} expected {a.ravel()[:4]}…, {second} expected {b.ravel()[:4]}…"
+            for prop in dict.fromkeys(name for name, _ in runs[first]):
+                ours = [a for name, a in runs[first] if name == prop]
+                theirs = [b for name, b in runs[second] if name == prop]
+                for k, (a, b) in enumerate(zip(ours, theirs)):
+                    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+                        where = f"property {prop!r}, " if prop else ""
+                        return (
+                            f"{where}comparison {k + 1}: {first} expected {a.ravel()[:4]}…, "
+                            f"{second} expected {b.ravel()[:4]}…"
+                        )
     return None
 
 

@@ -11,7 +11,7 @@ from course import reference as ref
 from course.checks import CheckFailure, Mistake, check_array, check_true
 
 from ..runner import Runner
-from . import core_first
+from . import core_first, properties
 
 # Tolerances: every loss is a sum of at most a few dozen float64 terms, so a correct
 # implementation (in any summation order, one-hot or label form) agrees to ~1e-14; every
@@ -124,8 +124,24 @@ def _mismatched_shapes(rng: np.random.Generator) -> list[tuple[np.ndarray, np.nd
     return [(column, flat), (flat.copy(), column.copy())]
 
 
+def _check_shape_mismatch(run: Runner, name: str, pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    for y, t in pairs:
+        _expect_value_error(run, name, y, t)
+
+
+_SHAPE_RULE = "入力の検査 (y と t の形状が違うと ValueError)"
+
+
 def check_sum_squared_error(run: Runner, rng: np.random.Generator) -> None:
-    for y, t in _squared_cases(rng):
+    cases, mismatched = _squared_cases(rng), _mismatched_shapes(rng)
+    with properties(run) as sse:
+        sse.check("1 サンプル (形状 (6,) の y と t) の値", _check_sum_squared_values, run, cases[:1])
+        sse.check("バッチの値 (バッチサイズ 1 を含む 3 つの形状)", _check_sum_squared_values, run, cases[1:])
+        sse.check(_SHAPE_RULE, _check_shape_mismatch, run, "sum_squared_error", mismatched)
+
+
+def _check_sum_squared_values(run: Runner, cases: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    for y, t in cases:
         n = y.shape[0] if y.ndim == 2 else 1
         total = float(np.sum((y - t) ** 2))
         mistakes: list[Mistake] = [
@@ -144,12 +160,17 @@ def check_sum_squared_error(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=mistakes,
         )
-    for y, t in _mismatched_shapes(rng):
-        _expect_value_error(run, "sum_squared_error", y, t)
 
 
 def check_mean_squared_error(run: Runner, rng: np.random.Generator) -> None:
     cases = [*_squared_cases(rng), (rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4)))]
+    mismatched = _mismatched_shapes(rng)
+    with properties(run) as mse:
+        mse.check("値 (1 次元から 3 次元までの 5 つの形状)", _check_mean_squared_values, run, cases)
+        mse.check(_SHAPE_RULE, _check_shape_mismatch, run, "mean_squared_error", mismatched)
+
+
+def _check_mean_squared_values(run: Runner, cases: list[tuple[np.ndarray, np.ndarray]]) -> None:
     for y, t in cases:
         total = float(np.sum((y - t) ** 2))
         mistakes: list[Mistake] = [
@@ -173,8 +194,6 @@ def check_mean_squared_error(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=mistakes,
         )
-    for y, t in _mismatched_shapes(rng):
-        _expect_value_error(run, "mean_squared_error", y, t)
 
 
 # ---------------------------------------------------------------- cross-entropy
@@ -266,19 +285,34 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
     y_three, labels_three = _probabilities(rng, (6, 3)), rng.integers(0, 3, size=6)
     y_zero, labels_zero = _with_zeros(rng, 5, 4)
     one_hot_zero = _one_hot(labels_zero, 4)
-    _check_cross_entropy_cases(
-        run,
-        [
-            (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, _one_hot(label1, c1), np.array([label1]), None),
-            ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
-            ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
-            ("形状 (7, 10) の y と one-hot の t", y_big, _one_hot(labels_big, 10), labels_big, None),
-            ("形状 (6, 3) の y と one-hot の t", y_three, _one_hot(labels_three, 3), labels_three, None),
-            ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
-            ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, one_hot_zero, labels_zero, None),
-            ("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3),
-        ],
-    )
+    one_sample = [
+        (f"1 サンプル (形状 ({c1},) の y) と one-hot の t", y1, _one_hot(label1, c1), np.array([label1]), None)
+    ]
+    batches = [
+        ("形状 (1, 6) の y と形状 (1,) のラベル", y_one, labels_one, labels_one, None),
+        ("形状 (7, 10) の y と形状 (7,) のラベル", y_big, labels_big, labels_big, None),
+        ("形状 (7, 10) の y と one-hot の t", y_big, _one_hot(labels_big, 10), labels_big, None),
+        ("形状 (6, 3) の y と one-hot の t", y_three, _one_hot(labels_three, 3), labels_three, None),
+    ]
+    zeros = [
+        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (ラベル)", y_zero, labels_zero, labels_zero, None),
+        ("確率がちょうど 0 の要素を含む形状 (5, 4) の y (one-hot)", y_zero, one_hot_zero, labels_zero, None),
+    ]
+    given_eps = [("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3)]
+    with properties(run) as cross_entropy:
+        cross_entropy.check(
+            "1 サンプル (1 次元の y) と one-hot の t での値", _check_cross_entropy_cases, run, one_sample
+        )
+        cross_entropy.check(
+            "バッチでの値 (正解ラベルの t と one-hot の t、バッチサイズ 1 を含む)",
+            _check_cross_entropy_cases,
+            run,
+            batches,
+        )
+        cross_entropy.check(
+            "確率がちょうど 0 の要素を含む y での値 (log(0) を避ける)", _check_cross_entropy_cases, run, zeros
+        )
+        cross_entropy.check("引数 eps を使う (eps=1e-3)", _check_cross_entropy_cases, run, given_eps)
 
 
 def check_cross_entropy_error_rules(run: Runner, rng: np.random.Generator) -> None:
@@ -305,10 +339,25 @@ def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
     t_edge = targets((6,))
     y_edge[:3] = [0.0, 1.0, 0.0]
     t_edge[:3] = [1.0, 0.0, 0.0]  # two confidently wrong answers and one confidently right one
-    cases += [
-        ("確率がちょうど 0 や 1 の要素を含む入力", y_edge, t_edge, None),
-        ("確率がちょうど 0 や 1 の要素を含む入力と eps=1e-3", y_edge, t_edge, 1e-3),
-    ]
+    edges = [("確率がちょうど 0 や 1 の要素を含む入力", y_edge, t_edge, None)]
+    given_eps = [("確率がちょうど 0 や 1 の要素を含む入力と eps=1e-3", y_edge, t_edge, 1e-3)]
+    mismatched = [(rng.uniform(0.1, 0.9, size=(4, 1)), targets((4,)))]
+    with properties(run) as bce:
+        bce.check("値 (形状 (1,)、(7,)、(5, 1)、(3, 4) の入力)", _check_binary_cross_entropy_cases, run, cases)
+        bce.check(
+            "確率がちょうど 0 や 1 の要素を含む入力での値 (log(0) を避ける)",
+            _check_binary_cross_entropy_cases,
+            run,
+            edges,
+        )
+        bce.check("引数 eps を使う (eps=1e-3)", _check_binary_cross_entropy_cases, run, given_eps)
+        bce.check(_SHAPE_RULE, _check_shape_mismatch, run, "binary_cross_entropy", mismatched)
+
+
+def _check_binary_cross_entropy_cases(
+    run: Runner, cases: list[tuple[str, np.ndarray, np.ndarray, float | None]]
+) -> None:
+    """Each case: (description, y, t, eps or None for the default)."""
     for case, y, t, eps in cases:
         kwargs = {} if eps is None else {"eps": eps}
         used_eps = DEFAULT_EPS if eps is None else eps
@@ -341,8 +390,6 @@ def check_binary_cross_entropy(run: Runner, rng: np.random.Generator) -> None:
             mistakes,
             "eps を log の中で足して log(y + eps) と log(1 - y + eps) にしてください。",
         )
-    y_bad, t_bad = rng.uniform(0.1, 0.9, size=(4, 1)), targets((4,))
-    _expect_value_error(run, "binary_cross_entropy", y_bad, t_bad)
 
 
 CHECKS = {

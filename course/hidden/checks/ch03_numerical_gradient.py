@@ -25,6 +25,7 @@ So no check depends on the runner.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from course.checks import CheckFailure, check_array, check_scalar, check_true
 from course.stand_ins import STAND_INS
 
 from ..runner import ReadsArgument, Runner
-from . import check_learner_raises, check_unchanged, core_first
+from . import check_learner_raises, core_first, properties
 
 H = 1e-4  # the default step of numerical_diff and numerical_gradient
 
@@ -63,8 +64,14 @@ class _Curve:
 
 
 def check_numerical_diff(run: Runner, rng: np.random.Generator) -> None:
-    for h in [None, 1e-2, 1e-3]:
-        f, x = _Curve(rng), float(rng.uniform(-2, 2))
+    cases = [(h, _Curve(rng), float(rng.uniform(-2, 2))) for h in [None, 1e-2, 1e-3]]
+    with properties(run) as diff:
+        diff.check("既定の刻み幅 (h=1e-4) での微分の値", _check_numerical_diff, run, cases[:1])
+        diff.check("引数 h を使う (h=1e-2 と h=1e-3)", _check_numerical_diff, run, cases[1:])
+
+
+def _check_numerical_diff(run: Runner, cases: list[tuple[float | None, _Curve, float]]) -> None:
+    for h, f, x in cases:
         step = H if h is None else h
         kwargs = {} if h is None else {"h": h}
         expected = ref.numerical_diff(f, x, step)
@@ -160,66 +167,92 @@ def _gradient_cases(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
     ]
 
 
-def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: np.ndarray, h: float | None) -> None:
-    f = _Smooth(rng, x.shape)
-    step = H if h is None else h
-    kwargs = {} if h is None else {"h": h}
-    base = x.base if x.base is not None else x  # a view's owner must come back intact too
-    original, original_base = x.copy(), base.copy()
-    expected = ref.numerical_gradient(f, original.copy(), step)
-    mistakes = [
-        (
-            _difference_gradient(f, original, "forward", step),
-            "前方差分になっています。中心差分 (x + h と x − h での値の差を、その間隔 2h で割る) を使ってください。",
-        ),
-        (2 * expected, "2h ではなく h で割っています。"),
-        (
-            _difference_gradient(f, original, "no_restore", step),
-            "各要素を計算した後で元の値に戻していません。保存しておいた元の値を x[idx] に代入してください。",
-        ),
-        (
-            np.zeros(x.shape),
-            "f に渡した x が書き換わっていません。x のコピー (連続でない配列の reshape(-1) や ravel() もコピーを返す)"
-            " ではなく x そのものを書き換えてください。",
-        ),
-    ]
-    if x.dtype == np.float32:
-        mistakes.append(
+_Record = list[tuple[str, Any, bool]]  # per call: (where, the result, x restored exactly)
+
+
+def _check_gradient_values(
+    run: Runner,
+    cases: list[tuple[str, np.ndarray, float | None, _Smooth]],
+    record: _Record,
+    with_dtype: bool = True,
+) -> None:
+    """Each case: (label, x, h or None for the default, f). The values (and, ``with_dtype``, the float64
+    result) right after each call; what the call did to x goes to ``record`` for :func:`_check_restored`."""
+    for label, x, h, f in cases:
+        step = H if h is None else h
+        kwargs = {} if h is None else {"h": h}
+        base = x.base if x.base is not None else x  # a view's owner must come back intact too
+        original, original_base = x.copy(), base.copy()
+        expected = ref.numerical_gradient(f, original.copy(), step)
+        mistakes = [
             (
-                _difference_gradient(f, original, "fixed_step", step),
-                "float32 では x + h が丸められるので、2h ではなく実際の刻み (x_i + h) − (x_i − h) で割ってください。",
+                _difference_gradient(f, original, "forward", step),
+                "前方差分になっています。中心差分 (x + h と x − h での値の差を、その間隔 2h で割る) を使ってください。",
+            ),
+            (2 * expected, "2h ではなく h で割っています。"),
+            (
+                _difference_gradient(f, original, "no_restore", step),
+                "各要素を計算した後で元の値に戻していません。保存しておいた元の値を x[idx] に代入してください。",
+            ),
+            (
+                np.zeros(x.shape),
+                "f に渡した x が書き換わっていません。"
+                "x のコピー (連続でない配列の reshape(-1) や ravel() もコピーを返す)"
+                " ではなく x そのものを書き換えてください。",
+            ),
+        ]
+        if x.dtype == np.float32:
+            mistakes.append(
+                (
+                    _difference_gradient(f, original, "fixed_step", step),
+                    "float32 では x + h が丸められるので、"
+                    "2h ではなく実際の刻み (x_i + h) − (x_i − h) で割ってください。",
+                )
             )
+        if h is not None:
+            mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
+        hint = None if x.ndim == 1 else "np.ndindex で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
+        where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
+        recording = _Recording(f, original)
+        got = _call(run, where, hint, "numerical_gradient", recording, x=x, **kwargs)
+        restored = np.array_equal(x, original) and np.array_equal(base, original_base) and not recording.left_perturbed
+        record.append((where, got, restored))
+        tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {"rtol": 1e-6, "atol": 1e-8}
+        check_array(got, expected, where, **tolerance, show_values=False, mistakes=mistakes)
+        if with_dtype:
+            _check_float64(record[-1:])
+
+
+def _check_float64(record: _Record) -> None:
+    for where, got, _ in record:
+        dtype = np.asarray(got).dtype
+        check_true(
+            dtype == np.float64,
+            f"{where} は float64 の配列を返してください (実際は {dtype})。"
+            " np.zeros_like は入力の dtype を受け継ぐので、x が float32 なら勾配も float32 になります。"
+            "勾配の配列は x の dtype によらず float64 で作ってください。",
         )
-    if h is not None:
-        mistakes.append((ref.numerical_gradient(f, original.copy()), "引数の h を使っていますか。"))
-    hint = None if x.ndim == 1 else "np.ndindex で全要素の添字 (タプル) を回すと、どんな形状にも対応できます。"
-    where = f"{label} の x に対する numerical_gradient" + ("" if h is None else f" (h={h:g})")
-    recording = _Recording(f, original)
-    got = _call(run, where, hint, "numerical_gradient", recording, x=x, **kwargs)
-    tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {"rtol": 1e-6, "atol": 1e-8}
-    check_array(got, expected, where, **tolerance, show_values=False, mistakes=mistakes)
-    check_true(
-        np.asarray(got).dtype == np.float64,
-        f"{where} は float64 の配列を返してください (実際は {np.asarray(got).dtype})。"
-        " np.zeros_like は入力の dtype を受け継ぐので、x が float32 なら勾配も float32 になります。"
-        "勾配の配列は x の dtype によらず float64 で作ってください。",
-    )
-    check_true(
-        np.array_equal(x, original) and np.array_equal(base, original_base) and not recording.left_perturbed,
-        f"{where}: 書き換えた要素が、次の要素に進む前か呼び出しの後に、元の値に正確に戻っていません。"
-        "元の値を変数に保存しておき、最後にその値を代入して戻してください"
-        " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
-    )
 
 
-def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
-    for label, x in _gradient_cases(rng):
-        _check_gradient_case(run, rng, label, x, None)
-    _check_gradient_case(run, rng, "形状 (2, 3)", rng.standard_normal((2, 3)), 1e-2)
+def _check_restored(record: _Record) -> None:
+    for where, _, restored in record:
+        check_true(
+            restored,
+            f"{where}: 書き換えた要素が、次の要素に進む前か呼び出しの後に、元の値に正確に戻っていません。"
+            "元の値を変数に保存しておき、最後にその値を代入して戻してください"
+            " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
+        )
 
+
+def _check_gradient_case(run: Runner, rng: np.random.Generator, label: str, x: np.ndarray, h: float | None) -> None:
+    """One case with all its checks in turn: the values, a float64 result, x restored exactly."""
+    record: _Record = []
+    _check_gradient_values(run, [(label, x, h, _Smooth(rng, x.shape))], record)
+    _check_restored(record)
+
+
+def _check_reads_argument(run: Runner, W: np.ndarray, objective: _Smooth) -> None:
     # f ignores its argument and reads the array x itself, as the learner's code perturbs it in place
-    W = rng.standard_normal((3, 2))
-    objective = _Smooth(rng, W.shape)
     expected = ref.numerical_gradient(objective, W.copy())
     where = "引数を使わず W を直接読む関数 (lambda _: net.loss(x, t) の形) に対する numerical_gradient"
     got = _call(run, where, None, "numerical_gradient", f=ReadsArgument(objective, "x"), x=W)
@@ -239,6 +272,35 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
     )
 
 
+def _needs_a_call(record: _Record, name: str) -> tuple[str, ...]:
+    """``needs`` of a property read from ``record``: none once a call returned; else the property that calls."""
+    return () if record else (name,)
+
+
+def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(label, x, None, _Smooth(rng, x.shape)) for label, x in _gradient_cases(rng)]
+    x_h = rng.standard_normal((2, 3))
+    with_h = [("形状 (2, 3)", x_h, 1e-2, _Smooth(rng, x_h.shape))]
+    W = rng.standard_normal((3, 2))
+    objective = _Smooth(rng, W.shape)
+    record: _Record = []
+    values = "勾配の値 (形状 (1,)、(7,)、(3, 4)、(2, 3, 4) の x)"
+    with properties(run) as gradient:
+        gradient.check(values, _check_gradient_values, run, cases[:4], record)
+        gradient.check(
+            "連続でない x (ビューと転置された配列) での勾配", _check_gradient_values, run, cases[4:6], record
+        )
+        gradient.check("0 次元の x での勾配", _check_gradient_values, run, cases[6:], record)
+        gradient.check("引数 h を使う (h=1e-2)", _check_gradient_values, run, with_h, record)
+        gradient.check("引数を使わず x を直接読む f での勾配", _check_reads_argument, run, W, objective)
+        gradient.check(
+            "x を元の値に正確に戻す (次の要素に進む前と呼び出しの後)",
+            _check_restored,
+            record,
+            needs=_needs_a_call(record, values),
+        )
+
+
 def check_numerical_gradient_rules(run: Runner, rng: np.random.Generator) -> None:
     """The edge rules of the docstring (a small share of the exercise's points): the actual step on
     float32, a float64 result, TypeError for integers, FloatingPointError when x ± h rounds to x."""
@@ -248,21 +310,38 @@ def check_numerical_gradient_rules(run: Runner, rng: np.random.Generator) -> Non
     x32[rng.integers(3), rng.integers(2)] = 2.3
     # the same values in float64 first: a wrong core is named as such, not as a float32 problem
     core_first(lambda: _check_gradient_case(run, rng, "形状 (3, 2) の float64 の配列", x32.astype(np.float64), None))
-    _check_gradient_case(run, rng, "形状 (3, 2) の float32 の配列", x32, None)
+    float32 = [("形状 (3, 2) の float32 の配列", x32, None, _Smooth(rng, x32.shape))]
+    integer_f = _Smooth(rng, (3,))
+    rounded = []
+    for dtype, magnitude in ((np.float64, rng.uniform(1e17, 1e19)), (np.float32, rng.uniform(1e5, 1e6))):
+        x = rng.standard_normal(4).astype(dtype)
+        x[rng.integers(4)] = magnitude * rng.choice([-1.0, 1.0])
+        rounded.append((x, _Smooth(rng, (4,))))
+    record: _Record = []
+    step = "float32 の x での勾配 (実際の刻みで割る)"
+    with properties(run) as rules:
+        rules.check(step, _check_gradient_values, run, float32, record, with_dtype=False)
+        rules.check("float32 の x でも float64 の配列を返す", _check_float64, record, needs=_needs_a_call(record, step))
+        rules.check("float32 の x を元の値に正確に戻す", _check_restored, record, needs=_needs_a_call(record, step))
+        rules.check("入力の検査 (整数の配列 x で TypeError)", _check_integer_input, run, integer_f)
+        rules.check("x_i ± h が x_i に丸められるときは FloatingPointError", _check_rounded_step, run, rounded)
 
+
+def _check_integer_input(run: Runner, f: _Smooth) -> None:
     check_learner_raises(
-        lambda: run.call("numerical_gradient", _Smooth(rng, (3,)), x=np.array([1, 2, 3])),
+        lambda: run.call("numerical_gradient", f, x=np.array([1, 2, 3])),
         "TypeError",
         "整数の配列 x = [1, 2, 3] での numerical_gradient",
         "整数の配列は x_i + h を保存できません。",
     )
-    for dtype, magnitude in ((np.float64, rng.uniform(1e17, 1e19)), (np.float32, rng.uniform(1e5, 1e6))):
-        x = rng.standard_normal(4).astype(dtype)
-        x[rng.integers(4)] = magnitude * rng.choice([-1.0, 1.0])
+
+
+def _check_rounded_step(run: Runner, cases: list[tuple[np.ndarray, _Smooth]]) -> None:
+    for x, f in cases:
         check_learner_raises(
-            lambda x=x: run.call("numerical_gradient", _Smooth(rng, (4,)), x=x),
+            lambda x=x, f=f: run.call("numerical_gradient", f, x=x),
             "FloatingPointError",
-            f"{np.dtype(dtype).name} の x = {np.array2string(x, precision=3)} (h = 1e-4) での numerical_gradient",
+            f"{np.dtype(x.dtype).name} の x = {np.array2string(x, precision=3)} (h = 1e-4) での numerical_gradient",
             "x_i ± h が x_i に丸められると実際の刻み (x_i + h) − (x_i − h) が 0 になります。"
             "その場合は raise FloatingPointError(...) としてください。",
         )
@@ -286,12 +365,24 @@ class _Bowl:
 
 
 def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
+    settings = [((2,), 0.1, 15), ((1,), 0.3, 1), ((2, 3), 0.05, 8), ((3,), 0.2, 0), ((2,), None, None)]
+    cases = [(_Bowl(rng, shape), rng.standard_normal(shape) * 3, lr, step_num) for shape, lr, step_num in settings]
+    changed: list[tuple[str, bool, bool]] = []  # per call: (where, init_x changed, init_x differs afterwards)
+    values = "履歴 history と最後の点 x (lr と step_num を渡す 3 つの場合)"
+    with properties(run) as descent:
+        descent.check(values, _check_descent_cases, run, cases[:3], changed)
+        descent.check("step_num=0 (更新しない) のときの結果", _check_descent_cases, run, cases[3:4], changed)
+        descent.check("既定の lr と step_num での結果", _check_descent_cases, run, cases[4:], changed)
+        descent.check("init_x を書き換えない", _check_init_x_unchanged, changed, needs=() if changed else (values,))
+
+
+def _check_descent_cases(run: Runner, cases: list, changed: list[tuple[str, bool, bool]]) -> None:
+    """Each case: (f, init_x, lr, step_num), lr None for the defaults. The values right after each call;
+    what the call did to init_x goes to ``changed`` for :func:`_check_init_x_unchanged`."""
     # only the update loop is graded here: the gradients come from the reference numerical_gradient
     # (f is the check's own objective, so this works in a sandbox too)
     substitute = {"numerical_gradient": ref.numerical_gradient}
-    for shape, lr, step_num in [((2,), 0.1, 15), ((1,), 0.3, 1), ((2, 3), 0.05, 8), ((3,), 0.2, 0), ((2,), None, None)]:
-        f = _Bowl(rng, shape)
-        init_x = rng.standard_normal(shape) * 3
+    for f, init_x, lr, step_num in cases:
         before = init_x.copy()
         kwargs = {} if lr is None else {"lr": lr, "step_num": step_num}
         expected_x, expected_history = ref.gradient_descent(f, before.copy(), **kwargs)
@@ -299,13 +390,7 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
         where = "gradient_descent(f, init_x" + ("" if lr is None else f", lr={lr}, step_num={step_num}") + ")"
 
         result = _call(run, where, None, "gradient_descent", f, init_x=init_x, substitute=substitute, **kwargs)
-        check_unchanged(
-            run,
-            "init_x",
-            f"{where} が引数の init_x を書き換えています。"
-            "更新するのは init_x から作った float64 の新しい配列 (コピー) にしてください"
-            " (呼び出した側の初期値が変わってしまいます)。",
-        )
+        changed.append((where, "init_x" in run.last_changed, not np.array_equal(init_x, before)))
         check_true(
             isinstance(result, tuple) and len(result) == 2,
             f"{where} は (x, history) の 2 つの値のタプルを返してください。",
@@ -343,8 +428,18 @@ def check_gradient_descent(run: Runner, rng: np.random.Generator) -> None:
                 (ascent_history[-1], "勾配の向きに進んでいます (勾配上昇法)。x − lr · 勾配 で更新してください。")
             ],
         )
+
+
+def _check_init_x_unchanged(changed: list[tuple[str, bool, bool]]) -> None:
+    for where, changed_in_place, differs in changed:
         check_true(
-            np.array_equal(init_x, before),
+            not changed_in_place,
+            f"{where} が引数の init_x を書き換えています。"
+            "更新するのは init_x から作った float64 の新しい配列 (コピー) にしてください"
+            " (呼び出した側の初期値が変わってしまいます)。",
+        )
+        check_true(
+            not differs,
             f"{where} が init_x を書き換えました。x = init_x ではコピーにならず、x -= … が呼び出し元の配列を変えます。"
             "init_x から float64 の新しい配列 (コピー) を作り、それを更新してください。",
         )
@@ -360,12 +455,8 @@ class _Negated:
 
 # ------------------------------------------------------------------------- SimpleNet
 def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
-    # earlier exercises and chapters are replaced by the reference: only SimpleNet is graded here
-    substitute = {
-        "softmax": ref.softmax,
-        "cross_entropy_error": ref.cross_entropy_error,
-        "numerical_gradient": STAND_INS["numerical_gradient"],
-    }
+    # (label, W, a copy of W for the expected values, x, t, N): N=1, one-hot, C != D, one sample
+    cases = []
     for n, d, c, one_hot in [(1, 2, 3, False), (5, 4, 3, True), (4, 3, 5, False), (None, 3, 4, False)]:
         W = rng.standard_normal((d, c))
         labels = rng.integers(0, c, size=1 if n is None else n)
@@ -375,22 +466,49 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
         else:
             x, t = rng.standard_normal((n, d)), (np.eye(c)[labels] if one_hot else labels)
             label = f"N={n}, D={d}, C={c}" + (" (one-hot)" if one_hot else "")
-        reference = ref.SimpleNet(W.copy())
-        scores = x @ W
+        cases.append((label, W, W.copy(), x, t, n))
+    nets: list = []  # the learner's SimpleNet of each case, built by the first property
+    predict = "predict(x) の値 (バッチと 1 サンプル)"
+    loss = "loss(x, t) の値 (正解ラベルと one-hot の t)"
+    gradient = "numerical_gradient(x, t) の値"
+    with properties(run) as simple_net:
+        simple_net.check(predict, _check_simple_net_predict, run, cases, nets)
+        simple_net.check(loss, _check_simple_net_loss, run, cases, nets, needs=[predict])
+        simple_net.check(gradient, _check_simple_net_gradient, run, cases, nets, needs=[loss])
+        simple_net.check(
+            "numerical_gradient の後も self.W が元の値のまま", _check_simple_net_W, run, cases, nets, needs=[gradient]
+        )
 
-        net = run.new("SimpleNet", W, substitute=substitute)
+
+# earlier exercises and chapters are replaced by the reference: only SimpleNet is graded here
+_SIMPLE_NET_SUBSTITUTE = {
+    "softmax": ref.softmax,
+    "cross_entropy_error": ref.cross_entropy_error,
+    "numerical_gradient": STAND_INS["numerical_gradient"],
+}
+
+
+def _check_simple_net_predict(run: Runner, cases: list, nets: list) -> None:
+    for label, W, W0, x, _, _ in cases:
+        net = run.new("SimpleNet", W, substitute=_SIMPLE_NET_SUBSTITUTE)
+        nets.append(net)
         check_array(
-            run.method(net, "predict", x, substitute=substitute),
-            reference.predict(x),
+            run.method(net, "predict", x, substitute=_SIMPLE_NET_SUBSTITUTE),
+            ref.SimpleNet(W0.copy()).predict(x),
             f"{label} の predict(x)",
             rtol=1e-9,
             atol=1e-12,
             show_values=False,
-            mistakes=[(ref.softmax(scores), "predict はソフトマックスを通す前のスコア x @ W を返します。")],
+            mistakes=[(ref.softmax(x @ W0), "predict はソフトマックスを通す前のスコア x @ W を返します。")],
         )
+
+
+def _check_simple_net_loss(run: Runner, cases: list, nets: list) -> None:
+    for (label, _, W0, x, t, n), net in zip(cases, nets):
+        reference = ref.SimpleNet(W0.copy())
         loss_mistakes = [
             (
-                ref.cross_entropy_error(ref.softmax(ref.softmax(scores)), t),
+                ref.cross_entropy_error(ref.softmax(ref.softmax(x @ W0)), t),
                 "ソフトマックスを 2 回通しています (predict はスコアを返し、loss でだけソフトマックスを使う)。",
             )
         ]
@@ -399,7 +517,7 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
                 (n * reference.loss(x, t), "バッチの合計になっています。N で割った平均にしてください。")
             )
         check_scalar(
-            run.method(net, "loss", x, t, substitute=substitute),
+            run.method(net, "loss", x, t, substitute=_SIMPLE_NET_SUBSTITUTE),
             reference.loss(x, t),
             f"{label} の loss(x, t)",
             rtol=1e-9,
@@ -407,21 +525,29 @@ def check_simple_net(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=loss_mistakes,
         )
+
+
+def _check_simple_net_gradient(run: Runner, cases: list, nets: list) -> None:
+    for (label, _, W0, x, t, _), net in zip(cases, nets):
         check_array(
-            run.method(net, "numerical_gradient", x, t, substitute=substitute),
-            reference.numerical_gradient(x, t),
+            run.method(net, "numerical_gradient", x, t, substitute=_SIMPLE_NET_SUBSTITUTE),
+            ref.SimpleNet(W0.copy()).numerical_gradient(x, t),
             f"{label} の numerical_gradient(x, t)",
             rtol=1e-6,
             atol=1e-9,
             show_values=False,
             mistakes=[
                 (
-                    np.zeros(W.shape),
+                    np.zeros(W0.shape),
                     "勾配がすべて 0 です。self.W のコピーではなく self.W そのものを"
                     " numerical_gradient に渡してください。",
                 )
             ],
         )
+
+
+def _check_simple_net_W(run: Runner, cases: list, nets: list) -> None:
+    for (label, W, _, _, _, _), net in zip(cases, nets):
         check_true(
             np.array_equal(run.attr(net, "W"), W),
             f"{label}: numerical_gradient(x, t) の後、self.W が元の値に戻っていません。",

@@ -16,7 +16,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Handle, Runner
-from . import check_unchanged
+from . import properties
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -53,12 +53,20 @@ def _operands(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Any, An
 _SHAPES = [(), (1,), (1, 4), (3, 5), (2, 3, 2)]
 
 
-def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
+# The state across calls is checked for a layer whose single calls are right (needs=...): a wrong
+# formula would fail it too, for the same cause.
+_STATE = "呼び出しをまたいだ状態 (2 回目の forward の後の backward)"
+
+
+def _where(shape: tuple[int, ...]) -> str:
+    return "スカラーの入力" if shape == () else f"形状 {shape} の入力"
+
+
+def _check_mul_cases(run: Runner, cases: list[tuple[tuple[int, ...], tuple[Any, Any, Any]]]) -> None:
     swapped = "dx と dy が入れ替わっています。∂(xy)/∂x = y なので、x の勾配では dout にもう一方の入力 y を掛けます。"
     no_dout = "上流の勾配 dout を掛け忘れています。"
-    for shape in _SHAPES:
-        x, y, dout = _operands(rng, shape)
-        where = "スカラーの入力" if shape == () else f"形状 {shape} の入力"
+    for shape, (x, y, dout) in cases:
+        where = _where(shape)
         layer = run.new("MulLayer")
         expected = ref.MulLayer()
         _check(run.method(layer, "forward", x, y), expected.forward(x, y), f"{where}に対する MulLayer.forward")
@@ -67,8 +75,10 @@ def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
         _check(dx, dx_ref, f"{where}での MulLayer.backward の dx", [(np.multiply(dout, x), swapped), (y, no_dout)])
         _check(dy, dy_ref, f"{where}での MulLayer.backward の dy", [(np.multiply(dout, y), swapped), (x, no_dout)])
 
-    # a second forward replaces the stored inputs
-    (x1, y1, _), (x2, y2, dout) = _operands(rng, (2, 3)), _operands(rng, (2, 3))
+
+def _check_mul_second_forward(run: Runner, first: tuple[Any, Any, Any], second: tuple[Any, Any, Any]) -> None:
+    """A second forward replaces the stored inputs."""
+    (x1, y1, _), (x2, y2, dout) = first, second
     layer = run.new("MulLayer")
     run.method(layer, "forward", x1, y1)
     run.method(layer, "forward", x2, y2)
@@ -78,11 +88,20 @@ def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
     _check(dy, dout * x2, "forward を 2 回呼んだ後の MulLayer.backward の dy", [(dout * x1, stale)])
 
 
-def check_add_layer(run: Runner, rng: np.random.Generator) -> None:
+def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(shape, _operands(rng, shape)) for shape in _SHAPES]
+    first, second = _operands(rng, (2, 3)), _operands(rng, (2, 3))
+    values = ["スカラーの入力での順伝播と逆伝播の値", "配列 (4 つの形状) での順伝播と逆伝播の値"]
+    with properties(run) as mul:
+        mul.check(values[0], _check_mul_cases, run, cases[:1])
+        mul.check(values[1], _check_mul_cases, run, cases[1:])
+        mul.check(_STATE, _check_mul_second_forward, run, first, second, needs=values)
+
+
+def _check_add_cases(run: Runner, cases: list[tuple[tuple[int, ...], tuple[Any, Any, Any]]]) -> None:
     no_dout = "1 ではなく、上流の勾配 dout をそのまま返します。"
-    for shape in _SHAPES:
-        x, y, dout = _operands(rng, shape)
-        where = "スカラーの入力" if shape == () else f"形状 {shape} の入力"
+    for shape, (x, y, dout) in cases:
+        where = _where(shape)
         layer = run.new("AddLayer")
         expected = ref.AddLayer()
         _check(run.method(layer, "forward", x, y), expected.forward(x, y), f"{where}に対する AddLayer.forward")
@@ -91,6 +110,13 @@ def check_add_layer(run: Runner, rng: np.random.Generator) -> None:
         ones = np.ones_like(np.asarray(dout))
         _check(dx, dx_ref, f"{where}での AddLayer.backward の dx", [(ones, no_dout)])
         _check(dy, dy_ref, f"{where}での AddLayer.backward の dy", [(ones, no_dout)])
+
+
+def check_add_layer(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(shape, _operands(rng, shape)) for shape in _SHAPES]
+    with properties(run) as add:
+        add.check("スカラーの入力での順伝播と逆伝播の値", _check_add_cases, run, cases[:1])
+        add.check("配列 (4 つの形状) での順伝播と逆伝播の値", _check_add_cases, run, cases[1:])
 
 
 # ---------------------------------------------------------------------------- Relu / Sigmoid
@@ -133,22 +159,26 @@ _RELU_CHANGED_DOUT = (
 )
 
 
-def check_relu_layer(run: Runner, rng: np.random.Generator) -> None:
-    for shape in _ACTIVATION_SHAPES:
-        x = _activation_input(rng, shape)
-        dout = rng.standard_normal(shape)
+def _check_relu_cases(run: Runner, cases: list, changed: list) -> None:
+    """Forward and backward on each case; records (message, the arguments the call changed) in ``changed``."""
+    for shape, x, dout in cases:
         layer = run.new("Relu")
         expected = ref.Relu()
         out = run.method(layer, "forward", x)
+        changed.append((_RELU_CHANGED_X, run.last_changed))
         _check(out, expected.forward(x), f"形状 {shape} の入力に対する Relu.forward")
-        check_unchanged(run, 0, _RELU_CHANGED_X)
         dx = run.method(layer, "backward", dout)
+        changed.append((_RELU_CHANGED_DOUT, run.last_changed))
         _check(dx, expected.backward(dout), f"形状 {shape} の入力での Relu.backward", _relu_mistakes(x, dout))
-        check_unchanged(run, 0, _RELU_CHANGED_DOUT)
 
-    # state: a second forward replaces the mask; backward may be called again with another dout
-    x1, x2 = _activation_input(rng, (3, 5)), _activation_input(rng, (3, 5))
-    dout1, dout2 = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+
+def _check_arguments_unchanged(changed: list) -> None:
+    for message, arguments in changed:
+        check_true(0 not in arguments, message)
+
+
+def _check_relu_state(run: Runner, x1: np.ndarray, x2: np.ndarray, dout1: np.ndarray, dout2: np.ndarray) -> None:
+    """A second forward replaces the mask; backward may be called again with another dout."""
     layer = run.new("Relu")
     run.method(layer, "forward", x1)
     run.method(layer, "forward", x2)
@@ -165,6 +195,27 @@ def check_relu_layer(run: Runner, rng: np.random.Generator) -> None:
         "backward を 2 回続けて呼んだときの 2 回目の Relu.backward",
         _relu_mistakes(x2, dout2),
     )
+
+
+def check_relu_layer(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(shape, _activation_input(rng, shape), rng.standard_normal(shape)) for shape in _ACTIVATION_SHAPES]
+    x1, x2 = _activation_input(rng, (3, 5)), _activation_input(rng, (3, 5))
+    dout1, dout2 = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    changed: list[tuple[str, tuple[int | str, ...]]] = []
+    values = "順伝播と逆伝播の値 (4 つの形状、x = 0 の要素を含む)"
+    with properties(run) as relu:
+        relu.check(values, _check_relu_cases, run, cases, changed)
+        relu.check("引数の x と dout を書き換えない", _check_arguments_unchanged, changed, needs=[values])
+        relu.check(
+            "呼び出しをまたいだ状態 (2 回目の forward、続けて 2 回の backward)",
+            _check_relu_state,
+            run,
+            x1,
+            x2,
+            dout1,
+            dout2,
+            needs=[values],
+        )
 
 
 _USE_SIGMOID = {"sigmoid": ref.sigmoid}  # the chapter 1 function is given; grade the layer only
@@ -184,10 +235,8 @@ def _sigmoid_mistakes(x: np.ndarray, dout: np.ndarray) -> list[tuple[np.ndarray,
     ]
 
 
-def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
-    for shape in _ACTIVATION_SHAPES:
-        x = rng.standard_normal(shape) * 3
-        dout = rng.standard_normal(shape)
+def _check_sigmoid_cases(run: Runner, cases: list) -> None:
+    for shape, x, dout in cases:
         layer = run.new("Sigmoid")
         expected = ref.Sigmoid()
         forward = run.method(layer, "forward", x, substitute=_USE_SIGMOID)
@@ -199,27 +248,34 @@ def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
             _sigmoid_mistakes(x, dout),
         )
 
-    # large |x|: no overflow warning, and the gradient vanishes instead of becoming nan
-    x = rng.uniform(-900, 900, size=(2, 4))
-    x[0, 0], x[1, 1] = -800.0, 800.0
+
+def _check_sigmoid_large_forward(run: Runner, x: np.ndarray, large: dict) -> None:
+    """Forward on large |x|; keeps the layer and the call's warnings in ``large`` for the next properties."""
     layer = run.new("Sigmoid")
-    _check(run.method(layer, "forward", x, substitute=_USE_SIGMOID), ref.sigmoid(x), "大きな |x| での Sigmoid.forward")
-    overflow = [w for w in run.last_warnings if "overflow" in w]
+    got = run.method(layer, "forward", x, substitute=_USE_SIGMOID)
+    large.update(layer=layer, warnings=run.last_warnings)
+    _check(got, ref.sigmoid(x), "大きな |x| での Sigmoid.forward")
+
+
+def _check_sigmoid_no_overflow(large: dict) -> None:
+    overflow = [w for w in large["warnings"] if "overflow" in w]
     check_true(
         not overflow,
         "Sigmoid.forward で exp のオーバーフローの警告が出ました。"
         "自分で exp を計算せず、上のセルの sigmoid を使ってください。",
     )
-    dout = rng.standard_normal((2, 4))
+
+
+def _check_sigmoid_large_backward(run: Runner, x: np.ndarray, dout: np.ndarray, large: dict) -> None:
     _check(
-        run.method(layer, "backward", dout, substitute=_USE_SIGMOID),
+        run.method(large["layer"], "backward", dout, substitute=_USE_SIGMOID),
         dout * ref.sigmoid(x) * (1 - ref.sigmoid(x)),
         "大きな |x| での Sigmoid.backward",
     )
 
-    # state: a second forward replaces the stored output
-    x1, x2 = rng.standard_normal((3, 4)) * 3, rng.standard_normal((3, 4)) * 3
-    dout = rng.standard_normal((3, 4))
+
+def _check_sigmoid_state(run: Runner, x1: np.ndarray, x2: np.ndarray, dout: np.ndarray) -> None:
+    """A second forward replaces the stored output."""
     layer = run.new("Sigmoid")
     run.method(layer, "forward", x1, substitute=_USE_SIGMOID)
     run.method(layer, "forward", x2, substitute=_USE_SIGMOID)
@@ -236,6 +292,34 @@ def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
             *_sigmoid_mistakes(x2, dout),
         ],
     )
+
+
+def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(shape, rng.standard_normal(shape) * 3, rng.standard_normal(shape)) for shape in _ACTIVATION_SHAPES]
+    # large |x|: no overflow warning, and the gradient vanishes instead of becoming nan
+    x_large = rng.uniform(-900, 900, size=(2, 4))
+    x_large[0, 0], x_large[1, 1] = -800.0, 800.0
+    dout_large = rng.standard_normal((2, 4))
+    x1, x2 = rng.standard_normal((3, 4)) * 3, rng.standard_normal((3, 4)) * 3
+    dout = rng.standard_normal((3, 4))
+    large: dict[str, Any] = {}  # the layer of the large inputs and the warnings of its forward
+    values, large_forward = "順伝播と逆伝播の値 (4 つの形状)", "大きな |x| (数百) での順伝播の値"
+    with properties(run) as sigmoid:
+        sigmoid.check(values, _check_sigmoid_cases, run, cases)
+        sigmoid.check(large_forward, _check_sigmoid_large_forward, run, x_large, large)
+        sigmoid.check(
+            "|x| が大きくてもオーバーフローの警告が出ない", _check_sigmoid_no_overflow, large, needs=[large_forward]
+        )
+        sigmoid.check(
+            "大きな |x| での逆伝播 (勾配が nan にならない)",
+            _check_sigmoid_large_backward,
+            run,
+            x_large,
+            dout_large,
+            large,
+            needs=[large_forward],
+        )
+        sigmoid.check(_STATE, _check_sigmoid_state, run, x1, x2, dout, needs=[values])
 
 
 # ---------------------------------------------------------------------------- Affine
@@ -260,17 +344,33 @@ def _call(run: Runner, handle: Handle, method: str, *args: Any, hint: str | None
         raise CheckFailure(f"{failure}\nヒント: {hint}") from None
 
 
-def check_affine_forward(run: Runner, rng: np.random.Generator) -> None:
-    for x_shape, m in _AFFINE_CASES:
-        x, W, b = _affine_case(rng, x_shape, m)
+def _check_affine_forward_cases(run: Runner, cases: list) -> None:
+    for x, W, b in cases:
         flat = x.reshape(x.shape[0], -1)
         layer = run.new("Affine", W, b)
         hint = _FLATTEN_HINT if x.ndim > 2 else None
         _check(
             _call(run, layer, "forward", x, hint=hint),
             ref.Affine(W, b).forward(x),
-            f"形状 {x_shape} の入力、W の形状 {W.shape} での Affine.forward",
+            f"形状 {x.shape} の入力、W の形状 {W.shape} での Affine.forward",
             [(flat @ W, "バイアス b を足し忘れています。")],
+        )
+
+
+def check_affine_forward(run: Runner, rng: np.random.Generator) -> None:
+    cases = [_affine_case(rng, x_shape, m) for x_shape, m in _AFFINE_CASES]
+    with properties(run) as forward:
+        forward.check(
+            "2 次元の入力 (N, D) での値 (バッチサイズ 1 を含む)",
+            _check_affine_forward_cases,
+            run,
+            [case for case in cases if case[0].ndim == 2],
+        )
+        forward.check(
+            "3 次元、4 次元の入力を (N, D) に平坦化した値",
+            _check_affine_forward_cases,
+            run,
+            [case for case in cases if case[0].ndim > 2],
         )
 
 
@@ -312,10 +412,8 @@ def _backward_results(run: Runner, layer: Handle, dout: np.ndarray, hint: str | 
     return dx, dW, db
 
 
-def check_affine_backward(run: Runner, rng: np.random.Generator) -> None:
-    for x_shape, m in _AFFINE_CASES:
-        x, W, b = _affine_case(rng, x_shape, m)
-        dout = rng.standard_normal((x_shape[0], m))
+def _check_affine_backward_cases(run: Runner, cases: list) -> None:
+    for x, W, b, dout in cases:
         expected = ref.Affine(W.copy(), b.copy())
         expected.forward(x)
         dx_ref = expected.backward(dout)
@@ -324,15 +422,14 @@ def check_affine_backward(run: Runner, rng: np.random.Generator) -> None:
         _call(run, layer, "forward", x, hint=hint)
         dx, dW, db = _backward_results(run, layer, dout, hint)
         dx_mistakes, dW_mistakes, db_mistakes = _affine_backward_mistakes(x, W, dout)
-        where = f"形状 {x_shape} の入力、W の形状 {W.shape} での Affine"
+        where = f"形状 {x.shape} の入力、W の形状 {W.shape} での Affine"
         _check(dx, dx_ref, f"{where}.backward の戻り値 dx", dx_mistakes)
         _check(dW, expected.dW, f"{where}.dW", dW_mistakes)
         _check(db, expected.db, f"{where}.db", db_mistakes)
 
-    # state: a second forward (of another shape) replaces the stored input and its shape
-    W, b = rng.standard_normal((6, 3)), rng.standard_normal(3)
-    x1, x2 = rng.standard_normal((2, 6)), rng.standard_normal((2, 2, 3))
-    dout = rng.standard_normal((2, 3))
+
+def _check_affine_state(run: Runner, W: np.ndarray, b: np.ndarray, x1: np.ndarray, x2: np.ndarray, dout) -> None:
+    """A second forward (of another shape) replaces the stored input and its shape."""
     layer = run.new("Affine", W, b)
     run.method(layer, "forward", x1)
     _call(run, layer, "forward", x2, hint=_FLATTEN_HINT)
@@ -347,6 +444,31 @@ def check_affine_backward(run: Runner, rng: np.random.Generator) -> None:
         [(dout @ W.T, stale)],
     )
     _check(dW, x2.reshape(2, -1).T @ dout, "forward を 2 回呼んだ後の Affine.dW", [(x1.T @ dout, stale)])
+
+
+def check_affine_backward(run: Runner, rng: np.random.Generator) -> None:
+    cases = [(*_affine_case(rng, x_shape, m), rng.standard_normal((x_shape[0], m))) for x_shape, m in _AFFINE_CASES]
+    W, b = rng.standard_normal((6, 3)), rng.standard_normal(3)
+    x1, x2 = rng.standard_normal((2, 6)), rng.standard_normal((2, 2, 3))
+    dout = rng.standard_normal((2, 3))
+    values = [
+        "2 次元の入力での勾配 dx、self.dW、self.db (バッチサイズ 1 を含む)",
+        "3 次元、4 次元の入力での勾配 (dx は元の入力と同じ形状)",
+    ]
+    with properties(run) as backward:
+        backward.check(values[0], _check_affine_backward_cases, run, [case for case in cases if case[0].ndim == 2])
+        backward.check(values[1], _check_affine_backward_cases, run, [case for case in cases if case[0].ndim > 2])
+        backward.check(
+            "呼び出しをまたいだ状態 (形状の違う 2 回目の forward の後の backward)",
+            _check_affine_state,
+            run,
+            W,
+            b,
+            x1,
+            x2,
+            dout,
+            needs=values,
+        )
 
 
 CHECKS = {

@@ -7,6 +7,7 @@ a reference object created inside one call of a sandboxed runner does not outliv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from course.checks import CheckFailure, check_array, check_scalar, check_true
 from course.data import load_digits
 
 from ..runner import ReadsArgument, Runner
-from . import check_unchanged, learner_copy
+from . import check_unchanged, learner_copy, properties
 
 KEYS = ("W1", "b1", "W2", "b2")
 
@@ -39,8 +40,16 @@ def _diag(y: np.ndarray) -> np.ndarray:
 
 
 def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
-    for shape in [(5,), (1, 4), (6, 3), (3, 10)]:
-        y = _random_probabilities(rng, shape)
+    cases = [_random_probabilities(rng, shape) for shape in [(5,), (1, 4), (6, 3), (3, 10)]]
+    with properties(run) as jacobian:
+        jacobian.check("1 次元の y での値 (形状 (C, C))", _check_jacobian_cases, run, cases[:1])
+        jacobian.check(
+            "バッチ (N, C) の y での値 (形状 (N, C, C)、バッチサイズ 1 を含む)", _check_jacobian_cases, run, cases[1:]
+        )
+
+
+def _check_jacobian_cases(run: Runner, cases: list[np.ndarray]) -> None:
+    for y in cases:
         expected = ref.softmax_jacobian(y)
         got = run.call("softmax_jacobian", y)
         got_shape = np.shape(got)
@@ -85,9 +94,19 @@ def check_softmax_jacobian(run: Runner, rng: np.random.Generator) -> None:
 
 # ---------------------------------------------------------------------------- softmax_backward
 def check_softmax_backward(run: Runner, rng: np.random.Generator) -> None:
+    cases = []
     for shape in [(4,), (1, 5), (7, 3), (4, 10)]:
-        y = _random_probabilities(rng, shape)
-        dy = rng.standard_normal(shape)
+        cases.append((_random_probabilities(rng, shape), rng.standard_normal(shape)))
+    with properties(run) as backward:
+        backward.check("1 次元の入力での値", _check_softmax_backward_cases, run, cases[:1])
+        backward.check(
+            "バッチ (N, C) の入力での値 (行ごと、バッチサイズ 1 を含む)", _check_softmax_backward_cases, run, cases[1:]
+        )
+
+
+def _check_softmax_backward_cases(run: Runner, cases: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    for y, dy in cases:
+        shape = y.shape
         expected = ref.softmax_backward(y, dy)
         check_array(
             run.call("softmax_backward", y, dy),
@@ -154,27 +173,41 @@ def _check_loss(value: Any, y: np.ndarray, labels: np.ndarray, where: str, mista
     check_scalar(value, ref.cross_entropy_error(y, labels), where, rtol=LOSS_RTOL, show_values=False, mistakes=mistakes)
 
 
-def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
-    # one layer object for every case: each forward must replace what the previous one stored
+def _outcome(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, CheckFailure | None]:
+    """(the value, None) of the learner's call ``call(*args, **kwargs)``, or (None, its failure), for a
+    property checked later (the runner returns a snapshot: later calls do not change the value)."""
+    try:
+        return call(*args, **kwargs), None
+    except CheckFailure as failure:
+        return None, failure
+
+
+def _replay(outcome: tuple[Any, CheckFailure | None]) -> Any:
+    value, failure = outcome
+    if failure is not None:
+        raise failure
+    return value
+
+
+def _check_softmax_with_loss_cases(run: Runner, cases: list, records: list) -> None:
+    """Forward and backward() on ONE layer object for every case (each forward must replace what the
+    previous one stored); the self.loss after forward, a second backward() and backward(dout) are
+    called at their place in the sequence and recorded in ``records`` for the properties after this one."""
     layer = run.new("SoftmaxWithLoss", substitute=_LOSS_SUBSTITUTES)
-    for n, c in [(1, 4), (6, 3), (9, 10), (4, 7)]:
-        x = rng.standard_normal((n, c)) * 2
-        labels = rng.integers(0, c, size=n)
-        for t, kind in [(labels, "ラベル"), (_one_hot(labels, c), "one-hot")]:
+    for n, c, x, labels, douts in cases:
+        for (t, kind), dout in zip([(labels, "ラベル"), (_one_hot(labels, c), "one-hot")], douts):
             where = f"N={n}, C={c}, t が{kind}"
             y = ref.softmax(x)
             expected_loss = ref.cross_entropy_error(y, labels)
             loss = run.method(layer, "forward", x, t, substitute=_LOSS_SUBSTITUTES)
             summed = "損失をバッチで合計しています。バッチの平均 (N で割る) にしてください。"
             _check_loss(loss, y, labels, f"forward の損失 ({where})", [(expected_loss * n, summed)] if n > 1 else [])
-            stored = run.attr(layer, "loss")
-            check_true(
-                stored is not None,
-                "forward で損失を self.loss にも保存してください (学習のループが network.last_layer.loss を読みます)。",
-            )
-            _check_loss(stored, y, labels, f"forward 後の self.loss ({where})", [])
+            record = {"where": where, "y": y, "labels": labels, "dout": dout}
+            records.append(record)
+            record["stored"] = _outcome(run.attr, layer, "loss")
             y_minus_t = y - _one_hot(labels, c)
             expected_dx = y_minus_t / n
+            record["expected_dx"] = expected_dx
             mistakes = [
                 (-expected_dx, "符号が逆です。(y − t) / N です。"),
                 (y_minus_t / c, "クラス数 C で割っています。損失はバッチの平均なので、バッチサイズ N で割ります。"),
@@ -193,31 +226,71 @@ def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
                 show_values=False,
                 mistakes=mistakes,
             )
-            try:
-                check_array(
-                    run.method(layer, "backward", substitute=_LOSS_SUBSTITUTES),
-                    expected_dx,
-                    f"同じ forward のあと 2 回目に呼んだ backward() ({where})",
-                    rtol=1e-9,
-                    atol=1e-12,
-                    show_values=False,
-                )
-            except CheckFailure as failure:
-                # the first call was right: the layer changed its own state
-                raise CheckFailure(
-                    f"{failure}\nヒント: 1 回目の backward は正しいのに 2 回目で変わりました。backward の中で保存した "
-                    "self.y (または self.t) を直接書き換えていませんか。書き換えるのは self.y のコピーにしてください。"
-                ) from None
-            dout = float(rng.uniform(0.5, 3.0))
+            record["again"] = _outcome(run.method, layer, "backward", substitute=_LOSS_SUBSTITUTES)
+            record["scaled"] = _outcome(run.method, layer, "backward", dout, substitute=_LOSS_SUBSTITUTES)
+
+
+def _check_stored_loss(records: list) -> None:
+    for record in records:
+        stored = _replay(record["stored"])
+        check_true(
+            stored is not None,
+            "forward で損失を self.loss にも保存してください (学習のループが network.last_layer.loss を読みます)。",
+        )
+        _check_loss(stored, record["y"], record["labels"], f"forward 後の self.loss ({record['where']})", [])
+
+
+def _check_backward_again(records: list) -> None:
+    for record in records:
+        try:
             check_array(
-                run.method(layer, "backward", dout, substitute=_LOSS_SUBSTITUTES),
-                dout * expected_dx,
-                f"backward(dout) ({where}、dout ≠ 1)",
+                _replay(record["again"]),
+                record["expected_dx"],
+                f"同じ forward のあと 2 回目に呼んだ backward() ({record['where']})",
                 rtol=1e-9,
                 atol=1e-12,
                 show_values=False,
-                mistakes=[(expected_dx, "dout を掛け忘れています。")],
             )
+        except CheckFailure as failure:
+            # the first call was right: the layer changed its own state
+            raise CheckFailure(
+                f"{failure}\nヒント: 1 回目の backward は正しいのに 2 回目で変わりました。backward の中で保存した "
+                "self.y (または self.t) を直接書き換えていませんか。書き換えるのは self.y のコピーにしてください。"
+            ) from None
+
+
+def _check_backward_dout(records: list) -> None:
+    for record in records:
+        expected_dx = record["expected_dx"]
+        check_array(
+            _replay(record["scaled"]),
+            record["dout"] * expected_dx,
+            f"backward(dout) ({record['where']}、dout ≠ 1)",
+            rtol=1e-9,
+            atol=1e-12,
+            show_values=False,
+            mistakes=[(expected_dx, "dout を掛け忘れています。")],
+        )
+
+
+def check_softmax_with_loss(run: Runner, rng: np.random.Generator) -> None:
+    cases = []
+    for n, c in [(1, 4), (6, 3), (9, 10), (4, 7)]:
+        x = rng.standard_normal((n, c)) * 2
+        labels = rng.integers(0, c, size=n)
+        douts = [float(rng.uniform(0.5, 3.0)) for _ in range(2)]  # for t as labels, then as one-hot
+        cases.append((n, c, x, labels, douts))
+    records: list[dict[str, Any]] = []  # one per forward, in order (see _check_softmax_with_loss_cases)
+    values = "順伝播の損失と逆伝播の値 (N=1 を含む 4 つの大きさ、t はラベルと one-hot)"
+    with properties(run) as layer:
+        layer.check(values, _check_softmax_with_loss_cases, run, cases, records)
+        layer.check("損失を self.loss にも保存する", _check_stored_loss, records, needs=[values])
+        layer.check(
+            "同じ forward のあと backward を 2 回呼んでも同じ値", _check_backward_again, records, needs=[values]
+        )
+        layer.check(
+            "上流の勾配 dout を掛ける (backward(dout)、dout ≠ 1)", _check_backward_dout, records, needs=[values]
+        )
 
 
 # ---------------------------------------------------------------------------- TwoLayerNet
@@ -354,10 +427,8 @@ def _close(got, expected) -> bool:
     return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=1e-7, atol=1e-10))
 
 
-def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
-    subs = _LOSS_SUBSTITUTES
-    # initialisation: biases 0, weights with the requested standard deviation
-    std = float(rng.uniform(0.02, 0.2))
+def _check_initial_params(run: Runner, std: float) -> None:
+    """Initialisation: biases 0, weights with the requested standard deviation."""
     _, params = _new_network(run, (30, 40, 20), std)
     for key in ("b1", "b2"):
         check_array(params[key], np.zeros_like(params[key]), f"params['{key}'] の初期値", show_values=False)
@@ -369,15 +440,17 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
             "重みは weight_init_std × 標準正規分布の乱数 (rng.standard_normal) にしてください。",
         )
 
-    for sizes, n in [((5, 4, 3), 1), ((8, 6, 10), 12), ((3, 7, 2), 5)]:
+
+def _check_predict(run: Runner, cases: list, networks: list) -> None:
+    """predict on a new network per case; keeps (handle, params, scores) in ``networks`` for loss and accuracy."""
+    for sizes, n, x, *_ in cases:
         handle, params = _new_network(run, sizes, 1.0)
-        x = rng.standard_normal((n, sizes[0]))
         scores = _scores(params, x)
-        where = f"TwoLayerNet{sizes}、N={n}"
+        networks.append((handle, params, scores))
         check_array(
-            run.method(handle, "predict", x, substitute=subs),
+            run.method(handle, "predict", x, substitute=_LOSS_SUBSTITUTES),
             scores,
-            f"predict ({where})",
+            f"predict (TwoLayerNet{sizes}、N={n})",
             show_values=False,
             mistakes=[
                 (
@@ -391,10 +464,14 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
-        labels = rng.integers(0, sizes[2], size=n)
+
+
+def _check_network_loss(run: Runner, cases: list, networks: list) -> None:
+    for (sizes, n, x, labels, *_), (handle, _, scores) in zip(cases, networks):
+        where = f"TwoLayerNet{sizes}、N={n}"
         for t, kind in [(labels, "ラベル"), (_one_hot(labels, sizes[2]), "one-hot")]:
             candidates, note = _last_layers(run, scores, t)
-            got = run.method(handle, "loss", x, t, substitute=subs)
+            got = run.method(handle, "loss", x, t, substitute=_LOSS_SUBSTITUTES)
             if any(_close(got, loss) for loss, _ in candidates):
                 continue
             try:
@@ -414,20 +491,49 @@ def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
                 )
             except CheckFailure as failure:
                 raise CheckFailure(f"{failure}{note}") from None
+
+
+def _check_network_accuracy(run: Runner, cases: list, networks: list) -> None:
+    for (sizes, n, x, _, agree, other), (handle, _, scores) in zip(cases, networks):
         # labels that partly agree with the prediction, so that the accuracy is not trivially 0
-        agree = rng.random(n) < 0.5
-        labels = np.where(agree, scores.argmax(axis=1), rng.integers(0, sizes[2], size=n))
+        labels = np.where(agree, scores.argmax(axis=1), other)
         expected_acc = float(np.mean(scores.argmax(axis=1) == labels))
         for t, kind in [(labels, "ラベル"), (_one_hot(labels, sizes[2]), "one-hot")]:
             check_scalar(
-                run.method(handle, "accuracy", x, t, substitute=subs),
+                run.method(handle, "accuracy", x, t, substitute=_LOSS_SUBSTITUTES),
                 expected_acc,
-                f"accuracy ({where}、t が{kind})",
+                f"accuracy (TwoLayerNet{sizes}、N={n}、t が{kind})",
                 show_values=False,
                 mistakes=[(expected_acc * n, "正解の個数ではなく割合 (0 以上 1 以下) を返してください。")]
                 if n > 1
                 else [],
             )
+
+
+def check_two_layer_net_forward(run: Runner, rng: np.random.Generator) -> None:
+    std = float(rng.uniform(0.02, 0.2))
+    cases = []  # (sizes, N, x, labels of the loss, which labels of the accuracy agree, the others)
+    for sizes, n in [((5, 4, 3), 1), ((8, 6, 10), 12), ((3, 7, 2), 5)]:
+        x = rng.standard_normal((n, sizes[0]))
+        labels = rng.integers(0, sizes[2], size=n)
+        agree = rng.random(n) < 0.5
+        cases.append((sizes, n, x, labels, agree, rng.integers(0, sizes[2], size=n)))
+    networks: list[tuple] = []  # (handle, params, scores) per case, from the predict property
+    predict = "predict の値 (ソフトマックスの前のスコア、N=1 を含む 3 つの大きさ)"
+    with properties(run) as network:
+        network.check(
+            "params の形状と初期値 (バイアスは 0、重みの標準偏差は weight_init_std)", _check_initial_params, run, std
+        )
+        network.check(predict, _check_predict, run, cases, networks)
+        network.check("loss の値 (t はラベルと one-hot)", _check_network_loss, run, cases, networks, needs=[predict])
+        network.check(
+            "accuracy の値 (正解の割合、t はラベルと one-hot)",
+            _check_network_accuracy,
+            run,
+            cases,
+            networks,
+            needs=[predict],
+        )
 
 
 def _gradient_mistakes(key: str, n: int, expected: dict, wrong_order: dict | None, stale: dict, no_relu: dict) -> list:
@@ -498,17 +604,11 @@ def _check_gradient_dict(got, candidates: list[dict], where: str, mistakes: dict
         raise CheckFailure(f"{failure}{note}") from None
 
 
-def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
+def _check_backprop_gradient(run: Runner, cases: list) -> None:
     subs = _LOSS_SUBSTITUTES
-    # square sizes (D = H = C) make the wrong-key and wrong-order mistakes computable
-    for sizes, n in [((4, 4, 4), 1), ((4, 4, 4), 6), ((6, 5, 3), 8), ((3, 8, 10), 1)]:
+    for sizes, n, x, x_other, t, t_other in cases:
         handle, params = _new_network(run, sizes, 1.0)
         where = f"TwoLayerNet{sizes}、N={n}"
-        x, x_other = rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[0]))
-        t = rng.integers(0, sizes[2], size=n)
-        t_other = rng.integers(0, sizes[2], size=n)
-        if rng.random() < 0.5:
-            t = _one_hot(t, sizes[2])
         last_layers, note = _last_layers(run, _scores(params, x), t)
         candidates = [_backprop(params, x, dscores) for _, dscores in last_layers]
         _, dscores_other = _last_layers(run, _scores(params, x_other), t_other)[0][0]
@@ -530,12 +630,12 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
             raise CheckFailure(f"{failure}{hint}{note}") from None
         _check_gradient_dict(got, candidates, where, mistakes, note)
 
-    # numerical_gradient: compared with the reference's central differences of the same loss,
-    # from the network's initial parameters
-    sizes, n = (3, 4, 3), 2
+
+def _check_numerical_gradient(run: Runner, sizes: tuple[int, int, int], x: np.ndarray, t: np.ndarray) -> None:
+    """Compared with the reference's central differences of the same loss, from the network's initial parameters."""
+    n = x.shape[0]
     handle, params = _new_network(run, sizes, 1.0)
-    x, t = rng.standard_normal((n, sizes[0])), rng.integers(0, sizes[2], size=n)
-    got = run.method(handle, "numerical_gradient", x, t, substitute=subs)
+    got = run.method(handle, "numerical_gradient", x, t, substitute=_LOSS_SUBSTITUTES)
     check_true(isinstance(got, dict), "numerical_gradient は辞書を返してください。")
     check_true(
         set(got) == set(KEYS),
@@ -566,6 +666,25 @@ def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
                 )
             ],
         )
+
+
+def check_two_layer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
+    cases = []
+    # square sizes (D = H = C) make the wrong-key and wrong-order mistakes computable
+    for sizes, n in [((4, 4, 4), 1), ((4, 4, 4), 6), ((6, 5, 3), 8), ((3, 8, 10), 1)]:
+        x, x_other = rng.standard_normal((n, sizes[0])), rng.standard_normal((n, sizes[0]))
+        t = rng.integers(0, sizes[2], size=n)
+        t_other = rng.integers(0, sizes[2], size=n)
+        if rng.random() < 0.5:
+            t = _one_hot(t, sizes[2])
+        cases.append((sizes, n, x, x_other, t, t_other))
+    sizes, n = (3, 4, 3), 2
+    x, t = rng.standard_normal((n, sizes[0])), rng.integers(0, sizes[2], size=n)
+    with properties(run) as gradient:
+        gradient.check(
+            "誤差逆伝播法による勾配 (gradient、N=1 を含む 4 つの大きさ)", _check_backprop_gradient, run, cases
+        )
+        gradient.check("数値微分による勾配 (numerical_gradient)", _check_numerical_gradient, run, sizes, x, t)
 
 
 def _numerical_gradient_at_eps(params: dict, x: np.ndarray, t: np.ndarray, eps: float) -> dict[str, np.ndarray]:
@@ -732,66 +851,84 @@ def _descent_variant(params: dict, loss, gradient, learning_rate: float, steps: 
     return losses
 
 
+def _overfit_case(rng: np.random.Generator, sizes: tuple[int, int, int], n: int) -> tuple:
+    """Initial params, inputs x and labels of a tiny TwoLayerNet problem."""
+    d, h, c = sizes
+    params = {
+        "W1": rng.standard_normal((d, h)) * 0.5,
+        "b1": rng.standard_normal(h) * 0.1,
+        "W2": rng.standard_normal((h, c)) * 0.5,
+        "b2": rng.standard_normal(c) * 0.1,
+    }
+    x, labels = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
+    return params, x, labels
+
+
+def _check_overfit_case(run: Runner, sizes: tuple, n: int, learning_rate: float, steps: int, case: tuple) -> None:
+    params, x, labels = case
+    loss, gradient = _TinyNetLoss(x, labels), _TinyNetGradient(x, labels)
+    expected = _reference_losses(params, loss, gradient, learning_rate, steps)
+    where = f"overfit_tiny_subset (TwoLayerNet{sizes}、N={n}、learning_rate={learning_rate}、steps={steps})"
+    got = run.call(
+        "overfit_tiny_subset",
+        params=learner_copy(params),
+        loss=ReadsArgument(loss, "params"),
+        gradient=ReadsArgument(gradient, "params"),
+        learning_rate=learning_rate,
+        steps=steps,
+    )
+    if steps == 0:
+        check_unchanged(run, "params", f"{where}: steps=0 なのに params を書き換えました。")
+    check_true(
+        isinstance(got, (tuple, list)),
+        f"{where} は損失のリストを返してください (実際: {type(got).__name__})。",
+    )
+    check_true(
+        len(got) == steps + 1,
+        f"{where} の戻り値の長さは steps + 1 = {steps + 1} のはずですが {len(got)} です。"
+        + (" 更新の前の損失 (0 番目) と、毎回の更新の後の損失を記録してください。" if len(got) == steps else ""),
+    )
+    mistakes = [(expected[1:] + expected[-1:], "0 番目に更新の前の損失が入っていません。")] if steps else []
+    if steps > 1:
+        for mistake, hint in [
+            ("ascent", "勾配の向きに進んでいます (損失が増えます)。params から学習率 × 勾配を引いてください。"),
+            (
+                "stale",
+                "最初の点の勾配を使い続けています。毎回の更新の直前に gradient() を呼び直してください。",
+            ),
+            ("no_lr", "学習率 learning_rate を掛けずに勾配をそのまま引いています。"),
+            (
+                "weights_only",
+                "重み (W1、W2) だけを更新しています。params のすべてのキー (バイアスも) を更新してください。",
+            ),
+        ]:
+            mistakes.append((_descent_variant(params, loss, gradient, learning_rate, steps, mistake), hint))
+    check_array(
+        list(got),  # check_array turns a list that is not numbers into a diagnostic
+        expected,
+        f"{where} の損失のリスト",
+        # the same arithmetic as the reference loop: only the rounding of the updates may differ
+        rtol=1e-9,
+        atol=1e-12,
+        show_values=False,
+        mistakes=mistakes,
+    )
+
+
 def check_overfit_tiny_subset(run: Runner, rng: np.random.Generator) -> None:
     # The learner's loop gets the check's own loss and gradient (computed here by the reference from the
     # params the loop is updating, ReadsArgument): only the loop is graded, whatever exercises 3 and 4 hold.
-    cases = [((5, 6, 3), 6, 0.5, int(rng.integers(15, 25))), ((4, 8, 4), 8, 0.3, 1), ((3, 5, 2), 4, 0.4, 0)]
-    for sizes, n, learning_rate, steps in cases:
-        d, h, c = sizes
-        params = {
-            "W1": rng.standard_normal((d, h)) * 0.5,
-            "b1": rng.standard_normal(h) * 0.1,
-            "W2": rng.standard_normal((h, c)) * 0.5,
-            "b2": rng.standard_normal(c) * 0.1,
-        }
-        x, labels = rng.standard_normal((n, d)), rng.integers(0, c, size=n)
-        loss, gradient = _TinyNetLoss(x, labels), _TinyNetGradient(x, labels)
-        expected = _reference_losses(params, loss, gradient, learning_rate, steps)
-        where = f"overfit_tiny_subset (TwoLayerNet{sizes}、N={n}、learning_rate={learning_rate}、steps={steps})"
-        got = run.call(
-            "overfit_tiny_subset",
-            params=learner_copy(params),
-            loss=ReadsArgument(loss, "params"),
-            gradient=ReadsArgument(gradient, "params"),
-            learning_rate=learning_rate,
-            steps=steps,
-        )
-        if steps == 0:
-            check_unchanged(run, "params", f"{where}: steps=0 なのに params を書き換えました。")
-        check_true(
-            isinstance(got, (tuple, list)),
-            f"{where} は損失のリストを返してください (実際: {type(got).__name__})。",
-        )
-        check_true(
-            len(got) == steps + 1,
-            f"{where} の戻り値の長さは steps + 1 = {steps + 1} のはずですが {len(got)} です。"
-            + (" 更新の前の損失 (0 番目) と、毎回の更新の後の損失を記録してください。" if len(got) == steps else ""),
-        )
-        mistakes = [(expected[1:] + expected[-1:], "0 番目に更新の前の損失が入っていません。")] if steps else []
-        if steps > 1:
-            for mistake, hint in [
-                ("ascent", "勾配の向きに進んでいます (損失が増えます)。params から学習率 × 勾配を引いてください。"),
-                (
-                    "stale",
-                    "最初の点の勾配を使い続けています。毎回の更新の直前に gradient() を呼び直してください。",
-                ),
-                ("no_lr", "学習率 learning_rate を掛けずに勾配をそのまま引いています。"),
-                (
-                    "weights_only",
-                    "重み (W1、W2) だけを更新しています。params のすべてのキー (バイアスも) を更新してください。",
-                ),
-            ]:
-                mistakes.append((_descent_variant(params, loss, gradient, learning_rate, steps, mistake), hint))
-        check_array(
-            list(got),  # check_array turns a list that is not numbers into a diagnostic
-            expected,
-            f"{where} の損失のリスト",
-            # the same arithmetic as the reference loop: only the rounding of the updates may differ
-            rtol=1e-9,
-            atol=1e-12,
-            show_values=False,
-            mistakes=mistakes,
-        )
+    many = int(rng.integers(15, 25))
+    cases = [((5, 6, 3), 6, 0.5, many), ((4, 8, 4), 8, 0.3, 1), ((3, 5, 2), 4, 0.4, 0)]
+    drawn = [_overfit_case(rng, sizes, n) for sizes, n, _, _ in cases]
+    names = [
+        "勾配降下法で更新したときの損失のリスト (15 回から 24 回の更新)",
+        "1 回だけの更新 (steps=1)",
+        "steps=0 では params を変えず、更新の前の損失だけを返す",
+    ]
+    with properties(run) as loop:
+        for name, case, inputs in zip(names, cases, drawn):
+            loop.check(name, _check_overfit_case, run, *case, inputs)
 
 
 CHECKS = {

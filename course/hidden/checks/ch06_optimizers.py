@@ -36,7 +36,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
-from . import check_learner_accepts, check_learner_raises, core_first, learner_copy
+from . import check_learner_accepts, check_learner_raises, core_first, learner_copy, properties
 
 RTOL, ATOL = 1e-7, 1e-10
 # The default eps is "a small number": 1e-8 (the paper, PyTorch), 1e-7 (the textbook, Keras) and 1e-6
@@ -188,6 +188,16 @@ _EPS_IGNORED = "引数の eps を使わずに、決まった小さな数 (1e-7 �
 _FIXED_EPS = (1e-7, 1e-8, 1e-6)
 
 
+# the properties of every optimizer: the values of the three cases of _cases (in its order), then two rules
+_CASE_NAMES = (
+    "update ごとの params の値 (形状の違う 4 つのキー、乱数で選んだ引数で 5 回)",
+    "update ごとの params の値 (既定の引数、同じ形状の 3 つのキーで 4 回)",
+    "update ごとの params の値 (形状 (1, 6) の 1 つのキーで 6 回)",
+)
+_IN_PLACE_NAME = "params の配列をその場で (in place) 更新する"
+_GRADS_NAME = "grads の配列を書き換えない"
+
+
 def _check_optimizer(
     run: Runner,
     name: str,
@@ -196,34 +206,83 @@ def _check_optimizer(
     nan_hint: str,
     alternative: Callable[[dict, Params, list[Params]], History | None] | None = None,
     options: dict | None = None,
+    note: str | None = None,
 ) -> None:
     """Run the learner's optimizer ``name`` on every case and compare it with the reference.
 
     mistakes: (factory kwargs -> wrong optimizer object, hint). alternative: another accepted
     history, computed by the reference from the same inputs (an equivalent form), or None.
-    options: more keyword arguments of the learner's run (see :func:`_learner_run`).
+    options: more keyword arguments of the learner's run (see :func:`_learner_run`). note: a
+    paragraph added to the diagnostic of every failing property (see check_amsgrad).
+
+    Properties: the values of each case (one run of the learner each), then whether every run
+    updated params in place and left grads alone (the flags of those runs).
     """
+    runs: list[tuple[str, bool, bool]] = []  # (call, in_place, grads_untouched) of every run, in case order
+
+    def noted(check: Callable[..., None]) -> Callable[..., None]:
+        if note is None:
+            return check
+
+        def check_with_note(*args: Any) -> None:
+            try:
+                check(*args)
+            except CheckFailure as failure:
+                raise CheckFailure(f"{failure}\n{note}") from None
+
+        return check_with_note
+
+    with properties(run) as optimizer:
+        for case_name, case in zip(_CASE_NAMES, cases, strict=True):
+            optimizer.check(
+                case_name, noted(_check_optimizer_case), run, name, case, mistakes, nan_hint, alternative, options, runs
+            )
+        optimizer.check(_IN_PLACE_NAME, noted(_check_runs_in_place), runs, needs=_CASE_NAMES)
+        optimizer.check(_GRADS_NAME, noted(_check_runs_grads_untouched), runs, needs=_CASE_NAMES)
+
+
+def _check_optimizer_case(
+    run: Runner,
+    name: str,
+    case: tuple[dict, Params, list[Params]],
+    mistakes: list[tuple[MistakeFactory, str]],
+    nan_hint: str,
+    alternative: Callable[[dict, Params, list[Params]], History | None] | None,
+    options: dict | None,
+    runs: list[tuple[str, bool, bool]],
+) -> None:
+    """One run of the learner's optimizer, compared step by step with the reference; records the run's
+    flags (in place, grads untouched) in ``runs``."""
     reference_class = getattr(ref, name)
-    for kwargs, params, grads_sequence in cases:
-        call = _describe_call(name, kwargs)
-        history, in_place, grads_untouched = _learner_run(run, name, kwargs, params, grads_sequence, options)
-        expected = _trajectory(reference_class(**kwargs), params, grads_sequence)
-        if not _matches(history, expected):
-            accepted = _accepted(reference_class, alternative, kwargs, params, grads_sequence)
-            if not any(_matches(history, other) for other in accepted):
-                simulated = [(_trajectory(factory(kwargs), params, grads_sequence), hint) for factory, hint in mistakes]
-                if "eps" in kwargs:  # the textbook writes eps as a number in the formula (1e-7)
-                    simulated += [
-                        (_trajectory(reference_class(**{**kwargs, "eps": eps}), params, grads_sequence), _EPS_IGNORED)
-                        for eps in _FIXED_EPS
-                        if eps != kwargs["eps"]
-                    ]
-                simulated.append(([_copy(params)] * len(grads_sequence), _UNCHANGED_HINT))
-                simulated.append(
-                    (_trajectory(_SharedState(reference_class(**kwargs)), params, grads_sequence), _SHARED_HINT)
-                )
-                _compare(history, expected, simulated, call, nan_hint)
+    kwargs, params, grads_sequence = case
+    call = _describe_call(name, kwargs)
+    history, in_place, grads_untouched = _learner_run(run, name, kwargs, params, grads_sequence, options)
+    runs.append((call, in_place, grads_untouched))
+    expected = _trajectory(reference_class(**kwargs), params, grads_sequence)
+    if not _matches(history, expected):
+        accepted = _accepted(reference_class, alternative, kwargs, params, grads_sequence)
+        if not any(_matches(history, other) for other in accepted):
+            simulated = [(_trajectory(factory(kwargs), params, grads_sequence), hint) for factory, hint in mistakes]
+            if "eps" in kwargs:  # the textbook writes eps as a number in the formula (1e-7)
+                simulated += [
+                    (_trajectory(reference_class(**{**kwargs, "eps": eps}), params, grads_sequence), _EPS_IGNORED)
+                    for eps in _FIXED_EPS
+                    if eps != kwargs["eps"]
+                ]
+            simulated.append(([_copy(params)] * len(grads_sequence), _UNCHANGED_HINT))
+            simulated.append(
+                (_trajectory(_SharedState(reference_class(**kwargs)), params, grads_sequence), _SHARED_HINT)
+            )
+            _compare(history, expected, simulated, call, nan_hint)
+
+
+def _check_runs_in_place(runs: list[tuple[str, bool, bool]]) -> None:
+    for call, in_place, _ in runs:
         check_true(in_place, f"{call}: {_IN_PLACE_HINT}")
+
+
+def _check_runs_grads_untouched(runs: list[tuple[str, bool, bool]]) -> None:
+    for call, _, grads_untouched in runs:
         check_true(grads_untouched, f"{call}: {_GRADS_HINT}")
 
 
@@ -782,47 +841,98 @@ _NOT_KEPT = "前回までの m、v を使っていません。self.m[key]、self
 _CORRECTED = "補正後の値を返しています。_moments は補正前の m、v を返し、補正は update で行います。"
 
 
+class _Interface:
+    """The inputs of :func:`_check_adam_interface` (drawn from ``rng``), the trusted side's moments that
+    follow the learner's calls, and the learner's object once built."""
+
+    def __init__(self, rng: np.random.Generator, name: str) -> None:
+        self.name = name
+        self.beta1, self.beta2 = float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.6, 0.95))
+        self.shape = tuple(int(n) for n in rng.integers(1, 4, size=2))
+        self.param = rng.standard_normal(self.shape)
+        self.gradients = [rng.standard_normal(self.shape) for _ in (1, 2)]
+        betas = {"beta1": self.beta1, "beta2": self.beta2}
+        self.reference = ref.Adam(**betas)
+        self.wrong = {
+            "m_without_one_minus": _AdamLike(betas, "m_without_one_minus"),
+            "v_without_one_minus": _AdamLike(betas, "v_without_one_minus"),
+        }
+        self.handle: Any = None
+
+
 def _check_adam_interface(run: Runner, rng: np.random.Generator, name: str) -> None:
     """What AMSGrad inherits from Adam, as Adam's docstring states it: ``name(lr, beta1, beta2, eps)`` starts
     with ``t = 0``; ``_moments(key, param, g)`` starts a new key from zeros, returns the raw moments (m, v)
-    after g and keeps them in ``self.m[key]``, ``self.v[key]`` for the next call."""
-    beta1, beta2 = float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.6, 0.95))
+    after g and keeps them in ``self.m[key]``, ``self.v[key]`` for the next call. Stops at the first failure
+    (see :func:`_moments_follow_docstring`; the rules cell of Adam checks the same as properties)."""
+    interface = _Interface(rng, name)
+    _build_adam(run, interface)
+    _check_t_starts_at_zero(run, interface)
+    for call in (1, 2):
+        _check_moments_call(run, interface, call)
+
+
+def _build_adam(run: Runner, interface: _Interface) -> None:
+    name = interface.name
     try:
-        handle = run.new(name, 0.01, beta1, beta2, 1e-8)
+        interface.handle = run.new(name, 0.01, interface.beta1, interface.beta2, 1e-8)
     except CheckFailure as failure:
         raise CheckFailure(
             f"{failure}\nヒント: コンストラクタは {name}(lr, beta1, beta2, eps) のように 4 つの引数を順に受け取ります "
             "(AMSGrad の __init__ はこの形で Adam の __init__ を呼びます)。"
         ) from None
-    check_true(run.attr(handle, "t") == 0, f"{name}(...) を作った直後の self.t が 0 ではありません。")
-    shape = tuple(int(n) for n in rng.integers(1, 4, size=2))
-    param = rng.standard_normal(shape)
-    reference = ref.Adam(beta1=beta1, beta2=beta2)
-    wrong = {
-        "m_without_one_minus": _AdamLike({"beta1": beta1, "beta2": beta2}, "m_without_one_minus"),
-        "v_without_one_minus": _AdamLike({"beta1": beta1, "beta2": beta2}, "v_without_one_minus"),
-    }
-    for call in (1, 2):
-        g = rng.standard_normal(shape)
-        where = f"{name}(beta1={beta1:.3g}, beta2={beta2:.3g}) の {call} 回目の _moments(key, param, g) (形状 {shape})"
-        got = run.method(handle, "_moments", 0, param, g)  # an int key: strings cannot cross the boundary
-        check_true(isinstance(got, tuple) and len(got) == 2, f"{where} は (m, v) の 2 つを返してください。")
-        expected = [a.copy() for a in reference._moments(0, param, g)]
-        without = [wrong[f"{k}_without_one_minus"]._moments(0, param, g)[i].copy() for i, k in enumerate("mv")]
-        if call == 1:  # from zero both mistakes give g (and g²): one message names both
-            mistakes = [[(g, _M_IS_G)], [(g * g, _V_IS_G2)]]
-        else:
-            fresh = ref.Adam(beta1=beta1, beta2=beta2)._moments(0, param, g)  # what a _moments that keeps nothing gives
-            mistakes = [
-                [(without[i], _WITHOUT_ONE_MINUS[i]), (fresh[i], _NOT_KEPT), (expected[i] / (1 - beta**2), _CORRECTED)]
-                for i, beta in enumerate((beta1, beta2))
-            ]
-        for i, moment in enumerate("mv"):
-            check_array(got[i], expected[i], f"{where} の {moment}", rtol=RTOL, atol=ATOL, mistakes=mistakes[i])
+
+
+def _check_t_starts_at_zero(run: Runner, interface: _Interface) -> None:
+    check_true(
+        run.attr(interface.handle, "t") == 0, f"{interface.name}(...) を作った直後の self.t が 0 ではありません。"
+    )
+
+
+def _check_moments_call(run: Runner, interface: _Interface, call: int) -> None:
+    """The ``call``-th call (1 or 2) of the learner's ``_moments`` on one key, compared with the trusted side's."""
+    name, shape, param, beta1, beta2 = (
+        interface.name,
+        interface.shape,
+        interface.param,
+        interface.beta1,
+        interface.beta2,
+    )
+    g = interface.gradients[call - 1]
+    where = f"{name}(beta1={beta1:.3g}, beta2={beta2:.3g}) の {call} 回目の _moments(key, param, g) (形状 {shape})"
+    got = run.method(interface.handle, "_moments", 0, param, g)  # an int key: strings cannot cross the boundary
+    check_true(isinstance(got, tuple) and len(got) == 2, f"{where} は (m, v) の 2 つを返してください。")
+    expected = [a.copy() for a in interface.reference._moments(0, param, g)]
+    wrong = interface.wrong
+    without = [wrong[f"{k}_without_one_minus"]._moments(0, param, g)[i].copy() for i, k in enumerate("mv")]
+    if call == 1:  # from zero both mistakes give g (and g²): one message names both
+        mistakes = [[(g, _M_IS_G)], [(g * g, _V_IS_G2)]]
+    else:
+        fresh = ref.Adam(beta1=beta1, beta2=beta2)._moments(0, param, g)  # what a _moments that keeps nothing gives
+        mistakes = [
+            [(without[i], _WITHOUT_ONE_MINUS[i]), (fresh[i], _NOT_KEPT), (expected[i] / (1 - beta**2), _CORRECTED)]
+            for i, beta in enumerate((beta1, beta2))
+        ]
+    for i, moment in enumerate("mv"):
+        check_array(got[i], expected[i], f"{where} の {moment}", rtol=RTOL, atol=ATOL, mistakes=mistakes[i])
 
 
 def check_adam_rules(run: Runner, rng: np.random.Generator) -> None:
-    _check_adam_interface(run, rng, "Adam")
+    interface = _Interface(rng, "Adam")
+    built = "コンストラクタが 4 つの引数 (lr, beta1, beta2, eps) を順に受け取る"
+    first = "1 回目の _moments (新しいキーを 0 から始め、補正前の m、v を返す)"
+    with properties(run) as rules:
+        rules.check(built, _build_adam, run, interface)
+        rules.check("作った直後の更新の回数 t が 0", _check_t_starts_at_zero, run, interface, needs=[built])
+        rules.check(first, _check_moments_call, run, interface, 1, needs=[built])
+        rules.check(
+            "2 回目の _moments (self.m[key]、self.v[key] に残した前回の値に新しい g を加える)",
+            _check_moments_call,
+            run,
+            interface,
+            2,
+            needs=[first],
+        )
 
 
 def _moments_follow_docstring(run: Runner, rng: np.random.Generator) -> bool:
@@ -889,55 +999,80 @@ def check_amsgrad(run: Runner, rng: np.random.Generator) -> None:
         _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT)
         return
     options = {"substitute": {"adam_moments": _adam_moments}, "stand_in_bases": ("Adam",)}
-    try:
-        _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT, options=options)
-    except CheckFailure as failure:
-        raise CheckFailure(
-            f"{failure}\n(あなたの Adam のコンストラクタか _moments が docstring のとおりでないため、この確認では"
-            "講座の Adam (docstring どおりの __init__ と _moments) を AMSGrad の土台にしました。"
-            "上の結果は AMSGrad 自身のコードによるものです。)"
-        ) from None
+    note = (
+        "(あなたの Adam のコンストラクタか _moments が docstring のとおりでないため、この確認では"
+        "講座の Adam (docstring どおりの __init__ と _moments) を AMSGrad の土台にしました。"
+        "上の結果は AMSGrad 自身のコードによるものです。)"
+    )
+    _check_optimizer(run, "AMSGrad", cases, mistakes, _T_NAN_HINT, options=options, note=note)
 
 
 # ---------------------------------------------------------------------------- schedules
 
 
 def check_lr_schedules(run: Runner, rng: np.random.Generator) -> None:
+    step_cases, step_defaults, inverse_cases, inverse_defaults = [], [], [], []
     for _ in range(10):
         lr0 = float(10 ** rng.uniform(-3, 0))
         drop = float(rng.uniform(0.1, 0.9))
         epochs_drop = int(rng.integers(2, 8))
         boundary = epochs_drop * int(rng.integers(1, 4))
         for epoch in sorted({0, boundary - 1, boundary, int(rng.integers(0, 40))}):
-            expected = ref.step_decay(lr0, epoch, drop=drop, epochs_drop=epochs_drop)
-            where = f"step_decay(lr0={lr0:.3g}, epoch={epoch}, drop={drop:.3g}, epochs_drop={epochs_drop})"
-            check_scalar(
-                run.call("step_decay", lr0, epoch, drop=drop, epochs_drop=epochs_drop),
-                expected,
-                where,
-                rtol=1e-9,
-                atol=0.0,
-                show_values=False,
-                mistakes=[
-                    (
-                        lr0 * drop ** (epoch / epochs_drop),
-                        "指数を切り捨てていません。drop ** (epoch // epochs_drop) です。",
-                    ),
-                    (
-                        lr0 * drop ** math.ceil(epoch / epochs_drop),
-                        "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
-                        "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
-                    ),
-                    (
-                        lr0 * drop ** ((epoch + 1) // epochs_drop),
-                        "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
-                        "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
-                    ),
-                    (lr0 * drop**epoch, "毎エポック drop を掛けています。epochs_drop エポックごとに 1 回です。"),
-                ],
-            )
-        # the defaults drop=0.5, epochs_drop=10
-        epoch = int(rng.integers(0, 50))
+            step_cases.append((lr0, epoch, drop, epochs_drop))
+        step_defaults.append((lr0, int(rng.integers(0, 50))))  # the defaults drop=0.5, epochs_drop=10
+        decay_rate = float(10 ** rng.uniform(-3, 0))
+        for step in sorted({0, 1, int(rng.integers(2, 20)), int(rng.integers(20, 2000))}):
+            inverse_cases.append((lr0, step, decay_rate))
+        inverse_defaults.append((lr0, int(rng.integers(0, 500))))
+    with properties(run) as schedules:
+        schedules.check(
+            "step_decay の値 (drop と epochs_drop を指定、下がる境目のエポックの前後を含む)",
+            _check_step_decay,
+            run,
+            step_cases,
+        )
+        schedules.check(
+            "step_decay の既定値 (drop=0.5、epochs_drop=10)", _check_step_decay_defaults, run, step_defaults
+        )
+        schedules.check("inverse_time_decay の値 (decay_rate を指定)", _check_inverse_time_decay, run, inverse_cases)
+        schedules.check(
+            "inverse_time_decay の既定値 (decay_rate=0.01)", _check_inverse_time_decay_defaults, run, inverse_defaults
+        )
+
+
+def _check_step_decay(run: Runner, cases: list[tuple[float, int, float, int]]) -> None:
+    for lr0, epoch, drop, epochs_drop in cases:
+        expected = ref.step_decay(lr0, epoch, drop=drop, epochs_drop=epochs_drop)
+        where = f"step_decay(lr0={lr0:.3g}, epoch={epoch}, drop={drop:.3g}, epochs_drop={epochs_drop})"
+        check_scalar(
+            run.call("step_decay", lr0, epoch, drop=drop, epochs_drop=epochs_drop),
+            expected,
+            where,
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+            mistakes=[
+                (
+                    lr0 * drop ** (epoch / epochs_drop),
+                    "指数を切り捨てていません。drop ** (epoch // epochs_drop) です。",
+                ),
+                (
+                    lr0 * drop ** math.ceil(epoch / epochs_drop),
+                    "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
+                    "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
+                ),
+                (
+                    lr0 * drop ** ((epoch + 1) // epochs_drop),
+                    "drop を掛けるのが早すぎます。epoch は 0 から数え、指数は切り捨て (epoch // epochs_drop) です "
+                    "(エポック 0 から epochs_drop − 1 までは lr0 のまま)。",
+                ),
+                (lr0 * drop**epoch, "毎エポック drop を掛けています。epochs_drop エポックごとに 1 回です。"),
+            ],
+        )
+
+
+def _check_step_decay_defaults(run: Runner, cases: list[tuple[float, int]]) -> None:
+    for lr0, epoch in cases:
         check_scalar(
             run.call("step_decay", lr0, epoch),
             ref.step_decay(lr0, epoch),
@@ -947,32 +1082,36 @@ def check_lr_schedules(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
         )
 
-        decay_rate = float(10 ** rng.uniform(-3, 0))
-        for step in sorted({0, 1, int(rng.integers(2, 20)), int(rng.integers(20, 2000))}):
-            expected = ref.inverse_time_decay(lr0, step, decay_rate=decay_rate)
-            check_scalar(
-                run.call("inverse_time_decay", lr0, step, decay_rate=decay_rate),
-                expected,
-                f"inverse_time_decay(lr0={lr0:.3g}, step={step}, decay_rate={decay_rate:.3g})",
-                rtol=1e-9,
-                atol=0.0,
-                show_values=False,
-                mistakes=[
-                    (
-                        lr0 * math.exp(-decay_rate * step),
-                        "指数減衰 lr0 · exp(−k · step) になっています。lr0 / (1 + k · step) です。",
-                    ),
-                    (
-                        lr0 * math.exp(-step * math.log1p(decay_rate)),
-                        "(1 + k) の step 乗で割っています。lr0 / (1 + k · step) です。",
-                    ),
-                    (
-                        lr0 * (1 - decay_rate * step),
-                        "線形の減衰 lr0 · (1 − k · step) になっています。lr0 / (1 + k · step) です。",
-                    ),
-                ],
-            )
-        step = int(rng.integers(0, 500))
+
+def _check_inverse_time_decay(run: Runner, cases: list[tuple[float, int, float]]) -> None:
+    for lr0, step, decay_rate in cases:
+        expected = ref.inverse_time_decay(lr0, step, decay_rate=decay_rate)
+        check_scalar(
+            run.call("inverse_time_decay", lr0, step, decay_rate=decay_rate),
+            expected,
+            f"inverse_time_decay(lr0={lr0:.3g}, step={step}, decay_rate={decay_rate:.3g})",
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+            mistakes=[
+                (
+                    lr0 * math.exp(-decay_rate * step),
+                    "指数減衰 lr0 · exp(−k · step) になっています。lr0 / (1 + k · step) です。",
+                ),
+                (
+                    lr0 * math.exp(-step * math.log1p(decay_rate)),
+                    "(1 + k) の step 乗で割っています。lr0 / (1 + k · step) です。",
+                ),
+                (
+                    lr0 * (1 - decay_rate * step),
+                    "線形の減衰 lr0 · (1 − k · step) になっています。lr0 / (1 + k · step) です。",
+                ),
+            ],
+        )
+
+
+def _check_inverse_time_decay_defaults(run: Runner, cases: list[tuple[float, int]]) -> None:
+    for lr0, step in cases:
         check_scalar(
             run.call("inverse_time_decay", lr0, step),
             ref.inverse_time_decay(lr0, step),
@@ -996,8 +1135,8 @@ def _global_norm(grads: Params) -> float:
     return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
 
 
-def _clip_cases(rng: np.random.Generator) -> list[tuple[Params, float]]:
-    """(grads, max_norm) of each kind: "between" (every array's own norm is below max_norm but the
+def _clip_cases(rng: np.random.Generator) -> list[tuple[str, Params, float]]:
+    """(kind, grads, max_norm) of each kind: "between" (every array's own norm is below max_norm but the
     total is above it), "above" (the total is 2 to 10 times max_norm), "below" (the total is below
     it). Every total norm is at least 1 (see _CLIP_RTOL)."""
     cases = []
@@ -1020,7 +1159,7 @@ def _clip_cases(rng: np.random.Generator) -> list[tuple[Params, float]]:
             max_norm = float(total / rng.uniform(2.0, 10.0))
         else:
             max_norm = float(total * rng.uniform(1.2, 3.0))
-        cases.append((grads, max_norm))
+        cases.append((kind, grads, max_norm))
     return cases
 
 
@@ -1059,8 +1198,29 @@ def _clip_mistakes(grads: Params, max_norm: float) -> tuple[list[tuple[Any, str]
     return norms, arrays
 
 
+# the kinds of _clip_cases, each with its property (in the order of the properties)
+_CLIP_KINDS = {
+    "above": "ノルムが max_norm を超えるとき、縮める前のノルムを返し、全部の配列を同じ倍率で縮める",
+    "between": "どの配列も単独では max_norm 以下で全体のノルムが超えるとき、全体のノルムで縮める",
+    "below": "ノルムが max_norm 以下のとき、ノルムを返し、grads を変えない",
+}
+_CLIP_IN_PLACE_NAME = "grads の配列をその場で (in place) 書き換える"
+
+
 def check_clip_grads_by_norm(run: Runner, rng: np.random.Generator) -> None:
-    for grads, max_norm in _clip_cases(rng):
+    cases = _clip_cases(rng)
+    runs: list[tuple[str, bool]] = []  # (the call's name, in_place) of every call, in the order of the properties
+    with properties(run) as clipping:
+        for kind, name in _CLIP_KINDS.items():
+            of_kind = [(grads, max_norm) for case_kind, grads, max_norm in cases if case_kind == kind]
+            clipping.check(name, _check_clip_cases, run, of_kind, runs)
+        clipping.check(_CLIP_IN_PLACE_NAME, _check_clip_in_place, runs, needs=list(_CLIP_KINDS.values()))
+
+
+def _check_clip_cases(run: Runner, cases: list[tuple[Params, float]], runs: list[tuple[str, bool]]) -> None:
+    """One call of the learner's clip_grads_by_norm (through run_clipping) per case: the returned norm, then
+    the clipped arrays; records whether the arrays were changed in place in ``runs``."""
+    for grads, max_norm in cases:
         shapes = ", ".join(f"'{key}': {value.shape}" for key, value in grads.items())
         name = f"grads (形状 {{{shapes}}})、max_norm = {max_norm:.3g} での clip_grads_by_norm"
         try:
@@ -1076,6 +1236,7 @@ def check_clip_grads_by_norm(run: Runner, rng: np.random.Generator) -> None:
             "run_clipping のセルを書き換えていませんか (元に戻して実行してください)。",
         )
         returned, after, in_place = result
+        runs.append((name, bool(in_place)))
         check_true(
             set(after) == set(grads),
             f"{name} の後で grads のキーが変わっています。キーを増やしたり減らしたりしないでください。",
@@ -1106,8 +1267,12 @@ def check_clip_grads_by_norm(run: Runner, rng: np.random.Generator) -> None:
                 show_values=False,
                 mistakes=[(wrong[key], hint) for wrong, hint in array_mistakes],
             )
+
+
+def _check_clip_in_place(runs: list[tuple[str, bool]]) -> None:
+    for name, in_place in runs:
         check_true(
-            bool(in_place),
+            in_place,
             f"{name}: grads の配列をその場で (in place) 書き換えていません (辞書に新しい配列を入れています)。"
             "grads[key] = grads[key] * 倍率 ではなく grads[key] *= 倍率 と書いてください。",
         )
@@ -1119,55 +1284,71 @@ def check_clip_grads_by_norm_rules(run: Runner, rng: np.random.Generator) -> Non
     core_first(lambda: check_clip_grads_by_norm(run, rng))
     grads = {"W": rng.standard_normal((int(rng.integers(2, 5)), 3)), "b": rng.standard_normal(3)}
     max_norm = float(rng.uniform(0.5, 3.0))
-    check_learner_accepts(
-        lambda: run.call("clip_grads_by_norm", learner_copy(grads), max_norm),
-        f"max_norm = {max_norm:.3g} での clip_grads_by_norm",
-    )
     hint = "max_norm は正の数です。max_norm <= 0 なら raise ValueError(...) としてください。"
-    for bad in (0.0, -float(np.round(max_norm, 3))):
+
+    def raises(bad: float) -> None:
         check_learner_raises(
-            lambda bad=bad: run.call("clip_grads_by_norm", learner_copy(grads), bad),
+            lambda: run.call("clip_grads_by_norm", learner_copy(grads), bad),
             "ValueError",
             f"max_norm = {bad:g} での clip_grads_by_norm",
             hint,
         )
 
+    with properties(run) as rules:
+        rules.check(
+            "正の max_norm では例外を出さない",
+            check_learner_accepts,
+            lambda: run.call("clip_grads_by_norm", learner_copy(grads), max_norm),
+            f"max_norm = {max_norm:.3g} での clip_grads_by_norm",
+        )
+        rules.check("入力の検査 (max_norm = 0 で ValueError)", raises, 0.0)
+        rules.check("入力の検査 (負の max_norm で ValueError)", raises, -float(np.round(max_norm, 3)))
+
 
 def check_warmup_lr(run: Runner, rng: np.random.Generator) -> None:
+    during, after = [], []  # (lr0, step, warmup_steps) with step < warmup_steps, and with step >= warmup_steps
     for warmup_steps in (1, int(rng.integers(2, 6)), int(rng.integers(6, 40)), int(rng.integers(40, 400))):
         lr0 = float(10 ** rng.uniform(-4, 0))
         steps = {0, 1, warmup_steps - 1, warmup_steps, warmup_steps + int(rng.integers(1, 1000))}
         steps.add(int(rng.integers(0, warmup_steps)))
         steps.discard(-1)
         for step in sorted(steps):
-            check_scalar(
-                run.call("warmup_lr", lr0, step, warmup_steps),
-                ref.warmup_lr(lr0, step, warmup_steps),
-                f"warmup_lr(lr0={lr0:.3g}, step={step}, warmup_steps={warmup_steps})",
-                rtol=1e-9,
-                atol=0.0,
-                show_values=False,
-                mistakes=[
-                    (
-                        lr0 * step / warmup_steps,
-                        "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
-                        "最初の更新は lr0 / warmup_steps です。",
-                    ),
-                    (
-                        lr0 * (step + 1) / warmup_steps,
-                        "warmup_steps 回を過ぎても学習率を上げ続けています。step >= warmup_steps では lr0 のままです。",
-                    ),
-                    (
-                        lr0 * ((step + 1) // warmup_steps),
-                        "整数の割り算 // で係数を切り捨てています。(step + 1) / warmup_steps は / で割ります。",
-                    ),
-                    (
-                        lr0 * min(1.0, step / max(warmup_steps - 1, 1)),
-                        "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
-                        "最初の更新は lr0 / warmup_steps です。",
-                    ),
-                ],
-            )
+            (during if step < warmup_steps else after).append((lr0, step, warmup_steps))
+    with properties(run) as warmup:
+        warmup.check("ウォームアップ中 (step < warmup_steps) の学習率", _check_warmup_lr, run, during)
+        warmup.check("ウォームアップの後 (step >= warmup_steps) の学習率", _check_warmup_lr, run, after)
+
+
+def _check_warmup_lr(run: Runner, cases: list[tuple[float, int, int]]) -> None:
+    for lr0, step, warmup_steps in cases:
+        check_scalar(
+            run.call("warmup_lr", lr0, step, warmup_steps),
+            ref.warmup_lr(lr0, step, warmup_steps),
+            f"warmup_lr(lr0={lr0:.3g}, step={step}, warmup_steps={warmup_steps})",
+            rtol=1e-9,
+            atol=0.0,
+            show_values=False,
+            mistakes=[
+                (
+                    lr0 * step / warmup_steps,
+                    "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
+                    "最初の更新は lr0 / warmup_steps です。",
+                ),
+                (
+                    lr0 * (step + 1) / warmup_steps,
+                    "warmup_steps 回を過ぎても学習率を上げ続けています。step >= warmup_steps では lr0 のままです。",
+                ),
+                (
+                    lr0 * ((step + 1) // warmup_steps),
+                    "整数の割り算 // で係数を切り捨てています。(step + 1) / warmup_steps は / で割ります。",
+                ),
+                (
+                    lr0 * min(1.0, step / max(warmup_steps - 1, 1)),
+                    "step = 0 の学習率が 0 になっています。係数は (step + 1) / warmup_steps で、"
+                    "最初の更新は lr0 / warmup_steps です。",
+                ),
+            ],
+        )
 
 
 CHECKS = {

@@ -26,7 +26,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_true
 
 from ..runner import Runner
-from . import learner_copy
+from . import each_case, learner_copy, needs_unless_all, properties
 
 FORWARD_TOL = (1e-7, 1e-9)
 GRAD_TOL = (1e-6, 1e-8)
@@ -99,6 +99,10 @@ def _where(n: int, d: int) -> str:
     return f"形状 ({n}, {d}) の入力 (N = {n})"
 
 
+_BATCHES = [shape for shape in _SHAPES if shape[0] > 1]  # the shapes of _SHAPES with N >= 2, in order
+_ONE = [shape for shape in _SHAPES if shape[0] == 1]  # batch size 1
+
+
 # ---------------------------------------------------------------------------- forward
 def _forward_variant(x, gamma, beta, eps=EPS, ddof=0, outside=False, divide_by_var=False, axis=0):
     mu = x.mean(axis=axis, keepdims=True)
@@ -147,8 +151,9 @@ def _forward_mistakes(x, gamma, beta, eps=EPS):
     return found
 
 
-def check_batchnorm_forward(run: Runner, rng: np.random.Generator) -> None:
-    cases = [(n, d, None) for n, d in _SHAPES] + [(6, 3, 1e-3)]
+def _check_forward_cases(run: Runner, rng: np.random.Generator, cases: list, records: list) -> None:
+    """One call of batchnorm_forward per case (n, d, eps or None for the default); checks out and
+    records (n, where, eps, cache, expected cache) for the cache property."""
     for n, d, eps in cases:
         x = _bn_input(rng, n, d)
         gamma, beta = _params(rng, d)
@@ -160,6 +165,7 @@ def check_batchnorm_forward(run: Runner, rng: np.random.Generator) -> None:
             result = run.call("batchnorm_forward", x, gamma, beta, eps=eps)
         out, cache = _unpack(result, 2, f"batchnorm_forward ({where})", "(out, cache)")
         expected_out, expected = ref.batchnorm_forward(x, gamma, beta, eps)
+        records.append((n, where, eps, cache, expected))
         mistakes = _forward_mistakes(x, gamma, beta, eps)
         if eps != EPS:
             mistakes.append(
@@ -170,6 +176,9 @@ def check_batchnorm_forward(run: Runner, rng: np.random.Generator) -> None:
             )
         _check(out, expected_out, f"{where}に対する batchnorm_forward の out", mistakes)
 
+
+def _check_forward_cache(records: list) -> None:
+    for n, where, eps, cache, expected in records:
         check_true(isinstance(cache, dict), f"batchnorm_forward の cache は辞書 (dict) にしてください ({where})。")
         missing = sorted({"x", "xc", "var", "std", "xn", "gamma", "eps"} - set(cache))
         check_true(not missing, f"batchnorm_forward の cache にキー {missing} がありません。")
@@ -192,16 +201,42 @@ def check_batchnorm_forward(run: Runner, rng: np.random.Generator) -> None:
         _check(cache["eps"], eps, f"{where}での cache['eps']")
 
 
+def check_batchnorm_forward(run: Runner, rng: np.random.Generator) -> None:
+    values = "出力 out の値 (N が 2 以上の 3 つの形状)"
+    records: list = []  # (n, where, eps, cache, expected cache) of every call that returned (out, cache)
+    with properties(run) as forward:
+        forward.check(values, _check_forward_cases, run, rng.spawn(1)[0], [(n, d, None) for n, d in _BATCHES], records)
+        one = [(n, d, None) for n, d in _ONE]
+        forward.check(
+            "バッチサイズ 1 (分散が 0) の out (nan にならない)",
+            _check_forward_cases,
+            run,
+            rng.spawn(1)[0],
+            one,
+            records,
+        )
+        forward.check(
+            "引数の eps を使う (eps=1e-3 の out)", _check_forward_cases, run, rng.spawn(1)[0], [(6, 3, 1e-3)], records
+        )
+        forward.check("cache の中身 (7 つのキーとその値)", _check_forward_cache, records, needs=[values])
+
+
 # ---------------------------------------------------------------------------- node 1: scale and shift
+_NOT_SUMMED = "バッチ方向 (axis=0) に合計していません。γ と β は N 行すべてで使われているので、勾配は和です。"
+
+
 def check_bn_scale_shift_backward(run: Runner, rng: np.random.Generator) -> None:
-    for n, d in _SHAPES:
+    records: list = []  # (where, dout, xn, dgamma, dbeta, expected) of every call that returned 3 values
+
+    def call(shape: tuple[int, int]) -> None:
+        n, d = shape
         dout, xn = rng.standard_normal((n, d)), rng.standard_normal((n, d))
         gamma = rng.standard_normal(d) + 1.0
         where = _where(n, d)
         result = run.call("bn_scale_shift_backward", dout, xn, gamma)
         dxn, dgamma, dbeta = _unpack(result, 3, "bn_scale_shift_backward", "(dxn, dgamma, dbeta)")
         expected = ref.bn_scale_shift_backward(dout, xn, gamma)
-        not_summed = "バッチ方向 (axis=0) に合計していません。γ と β は N 行すべてで使われているので、勾配は和です。"
+        records.append((where, dout, xn, dgamma, dbeta, expected))
         _check(
             dxn,
             expected[0],
@@ -209,34 +244,54 @@ def check_bn_scale_shift_backward(run: Runner, rng: np.random.Generator) -> None
             [(dout, "γ を掛け忘れています (∂out/∂x̂ = γ)。"), (dout / gamma, "γ で割っています。掛けます。")],
             GRAD_TOL,
         )
-        _check(
-            dgamma,
-            expected[1],
-            f"{where}での dgamma",
-            [
-                (dout * xn, "dgamma を" + not_summed),
-                (np.mean(dout * xn, axis=0), "dgamma をバッチの平均にしています。和をとります。"),
-                (dout.sum(axis=0), "dgamma に x̂ を掛け忘れています (∂out/∂γ = x̂)。"),
-            ],
-            GRAD_TOL,
-        )
-        _check(
-            dbeta,
-            expected[2],
-            f"{where}での dbeta",
-            [(dout, "dbeta を" + not_summed), (dout.mean(axis=0), "dbeta をバッチの平均にしています。和をとります。")],
-            GRAD_TOL,
-        )
+
+    def dgammas() -> None:
+        for where, dout, xn, dgamma, _, expected in records:
+            _check(
+                dgamma,
+                expected[1],
+                f"{where}での dgamma",
+                [
+                    (dout * xn, "dgamma を" + _NOT_SUMMED),
+                    (np.mean(dout * xn, axis=0), "dgamma をバッチの平均にしています。和をとります。"),
+                    (dout.sum(axis=0), "dgamma に x̂ を掛け忘れています (∂out/∂γ = x̂)。"),
+                ],
+                GRAD_TOL,
+            )
+
+    def dbetas() -> None:
+        for where, dout, _, _, dbeta, expected in records:
+            _check(
+                dbeta,
+                expected[2],
+                f"{where}での dbeta",
+                [
+                    (dout, "dbeta を" + _NOT_SUMMED),
+                    (dout.mean(axis=0), "dbeta をバッチの平均にしています。和をとります。"),
+                ],
+                GRAD_TOL,
+            )
+
+    values = "dxn の値 (N = 1 を含む 4 つの形状)"
+    with properties(run) as backward:
+        backward.check(values, each_case, run, _SHAPES, call)
+        needs = needs_unless_all(records, len(_SHAPES), values)
+        backward.check("dgamma の値 (バッチ方向の和、形状 (D,))", dgammas, needs=needs)
+        backward.check("dbeta の値 (バッチ方向の和、形状 (D,))", dbetas, needs=needs)
 
 
 # ---------------------------------------------------------------------------- node 2: normalise
 def check_bn_normalize_backward(run: Runner, rng: np.random.Generator) -> None:
-    for n, d in _SHAPES:
+    records: list = []  # (where, n, dxn, xc, std, dstd, expected dstd) of every call that returned 2 values
+
+    def call(shape: tuple[int, int]) -> None:
+        n, d = shape
         dxn, xc = rng.standard_normal((n, d)), rng.standard_normal((n, d)) * 2
         std = rng.uniform(0.3, 3.0, size=d)
         where = _where(n, d)
         dxc, dstd = _unpack(run.call("bn_normalize_backward", dxn, xc, std), 2, "bn_normalize_backward", "(dxc, dstd)")
         expected_dxc, expected_dstd = ref.bn_normalize_backward(dxn, xc, std)
+        records.append((where, n, dxn, xc, std, dstd, expected_dstd))
         _check(
             dxc,
             expected_dxc,
@@ -247,21 +302,30 @@ def check_bn_normalize_backward(run: Runner, rng: np.random.Generator) -> None:
             ],
             GRAD_TOL,
         )
-        _check(
-            dstd,
-            expected_dstd,
-            f"{where}での dstd",
-            [
-                (-expected_dstd, "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
-                (expected_dstd * std, "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
-                (
-                    -dxn * xc / std**2,
-                    "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。",
-                ),
-                (expected_dstd / n, "dstd をバッチの平均にしています。和をとります。"),
-            ],
-            GRAD_TOL,
-        )
+
+    def dstds() -> None:
+        for where, n, dxn, xc, std, dstd, expected_dstd in records:
+            _check(
+                dstd,
+                expected_dstd,
+                f"{where}での dstd",
+                [
+                    (-expected_dstd, "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
+                    (expected_dstd * std, "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
+                    (
+                        -dxn * xc / std**2,
+                        "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。",
+                    ),
+                    (expected_dstd / n, "dstd をバッチの平均にしています。和をとります。"),
+                ],
+                GRAD_TOL,
+            )
+
+    values = "dxc の値 (N = 1 を含む 4 つの形状)"
+    with properties(run) as backward:
+        backward.check(values, each_case, run, _SHAPES, call)
+        needs = needs_unless_all(records, len(_SHAPES), values)
+        backward.check("dstd の値 (バッチ方向の和、形状 (D,))", dstds, needs=needs)
 
 
 # ---------------------------------------------------------------------------- node 3: standard deviation
@@ -286,8 +350,8 @@ def check_bn_std_backward(run: Runner, rng: np.random.Generator) -> None:
 
 
 # ---------------------------------------------------------------------------- node 4: variance
-def check_bn_variance_backward(run: Runner, rng: np.random.Generator) -> None:
-    for n, d in _SHAPES:
+def _check_variance_cases(run: Runner, rng: np.random.Generator, shapes: list[tuple[int, int]]) -> None:
+    for n, d in shapes:
         dvar, xc = rng.standard_normal(d), rng.standard_normal((n, d)) * 2
         where = _where(n, d)
         mistakes = [
@@ -306,9 +370,15 @@ def check_bn_variance_backward(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+def check_bn_variance_backward(run: Runner, rng: np.random.Generator) -> None:
+    with properties(run) as backward:
+        backward.check("dxc の値 (N が 2 以上の 3 つの形状)", _check_variance_cases, run, rng.spawn(1)[0], _BATCHES)
+        backward.check("バッチサイズ 1 の dxc", _check_variance_cases, run, rng.spawn(1)[0], _ONE)
+
+
 # ---------------------------------------------------------------------------- node 5: centring
-def check_bn_centering_backward(run: Runner, rng: np.random.Generator) -> None:
-    for n, d in [*_SHAPES, (4, 1)]:
+def _check_centering_cases(run: Runner, rng: np.random.Generator, shapes: list[tuple[int, int]]) -> None:
+    for n, d in shapes:
         dxc = rng.standard_normal((n, d)) * 2 + rng.standard_normal(d)
         where = _where(n, d)
         mistakes = [
@@ -325,6 +395,13 @@ def check_bn_centering_backward(run: Runner, rng: np.random.Generator) -> None:
             mistakes,
             GRAD_TOL,
         )
+
+
+def check_bn_centering_backward(run: Runner, rng: np.random.Generator) -> None:
+    with properties(run) as backward:
+        values = "dx の値 (N が 2 以上の 4 つの形状、D = 1 を含む)"
+        backward.check(values, _check_centering_cases, run, rng.spawn(1)[0], [*_BATCHES, (4, 1)])
+        backward.check("バッチサイズ 1 の dx", _check_centering_cases, run, rng.spawn(1)[0], _ONE)
 
 
 # ---------------------------------------------------------------------------- graph and compact backward
@@ -380,26 +457,43 @@ def _dx_mistakes(dout: np.ndarray, cache: dict, compact: bool = False) -> list[t
 
 
 def _check_backward(run: Runner, rng: np.random.Generator, name: str, substitute=None) -> None:
-    for n, d in _SHAPES:
+    records: list = []  # (where, dout, xn, dgamma, dbeta, expected) of every call that returned 3 values
+
+    def call(shape: tuple[int, int]) -> None:
+        n, d = shape
         cache, dout = _backward_case(rng, n, d)
         where = f"{_where(n, d)}での {name}"
         result = run.call(name, dout, learner_copy(cache), substitute=substitute)
         dx, dgamma, dbeta = _unpack(result, 3, name, "(dx, dgamma, dbeta)")
         expected = ref.batchnorm_backward_compact(dout, cache)
+        records.append((where, dout, cache["xn"], dgamma, dbeta, expected))
         dx_mistakes = _dx_mistakes(dout, cache, compact=name == "batchnorm_backward_compact")
         _check(dx, expected[0], f"{where} の dx", dx_mistakes, GRAD_TOL)
-        xn = cache["xn"]
-        _check(
-            dgamma,
-            expected[1],
-            f"{where} の dgamma",
-            [
-                (dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。"),
-                (dout.sum(axis=0), "x̂ を掛け忘れています。"),
-            ],
-            GRAD_TOL,
-        )
-        _check(dbeta, expected[2], f"{where} の dbeta", [(dout, "dbeta をバッチ方向に合計していません。")], GRAD_TOL)
+
+    def dgammas() -> None:
+        for where, dout, xn, dgamma, _, expected in records:
+            _check(
+                dgamma,
+                expected[1],
+                f"{where} の dgamma",
+                [
+                    (dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。"),
+                    (dout.sum(axis=0), "x̂ を掛け忘れています。"),
+                ],
+                GRAD_TOL,
+            )
+
+    def dbetas() -> None:
+        for where, dout, _, _, dbeta, expected in records:
+            mistakes = [(dout, "dbeta をバッチ方向に合計していません。")]
+            _check(dbeta, expected[2], f"{where} の dbeta", mistakes, GRAD_TOL)
+
+    values = "dx の値 (N = 1 を含む 4 つの形状)"
+    with properties(run) as backward:
+        backward.check(values, each_case, run, _SHAPES, call)
+        needs = needs_unless_all(records, len(_SHAPES), values)
+        backward.check("dgamma の値 (バッチ方向の和)", dgammas, needs=needs)
+        backward.check("dbeta の値 (バッチ方向の和)", dbetas, needs=needs)
 
 
 def check_batchnorm_backward_graph(run: Runner, rng: np.random.Generator) -> None:
@@ -471,8 +565,10 @@ class _LayerPair:
     def _forward(self, x: np.ndarray, train_flg: bool) -> Any:
         return self.run.method(self.handle, "forward", x, train_flg=train_flg, substitute=_LAYER_SUBSTITUTES)
 
-    def train(self, shape: tuple[int, ...]) -> None:
-        """One training-mode forward and backward; checks output, running statistics and gradients."""
+    def train(self, shape: tuple[int, ...], running_failures: list[CheckFailure] | None = None) -> None:
+        """One training-mode forward and backward; checks output, running statistics and gradients.
+        With ``running_failures``, a failure of the running statistics is appended there (the training
+        goes on, its output and gradients do not depend on them) instead of raised."""
         run, expected = self.run, self.expected
         self.steps += 1
         x = _bn_input(self.rng, shape[0], self.d).reshape(shape)
@@ -486,10 +582,12 @@ class _LayerPair:
             out_mistakes.append((expected_out.reshape(shape[0], -1), "出力を入力と同じ形状に戻していません。"))
         _check(out, expected_out, f"{where}の forward", out_mistakes)
         self.variants.update(x.reshape(shape[0], -1))
-        for index, name in enumerate(("running_mean", "running_var")):
-            got = run.attr(self.handle, name)
-            check_true(got is not None, f"{where}: {name} が None のままです。最初の forward で初期化してください。")
-            _check(got, getattr(expected, name), f"{where}の後の {name}", self.variants.mistakes(index))
+        try:
+            self._check_running(where)
+        except CheckFailure as failure:
+            if running_failures is None:
+                raise
+            running_failures.append(failure)
 
         dout = self.rng.standard_normal(shape)
         dx = run.method(self.handle, "backward", dout, substitute=_LAYER_SUBSTITUTES)
@@ -502,6 +600,12 @@ class _LayerPair:
             got = run.attr(self.handle, name)
             check_true(got is not None, f"{where}: backward の後も self.{name} が None です。勾配を保存してください。")
             _check(got, getattr(expected, name), f"{where}の後の {name}", [], GRAD_TOL)
+
+    def _check_running(self, where: str) -> None:
+        for index, name in enumerate(("running_mean", "running_var")):
+            got = self.run.attr(self.handle, name)
+            check_true(got is not None, f"{where}: {name} が None のままです。最初の forward で初期化してください。")
+            _check(got, getattr(self.expected, name), f"{where}の後の {name}", self.variants.mistakes(index))
 
     def infer(self, n: int) -> None:
         """An inference-mode forward; checks the output and that no state changed."""
@@ -539,14 +643,25 @@ class _LayerPair:
             )
 
 
-def check_batchnorm_layer(run: Runner, rng: np.random.Generator) -> None:
+def _train_default(run: Runner, rng: np.random.Generator, pairs: list, running_failures: list) -> None:
     # default arguments: running statistics created at the first forward (0 and 1), momentum 0.9
     pair = _LayerPair(run, rng, 4, {}, "BatchNormalization(gamma, beta)")
+    pairs.append(pair)
     for n in (2, 5, 3, 8):
-        pair.train((n, 4))
+        pair.train((n, 4), running_failures)
+
+
+def _raise_first(failures: list[CheckFailure]) -> None:
+    if failures:
+        raise failures[0]
+
+
+def _infer_default(pair: _LayerPair) -> None:
     pair.infer(1)
     pair.infer(3)
 
+
+def _check_given_statistics(run: Runner, rng: np.random.Generator) -> None:
     # explicit momentum and running statistics; one running variance is tiny (eps inside the root matters)
     d = 3
     kwargs = {
@@ -562,11 +677,28 @@ def check_batchnorm_layer(run: Runner, rng: np.random.Generator) -> None:
         pair.train((n, d))
     pair.infer(1)
 
+
+def _check_multidimensional(run: Runner, rng: np.random.Generator) -> None:
     # multi-dimensional input: flattened to (N, 6), output and dx in the input's shape
     pair = _LayerPair(run, rng, 6, {}, "形状 (N, 2, 3) の入力の BatchNormalization")
     for n in (3, 5):
         pair.train((n, 2, 3))
     pair.infer(2)
+
+
+def check_batchnorm_layer(run: Runner, rng: np.random.Generator) -> None:
+    training = "学習時の forward と backward (出力、dx、dgamma、dbeta。既定の引数で 4 回)"
+    running = "学習時の移動平均 (running_mean、running_var) の更新"
+    pairs: list[_LayerPair] = []  # the layer of the first property, trained there
+    running_failures: list[CheckFailure] = []
+    with properties(run) as layer:
+        layer.check(training, _train_default, run, rng.spawn(1)[0], pairs, running_failures)
+        layer.check(running, _raise_first, running_failures, needs=[training])
+        inference = "推論時 (train_flg=False) は移動平均で正規化し、状態を変えない"
+        layer.check(inference, lambda: _infer_default(pairs[0]), needs=[training, running])
+        given = "momentum、running_mean、running_var を渡したレイヤ (推論、2 回の学習、推論)"
+        layer.check(given, _check_given_statistics, run, rng.spawn(1)[0])
+        layer.check("多次元の入力 (形状 (N, 2, 3)) の学習と推論", _check_multidimensional, run, rng.spawn(1)[0])
 
 
 # ---------------------------------------------------------------------------- layer, instance, group norm
@@ -590,11 +722,12 @@ def _common_mistakes(x: np.ndarray, axes: tuple[int, ...]) -> list[tuple[np.ndar
     ]
 
 
-def _check_layer_and_instance(run: Runner, x: np.ndarray) -> None:
+def _named_mistakes(x: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
+    """The other normalisations of x, with the hint that names each."""
     spatial = tuple(range(2, x.ndim))
     per_sample = tuple(range(1, x.ndim))
     batch_channel = (0, *spatial)
-    named = {
+    return {
         "batch": (_norm_over(x, (0,)), "バッチの軸 0 で平均をとっています (それはバッチ正規化)。"),
         "bn2d": (
             _norm_over(x, batch_channel),
@@ -604,19 +737,26 @@ def _check_layer_and_instance(run: Runner, x: np.ndarray) -> None:
         "instance": (_norm_over(x, spatial), "空間の軸だけで平均をとっています (それはインスタンス正規化)。"),
         "channel": (_norm_over(x, (1,)), "チャンネルの軸 1 だけで平均をとっています。"),
     }
-    where = f"形状 {x.shape} の入力に対する"
+
+
+def _check_layer(run: Runner, x: np.ndarray) -> None:
+    named = _named_mistakes(x)
     _check(
         run.call("layer_norm", x),
         ref.layer_norm(x),
-        f"{where} layer_norm",
+        f"形状 {x.shape} の入力に対する layer_norm",
         # instance before bn2d: with N = 1 the two are the same value, and "instance" names the cause
-        [named[k] for k in ("batch", "instance", "bn2d", "channel")] + _common_mistakes(x, per_sample),
+        [named[k] for k in ("batch", "instance", "bn2d", "channel")] + _common_mistakes(x, tuple(range(1, x.ndim))),
     )
+
+
+def _check_instance(run: Runner, x: np.ndarray) -> None:
+    named = _named_mistakes(x)
     _check(
         run.call("instance_norm", x),
         ref.instance_norm(x),
-        f"{where} instance_norm",
-        [named[k] for k in ("batch", "bn2d", "layer", "channel")] + _common_mistakes(x, spatial),
+        f"形状 {x.shape} の入力に対する instance_norm",
+        [named[k] for k in ("batch", "bn2d", "layer", "channel")] + _common_mistakes(x, tuple(range(2, x.ndim))),
     )
 
 
@@ -654,26 +794,50 @@ def _check_group(run: Runner, x: np.ndarray, groups: int) -> None:
     )
 
 
-def check_normalization_variants(run: Runner, rng: np.random.Generator) -> None:
-    for shape in [(1, 4, 3, 3), (3, 6, 2, 2), (2, 4, 5)]:
-        x = _norm_input(rng, shape)
-        _check_layer_and_instance(run, x)
-        for groups in (1, 2, shape[1]):
+def _check_layer_norm(run: Runner, inputs: list[np.ndarray]) -> None:
+    for x in inputs:
+        _check_layer(run, x)
+
+
+def _check_instance_norm(run: Runner, inputs: list[np.ndarray]) -> None:
+    for x in inputs:
+        _check_instance(run, x)
+
+
+def _check_group_norm(run: Runner, inputs: list[np.ndarray]) -> None:
+    for x in inputs:
+        for groups in (1, 2, x.shape[1]):
             _check_group(run, x, groups)
-    x2 = rng.standard_normal((4, 5)) * rng.uniform(0.5, 3.0, size=5)
+
+
+def _check_layer_norm_2d(run: Runner, x2: np.ndarray) -> None:
     _check(
         run.call("layer_norm", x2),
         ref.layer_norm(x2),
         "形状 (4, 5) の入力に対する layer_norm",
         [(_norm_over(x2, (0,)), "バッチの軸 0 で平均をとっています (それはバッチ正規化)。")],
     )
-    x_eps = _norm_input(rng, (2, 4, 2, 2)) * 1e-3  # variances below eps
+
+
+def _check_layer_norm_eps(run: Runner, x_eps: np.ndarray) -> None:
     _check(
         run.call("layer_norm", x_eps, eps=1e-3),
         ref.layer_norm(x_eps, eps=1e-3),
         "eps=1e-3 での layer_norm",
         [(ref.layer_norm(x_eps), "引数の eps を使っていません。")],
     )
+
+
+def check_normalization_variants(run: Runner, rng: np.random.Generator) -> None:
+    inputs = [_norm_input(rng, shape) for shape in [(1, 4, 3, 3), (3, 6, 2, 2), (2, 4, 5)]]
+    x2 = rng.standard_normal((4, 5)) * rng.uniform(0.5, 3.0, size=5)
+    x_eps = _norm_input(rng, (2, 4, 2, 2)) * 1e-3  # variances below eps
+    with properties(run) as variants:
+        variants.check("layer_norm の値 (4 次元と 3 次元の入力、N = 1 を含む)", _check_layer_norm, run, inputs)
+        variants.check("instance_norm の値 (4 次元と 3 次元の入力)", _check_instance_norm, run, inputs)
+        variants.check("group_norm の値 (num_groups が 1、2、C)", _check_group_norm, run, inputs)
+        variants.check("2 次元の入力 (N, D) の layer_norm", _check_layer_norm_2d, run, x2)
+        variants.check("layer_norm が引数の eps を使う (eps=1e-3)", _check_layer_norm_eps, run, x_eps)
 
 
 CHECKS = {

@@ -47,16 +47,25 @@ errors of p.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from course import reference as ref
-from course.checks import CheckFailure, check_array, check_scalar, check_true
+from course.checks import UNEXPECTED_VALUE_ERRORS, CheckFailure, check_array, check_scalar, check_true, unexpected_value
 from course.properties import dropout as props
 
 from ..runner import Runner
-from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
+from . import (
+    check_learner_accepts,
+    check_learner_raises,
+    check_unchanged,
+    each_case,
+    learner_copy,
+    needs_unless_all,
+    properties,
+)
 
 RTOL, ATOL = 1e-10, 1e-12
 HELPER = "run_dropout"
@@ -101,17 +110,19 @@ def _where(step: int, x: np.ndarray, ratio: float, train_flg: bool) -> str:
 
 
 # ---------------------------------------------------------------------------- forward
-def _check_forward_sequence(run: Runner, rng: np.random.Generator, ratio: float, shapes_and_flags) -> None:
-    """Values call by call: 0 or x/(1 − p) in training, x itself at inference; x left alone."""
+def _forward_sequence(rng: np.random.Generator, shapes_and_flags) -> tuple[int, list]:
+    """The seed and the steps of one sequence of forwards (inputs of the given shapes)."""
     seed = int(rng.integers(2**31))
-    steps = [(_input(rng, shape), train_flg, None) for shape, train_flg in shapes_and_flags]
+    return seed, [(_input(rng, shape), train_flg, None) for shape, train_flg in shapes_and_flags]
+
+
+def _check_forward_sequence(
+    run: Runner, ratio: float, seed: int, steps: list, changed: list[tuple[float, bool]]
+) -> None:
+    """Values call by call: 0 or x/(1 − p) in training, x itself at inference; records whether the
+    call changed x in ``changed`` (ratio, changed?)."""
     got = _drive(run, ratio, seed, steps)
-    check_unchanged(
-        run,
-        2,
-        f"dropout_ratio={ratio:.3g} の Dropout の forward が引数の x を書き換えています (x *= mask など)。"
-        "x * self.mask / (1 − p) のように新しい配列を返してください。",
-    )
+    changed.append((ratio, 2 in run.last_changed))
     for i, ((x, train_flg, _), (out, _)) in enumerate(zip(steps, got)):
         where = _where(i, x, ratio, train_flg)
         if train_flg:
@@ -120,29 +131,55 @@ def _check_forward_sequence(run: Runner, rng: np.random.Generator, ratio: float,
             props.check_inference(out, x, ratio, where, show_values=False)
 
 
-def _check_masks(run: Runner, rng: np.random.Generator, ratio: float) -> None:
-    """The masks of a large input: the dropped fraction, one mask per sample, drawn from self.rng
-    only (same seed, same masks; another seed, other masks), a new one per training call, none at
-    inference."""
-    shape = (int(rng.integers(300, 450)), int(rng.integers(150, 220)))
-    x = _input(rng, shape)
-    seed, other = (int(v) for v in rng.choice(2**31, size=2, replace=False))
-    train, infer = (x, True, None), (x, False, None)
-    label = f"dropout_ratio={ratio:.3g}、入力の形状 {shape}"
+def _check_x_unchanged(changed: list[tuple[float, bool]]) -> None:
+    for ratio, was_changed in changed:
+        check_true(
+            not was_changed,
+            f"dropout_ratio={ratio:.3g} の Dropout の forward が引数の x を書き換えています (x *= mask など)。"
+            "x * self.mask / (1 − p) のように新しい配列を返してください。",
+        )
 
-    def kept(out: Any, which: str) -> np.ndarray:
-        return props.check_training_output(out, x, ratio, f"{label} の{which}")
 
-    pair = _drive(run, ratio, seed, [train, train])
-    first, second = kept(pair[0][0], "1 回目の forward"), kept(pair[1][0], "2 回目の forward")
-    props.check_dropped_fraction(first, ratio, f"{label} の forward")
-    again = kept(_drive(run, ratio, seed, [train])[0][0], "forward (同じシードの別のレイヤ)")
-    props.check_equal_masks(first, again, f"{label}、同じシードの 2 つのレイヤ", props.SAME_SEED_HINT)
-    elsewhere = kept(_drive(run, ratio, other, [train])[0][0], "forward (別のシード)")
-    props.check_different_masks(first, elsewhere, f"{label}、シードの違う 2 つのレイヤ", props.SAME_SEED_HINT)
-    props.check_different_masks(first, second, f"{label} の 1 回目と 2 回目の forward", props.NEW_DRAW_HINT)
-    after = kept(_drive(run, ratio, seed, [train, infer, train])[2][0], "推論をはさんだ 2 回目の forward")
-    props.check_equal_masks(after, second, f"{label}、推論をはさんだ 2 回目のマスク", props.INFERENCE_DRAW_HINT)
+class _MaskCase:
+    """The masks of a large input for one ratio, read off the outputs of the learner's layers."""
+
+    def __init__(self, run: Runner, rng: np.random.Generator, ratio: float) -> None:
+        self.run, self.ratio = run, ratio
+        shape = (int(rng.integers(300, 450)), int(rng.integers(150, 220)))
+        self.x = _input(rng, shape)
+        self.seed, self.other = (int(v) for v in rng.choice(2**31, size=2, replace=False))
+        self.train, self.infer = (self.x, True, None), (self.x, False, None)
+        self.label = f"dropout_ratio={ratio:.3g}、入力の形状 {shape}"
+        self.first = self.second = None
+
+    def kept(self, out: Any, which: str) -> np.ndarray:
+        return props.check_training_output(out, self.x, self.ratio, f"{self.label} の{which}")
+
+    def draw_pair(self, cases: list) -> None:
+        """Two training forwards of one layer; the dropped fraction of the first; ``self`` joins ``cases``
+        once both masks are read (before the fraction is checked)."""
+        pair = _drive(self.run, self.ratio, self.seed, [self.train, self.train])
+        self.first, self.second = self.kept(pair[0][0], "1 回目の forward"), self.kept(pair[1][0], "2 回目の forward")
+        cases.append(self)
+        props.check_dropped_fraction(self.first, self.ratio, f"{self.label} の forward")
+
+    def check_seeds(self) -> None:
+        """Same seed, same masks; another seed, other masks (drawn from self.rng only)."""
+        run, ratio, label = self.run, self.ratio, self.label
+        again = self.kept(_drive(run, ratio, self.seed, [self.train])[0][0], "forward (同じシードの別のレイヤ)")
+        props.check_equal_masks(self.first, again, f"{label}、同じシードの 2 つのレイヤ", props.SAME_SEED_HINT)
+        elsewhere = self.kept(_drive(run, ratio, self.other, [self.train])[0][0], "forward (別のシード)")
+        props.check_different_masks(self.first, elsewhere, f"{label}、シードの違う 2 つのレイヤ", props.SAME_SEED_HINT)
+
+    def check_new_draw(self) -> None:
+        where = f"{self.label} の 1 回目と 2 回目の forward"
+        props.check_different_masks(self.first, self.second, where, props.NEW_DRAW_HINT)
+
+    def check_no_draw_at_inference(self) -> None:
+        steps = [self.train, self.infer, self.train]
+        after = self.kept(_drive(self.run, self.ratio, self.seed, steps)[2][0], "推論をはさんだ 2 回目の forward")
+        where = f"{self.label}、推論をはさんだ 2 回目のマスク"
+        props.check_equal_masks(after, self.second, where, props.INFERENCE_DRAW_HINT)
 
 
 def _without_rng(run: Runner, layer, x: np.ndarray) -> Any:
@@ -157,26 +194,58 @@ def _without_rng(run: Runner, layer, x: np.ndarray) -> Any:
         raise
 
 
-def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
-    # values call by call: batch size 1, a repeated shape, an inference call in between
-    sequence = [((5, 8), True), ((1, 6), True), ((5, 8), False), ((3, 2, 4), True), ((5, 8), True), ((7,), True)]
-    # p = 0.5 last: there p = 1 − p, and a reversed mask drops the right fraction
-    for ratio in (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5):
-        _check_forward_sequence(run, rng, ratio, sequence)
-        _check_masks(run, rng, ratio)
-
-    # p = 0 keeps everything
-    x = _input(rng, (4, 3))
+def _check_keeps_all(run: Runner, x: np.ndarray) -> None:
     layer = run.new("Dropout", 0.0)
     out = _without_rng(run, layer, x)
     check_array(out, x, "dropout_ratio=0 の Dropout の学習時の forward", show_values=False)
 
-    # the default rng=None works and drops the right fraction
-    ratio = float(rng.uniform(0.2, 0.6))
-    x = _input(rng, (400, 250))
+
+def _check_default_rng(run: Runner, ratio: float, x: np.ndarray) -> None:
     where = f"rng を省略した Dropout({ratio:.3g}) の forward (入力の形状 {x.shape})"
     kept = props.check_training_output(_without_rng(run, run.new("Dropout", ratio), x), x, ratio, where)
     props.check_dropped_fraction(kept, ratio, where)
+
+
+def check_dropout_forward(run: Runner, rng: np.random.Generator) -> None:
+    # values call by call: batch size 1, a repeated shape, an inference call in between
+    sequence = [((5, 8), True), ((1, 6), True), ((5, 8), False), ((3, 2, 4), True), ((5, 8), True), ((7,), True)]
+    # p = 0.5 last: there p = 1 − p, and a reversed mask drops the right fraction
+    ratios = (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5)
+    values = "学習時と推論時の forward の値 (3 つの p、バッチサイズ 1 と推論をはさむ 6 回の呼び出し)"
+    fraction = "消えるユニットの割合が p に近い (大きな入力、サンプルごとに別のマスク)"
+    changed: list[tuple[float, bool]] = []  # (ratio, whether the forwards changed x)
+    cases: list[_MaskCase] = []  # the large inputs whose two masks were read
+    # every input is drawn here, before the learner's code runs: the inputs of a property do not
+    # depend on how far the properties before it went
+    sequences = {ratio: _forward_sequence(rng, sequence) for ratio in ratios}
+    masks = {ratio: _MaskCase(run, rng, ratio) for ratio in ratios}
+    x_all = _input(rng, (4, 3))
+    default_ratio = float(rng.uniform(0.2, 0.6))
+    x_default = _input(rng, (400, 250))
+
+    def sequence_of(ratio: float) -> None:
+        _check_forward_sequence(run, ratio, *sequences[ratio], changed)
+
+    def draw(ratio: float) -> None:
+        masks[ratio].draw_pair(cases)
+
+    with properties(run) as forward:
+        forward.check(values, each_case, run, ratios, sequence_of)
+        unchanged = "引数の x を書き換えない"
+        forward.check(unchanged, _check_x_unchanged, changed, needs=needs_unless_all(changed, 3, values))
+        # the masks are read off the outputs of layers given the same x more than once: x must be left alone
+        forward.check(fraction, each_case, run, ratios, draw, needs=[unchanged])
+        needs = needs_unless_all(cases, 3, fraction)
+        seeds = "乱数は self.rng からだけ引く (同じシードなら同じマスク、違うシードなら違うマスク)"
+        forward.check(seeds, each_case, run, cases, _MaskCase.check_seeds, needs=needs)
+        new_draw = "学習時の forward は呼ぶたびに新しいマスクを引く"
+        forward.check(new_draw, each_case, run, cases, _MaskCase.check_new_draw, needs=needs)
+        # compares with the masks of another layer of the same seed: reproducible draws are a prerequisite
+        no_draw = "推論時 (train_flg=False) の forward は乱数を引かない"
+        forward.check(no_draw, each_case, run, cases, _MaskCase.check_no_draw_at_inference, needs=[*needs, seeds])
+        forward.check("dropout_ratio=0 ではすべてのユニットを残す", _check_keeps_all, run, x_all)
+        default = "rng を省略したとき (シードなしの乱数) も正しく消す"
+        forward.check(default, _check_default_rng, run, default_ratio, x_default)
 
 
 # ---------------------------------------------------------------------------- backward
@@ -250,16 +319,19 @@ def _reference_masks(steps: list, got: list, seed: int, ratio: float) -> list[np
     return _replayed_masks(steps, seed, ratio, "correct")
 
 
-def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float, plan) -> None:
-    """plan: list of (shape or None, dout?) — forward in training mode on a new input of that shape
-    (None: no forward), then backward with a fresh dout of the last forward's shape if dout? is True.
+def _check_backward_sequence(
+    run: Runner, rng: np.random.Generator, ratio: float, plan, failures: dict[str, CheckFailure]
+) -> None:
+    """plan: list of (shape or None, dout?, property) — forward in training mode on a new input of that
+    shape (None: no forward), then backward with a fresh dout of the last forward's shape if dout? is
+    True, checked for ``property`` (the first failure of each is kept in ``failures``).
 
     Each backward is compared with dout · mask / (1 − p), the mask being the units that the learner's
     last training forward kept, when the learner's forwards are valid dropout outputs
     (:func:`_learner_masks`); otherwise the mask of the reference's draw from the same seed."""
     seed = int(rng.integers(2**31))
     steps, shape = [], None
-    for new_shape, with_dout in plan:
+    for new_shape, with_dout, _ in plan:
         shape = new_shape or shape
         x = None if new_shape is None else _input(rng, new_shape)
         steps.append((x, True, rng.standard_normal(shape) if with_dout else None))
@@ -268,7 +340,7 @@ def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float
     note = "" if masks is not None else _REPLAYED_NOTE
     masks = masks if masks is not None else _reference_masks(steps, got, seed, ratio)
     kept = earlier = None
-    for i, ((_, _, dout), (_, dx), mask) in enumerate(zip(steps, got, masks)):
+    for i, ((_, _, dout), (_, dx), mask, (_, _, name)) in enumerate(zip(steps, got, masks, plan)):
         if mask is not None:
             earlier, kept = kept, mask
         if dout is None:
@@ -277,34 +349,75 @@ def _check_backward_sequence(run: Runner, rng: np.random.Generator, ratio: float
         try:
             props.check_backward(dx, dout, ratio, kept, earlier, where, show_values=False)
         except CheckFailure as failure:
-            raise CheckFailure(f"{failure}{note}") from None
+            failures.setdefault(name, CheckFailure(f"{failure}{note}"))
+        except UNEXPECTED_VALUE_ERRORS as error:
+            failures.setdefault(name, CheckFailure(unexpected_value(error)))
 
 
 def check_dropout_backward(run: Runner, rng: np.random.Generator) -> None:
+    values = "backward の値 (dout · マスク / (1 − p)、3 つの p)"
+    one = "バッチサイズ 1 の backward"
+    again = "forward をはさまずにもう一度 backward しても、同じマスクを使う"
+    newest = "forward を 2 回続けた後の backward は、新しい方のマスクを使う"
     plan = [
-        ((6, 5), True),
-        ((1, 7), True),  # batch size 1
-        ((6, 5), True),
-        (None, True),  # backward again: same mask, new dout
-        ((6, 5), False),  # a second forward replaces the mask ...
-        ((6, 5), True),  # ... and the next backward uses the newest one
-        ((2, 3, 4), True),
-        ((200, 150), True),  # 30,000 units: shows whether the forward drops a plausible fraction
+        ((6, 5), True, values),
+        ((1, 7), True, one),  # batch size 1
+        ((6, 5), True, values),
+        (None, True, again),  # backward again: same mask, new dout
+        ((6, 5), False, newest),  # a second forward replaces the mask ...
+        ((6, 5), True, newest),  # ... and the next backward uses the newest one
+        ((2, 3, 4), True, values),
+        ((200, 150), True, values),  # 30,000 units: shows whether the forward drops a plausible fraction
     ]
-    for ratio in (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5):
-        _check_backward_sequence(run, rng, ratio, plan)
+    failures: dict[str, CheckFailure] = {}  # the first failure of each property
+    # one sequence per ratio (one call of the helper each), its steps checked for their properties
+    ratios = (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5)
+
+    def sequence(ratio: float) -> None:
+        _check_backward_sequence(run, rng, ratio, plan, failures)
+
+    def report(name: str) -> None:
+        if name in failures:
+            raise failures[name]
+
+    def run_sequences() -> None:
+        """The sequences run in the first property; a helper call that fails counts for it (and leaves
+        the other properties unchecked)."""
+        try:
+            each_case(run, ratios, sequence)
+        except CheckFailure as failure:
+            failures.setdefault(values, failure)
+        report(values)
+
+    with properties(run) as backward:
+        backward.check(values, run_sequences)
+        # the same formula at other steps: checked once it holds (else they would fail for the same cause)
+        for name in (one, again, newest):
+            backward.check(name, report, name, needs=[values])
 
 
-def check_dropout_rules(run: Runner, rng: np.random.Generator) -> None:
-    """The input rule of the docstring: 0 <= dropout_ratio < 1 is accepted, anything else raises ValueError."""
-    for ratio in (0.0, float(np.round(rng.uniform(0.05, 0.95), 3))):
+def _check_accepts(run: Runner, ratios: list[float]) -> None:
+    for ratio in ratios:
         check_learner_accepts(lambda ratio=ratio: run.new("Dropout", ratio), f"Dropout({ratio:g})")
+
+
+def _check_rejects(run: Runner, bad: float) -> None:
     hint = (
         "dropout_ratio は 0 以上 1 未満です (1 ならすべて消えて 1/(1 − p) が割り算できません)。"
         "if not 0 <= dropout_ratio < 1: raise ValueError(...) としてください。"
     )
-    for bad in (1.0, float(np.round(rng.uniform(1.01, 3.0), 3)), -float(np.round(rng.uniform(0.01, 1.0), 3))):
-        check_learner_raises(lambda bad=bad: run.new("Dropout", bad), "ValueError", f"Dropout({bad:g})", hint)
+    check_learner_raises(lambda: run.new("Dropout", bad), "ValueError", f"Dropout({bad:g})", hint)
+
+
+def check_dropout_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rule of the docstring: 0 <= dropout_ratio < 1 is accepted, anything else raises ValueError."""
+    accepted = [0.0, float(np.round(rng.uniform(0.05, 0.95), 3))]
+    above, negative = float(np.round(rng.uniform(1.01, 3.0), 3)), -float(np.round(rng.uniform(0.01, 1.0), 3))
+    with properties(run) as rules:
+        rules.check("0 以上 1 未満の dropout_ratio (0 を含む) では例外を出さない", _check_accepts, run, accepted)
+        rules.check("入力の検査 (dropout_ratio = 1 で ValueError)", _check_rejects, run, 1.0)
+        rules.check("入力の検査 (1 より大きい dropout_ratio で ValueError)", _check_rejects, run, above)
+        rules.check("入力の検査 (負の dropout_ratio で ValueError)", _check_rejects, run, negative)
 
 
 # ---------------------------------------------------------------------------- dropout_net
@@ -400,70 +513,102 @@ def _net_case(rng: np.random.Generator, d: int, h: int, c: int) -> dict[str, np.
     }
 
 
-def _check_net_sequence(run: Runner, rng: np.random.Generator, ratio: float, sizes: tuple[int, int, int], n: int):
+class _NetCase:
     """One network, four calls in this order: predict (training), predict (inference), gradient, loss
-    (training). The Dropout layer in it is the learner's when that layer behaves like a dropout drawn
-    from the seed (then a mistake of exercise 1 costs nothing here), else the reference's."""
-    d, h, c = sizes
-    params = _net_case(rng, d, h, c)
-    seed = int(rng.integers(2**31))
-    xs = [rng.standard_normal((n, d)) for _ in range(4)]
-    t2, t3 = rng.integers(0, c, size=n), rng.integers(0, c, size=n)
-    pre = [x @ params["W1"] + params["b1"] for x in xs]
-    hidden = [np.maximum(a, 0.0) for a in pre]
-    flags = [True, False, True, True]
+    (training), one per property (``calls`` counts the calls made, so that a property runs on a network
+    only after the calls before it). The Dropout layer in it is the learner's when that layer behaves
+    like a dropout drawn from the seed (then a mistake of exercise 1 costs nothing here), else the
+    reference's."""
 
-    def head(out: np.ndarray) -> np.ndarray:
-        return out @ params["W2"] + params["b2"]
+    def __init__(self, run: Runner, rng: np.random.Generator, ratio: float, sizes: tuple[int, int, int], n: int):
+        d, h, c = sizes
+        self.run = run
+        self.calls = 0
+        self.params = params = _net_case(rng, d, h, c)
+        seed = int(rng.integers(2**31))
+        self.xs = xs = [rng.standard_normal((n, d)) for _ in range(4)]
+        self.t2, self.t3 = rng.integers(0, c, size=n), rng.integers(0, c, size=n)
+        self.pre = [x @ params["W1"] + params["b1"] for x in xs]
+        hidden = [np.maximum(a, 0.0) for a in self.pre]
+        flags = [True, False, True, True]
 
-    def dhidden_of(out: np.ndarray) -> np.ndarray:
+        # the mask of the gradient call (the third training draw) decides dout of the Dropout layer
+        learner = _layer_outputs(run, ratio, seed, hidden, flags, [None] * 4)
+        self.note = ""
+        if learner is not None:
+            layer = _layer_outputs(run, ratio, seed, hidden, flags, [None, None, self.dhidden_of(learner[2][0]), None])
+        else:
+            layer = None
+        if layer is None:
+            self.note = _LAYER_NOTE
+            plain = _reference_layer_outputs(ratio, seed, hidden, flags, [None] * 4)
+            dhidden = self.dhidden_of(plain[2][0])
+            layer = _reference_layer_outputs(ratio, seed, hidden, flags, [None, None, dhidden, None])
+        self.layer = layer
+
+        self.label = f"{NET}(params, dropout_ratio={ratio:.3g}, seed) (W1 の形状 {(d, h)}、W2 の形状 {(h, c)}、N={n})"
+        self.net = run.new(NET, learner_copy(params), ratio, seed)
+        self.no_dropout = [self.head(hh) for hh in hidden]
+
+    def head(self, out: np.ndarray) -> np.ndarray:
+        return out @ self.params["W2"] + self.params["b2"]
+
+    def dhidden_of(self, out: np.ndarray) -> np.ndarray:
         last = ref.SoftmaxWithLoss()
-        last.forward(head(out), t2)
-        return last.backward(1.0) @ params["W2"].T
+        last.forward(self.head(out), self.t2)
+        return last.backward(1.0) @ self.params["W2"].T
 
-    # the mask of the gradient call (the third training draw) decides dout of the Dropout layer
-    learner = _layer_outputs(run, ratio, seed, hidden, flags, [None] * 4)
-    note = ""
-    if learner is not None:
-        layer = _layer_outputs(run, ratio, seed, hidden, flags, [None, None, dhidden_of(learner[2][0]), None])
-    else:
-        layer = None
-    if layer is None:
-        note = _LAYER_NOTE
-        plain = _reference_layer_outputs(ratio, seed, hidden, flags, [None] * 4)
-        layer = _reference_layer_outputs(ratio, seed, hidden, flags, [None, None, dhidden_of(plain[2][0]), None])
+    def _step(self, check: Callable[[], None]) -> None:
+        self.calls += 1
+        try:
+            check()
+        except CheckFailure as failure:
+            raise CheckFailure(f"{failure}{self.note}") from None
 
-    label = f"{NET}(params, dropout_ratio={ratio:.3g}, seed) (W1 の形状 {(d, h)}、W2 の形状 {(h, c)}、N={n})"
-    net = run.new(NET, learner_copy(params), ratio, seed)
-    no_dropout = [head(hh) for hh in hidden]
+    def predict_training(self) -> None:
+        self._step(self._predict_training)
 
-    def fail(failure: CheckFailure) -> CheckFailure:
-        return CheckFailure(f"{failure}{note}")
+    def predict_inference(self) -> None:
+        self._step(self._predict_inference)
 
-    try:
-        got = run.method(net, "predict", xs[0], train_flg=True)
+    def gradient(self) -> None:
+        self._step(self._gradient)
+
+    def loss(self) -> None:
+        self._step(self._loss)
+
+    def _predict_training(self) -> None:
+        got = self.run.method(self.net, "predict", self.xs[0], train_flg=True)
         check_array(
             got,
-            head(layer[0][0]),
-            f"{label} の 1 回目の呼び出し predict(x, train_flg=True)",
+            self.head(self.layer[0][0]),
+            f"{self.label} の 1 回目の呼び出し predict(x, train_flg=True)",
             show_values=False,
-            mistakes=[(no_dropout[0], _NO_FLAG_HINT)],
+            mistakes=[(self.no_dropout[0], _NO_FLAG_HINT)],
         )
-        got = run.method(net, "predict", xs[1], train_flg=False)
+
+    def _predict_inference(self) -> None:
+        got = self.run.method(self.net, "predict", self.xs[1], train_flg=False)
         try:
             check_array(
-                got, head(layer[1][0]), f"{label} の 2 回目の呼び出し predict(x, train_flg=False)", show_values=False
+                got,
+                self.head(self.layer[1][0]),
+                f"{self.label} の 2 回目の呼び出し predict(x, train_flg=False)",
+                show_values=False,
             )
         except CheckFailure as failure:
             raise CheckFailure(f"{failure}\nヒント: {_INFERENCE_HINT}") from None
-        grads = run.method(net, "gradient", xs[2], t2)
+
+    def _gradient(self) -> None:
+        params, xs, t2, pre, label = self.params, self.xs, self.t2, self.pre, self.label
+        grads = self.run.method(self.net, "gradient", xs[2], t2)
         check_true(
             isinstance(grads, dict) and all(key in grads for key in KEYS),
             f"{label} の gradient の戻り値は、キー {list(KEYS)} を持つ辞書にしてください。",
         )
-        out2, dh2 = layer[2]
+        out2, dh2 = self.layer[2]
         last = ref.SoftmaxWithLoss()
-        last.forward(head(out2), t2)
+        last.forward(self.head(out2), t2)
         dscores = last.backward(1.0)
         da = dh2 * (pre[2] > 0)
         expected = {"W1": xs[2].T @ da, "b1": da.sum(axis=0), "W2": out2.T @ dscores, "b2": dscores.sum(axis=0)}
@@ -488,18 +633,18 @@ def _check_net_sequence(run: Runner, rng: np.random.Generator, ratio: float, siz
                 if "ヒント" in str(failure):
                     raise
                 raise CheckFailure(f"{failure}\nヒント: {_SAME_MASK_HINT}") from None
-        loss = run.method(net, "loss", xs[3], t3, train_flg=True)
-        expected_loss = ref.SoftmaxWithLoss().forward(head(layer[3][0]), t3)
+
+    def _loss(self) -> None:
+        loss = self.run.method(self.net, "loss", self.xs[3], self.t3, train_flg=True)
+        expected_loss = ref.SoftmaxWithLoss().forward(self.head(self.layer[3][0]), self.t3)
         check_scalar(
             loss,
             expected_loss,
-            f"{label} の 4 回目の呼び出し loss(x, t, train_flg=True)",
+            f"{self.label} の 4 回目の呼び出し loss(x, t, train_flg=True)",
             rtol=1e-9,
             atol=1e-12,
             show_values=False,
         )
-    except CheckFailure as failure:
-        raise fail(failure) from None
 
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -516,66 +661,164 @@ def _plain_gradients(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray
     return {"W1": x.T @ da, "b1": da.sum(axis=0), "W2": hidden.T @ dscores, "b2": dscores.sum(axis=0)}
 
 
+def _calls_made(nets: list[_NetCase], calls: int, name: str) -> tuple[str, ...]:
+    """``needs`` of the property that makes the next call on every network: none when all three networks
+    were built and had their first ``calls`` calls, else the property ``name`` that made the last ones."""
+    return () if len(nets) == 3 and all(net.calls == calls for net in nets) else (name,)
+
+
 def check_dropout_net(run: Runner, rng: np.random.Generator) -> None:
     cases = [
         (float(rng.uniform(0.2, 0.4)), (5, 12, 3), 6),
         (float(rng.uniform(0.5, 0.7)), (4, 30, 5), 1),  # batch size 1
         (0.5, (7, 20, 4), 10),
     ]
-    for ratio, sizes, n in cases:
-        _check_net_sequence(run, rng, ratio, sizes, n)
+    nets: list[_NetCase] = []  # one network per case, called in turn by the four properties
+
+    def build_and_predict(case: tuple) -> None:
+        net = _NetCase(run, rng, *case)
+        nets.append(net)
+        net.predict_training()
+
+    training = "学習時の predict (train_flg=True) は Dropout でユニットを消す (N = 1 を含む 3 つのネットワーク)"
+    inference = "推論時の predict (train_flg=False) はドロップアウトのないネットワークと同じ"
+    gradient = "gradient は学習時の順伝播 1 回と、同じマスクのままの逆伝播で求める"
+    with properties(run) as network:
+        network.check(training, each_case, run, cases, build_and_predict)
+        network.check(inference, each_case, run, nets, _NetCase.predict_inference, needs=_calls_made(nets, 1, training))
+        network.check(gradient, each_case, run, nets, _NetCase.gradient, needs=_calls_made(nets, 2, inference))
+        loss = "学習時の loss (train_flg=True) は、そのマスクのスコアの交差エントロピー誤差"
+        network.check(loss, each_case, run, nets, _NetCase.loss, needs=_calls_made(nets, 3, gradient))
 
 
 # ---------------------------------------------------------------------------- dropout_scale_at_inference
 SCALE_AT_INFERENCE = "DropoutScaleAtInference"
 
 
-def _scale_at_inference_sequence(run: Runner, rng: np.random.Generator, ratio: float) -> None:
-    """One layer built without rng (the default: an unseeded generator), driven through training and
-    inference forwards and backwards. The mask of each training forward is read off its output (the
-    inputs never contain 0); backward must use the mask of the last training forward, even after an
-    inference forward; the forwards leave x alone; a large input drops a fraction close to p."""
-    layer = run.new(SCALE_AT_INFERENCE, ratio)
-    label = f"{SCALE_AT_INFERENCE}({ratio:.3g})"
-    unchanged = f"{label} の forward が引数の x を書き換えています。新しい配列を返してください。"
-    kept = earlier = None
-    plan = [
-        ("train", (5, 8)),
-        ("infer", (5, 8)),
-        ("backward", None),
-        ("train", (1, 6)),  # batch size 1
-        ("backward", None),
-        ("train", (3, 2, 4)),
-        ("train", (3, 2, 4)),  # a second forward replaces the mask ...
-        ("infer", (4, 4)),  # ... an inference forward in between does not ...
-        ("backward", None),  # ... and backward uses the newest training mask
-        ("train", (int(rng.integers(300, 450)), int(rng.integers(150, 220)))),  # dropped fraction
-        ("backward", None),
-    ]
-    for step, (kind, shape) in enumerate(plan, start=1):
-        if kind == "backward":
-            dout = rng.standard_normal(kept.shape)
-            where = f"{label} の {step} 番目の手順での backward (dout の形状 {dout.shape})"
-            dx = run.method(layer, "backward", dout)
-            props.check_unscaled_backward(dx, dout, ratio, kept, earlier, where, show_values=False)
-            continue
-        x = _input(rng, shape)
-        train_flg = kind == "train"
-        out = run.method(layer, "forward", x, train_flg=train_flg)
-        check_unchanged(run, 0, unchanged)
-        where = _where(step - 1, x, ratio, train_flg).replace("Dropout", SCALE_AT_INFERENCE, 1)
-        if train_flg:
-            earlier, kept = kept, props.check_unscaled_training_output(out, x, ratio, where)
-            if kept.size >= 45_000:
-                props.check_dropped_fraction(kept, ratio, where)
-        else:
-            props.check_scaled_inference(out, x, ratio, where, show_values=False)
+# the properties of the layer, in the order of the feedback; a sequence that stops at one of them
+# (a call that raised, an unreadable training mask) leaves the ones after it unchecked
+_A_KINDS = {
+    "train": "学習時の forward の値 (消したユニットは 0、残したユニットは x のまま。N = 1 を含む)",
+    "infer": "推論時 (train_flg=False) の forward は (1 − p) 倍した値",
+    "backward": "backward は最後の学習時の forward のマスクを使う (推論をはさんでも)",
+    "unchanged": "引数の x を書き換えない",
+    "fraction": "消えるユニットの割合が p に近い (大きな入力)",
+}
+
+
+class _ScaleAtInferenceRun:
+    """The sequences of the three layers, run once; every check's failure is kept under the property
+    it belongs to (``failures``: the first one of each), so that each property gets its own verdict.
+    ``stopped``: the properties at which a sequence had to stop (the later steps were not checked)."""
+
+    def __init__(self, run: Runner) -> None:
+        self.run = run
+        self.failures: dict[str, CheckFailure] = {}
+        self.stopped: list[str] = []
+
+    def _fail(self, kind: str, failure: CheckFailure) -> None:
+        self.failures.setdefault(kind, failure)
+
+    def _attempt(self, kind: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """(True, check(*args, **kwargs)), or (False, None) with the failure kept under ``kind``."""
+        try:
+            return True, check(*args, **kwargs)
+        except CheckFailure as failure:
+            self._fail(kind, failure)
+        except UNEXPECTED_VALUE_ERRORS as error:
+            self._fail(kind, CheckFailure(unexpected_value(error)))
+        return False, None
+
+    def sequence(self, rng: np.random.Generator, ratio: float) -> None:
+        """One layer built without rng (the default: an unseeded generator), driven through training and
+        inference forwards and backwards. The mask of each training forward is read off its output (the
+        inputs never contain 0); backward must use the mask of the last training forward, even after an
+        inference forward; the forwards leave x alone; a large input drops a fraction close to p."""
+        run = self.run
+        plan = [
+            ("train", (5, 8)),
+            ("infer", (5, 8)),
+            ("backward", None),
+            ("train", (1, 6)),  # batch size 1
+            ("backward", None),
+            ("train", (3, 2, 4)),
+            ("train", (3, 2, 4)),  # a second forward replaces the mask ...
+            ("infer", (4, 4)),  # ... an inference forward in between does not ...
+            ("backward", None),  # ... and backward uses the newest training mask
+            ("train", (int(rng.integers(300, 450)), int(rng.integers(150, 220)))),  # dropped fraction
+            ("backward", None),
+        ]
+        # the inputs, drawn before the learner's code runs (a sequence that stops leaves the draws of the
+        # next ones alone): x of each forward, dout of each backward (the shape of the last training forward)
+        inputs: list[np.ndarray] = []
+        last: tuple[int, ...] = ()
+        for kind, shape in plan:
+            if kind == "backward":
+                inputs.append(rng.standard_normal(last))
+            else:
+                inputs.append(_input(rng, shape))
+                last = shape if kind == "train" else last
+        built, layer = self._attempt("train", run.new, SCALE_AT_INFERENCE, ratio)
+        if not built:
+            self.stopped.append("train")
+            return
+        label = f"{SCALE_AT_INFERENCE}({ratio:.3g})"
+        unchanged = f"{label} の forward が引数の x を書き換えています。新しい配列を返してください。"
+        kept = earlier = None
+        for step, (kind, _) in enumerate(plan, start=1):
+            if kind == "backward":
+                dout = inputs[step - 1]
+                where = f"{label} の {step} 番目の手順での backward (dout の形状 {dout.shape})"
+                called, dx = self._attempt(kind, run.method, layer, "backward", dout)
+                if not called:
+                    self.stopped.append(kind)
+                    return
+                check = props.check_unscaled_backward
+                self._attempt(kind, check, dx, dout, ratio, kept, earlier, where, show_values=False)
+                continue
+            x = inputs[step - 1]
+            train_flg = kind == "train"
+            called, out = self._attempt(kind, run.method, layer, "forward", x, train_flg=train_flg)
+            if not called:
+                self.stopped.append(kind)
+                return
+            self._attempt("unchanged", check_unchanged, run, 0, unchanged)
+            where = _where(step - 1, x, ratio, train_flg).replace("Dropout", SCALE_AT_INFERENCE, 1)
+            if train_flg:
+                read, mask = self._attempt(kind, props.check_unscaled_training_output, out, x, ratio, where)
+                if not read:
+                    self.stopped.append(kind)
+                    return
+                earlier, kept = kept, mask
+                if kept.size >= 45_000:
+                    self._attempt("fraction", props.check_dropped_fraction, kept, ratio, where)
+            else:
+                self._attempt(kind, props.check_scaled_inference, out, x, ratio, where, show_values=False)
+
+    def report(self, kind: str) -> None:
+        if kind in self.failures:
+            raise self.failures[kind]
+
+    def needs(self, kind: str) -> tuple[str, ...]:
+        """The property at which a sequence stopped before the property ``kind``, if any."""
+        order = list(_A_KINDS)
+        earlier = [k for k in self.stopped if order.index(k) < order.index(kind)]
+        return (_A_KINDS[min(earlier, key=order.index)],) if earlier else ()
 
 
 def check_dropout_scale_at_inference(run: Runner, rng: np.random.Generator) -> None:
+    # The three sequences run first, each check's failure kept for its property (the calls are made
+    # once); a time-out or a crash of the learner's process ends them all.
+    sequences = _ScaleAtInferenceRun(run)
+    start = run.restarts
     # p = 0.5 last: there p = 1 − p, and a reversed mask drops the right fraction
     for ratio in (float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.6, 0.85)), 0.5):
-        _scale_at_inference_sequence(run, rng, ratio)
+        sequences.sequence(rng, ratio)
+        if run.restarts != start:
+            break
+    with properties(run) as layer:
+        for kind, name in _A_KINDS.items():
+            layer.check(name, sequences.report, kind, needs=sequences.needs(kind))
 
 
 CHECKS = {

@@ -25,7 +25,7 @@ from course import reference as ref
 from course.checks import CheckFailure, check_array, check_scalar, check_true
 
 from ..runner import Runner
-from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
+from . import check_learner_accepts, check_learner_raises, learner_copy, properties
 
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -86,11 +86,18 @@ _NOT_BIASES = (
 
 
 # ---------------------------------------------------------------------------- L2
-def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
+def _penalty_cases(rng: np.random.Generator) -> list[tuple[dict[str, np.ndarray], float, str]]:
+    """(params, λ, where) for each network of _NETWORKS."""
+    cases = []
     for sizes, batchnorm in _NETWORKS:
         params = _random_params(rng, sizes, batchnorm)
         lam = float(rng.uniform(0.01, 1.0))
-        where = f"params ({_describe(params)})、λ = {lam:.3g} に対する"
+        cases.append((params, lam, f"params ({_describe(params)})、λ = {lam:.3g} に対する"))
+    return cases
+
+
+def _check_l2_values(run: Runner, cases: list) -> None:
+    for params, lam, where in cases:
         square_sum = sum(float(np.sum(W**2)) for W in _weights(params).values())
         all_square_sum = sum(float(np.sum(p**2)) for p in params.values())
         check_scalar(
@@ -118,6 +125,10 @@ def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
+
+
+def _check_l2_grads(run: Runner, cases: list) -> None:
+    for params, lam, where in cases:
         got = _check_grad_dict(run.call("l2_penalty_grad", learner_copy(params), lam), params, "l2_penalty_grad")
         expected = ref.l2_penalty_grad(params, lam)
         for key, p in params.items():
@@ -141,12 +152,16 @@ def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
             )
 
 
+def check_l2_penalty(run: Runner, rng: np.random.Generator) -> None:
+    cases = _penalty_cases(rng)
+    with properties(run) as l2:
+        l2.check("L2 の項の値 (重みだけの二乗和に λ/2、5 つのネットワーク)", _check_l2_values, run, cases)
+        l2.check("勾配 (重みは λW、それ以外のキーは 0 の配列)", _check_l2_grads, run, cases)
+
+
 # ---------------------------------------------------------------------------- L1
-def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
-    for sizes, batchnorm in _NETWORKS:
-        params = _random_params(rng, sizes, batchnorm)
-        lam = float(rng.uniform(0.01, 1.0))
-        where = f"params ({_describe(params)})、λ = {lam:.3g} に対する"
+def _check_l1_values(run: Runner, cases: list) -> None:
+    for params, lam, where in cases:
         abs_sum = sum(float(np.sum(np.abs(W))) for W in _weights(params).values())
         check_scalar(
             run.call("l1_penalty", learner_copy(params), lam),
@@ -164,6 +179,10 @@ def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
                 ),
             ],
         )
+
+
+def _check_l1_grads(run: Runner, cases: list) -> None:
+    for params, lam, where in cases:
         got = _check_grad_dict(run.call("l1_penalty_grad", learner_copy(params), lam), params, "l1_penalty_grad")
         expected = ref.l1_penalty_grad(params, lam)
         for key, p in params.items():
@@ -193,6 +212,13 @@ def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
             check_array(got[key], expected[key], name, rtol=RTOL, atol=ATOL, show_values=False, mistakes=mistakes)
 
 
+def check_l1_penalty(run: Runner, rng: np.random.Generator) -> None:
+    cases = _penalty_cases(rng)
+    with properties(run) as l1:
+        l1.check("L1 の項の値 (重みだけの絶対値の和に λ、5 つのネットワーク)", _check_l1_values, run, cases)
+        l1.check("(劣) 勾配 (重みは λ sign(W) で W = 0 では 0、それ以外のキーは 0 の配列)", _check_l1_grads, run, cases)
+
+
 # ---------------------------------------------------------------------------- Elastic Net
 # The learner's L1 and L2 functions are replaced by the reference ones during the calls: only the
 # composition is graded here (each penalty has its own test, so a mistake there costs points once).
@@ -205,12 +231,11 @@ _PENALTIES = {
 }
 
 
-def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
-    for sizes, batchnorm in _NETWORKS[1:4]:
-        params = _random_params(rng, sizes, batchnorm)
-        l1, l2 = (float(v) for v in rng.uniform(0.01, 1.0, size=2))
-        where = f"params ({_describe(params)})、λ1 = {l1:.3g}、λ2 = {l2:.3g} に対する"
-        swapped = "λ1 と λ2 が入れ替わっています。λ1 は L1 の項 (Σ|W|)、λ2 は L2 の項 ((1/2) Σ W²) の係数です。"
+_SWAPPED = "λ1 と λ2 が入れ替わっています。λ1 は L1 の項 (Σ|W|)、λ2 は L2 の項 ((1/2) Σ W²) の係数です。"
+
+
+def _check_elastic_net_values(run: Runner, cases: list) -> None:
+    for params, l1, l2, where in cases:
         check_scalar(
             run.call("elastic_net_penalty", learner_copy(params), l1, l2, substitute=_PENALTIES),
             ref.elastic_net_penalty(params, l1, l2),
@@ -219,13 +244,17 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
             atol=ATOL,
             show_values=False,
             mistakes=[
-                (ref.l1_penalty(params, l2) + ref.l2_penalty(params, l1), swapped),
+                (ref.l1_penalty(params, l2) + ref.l2_penalty(params, l1), _SWAPPED),
                 (
                     ref.l1_penalty(params, l1) + 2 * ref.l2_penalty(params, l2),
                     "L2 の項に 1/2 がありません: λ1 Σ|W| + (λ2/2) Σ W² です。",
                 ),
             ],
         )
+
+
+def _check_elastic_net_grads(run: Runner, cases: list) -> None:
+    for params, l1, l2, where in cases:
         got = _check_grad_dict(
             run.call("elastic_net_penalty_grad", learner_copy(params), l1, l2, substitute=_PENALTIES),
             params,
@@ -235,7 +264,7 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
         for key, p in params.items():
             if key.startswith("W"):
                 mistakes = [
-                    (l2 * np.sign(p) + l1 * p, swapped),
+                    (l2 * np.sign(p) + l1 * p, _SWAPPED),
                     (l1 * np.sign(p) + 2 * l2 * p, "L2 の部分の勾配は λ2 W です (2λ2 W ではありません)。"),
                 ]
             else:
@@ -249,6 +278,21 @@ def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
                 show_values=False,
                 mistakes=mistakes,
             )
+
+
+def check_elastic_net(run: Runner, rng: np.random.Generator) -> None:
+    cases = []
+    for sizes, batchnorm in _NETWORKS[1:4]:
+        params = _random_params(rng, sizes, batchnorm)
+        l1, l2 = (float(v) for v in rng.uniform(0.01, 1.0, size=2))
+        cases.append((params, l1, l2, f"params ({_describe(params)})、λ1 = {l1:.3g}、λ2 = {l2:.3g} に対する"))
+    with properties(run) as elastic_net:
+        elastic_net.check(
+            "Elastic Net の項の値 (λ1 の L1 の項と λ2 の L2 の項の和)", _check_elastic_net_values, run, cases
+        )
+        elastic_net.check(
+            "勾配 (重みは λ1 sign(W) + λ2 W、それ以外のキーは 0 の配列)", _check_elastic_net_grads, run, cases
+        )
 
 
 # ---------------------------------------------------------------------------- max_norm
@@ -266,26 +310,19 @@ def _max_norm_case(rng: np.random.Generator, shape: tuple[int, int], above: bool
     return W, float(rng.uniform(low + 0.25 * (high - low), high - 0.25 * (high - low)))
 
 
-def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
-    cases = [((1, 5), True), ((5, 1), True), ((5, 1), False), ((4, 3), True), ((10, 6), True), ((3, 8), True)]
-    for shape, above in cases:
-        W, c = _max_norm_case(rng, shape, above)
-        if shape == (4, 3):
-            W[:, np.argmin(np.sum(W**2, axis=0))] = 0.0  # a zero column must stay zero (no division by its norm)
+def _check_max_norm_values(run: Runner, cases: list, changed: list) -> None:
+    """One call of the learner's max_norm per case (W, c), its values checked right after it; records
+    the arguments each call changed in ``changed``."""
+    for W, c in cases:
         col = np.sqrt(np.sum(W**2, axis=0))
         row = np.sqrt(np.sum(W**2, axis=1))
         square = np.sum(W**2, axis=0)
         frobenius = float(np.sqrt(np.sum(W**2)))
         with np.errstate(divide="ignore", invalid="ignore"):
             all_columns = W * (c / col)
-        name = f"形状 {shape} の W、c = {c:.3g} に対する max_norm"
+        name = f"形状 {W.shape} の W、c = {c:.3g} に対する max_norm"
         got = run.call("max_norm", W, c)
-        check_unchanged(
-            run,
-            0,
-            f"{name} が引数の W を書き換えています。W *= ... や W[:, j] = ... ではなく、"
-            "W * 倍率 のように新しい配列を作って返してください。",
-        )
+        changed.append((name, run.last_changed))
         _check_finite(
             got,
             name,
@@ -323,18 +360,66 @@ def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
-def check_max_norm_rules(run: Runner, rng: np.random.Generator) -> None:
-    """The input rules of the docstring: a 2-D W and a positive c are accepted; otherwise ValueError."""
-    W, c = _max_norm_case(rng, (int(rng.integers(2, 6)), int(rng.integers(2, 6))), True)
-    check_learner_accepts(lambda: run.call("max_norm", W, c), f"形状 {W.shape} の W、c = {c:.3g} での max_norm")
+def _check_max_norm_unchanged(changed: list) -> None:
+    for name, arguments in changed:
+        check_true(
+            0 not in arguments,
+            f"{name} が引数の W を書き換えています。W *= ... や W[:, j] = ... ではなく、"
+            "W * 倍率 のように新しい配列を作って返してください。",
+        )
+
+
+def check_max_norm(run: Runner, rng: np.random.Generator) -> None:
+    cases = []
+    for shape, above in [((1, 5), True), ((5, 1), True), ((5, 1), False), ((10, 6), True), ((3, 8), True)]:
+        cases.append(_max_norm_case(rng, shape, above))
+    W, c = _max_norm_case(rng, (4, 3), True)
+    W[:, np.argmin(np.sum(W**2, axis=0))] = 0.0  # a zero column must stay zero (no division by its norm)
+    zero_column = [(W, c)]
+    values = "値 (1 行、1 列、複数列の W。ノルムが c を超える列だけをノルム c に縮める)"
+    changed: list[tuple[str, tuple[int | str, ...]]] = []  # (the call's name, the arguments it changed)
+    with properties(run) as max_norm:
+        max_norm.check(values, _check_max_norm_values, run, cases, changed)
+        max_norm.check(
+            "ノルムが 0 の列があっても値が正しい (0 の列は 0 のまま)", _check_max_norm_values, run, zero_column, changed
+        )
+        # when no call returned, there is nothing to look at: not checked, as its value property failed
+        max_norm.check("引数の W を書き換えない", _check_max_norm_unchanged, changed, needs=[] if changed else [values])
+
+
+def _check_max_norm_raises_for_ndim(run: Runner, bads: list[np.ndarray], c: float) -> None:
     shape_hint = "W は形状 (n_in, n_out) の 2 次元の配列です。W.ndim != 2 なら raise ValueError(...) としてください。"
-    for bad in (rng.standard_normal(int(rng.integers(2, 6))), rng.standard_normal((2, 3, 2))):
+    for bad in bads:
         where = f"形状 {bad.shape} の W での max_norm"
         check_learner_raises(lambda bad=bad: run.call("max_norm", bad, c), "ValueError", where, shape_hint)
-    for bad_c in (0.0, -float(np.round(c, 3))):
+
+
+def _check_max_norm_raises_for_c(run: Runner, W: np.ndarray, bad_cs: list[float]) -> None:
+    for bad_c in bad_cs:
         where = f"c = {bad_c:g} での max_norm(W, c)"
         hint = "c は正の数です。c <= 0 なら raise ValueError(...) としてください。"
         check_learner_raises(lambda bad_c=bad_c: run.call("max_norm", W, bad_c), "ValueError", where, hint)
+
+
+def check_max_norm_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of the docstring: a 2-D W and a positive c are accepted; otherwise ValueError."""
+    W, c = _max_norm_case(rng, (int(rng.integers(2, 6)), int(rng.integers(2, 6))), True)
+    bads = [rng.standard_normal(int(rng.integers(2, 6))), rng.standard_normal((2, 3, 2))]
+    with properties(run) as rules:
+        rules.check(
+            "正しい入力 (2 次元の W、正の c) では例外を出さない",
+            check_learner_accepts,
+            lambda: run.call("max_norm", W, c),
+            f"形状 {W.shape} の W、c = {c:.3g} での max_norm",
+        )
+        rules.check("W が 2 次元でなければ ValueError", _check_max_norm_raises_for_ndim, run, bads, c)
+        rules.check(
+            "c が正でなければ (0 や負の数で) ValueError",
+            _check_max_norm_raises_for_c,
+            run,
+            W,
+            [0.0, -float(np.round(c, 3))],
+        )
 
 
 # ---------------------------------------------------------------------------- AdamW
@@ -426,27 +511,26 @@ def _flatten_history(got: Any, params: dict[str, np.ndarray], steps: int) -> np.
     return np.stack(rows)
 
 
-def check_adamw(run: Runner, rng: np.random.Generator) -> None:
-    check_true(run.defined("AdamW"), "AdamW が定義されていません。解答セルを実行しましたか (名前を変えていませんか)。")
-    check_true(
-        run.defined("run_adamw"),
-        "run_adamw が定義されていません。ノートブックの最初のセットアップのセルを実行してください。",
-    )
-    run.new("AdamW")  # a clear message if the constructor is not implemented yet
-    cases = [
-        ([1, 3], {"lr": 0.1, "weight_decay": 0.3}),
-        ([4, 2], {}),  # the defaults: lr 0.001, weight_decay 0.01
-        ([3, 5, 2], {"lr": 0.05, "weight_decay": 0.2, "beta1": 0.8, "beta2": 0.99}),
-        ([2, 1], {"lr": 0.02, "weight_decay": 0.0}),  # no decay: plain Adam
-        ([5, 3], {"lr": 0.2, "weight_decay": 0.5, "eps": 1e-3}),
-    ]
-    steps = 6
+_ADAMW_STEPS = 6
+
+
+def _adamw_cases(rng: np.random.Generator, cases: list) -> list[tuple[dict, dict[str, np.ndarray], list[dict]]]:
+    """(constructor arguments, params, the gradients of the 6 updates) for each (sizes, constructor arguments)."""
+    drawn = []
     for sizes, kwargs in cases:
         params = _random_params(rng, sizes, batchnorm=False)
         scales = {k: 10.0 ** rng.uniform(-3, 1) for k in params}  # very different gradient scales per array
         grads_sequence = [
-            {k: rng.standard_normal(p.shape) * scales[k] for k, p in params.items()} for _ in range(steps)
+            {k: rng.standard_normal(p.shape) * scales[k] for k, p in params.items()} for _ in range(_ADAMW_STEPS)
         ]
+        drawn.append((kwargs, params, grads_sequence))
+    return drawn
+
+
+def _check_adamw_cases(run: Runner, cases: list) -> None:
+    """Each case: 6 updates through the notebook's run_adamw, compared with the reference."""
+    steps = _ADAMW_STEPS
+    for kwargs, params, grads_sequence in cases:
         try:
             history = run.call("run_adamw", dict(kwargs), learner_copy(params), learner_copy(grads_sequence))
         except CheckFailure as failure:
@@ -479,6 +563,33 @@ def check_adamw(run: Runner, rng: np.random.Generator) -> None:
             show_values=False,
             mistakes=mistakes,
         )
+
+
+def check_adamw(run: Runner, rng: np.random.Generator) -> None:
+    check_true(run.defined("AdamW"), "AdamW が定義されていません。解答セルを実行しましたか (名前を変えていませんか)。")
+    check_true(
+        run.defined("run_adamw"),
+        "run_adamw が定義されていません。ノートブックの最初のセットアップのセルを実行してください。",
+    )
+    run.new("AdamW")  # a clear message if the constructor is not implemented yet
+    given = _adamw_cases(
+        rng,
+        [
+            ([1, 3], {"lr": 0.1, "weight_decay": 0.3}),
+            ([3, 5, 2], {"lr": 0.05, "weight_decay": 0.2, "beta1": 0.8, "beta2": 0.99}),
+            ([5, 3], {"lr": 0.2, "weight_decay": 0.5, "eps": 1e-3}),
+        ],
+    )
+    defaults = _adamw_cases(rng, [([4, 2], {})])  # lr 0.001, weight_decay 0.01
+    no_decay = _adamw_cases(rng, [([2, 1], {"lr": 0.02, "weight_decay": 0.0})])  # plain Adam
+    with properties(run) as adamw:
+        adamw.check(
+            f"{_ADAMW_STEPS} 回更新した後の値 (lr、weight_decay、β1、β2、eps を指定)", _check_adamw_cases, run, given
+        )
+        adamw.check(
+            "引数を省略したときの値 (既定値 lr = 0.001、weight_decay = 0.01)", _check_adamw_cases, run, defaults
+        )
+        adamw.check("weight_decay = 0 では減衰のない Adam と同じ値", _check_adamw_cases, run, no_decay)
 
 
 # ---------------------------------------------------------------------------- EarlyStopping
@@ -573,91 +684,139 @@ def _es_scenarios(rng: np.random.Generator) -> list[tuple[int, float, list[float
     return scenarios
 
 
-def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
-    for patience, min_delta, losses in _es_scenarios(rng):
-        kwargs = {"min_delta": min_delta} if min_delta else {}
-        where = f"EarlyStopping(patience={patience}" + (f", min_delta={min_delta}" if min_delta else "") + ")"
-        handle = run.new("EarlyStopping", patience, **kwargs)
-        check_true(run.attr(handle, "counter") == 0, f"{where} の生成直後の counter が 0 ではありません。")
-        check_true(run.attr(handle, "best") == math.inf, f"{where} の生成直後の best は math.inf にしてください。")
-        expected_returns, expected_counters = _simulate(losses, patience, min_delta)
-        # only the behaviour up to the reference's first stop is graded (the learner's returns do not shorten it)
-        n = expected_returns.index(True) + 1 if True in expected_returns else len(losses)
-        reference = ref.EarlyStopping(patience, min_delta)
-        got_returns, got_counters = [], []
-        for loss in losses[:n]:
-            value = run.method(handle, "step", loss)
-            check_true(
-                isinstance(value, (bool, np.bool_, int, np.integer)),
-                f"{where}.step は True / False を返してください (実際の型: {type(value).__name__})。",
-            )
-            got_returns.append(bool(value))
-            got_counters.append(run.attr(handle, "counter"))
-            reference.step(loss)
-        shown = ", ".join(f"{v:g}" for v in losses[:n])
-        where_losses = f"検証の損失 [{shown}] を順に渡したときの {where}"
-        # the counters reveal mistakes in the improvement rule; the returns, mistakes in the stopping rule
-        rule_mistakes = ["delta_sign", "no_delta"] if min_delta else []
-        rule_mistakes += [
-            v for v in ("no_reset", "less_equal", "previous", "delta_sign", "no_delta") if v not in rule_mistakes
-        ]
-        check_array(
-            np.array(got_counters, dtype=float),
-            np.array(expected_counters[:n], dtype=float),
-            f"{where_losses} の各 step 後の counter",
-            show_values=False,
-            mistakes=[
-                (np.array(_simulate(losses, patience, min_delta, v)[1][:n], dtype=float), _ES_MISTAKES[v])
-                for v in rule_mistakes
-            ],
-        )
-        check_array(
-            np.array(got_returns, dtype=float),
-            np.array(expected_returns[:n], dtype=float),
-            f"{where_losses}.step の戻り値 (1 = True)",
-            show_values=False,
-            mistakes=[
-                (np.array(_simulate(losses, patience, min_delta, v)[0][:n], dtype=float), _ES_MISTAKES[v])
-                for v in ("late", "early", *rule_mistakes)
-            ],
-        )
-        check_scalar(run.attr(handle, "best"), reference.best, f"同じ列を渡した後の {where}.best", rtol=0, atol=0)
-        check_scalar(
-            run.attr(handle, "best_epoch"),
-            reference.best_epoch,
-            f"同じ列を渡した後の {where}.best_epoch (最初の step が 0)",
-            rtol=0,
-            atol=0,
-        )
+def _check_es_scenario(run: Runner, patience: int, min_delta: float, losses: list[float]) -> None:
+    """One EarlyStopping fed one sequence of validation losses: its state right after the constructor,
+    the counter and return of each step, and best, best_epoch and should_stop at the end."""
+    kwargs = {"min_delta": min_delta} if min_delta else {}
+    where = f"EarlyStopping(patience={patience}" + (f", min_delta={min_delta}" if min_delta else "") + ")"
+    handle = run.new("EarlyStopping", patience, **kwargs)
+    check_true(run.attr(handle, "counter") == 0, f"{where} の生成直後の counter が 0 ではありません。")
+    check_true(run.attr(handle, "best") == math.inf, f"{where} の生成直後の best は math.inf にしてください。")
+    expected_returns, expected_counters = _simulate(losses, patience, min_delta)
+    # only the behaviour up to the reference's first stop is graded (the learner's returns do not shorten it)
+    n = expected_returns.index(True) + 1 if True in expected_returns else len(losses)
+    reference = ref.EarlyStopping(patience, min_delta)
+    got_returns, got_counters = [], []
+    for loss in losses[:n]:
+        value = run.method(handle, "step", loss)
         check_true(
-            bool(run.attr(handle, "should_stop")) == reference.should_stop,
-            f"同じ列を渡した後の {where}.should_stop が、最後の step の戻り値と一致していません。",
+            isinstance(value, (bool, np.bool_, int, np.integer)),
+            f"{where}.step は True / False を返してください (実際の型: {type(value).__name__})。",
         )
+        got_returns.append(bool(value))
+        got_counters.append(run.attr(handle, "counter"))
+        reference.step(loss)
+    shown = ", ".join(f"{v:g}" for v in losses[:n])
+    where_losses = f"検証の損失 [{shown}] を順に渡したときの {where}"
+    # the counters reveal mistakes in the improvement rule; the returns, mistakes in the stopping rule
+    rule_mistakes = ["delta_sign", "no_delta"] if min_delta else []
+    rule_mistakes += [
+        v for v in ("no_reset", "less_equal", "previous", "delta_sign", "no_delta") if v not in rule_mistakes
+    ]
+    check_array(
+        np.array(got_counters, dtype=float),
+        np.array(expected_counters[:n], dtype=float),
+        f"{where_losses} の各 step 後の counter",
+        show_values=False,
+        mistakes=[
+            (np.array(_simulate(losses, patience, min_delta, v)[1][:n], dtype=float), _ES_MISTAKES[v])
+            for v in rule_mistakes
+        ],
+    )
+    check_array(
+        np.array(got_returns, dtype=float),
+        np.array(expected_returns[:n], dtype=float),
+        f"{where_losses}.step の戻り値 (1 = True)",
+        show_values=False,
+        mistakes=[
+            (np.array(_simulate(losses, patience, min_delta, v)[0][:n], dtype=float), _ES_MISTAKES[v])
+            for v in ("late", "early", *rule_mistakes)
+        ],
+    )
+    check_scalar(run.attr(handle, "best"), reference.best, f"同じ列を渡した後の {where}.best", rtol=0, atol=0)
+    check_scalar(
+        run.attr(handle, "best_epoch"),
+        reference.best_epoch,
+        f"同じ列を渡した後の {where}.best_epoch (最初の step が 0)",
+        rtol=0,
+        atol=0,
+    )
+    check_true(
+        bool(run.attr(handle, "should_stop")) == reference.should_stop,
+        f"同じ列を渡した後の {where}.should_stop が、最後の step の戻り値と一致していません。",
+    )
+
+
+# what each scenario of _es_scenarios shows, in its order
+_ES_PROPERTIES = [
+    "改善のたびに counter が 0 に戻り、patience 回続けて改善しなければ止まる",
+    "best と等しい損失は改善とみなさない",
+    "前のエポックより下がっても、best を下回らなければ改善ではない",
+    "min_delta 以上下がらなければ改善とみなさない (min_delta を指定)",
+    "patience = 1 (改善しなかった最初のエポックで止まる)",
+    "損失が下がり続けた後に上下する長い列",
+]
+
+
+def check_early_stopping(run: Runner, rng: np.random.Generator) -> None:
+    scenarios = _es_scenarios(rng)
+    with properties(run) as early_stopping:
+        for name, (patience, min_delta, losses) in zip(_ES_PROPERTIES, scenarios, strict=True):
+            early_stopping.check(name, _check_es_scenario, run, patience, min_delta, losses)
+
+
+def _es_where(args: tuple, kwargs: dict) -> str:
+    return f"EarlyStopping({args[0]!r}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+
+
+def _check_es_accepts(run: Runner, calls: list[tuple[tuple, dict]]) -> None:
+    for args, kwargs in calls:
+        where = f"EarlyStopping({args[0]}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+        check_learner_accepts(lambda args=args, kwargs=kwargs: run.new("EarlyStopping", *args, **kwargs), where)
+
+
+def _check_es_raises(run: Runner, args: tuple, kwargs: dict, hint: str) -> None:
+    check_learner_raises(lambda: run.new("EarlyStopping", *args, **kwargs), "ValueError", _es_where(args, kwargs), hint)
 
 
 def check_early_stopping_rules(run: Runner, rng: np.random.Generator) -> None:
     """The input rules of the docstring: patience an integer >= 1 and min_delta >= 0 are accepted;
     otherwise ValueError."""
     patience, min_delta = int(rng.integers(1, 6)), float(np.round(rng.uniform(0.0, 0.5), 3))
-    for args, kwargs in (((patience,), {}), ((1,), {"min_delta": 0.0}), ((patience,), {"min_delta": min_delta})):
-        where = f"EarlyStopping({args[0]}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
-        check_learner_accepts(lambda args=args, kwargs=kwargs: run.new("EarlyStopping", *args, **kwargs), where)
+    valid = [((patience,), {}), ((1,), {"min_delta": 0.0}), ((patience,), {"min_delta": min_delta})]
     bad_patience = int(rng.integers(-3, 1))
-    cases = [
-        ((bad_patience,), {}, "patience は 1 以上の整数です。"),
-        ((float(patience) + 0.5,), {}, "patience は整数です (小数は ValueError)。"),
-        ((patience,), {"min_delta": -min_delta - 0.1}, "min_delta は 0 以上です。"),
-    ]
-    for args, kwargs, hint in cases:
-        where = f"EarlyStopping({args[0]!r}" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
-        check_learner_raises(
-            lambda args=args, kwargs=kwargs: run.new("EarlyStopping", *args, **kwargs), "ValueError", where, hint
+    with properties(run) as rules:
+        rules.check(
+            "正しい入力 (1 以上の整数の patience、0 以上の min_delta) では例外を出さない", _check_es_accepts, run, valid
+        )
+        rules.check(
+            "patience が 1 未満なら ValueError",
+            _check_es_raises,
+            run,
+            (bad_patience,),
+            {},
+            "patience は 1 以上の整数です。",
+        )
+        rules.check(
+            "patience が整数でなければ (小数なら) ValueError",
+            _check_es_raises,
+            run,
+            (float(patience) + 0.5,),
+            {},
+            "patience は整数です (小数は ValueError)。",
+        )
+        rules.check(
+            "min_delta が負なら ValueError",
+            _check_es_raises,
+            run,
+            (patience,),
+            {"min_delta": -min_delta - 0.1},
+            "min_delta は 0 以上です。",
         )
 
 
 # ---------------------------------------------------------------------------- initialisation
-def check_init_std(run: Runner, rng: np.random.Generator) -> None:
-    sizes = [*(int(v) for v in rng.integers(3, 2000, size=4)), 2, 1]
+def _check_xavier_fan_in(run: Runner, sizes: list[int]) -> None:
     for n_in in sizes:
         check_scalar(
             run.call("xavier_std", n_in),
@@ -671,6 +830,10 @@ def check_init_std(run: Runner, rng: np.random.Generator) -> None:
                 (math.sqrt(2.0 / n_in), "√(2/n_in) は He の初期値です。n_out を省略した Xavier は 1/√n_in です。"),
             ],
         )
+
+
+def _check_he(run: Runner, sizes: list[int]) -> None:
+    for n_in in sizes:
         check_scalar(
             run.call("he_std", n_in),
             ref.he_std(n_in),
@@ -684,48 +847,74 @@ def check_init_std(run: Runner, rng: np.random.Generator) -> None:
                 (2.0 / math.sqrt(n_in), "2/√n_in ではなく √(2/n_in) です (係数 2 は分散に掛かります)。"),
             ],
         )
-    for n_in, n_out in [*((int(a), int(b)) for a, b in rng.integers(2, 1000, size=(4, 2))), (1, 7), (1, 1)]:
-        expected = ref.xavier_std(n_in, n_out)
+
+
+def _check_xavier_fan_in_out(run: Runner, pairs: list[tuple[int, int]], keyword: bool) -> None:
+    for n_in, n_out in pairs:
         mistakes = [
             (1.0 / math.sqrt(n_in), "n_out が与えられたときは √(2 / (n_in + n_out)) です (n_out を無視しています)。"),
             (math.sqrt(1.0 / (n_in + n_out)), "係数 2 が抜けています: √(2 / (n_in + n_out))。"),
             (2.0 / (n_in + n_out), "分散 2 / (n_in + n_out) を返しています。標準偏差はその平方根です。"),
             (1.0 / math.sqrt(n_out), "n_out だけで決めています。√(2 / (n_in + n_out)) です。"),
         ]
-        check_scalar(
-            run.call("xavier_std", n_in, n_out),
-            expected,
-            f"xavier_std({n_in}, {n_out})",
-            rtol=1e-12,
-            atol=0,
-            show_values=False,
-            mistakes=mistakes,
+        if keyword:
+            got, name = run.call("xavier_std", n_in, n_out=n_out), f"xavier_std({n_in}, n_out={n_out})"
+        else:
+            got, name = run.call("xavier_std", n_in, n_out), f"xavier_std({n_in}, {n_out})"
+        check_scalar(got, ref.xavier_std(n_in, n_out), name, rtol=1e-12, atol=0, show_values=False, mistakes=mistakes)
+
+
+def check_init_std(run: Runner, rng: np.random.Generator) -> None:
+    sizes = [*(int(v) for v in rng.integers(3, 2000, size=4)), 2, 1]
+    pairs = [*((int(a), int(b)) for a, b in rng.integers(2, 1000, size=(4, 2))), (1, 7), (1, 1)]
+    with properties(run) as init_std:
+        init_std.check("Xavier の初期値 (n_out を省略: 1/√n_in)", _check_xavier_fan_in, run, sizes)
+        init_std.check("He の初期値 (√(2/n_in))", _check_he, run, sizes)
+        init_std.check(
+            "Xavier の初期値 (n_out を位置引数で与える: √(2 / (n_in + n_out)))",
+            _check_xavier_fan_in_out,
+            run,
+            pairs,
+            False,
         )
-        check_scalar(
-            run.call("xavier_std", n_in, n_out=n_out),
-            expected,
-            f"xavier_std({n_in}, n_out={n_out})",
-            rtol=1e-12,
-            atol=0,
-            show_values=False,
-            mistakes=mistakes,
+        init_std.check(
+            "Xavier の初期値 (n_out をキーワード引数 n_out= で与える)", _check_xavier_fan_in_out, run, pairs, True
         )
+
+
+def _check_xavier_accepts(run: Runner, calls: list[tuple]) -> None:
+    for args in calls:
+        check_learner_accepts(lambda args=args: run.call("xavier_std", *args), f"xavier_std{args}".replace(",)", ")"))
+
+
+def _check_xavier_raises(run: Runner, args: tuple, hint: str) -> None:
+    where = f"xavier_std{args}".replace(",)", ")")
+    check_learner_raises(lambda: run.call("xavier_std", *args), "ValueError", where, hint)
 
 
 def check_init_std_rules(run: Runner, rng: np.random.Generator) -> None:
     """The input rules of xavier_std's docstring: n_in and n_out positive integers are accepted;
     otherwise ValueError."""
     n_in, n_out = int(rng.integers(1, 500)), int(rng.integers(1, 500))
-    for args in ((n_in,), (1,), (n_in, n_out), (n_in, 1)):
-        check_learner_accepts(lambda args=args: run.call("xavier_std", *args), f"xavier_std{args}".replace(",)", ")"))
-    cases = [
-        ((int(rng.integers(-5, 1)),), "n_in は正の整数です。"),
-        ((n_in + 0.5,), "n_in は整数です (小数は ValueError)。"),
-        ((n_in, int(rng.integers(-5, 1))), "n_out も正の整数です。"),
-    ]
-    for args, hint in cases:
-        where = f"xavier_std{args}".replace(",)", ")")
-        check_learner_raises(lambda args=args: run.call("xavier_std", *args), "ValueError", where, hint)
+    bad_n_in, bad_n_out = int(rng.integers(-5, 1)), int(rng.integers(-5, 1))
+    with properties(run) as rules:
+        rules.check(
+            "正しい入力 (正の整数の n_in、n_out) では例外を出さない",
+            _check_xavier_accepts,
+            run,
+            [(n_in,), (1,), (n_in, n_out), (n_in, 1)],
+        )
+        rules.check("n_in が正でなければ ValueError", _check_xavier_raises, run, (bad_n_in,), "n_in は正の整数です。")
+        rules.check(
+            "n_in が整数でなければ (小数なら) ValueError",
+            _check_xavier_raises,
+            run,
+            (n_in + 0.5,),
+            "n_in は整数です (小数は ValueError)。",
+        )
+        rules.check(
+            "n_out が正でなければ ValueError", _check_xavier_raises, run, (n_in, bad_n_out), "n_out も正の整数です。"
+        )
 
 
 CHECKS = {

@@ -31,7 +31,7 @@ from course.checks import CheckFailure, check_array, check_true
 from course.data import load_digits
 
 from ..runner import Handle, Runner
-from . import check_learner_accepts, check_learner_raises, check_unchanged, learner_copy
+from . import check_learner_accepts, check_learner_raises, learner_copy, properties
 
 RTOL, ATOL = 1e-7, 1e-10
 GRADED_ACCURACY = 0.97
@@ -225,21 +225,21 @@ def _check_weight_statistics(w: np.ndarray, std: float, mistakes: list[tuple[flo
     )
 
 
-def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
-    """The properties the docstring and the public test state: keys and shapes, b = 0, gamma = 1,
-    beta = 0, every W drawn from N(0, std(n_in)²) (checked by its mean and standard deviation on
-    layers of at least 1,000 weights), and the same weights for the same seed. Which generator calls
-    drew them is not graded."""
-    cases = [
-        # activation, weight_init_std, use_batchnorm, use_dropout, number of hidden layers
-        ("relu", "relu", False, False, 2),
-        ("sigmoid", "sigmoid", True, False, 1),
-        ("relu", "he", True, True, 3),
-        ("sigmoid", "xavier", False, False, 2),
-        ("relu", None, False, False, 1),  # None: a float drawn below
-        ("relu", "relu", False, False, 0),
-    ]
-    for activation, init, use_bn, use_dropout, depth in cases:
+_INIT_CASES = [
+    # activation, weight_init_std, use_batchnorm, use_dropout, number of hidden layers
+    ("relu", "relu", False, False, 2),
+    ("sigmoid", "sigmoid", True, False, 1),
+    ("relu", "he", True, True, 3),
+    ("sigmoid", "xavier", False, False, 2),
+    ("relu", None, False, False, 1),  # None: a float drawn below
+    ("relu", "relu", False, False, 0),
+]
+
+
+def _check_init_shapes(run: Runner, rng: np.random.Generator, built: list) -> None:
+    """Builds the networks of _INIT_CASES (recorded in ``built`` as (pair, params, init, sizes)) and checks the keys
+    of their params and the shapes of their weights."""
+    for activation, init, use_bn, use_dropout, depth in _INIT_CASES:
         # layers of 1,200 weights or more (the tolerance of the standard deviation is then 12% at most);
         # input, hidden and output sizes at least 1.5 times apart, so that the standard deviations of
         # n_in and of n_out (a classic mistake) differ by more than the tolerance on those layers
@@ -249,8 +249,7 @@ def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
         options = dict(activation=activation, weight_init_std=init, use_batchnorm=use_bn, use_dropout=use_dropout)
         pair = _Pair(run, rng, d, hidden, c, **options)
         got = run.attr(pair.handle, "params")
-        expected = pair.ref.params
-        _check_keys(got, expected, pair.where)
+        _check_keys(got, pair.ref.params, pair.where)
         sizes = [d, *hidden, c]
         for i in range(1, len(sizes)):
             key = f"W{i}"
@@ -259,22 +258,53 @@ def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
                 f"{pair.where} の params['{key}'] の形状は {(sizes[i - 1], sizes[i])} "
                 f"のはずですが {np.shape(got[key])} です。",
             )
+        built.append((pair, got, init, sizes))
+
+
+def _check_init_weights(built: list) -> None:
+    for pair, got, init, sizes in built:
+        for i in range(1, len(sizes)):
+            key = f"W{i}"
             std = ref.MultiLayerNetExtend._init_std(init, sizes[i - 1])
             where = f"{pair.where} の params['{key}'] (n_in = {sizes[i - 1]})"
             _check_weight_statistics(np.asarray(got[key], dtype=np.float64), std, _std_mistakes(init, sizes, i), where)
+
+
+def _check_init_constants(built: list) -> None:
+    for pair, got, _, _ in built:
+        expected = pair.ref.params
         for key in expected:
             if not key.startswith("W"):
                 kind = "1" if key.startswith("gamma") else "0"
                 _check(got[key], expected[key], f"{pair.where} の params['{key}'] (初期値はすべて {kind})")
+
+
+def _check_init_same_seed(run: Runner, built: list) -> None:
+    for pair, got, _, _ in built:
         twin = run.attr(
-            run.new("make_network", pair.seed, d, list(hidden), c, **learner_copy(_coded(options))), "params"
+            run.new("make_network", pair.seed, pair.d, list(pair.hidden), pair.c, **learner_copy(_coded(pair.options))),
+            "params",
         )
-        for key in expected:
+        for key in pair.ref.params:
             check_true(
                 np.array_equal(np.asarray(got[key]), np.asarray(twin[key])),
                 f"{pair.where}: 同じシードの rng で作った 2 つのネットワークの params['{key}'] が違います。"
                 "重みは引数の rng から引きます (np.random や、シードなしの Generator を使っていませんか)。",
             )
+
+
+def check_multilayer_net_init(run: Runner, rng: np.random.Generator) -> None:
+    """The properties the docstring and the public test state: keys and shapes, b = 0, gamma = 1,
+    beta = 0, every W drawn from N(0, std(n_in)²) (checked by its mean and standard deviation on
+    layers of at least 1,000 weights), and the same weights for the same seed. Which generator calls
+    drew them is not graded."""
+    built: list = []  # (pair, the learner's params, weight_init_std, layer sizes) of each network
+    shapes = "params のキーと重み W の形状 (隠れ層 0〜3 層の 6 つの構成)"
+    with properties(run) as init:
+        init.check(shapes, _check_init_shapes, run, rng.spawn(1)[0], built)
+        init.check("重み W の分布 (平均 0、層ごとの n_in で決まる標準偏差)", _check_init_weights, built, needs=[shapes])
+        init.check("b と beta の初期値は 0、gamma の初期値は 1", _check_init_constants, built, needs=[shapes])
+        init.check("同じシードの rng なら同じ params", _check_init_same_seed, run, built, needs=[shapes])
 
 
 # ---------------------------------------------------------------------------- forward
@@ -318,7 +348,9 @@ def _loss_mistakes(net: ref.MultiLayerNetExtend, expected: float) -> list[tuple[
     ]
 
 
-def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
+def _check_forward_predict(run: Runner, rng: np.random.Generator, cases: list) -> None:
+    """Builds the networks of _FORWARD_CASES (recorded in ``cases``) and checks predict in inference mode on a fresh
+    network, N = 1 and N = n."""
     for activation, use_bn, use_dropout, decay, depth in _FORWARD_CASES:
         d, c = int(rng.integers(3, 9)), int(rng.integers(2, 6))
         hidden = [int(h) for h in rng.integers(3, 9, size=depth)]
@@ -327,9 +359,8 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
         net, where, note = pair.ref, pair.where, pair.note
         n = int(rng.integers(3, 8))
         x1, x2, x3 = rng.standard_normal((1, d)), rng.standard_normal((n, d)), rng.standard_normal((n, d))
+        labels = rng.integers(0, c, size=n)
         other_activation = "sigmoid" if activation == "relu" else "relu"
-
-        # inference mode on a fresh network, N = 1 and N = n
         for x in (x1, x2):
             expected = net.predict(x)
             mistakes = [
@@ -357,19 +388,33 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
                 mistakes=mistakes,
                 note=note,
             )
+        cases.append(dict(pair=pair, n=n, x1=x1, x2=x2, x3=x3, labels=labels))
 
-        labels = rng.integers(0, c, size=n)
+
+def _check_forward_loss(cases: list) -> None:
+    for case in cases:
+        pair, x2, labels = case["pair"], case["x2"], case["labels"]
+        net, c = pair.ref, pair.c
         expected_loss = net.loss(x2, labels)
         mistakes = _loss_mistakes(net, expected_loss)
-        if use_bn:
+        if pair.options.get("use_batchnorm"):
             mistakes.append(
                 (pair.clone().loss(x2, labels, True), "loss の train_flg の既定値は False (推論モード) です。")
             )
         for t, kind in [(labels, "ラベル"), (_one_hot(labels, c), "one-hot")]:
             _check(
-                pair.method("loss", x2, t), expected_loss, f"loss (t が{kind}、{where})", mistakes=mistakes, note=note
+                pair.method("loss", x2, t),
+                expected_loss,
+                f"loss (t が{kind}、{pair.where})",
+                mistakes=mistakes,
+                note=pair.note,
             )
 
+
+def _check_forward_accuracy(rng: np.random.Generator, cases: list) -> None:
+    for case in cases:
+        pair, n, x2 = case["pair"], case["n"], case["x2"]
+        net, c = pair.ref, pair.c
         scores = net.predict(x2)
         agree = np.where(rng.random(n) < 0.6, scores.argmax(axis=1), rng.integers(0, c, size=n))
         expected_acc = float(np.mean(scores.argmax(axis=1) == agree))
@@ -377,14 +422,20 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
             _check(
                 pair.method("accuracy", x2, t),
                 expected_acc,
-                f"accuracy (t が{kind}、{where})",
+                f"accuracy (t が{kind}、{pair.where})",
                 mistakes=[(expected_acc * n, "正解の個数ではなく割合を返してください。")],
-                note=note,
+                note=pair.note,
             )
 
+
+def _check_forward_training(cases: list) -> None:
+    """Training mode: batch statistics and dropout masks (the first masks of each seed)."""
+    for case in cases:
+        pair, n, x2, x3, labels = case["pair"], case["n"], case["x2"], case["x3"], case["labels"]
+        net, where, note, options = pair.ref, pair.where, pair.note, pair.options
+        use_bn, use_dropout = options.get("use_batchnorm", False), options.get("use_dropout", False)
         if not (use_bn or use_dropout):
             continue
-        # training mode: batch statistics and dropout masks (the first masks of this seed)
         expected = net.predict(x2, train_flg=True)
         mistakes = [
             (
@@ -421,8 +472,16 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
             mistakes=_loss_mistakes(net, expected),
             note=note,
         )
-        # inference after two training-mode passes: the running averages must have moved
-        expected = net.predict(x1)
+
+
+def _check_forward_after_training(cases: list) -> None:
+    """Inference after two training-mode passes: the running averages must have moved."""
+    for case in cases:
+        pair, x1 = case["pair"], case["x1"]
+        use_bn = pair.options.get("use_batchnorm", False)
+        if not (use_bn or pair.options.get("use_dropout", False)):
+            continue
+        expected = pair.ref.predict(x1)
         mistakes = []
         if use_bn:
             mistakes.append(
@@ -436,9 +495,33 @@ def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
         _check(
             pair.method("predict", x1),
             expected,
-            f"学習モードで 2 回順伝播した後の predict (推論モード、N=1、{where})",
+            f"学習モードで 2 回順伝播した後の predict (推論モード、N=1、{pair.where})",
             mistakes=mistakes,
-            note=note,
+            note=pair.note,
+        )
+
+
+def check_multilayer_net_forward(run: Runner, rng: np.random.Generator) -> None:
+    """Six networks (ReLU and sigmoid, 0 to 3 hidden layers, weight decay, batch norm, dropout), each called in turn:
+    predict in inference mode, loss, accuracy, then (with batch norm or dropout) two training-mode passes and
+    inference again. Every property after the first continues the calls on the networks the first one built."""
+    cases: list = []  # filled by the first property: each network and its inputs
+    inference = "推論モード (train_flg=False) の predict (N=1 と N>1、6 つの構成)"
+    training = "学習モード (train_flg=True) の predict と loss (バッチ正規化、ドロップアウト)"
+    with properties(run) as forward:
+        forward.check(inference, _check_forward_predict, run, rng.spawn(1)[0], cases)
+        forward.check(
+            "loss (t がラベルでも one-hot でも、荷重減衰の項を含む)", _check_forward_loss, cases, needs=[inference]
+        )
+        forward.check(
+            "accuracy (t がラベルでも one-hot でも)", _check_forward_accuracy, rng.spawn(1)[0], cases, needs=[inference]
+        )
+        forward.check(training, _check_forward_training, cases, needs=[inference])
+        forward.check(
+            "学習モードの順伝播の後の推論 (更新された移動平均を使う)",
+            _check_forward_after_training,
+            cases,
+            needs=[training],
         )
 
 
@@ -531,17 +614,21 @@ def _masks_follow_seed(run: Runner, pair: _Pair, x: np.ndarray) -> bool:
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=RTOL, atol=ATOL))
 
 
-def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
-    cases = [
-        # activation, use_batchnorm, weight decay, number of hidden layers, N
-        ("relu", True, True, 2, 5),
-        ("sigmoid", False, True, 1, 1),
-        ("relu", False, False, 3, 4),
-        ("relu", True, True, 1, 2),
-        ("relu", False, True, 0, 1),
-        ("sigmoid", True, False, 2, 6),
-    ]
-    for activation, use_bn, decay, depth, n in cases:
+_GRADIENT_CASES = [
+    # activation, use_batchnorm, weight decay, number of hidden layers, N
+    ("relu", True, True, 2, 5),
+    ("sigmoid", False, True, 1, 1),
+    ("relu", False, False, 3, 4),
+    ("relu", True, True, 1, 2),
+    ("relu", False, True, 0, 1),
+    ("sigmoid", True, False, 2, 6),
+]
+
+
+def _check_backprop(run: Runner, rng: np.random.Generator, built: list) -> None:
+    """The gradient dicts of the networks of _GRADIENT_CASES, each called after a training-mode loss on other data;
+    the networks with batch norm are recorded in ``built``."""
+    for activation, use_bn, decay, depth, n in _GRADIENT_CASES:
         d, c = int(rng.integers(3, 8)), int(rng.integers(2, 6))
         hidden = [int(h) for h in rng.integers(3, 8, size=depth)]
         options = _case_options(rng, activation, use_bn, False, decay)
@@ -557,23 +644,30 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
         mistakes = _gradient_mistakes(pair, x, t, x_other, t_other, expected)
         _check_gradient_dict(pair.method("gradient", x, t), expected, where, mistakes, pair.note)
         if use_bn:
-            x_new = rng.standard_normal((1, d))
-            _check(
-                pair.method("predict", x_new),
-                pair.ref.predict(x_new),
-                f"gradient の後の predict (推論モード、N=1、{pair.where})",
-                mistakes=[
-                    (
-                        pair.clone().predict(x_new),
-                        "gradient の順伝播で BatchNormalization の移動平均が更新されていません。",
-                    )
-                ],
-                note=pair.note,
-            )
+            built.append(pair)
 
-    # dropout: the masks of two successive gradient calls come from the shared rng. Whether the masks
-    # follow the seed at all is graded by the forward check (a Dropout without the network's rng loses
-    # those points there): when they do not, the gradient is not graded again on them.
+
+def _check_running_averages_after_gradient(rng: np.random.Generator, built: list) -> None:
+    for pair in built:
+        x_new = rng.standard_normal((1, pair.d))
+        _check(
+            pair.method("predict", x_new),
+            pair.ref.predict(x_new),
+            f"gradient の後の predict (推論モード、N=1、{pair.where})",
+            mistakes=[
+                (
+                    pair.clone().predict(x_new),
+                    "gradient の順伝播で BatchNormalization の移動平均が更新されていません。",
+                )
+            ],
+            note=pair.note,
+        )
+
+
+def _check_dropout_gradients(run: Runner, rng: np.random.Generator) -> None:
+    """The masks of two successive gradient calls come from the shared rng. Whether the masks follow the seed at
+    all is graded by the forward check (a Dropout without the network's rng loses those points there): when they
+    do not, the gradient is not graded again on them."""
     options = _case_options(rng, "relu", True, True, True)
     d, c, n = int(rng.integers(3, 8)), int(rng.integers(2, 6)), int(rng.integers(3, 7))
     hidden = [int(h) for h in rng.integers(3, 8, size=2)]
@@ -587,7 +681,9 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
             pair.method("gradient", x, t), expected, f"{pair.where}、N={n}、{call} 回目の呼び出し", {}, pair.note
         )
 
-    # numerical_gradient of the training-mode loss
+
+def _check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
+    """numerical_gradient of the training-mode loss."""
     options = dict(use_batchnorm=True, weight_decay_lambda=float(np.round(rng.uniform(0.05, 0.3), 3)))
     pair = _Pair(run, rng, 3, [3], 2, own_weights=True, **options)
     x, t = rng.standard_normal((3, 3)), rng.integers(0, 2, size=3)
@@ -630,6 +726,26 @@ def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None
                     " (レイヤには params の配列そのものを渡します)。",
                 ),
             ],
+        )
+
+
+def check_multilayer_net_gradient(run: Runner, rng: np.random.Generator) -> None:
+    built: list = []  # the networks with batch norm of the first property, after their gradient call
+    backprop = "誤差逆伝播法による勾配 (6 つの構成、荷重減衰とバッチ正規化を含む)"
+    with properties(run) as gradient:
+        gradient.check(backprop, _check_backprop, run, rng.spawn(1)[0], built)
+        gradient.check(
+            "gradient の順伝播でバッチ正規化の移動平均を更新する",
+            _check_running_averages_after_gradient,
+            rng,
+            built,
+            needs=[backprop],
+        )
+        gradient.check(
+            "ドロップアウトのある勾配 (続けて 2 回呼んだときのマスク)", _check_dropout_gradients, run, rng.spawn(1)[0]
+        )
+        gradient.check(
+            "numerical_gradient (学習モードの損失の数値微分)", _check_numerical_gradient, run, rng.spawn(1)[0]
         )
 
 
@@ -689,78 +805,97 @@ _TRAINER_MISTAKES = [
 ]
 
 
-def check_trainer(run: Runner, rng: np.random.Generator) -> None:
-    cases = [
-        # N, one-hot labels, options
-        (7, False, dict(epochs=2, mini_batch_size=3, optimizer="sgd", optimizer_param={"lr": 0.1})),
-        (
-            5,
-            True,
-            dict(epochs=2, mini_batch_size=1, optimizer="momentum", optimizer_param={"lr": 0.05, "momentum": 0.8}),
+_TRAINER_CASES = [
+    # property name, N, one-hot labels, options
+    (
+        "学習曲線 history と学習後の params (SGD、N=7 を 3 個ずつ: 端数のミニバッチあり)",
+        7,
+        False,
+        dict(epochs=2, mini_batch_size=3, optimizer="sgd", optimizer_param={"lr": 0.1}),
+    ),
+    (
+        "one-hot のラベルと、optimizer_param を渡した Momentum (mini_batch_size=1)",
+        5,
+        True,
+        dict(epochs=2, mini_batch_size=1, optimizer="momentum", optimizer_param={"lr": 0.05, "momentum": 0.8}),
+    ),
+    (
+        "evaluate_sample_num_per_epoch=5 なら正解率を先頭の 5 個で測る (Adam)",
+        13,
+        False,
+        dict(
+            epochs=3,
+            mini_batch_size=4,
+            optimizer="adam",
+            optimizer_param={"lr": 0.01},
+            evaluate_sample_num_per_epoch=5,
         ),
-        (
-            13,
-            False,
-            dict(
-                epochs=3,
-                mini_batch_size=4,
-                optimizer="adam",
-                optimizer_param={"lr": 0.01},
-                evaluate_sample_num_per_epoch=5,
-            ),
-        ),
-        (9, False, dict(epochs=2, optimizer="sgd")),  # defaults: one mini-batch of 9 per epoch, lr 0.01
-    ]
-    for n, one_hot, options in cases:
-        sizes = [int(rng.integers(3, 6)), int(rng.integers(3, 7)), 3]
-        net_seed = _seed(rng)
-        options = {**options, "seed": _seed(rng)}
-        x_tr, x_te = rng.standard_normal((n, sizes[0])), rng.standard_normal((n + 2, sizes[0]))
-        t_tr, t_te = rng.integers(0, 3, size=n), rng.integers(0, 3, size=n + 2)
-        if one_hot:
-            t_tr, t_te = _one_hot(t_tr, 3), _one_hot(t_te, 3)
-        data = (x_tr, t_tr, x_te, t_te)
-        shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
-        where = f"N={n} の訓練データ、Trainer(..., {shown})"
+    ),
+    (
+        "引数の既定値 (mini_batch_size=100 で 1 エポック 1 回の更新、lr=0.01)",
+        9,
+        False,
+        dict(epochs=2, optimizer="sgd"),
+    ),
+]
 
-        result = run.call(
-            "train_two_layer_net_with_trainer", net_seed, list(sizes), *data, **learner_copy(_coded(options))
+
+def _check_trainer_case(run: Runner, rng: np.random.Generator, n: int, one_hot: bool, options: dict) -> None:
+    """One training through the learner's Trainer: the history and the final params, against the reference."""
+    sizes = [int(rng.integers(3, 6)), int(rng.integers(3, 7)), 3]
+    net_seed = _seed(rng)
+    options = {**options, "seed": _seed(rng)}
+    x_tr, x_te = rng.standard_normal((n, sizes[0])), rng.standard_normal((n + 2, sizes[0]))
+    t_tr, t_te = rng.integers(0, 3, size=n), rng.integers(0, 3, size=n + 2)
+    if one_hot:
+        t_tr, t_te = _one_hot(t_tr, 3), _one_hot(t_te, 3)
+    data = (x_tr, t_tr, x_te, t_te)
+    shown = ", ".join(f"{key}={value!r}" for key, value in options.items())
+    where = f"N={n} の訓練データ、Trainer(..., {shown})"
+
+    result = run.call("train_two_layer_net_with_trainer", net_seed, list(sizes), *data, **learner_copy(_coded(options)))
+    check_true(
+        isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict),
+        "train (Trainer.train) は history の辞書を返してください。",
+    )
+    history, params = result
+    net = ref.TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(net_seed))
+    expected = ref.Trainer(net, *data, show_progress=False, **options).train()
+    check_true(
+        set(history) == set(expected),
+        f"history のキーは 'train_loss'、'train_acc'、'test_acc' にしてください (実際: {sorted(history)})。",
+    )
+    epochs, batch = options["epochs"], options.get("mini_batch_size", 100)
+    got_len = len(history["train_loss"])
+    if got_len != len(expected["train_loss"]):
+        hint = ""
+        if got_len == epochs * (n // batch):
+            hint = " 最後の端数のミニバッチ (N が mini_batch_size で割り切れないときの残り) も使ってください。"
+        elif got_len == epochs:
+            hint = " 'train_loss' はエポックごとの平均ではなく、ミニバッチごと (train_step ごと) に記録します。"
+        raise CheckFailure(
+            f"{where}: history['train_loss'] の長さが違います: 期待 {len(expected['train_loss'])} "
+            f"(= {epochs} エポック × ⌈{n}/{batch}⌉)、実際 {got_len}。{hint}"
         )
+    for key in ("train_acc", "test_acc"):
         check_true(
-            isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict),
-            "train (Trainer.train) は history の辞書を返してください。",
+            len(history[key]) == epochs,
+            f"{where}: history['{key}'] はエポックごとに 1 つ、{epochs} 個のはずですが {len(history[key])} 個です。",
         )
-        history, params = result
-        net = ref.TwoLayerNet(*sizes, weight_init_std=0.1, rng=np.random.default_rng(net_seed))
-        expected = ref.Trainer(net, *data, show_progress=False, **options).train()
-        check_true(
-            set(history) == set(expected),
-            f"history のキーは 'train_loss'、'train_acc'、'test_acc' にしてください (実際: {sorted(history)})。",
-        )
-        epochs, batch = options["epochs"], options.get("mini_batch_size", 100)
-        got_len = len(history["train_loss"])
-        if got_len != len(expected["train_loss"]):
-            hint = ""
-            if got_len == epochs * (n // batch):
-                hint = " 最後の端数のミニバッチ (N が mini_batch_size で割り切れないときの残り) も使ってください。"
-            elif got_len == epochs:
-                hint = " 'train_loss' はエポックごとの平均ではなく、ミニバッチごと (train_step ごと) に記録します。"
-            raise CheckFailure(
-                f"{where}: history['train_loss'] の長さが違います: 期待 {len(expected['train_loss'])} "
-                f"(= {epochs} エポック × ⌈{n}/{batch}⌉)、実際 {got_len}。{hint}"
-            )
-        for key in ("train_acc", "test_acc"):
-            check_true(
-                len(history[key]) == epochs,
-                f"{where}: history['{key}'] はエポックごとに 1 つ、"
-                f"{epochs} 個のはずですが {len(history[key])} 個です。",
-            )
-        variants = [(_simulate(sizes, net_seed, data, options, **switch), hint) for switch, hint in _TRAINER_MISTAKES]
-        for key in ("train_loss", "train_acc", "test_acc"):
-            mistakes = [(variant[key], hint) for variant, hint in variants if len(variant[key]) == len(expected[key])]
-            _check(history[key], expected[key], f"history['{key}'] ({where})", mistakes=mistakes)
-        for key, value in net.params.items():
-            _check(params[key], value, f"学習後の params['{key}'] ({where})")
+    variants = [(_simulate(sizes, net_seed, data, options, **switch), hint) for switch, hint in _TRAINER_MISTAKES]
+    for key in ("train_loss", "train_acc", "test_acc"):
+        mistakes = [(variant[key], hint) for variant, hint in variants if len(variant[key]) == len(expected[key])]
+        _check(history[key], expected[key], f"history['{key}'] ({where})", mistakes=mistakes)
+    for key, value in net.params.items():
+        _check(params[key], value, f"学習後の params['{key}'] ({where})")
+
+
+def check_trainer(run: Runner, rng: np.random.Generator) -> None:
+    """Four trainings, each its own property: each case is one feature of the docstring (the last mini-batch of a
+    size that does not divide N, one-hot labels and optimizer_param, evaluate_sample_num_per_epoch, the defaults)."""
+    with properties(run) as trainer:
+        for name, n, one_hot, options in _TRAINER_CASES:
+            trainer.check(name, _check_trainer_case, run, rng.spawn(1)[0], n, one_hot, options)
 
 
 # ---------------------------------------------------------------------------- validation split
@@ -785,7 +920,8 @@ def _same_split(first: Any, second: Any) -> bool:
         return False
 
 
-def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
+def _check_split_shapes(run: Runner, rng: np.random.Generator, splits: list) -> None:
+    """One call per case (recorded in ``splits``): the form of the result and the shapes of the two parts."""
     # (60, 0.25) always: 15 of 60 rows, so a random split keeps the first 15 with probability 1/C(60, 15) < 1e-13
     cases = [(10, (3,), 0.3, False), (9, (2,), 0.3, True), (3, (2,), 0.5, False), (2, (4,), 0.5, False)]
     cases.append((60, (3,), 0.25, False))
@@ -824,7 +960,14 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
                 f"{where}: 形状が違います: 期待 x_train {ex_fit.shape}、x_val {ex_val.shape}、"
                 f"実際 x_train {np.shape(x_fit)}、x_val {np.shape(x_val)}。{hint}"
             )
-        found = {}
+        splits.append(dict(x=x, t=t, ratio=ratio, seed=seed, where=where, got=got, n_val=n_val, found={}))
+
+
+def _check_split_pairs(splits: list) -> None:
+    """Every row of each part is a row of x, with its own label (the rows found are recorded in each split)."""
+    for split in splits:
+        x, t, where, found = split["x"], split["t"], split["where"], split["found"]
+        (x_fit, t_fit), (x_val, t_val) = split["got"]
         for part, got_x, got_t in [("訓練", x_fit, t_fit), ("検証", x_val, t_val)]:
             index = _find_rows(np.asarray(got_x), x)
             check_true(index is not None, f"{where}: {part}データの x に、元の x にない行があります。")
@@ -839,7 +982,12 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
                     "同じ添字の並び (order) で x[...] と t[...] を取り出してください。"
                 ),
             )
-        # the rows of x are distinct (normal draws), so each row found is one sample
+
+
+def _check_split_disjoint(splits: list) -> None:
+    # the rows of x are distinct (normal draws), so each row found is one sample
+    for split in splits:
+        found, where = split["found"], split["where"]
         check_true(
             len(np.intersect1d(found["訓練"], found["検証"])) == 0
             and all(len(np.unique(index)) == len(index) for index in found.values()),
@@ -847,18 +995,42 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
             "添字の並び order を 1 回だけ作り、その先頭の n_val 個を検証データ、残りを訓練データにしてください "
             "(permutation を 2 回呼ぶと別の並びになり、重なりが出ます)。",
         )
+
+
+def _check_split_seeded(run: Runner, splits: list) -> None:
+    for split in splits:
+        again = run.call("train_validation_split", split["x"], split["t"], split["ratio"], split["seed"])
         check_true(
-            _same_split(got, run.call("train_validation_split", x, t, ratio, seed)),
-            f"{where} を同じ seed で 2 回呼ぶと、分け方が変わります。並べ替えには、引数の seed から作った "
+            _same_split(split["got"], again),
+            f"{split['where']} を同じ seed で 2 回呼ぶと、分け方が変わります。並べ替えには、引数の seed から作った "
             "Generator を使ってください "
             "(np.random.permutation や seed なしの default_rng() は呼ぶたびに変わります)。",
         )
+
+
+def _check_split_shuffled(splits: list) -> None:
+    for split in splits:
+        n, n_val = len(split["x"]), split["n_val"]
         if math.comb(n, n_val) > 10**12:  # a random split keeps the first n_val rows with probability below 1e-12
             check_true(
-                not np.array_equal(np.sort(found["検証"]), np.arange(n_val)),
-                f"{where}: 並べ替えずに先頭の n_val 個を検証データにしています。"
+                not np.array_equal(np.sort(split["found"]["検証"]), np.arange(n_val)),
+                f"{split['where']}: 並べ替えずに先頭の n_val 個を検証データにしています。"
                 "引数の seed から作った Generator で添字を並べ替えてから分けてください。",
             )
+
+
+def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
+    splits: list = []  # filled by the first property: each case's inputs and the learner's split
+    shapes = "訓練データと検証データの形状 (検証データは N × validation_ratio を切り捨てた個数)"
+    pairs = "x と t の組を崩さずに分ける (どの行ももとの x の行と、その t)"
+    with properties(run) as split:
+        split.check(shapes, _check_split_shapes, run, rng.spawn(1)[0], splits)
+        split.check(pairs, _check_split_pairs, splits, needs=[shapes])
+        split.check("どのサンプルもちょうど一方に入る (重なりがない)", _check_split_disjoint, splits, needs=[pairs])
+        split.check("同じ seed なら同じ分け方", _check_split_seeded, run, splits, needs=[shapes])
+        split.check(
+            "並べ替えてから分ける (先頭の n_val 個のままではない)", _check_split_shuffled, splits, needs=[pairs]
+        )
 
 
 # ---------------------------------------------------------------------------- final model
@@ -924,9 +1096,8 @@ def _rebuild(model: Any) -> tuple[ref.MultiLayerNetExtend, str]:
     return net, description
 
 
-def check_final_model(run: Runner, rng: np.random.Generator) -> None:
-    """The exported final model, rebuilt here in inference mode: at least GRADED_ACCURACY on the digits test
-    data and SHIFTED_ACCURACY on test images shifted and noisy as the public set, drawn afresh per learner."""
+def _read_final_model(run: Runner, built: list) -> None:
+    """The final model read and rebuilt (recorded in ``built`` as (network, description))."""
     try:
         model = run.value("final_model")
     except CheckFailure as failure:
@@ -934,7 +1105,11 @@ def check_final_model(run: Runner, rng: np.random.Generator) -> None:
             f"{failure}\n最終モデルのセルで final_model = export_model(final_network) を実行してください"
             " (採点はその辞書から行います)。"
         ) from None
-    net, description = _rebuild(model)
+    built.append(_rebuild(model))
+
+
+def _check_test_accuracy(built: list) -> None:
+    net, description = built[0]
     (_, _), (x_test, t_test) = load_digits()
     accuracy = net.accuracy(x_test, t_test)
     check_true(
@@ -944,6 +1119,11 @@ def check_final_model(run: Runner, rng: np.random.Generator) -> None:
         f"{GRADED_ACCURACY:.0%} に届いていません。MultiLayerNetExtend と Trainer の隠しテストに通っているか、"
         "学習が進んでいるか (学習曲線) を確かめてください。",
     )
+
+
+def _check_shifted_accuracy(run: Runner, rng: np.random.Generator, built: list) -> None:
+    net, description = built[0]
+    (_, _), (x_test, t_test) = load_digits()
     # five shifted, noisy copies of the test data (1800 images): the accuracy varies less from one learner's
     # set to the next than on 360 images
     shift, noise = evaluation_digits.MAX_SHIFT, evaluation_digits.NOISE_STD
@@ -956,11 +1136,29 @@ def check_final_model(run: Runner, rng: np.random.Generator) -> None:
             f"{SHIFTED_ACCURACY:.0%} に届いていません。"
             "訓練データに、augment_digits でずらした画像 (データ拡張) を加えて学習していますか。"
         )
-        try:  # blame exercise 5 only when it fails on its own
-            check_augment_digits(run, np.random.default_rng(_seed(rng)))
-        except CheckFailure as failure:
+        # blame exercise 5 only when it fails on its own
+        failure = _augment_digits_failure(run, np.random.default_rng(_seed(rng)))
+        if failure is not None:
             message += f"\nあなたの augment_digits (演習 5) が正しくないことも原因かもしれません: {failure}"
         raise CheckFailure(message)
+
+
+def check_final_model(run: Runner, rng: np.random.Generator) -> None:
+    """The exported final model, rebuilt here in inference mode: at least GRADED_ACCURACY on the digits test
+    data and SHIFTED_ACCURACY on test images shifted and noisy as the public set, drawn afresh per learner."""
+    built: list = []  # filled by the first property: the reference network of the final model, its description
+    model = "final_model から推論用のネットワークを組み立てられる (パラメータの形状と値)"
+    with properties(run) as final:
+        final.check(model, _read_final_model, run, built)
+        final.check(f"digits のテスト正解率が {GRADED_ACCURACY:.0%} 以上", _check_test_accuracy, built, needs=[model])
+        final.check(
+            f"ずらしてノイズを加えたテスト画像での正解率が {SHIFTED_ACCURACY:.0%} 以上",
+            _check_shifted_accuracy,
+            run,
+            rng,
+            built,
+            needs=[model],
+        )
 
 
 # ---------------------------------------------------------------------------- data augmentation
@@ -969,11 +1167,17 @@ _WRAPPED = (
 )
 
 
-def _augment(run: Runner, x: np.ndarray, seed: int, max_shift: int, noise_std: float, where: str) -> np.ndarray:
-    """The learner's augment_digits(x, default_rng(seed), max_shift, noise_std), checked for type and shape,
-    and for leaving x as it was."""
+def _augment(
+    run: Runner, x: np.ndarray, seed: int, max_shift: int, noise_std: float, where: str, changed: list | None
+) -> np.ndarray:
+    """The learner's augment_digits(x, default_rng(seed), max_shift, noise_std), checked for type and shape.
+    Whether it left x as it was is checked at once when ``changed`` is None, else recorded there for
+    _check_augment_unchanged."""
     got = run.call("augment_digits_with_seed", learner_copy(x), seed, max_shift, noise_std)
-    check_unchanged(run, 0, f"{where}: augment_digits が引数の x を書き換えています。新しい配列を作ってください。")
+    if changed is None:
+        _check_augment_unchanged([(where, run.last_changed)])
+    else:
+        changed.append((where, run.last_changed))
     check_true(
         isinstance(got, np.ndarray) and got.shape == x.shape,
         f"{where}: 戻り値は形状 {x.shape} の配列にしてください ({type(got).__name__} {np.shape(got)})。",
@@ -982,17 +1186,22 @@ def _augment(run: Runner, x: np.ndarray, seed: int, max_shift: int, noise_std: f
     return got
 
 
+def _check_augment_unchanged(changed: list) -> None:
+    for where, arguments in changed:
+        check_true(
+            0 not in arguments, f"{where}: augment_digits が引数の x を書き換えています。新しい配列を作ってください。"
+        )
+
+
 def _one_pixel(position: tuple[int, int]) -> np.ndarray:
     image = np.zeros((8, 8))
     image[position] = 1.0
     return image.reshape(64)
 
 
-def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
-    """Properties of the docstring on fresh inputs: each image moved by its own (d_y, d_x), uniform over
-    -max_shift..max_shift (ends included), pixels from outside 0 (no wrap-around), N(0, noise_std^2)
-    noise, x unchanged, a new float64 array."""
-    # (1) two one-pixel images, alternating: every output row is its own source moved by at most max_shift
+def _check_augment_shifts(run: Runner, rng: np.random.Generator, changed: list | None) -> None:
+    """Two one-pixel images, alternating: every output row is its own source moved by at most max_shift, by a
+    (d_y, d_x) drawn per image, uniform over -max_shift..max_shift (ends included)."""
     max_shift = int(rng.integers(1, 3))
     low, high = max_shift, 7 - max_shift
     first = (int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1)))
@@ -1004,7 +1213,7 @@ def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
     sources = np.array([first, second] * (n // 2))
     x = np.stack([_one_pixel(first), _one_pixel(second)] * (n // 2))
     where = f"augment_digits (1 画素だけ明るい画像 {n} 枚、max_shift = {max_shift})"
-    got = _augment(run, x, _seed(rng), max_shift, 0.0, where)
+    got = _augment(run, x, _seed(rng), max_shift, 0.0, where, changed)
     check_true(
         bool(np.all(np.sum(got == 1.0, axis=1) == 1) and np.all(np.sum(got != 0.0, axis=1) == 1)),
         f"{where}: どの画像も、明るい画素 1 つだけが動いた画像になるはずです (noise_std = 0 ではノイズを足しません)。",
@@ -1034,10 +1243,13 @@ def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
         bool(np.all(np.abs(counts - 200) <= 92)),
         f"{where}: (d_y, d_x) が一様に選ばれていないようです (各 200 枚前後のはず: {counts.tolist()})。",
     )
-    # (2) a pixel in a corner: moved outwards it disappears, it never comes back on the opposite edge
+
+
+def _check_augment_edges(run: Runner, rng: np.random.Generator, changed: list | None) -> None:
+    """A pixel in a corner: moved outwards it disappears, it never comes back on the opposite edge."""
     corner = (int(rng.integers(0, 2)) * 7, int(rng.integers(0, 2)) * 7)
     where = f"augment_digits (隅 {corner} の画素だけ明るい画像 300 枚、max_shift = 1)"
-    got = _augment(run, np.tile(_one_pixel(corner), (300, 1)), _seed(rng), 1, 0.0, where).reshape(300, 8, 8)
+    got = _augment(run, np.tile(_one_pixel(corner), (300, 1)), _seed(rng), 1, 0.0, where, changed).reshape(300, 8, 8)
     far_row, far_column = 7 - corner[0], 7 - corner[1]
     check_true(float(got[:, far_row, :].sum() + got[:, :, far_column].sum()) == 0.0, f"{where}: {_WRAPPED}")
     check_true(
@@ -1045,16 +1257,22 @@ def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
         f"{where}: 隅の画素を枠の外へ向けてずらした画像は、すべて 0 になるはずです (はみ出した画素は消えます)。"
         + _WRAPPED,
     )
-    # (3) no shift, no noise: the images themselves, in a new array
+
+
+def _check_augment_identity(run: Runner, rng: np.random.Generator, changed: list | None) -> None:
+    """No shift, no noise: the images themselves, in a new array."""
     images = rng.random((int(rng.integers(3, 8)), 64))
     where = f"augment_digits (ランダムな画像 {len(images)} 枚、max_shift = 0、noise_std = 0)"
-    _check(_augment(run, images, _seed(rng), 0, 0.0, where), images, where)
-    # (4) noise only: N(0, sigma^2) added to every pixel; the sample standard deviation of 64000 values is within
-    # 3% of sigma (about 11 of its standard deviations) and the mean within 0.03 sigma (7.6 of them)
+    _check(_augment(run, images, _seed(rng), 0, 0.0, where, changed), images, where)
+
+
+def _check_augment_noise(run: Runner, rng: np.random.Generator, changed: list | None) -> None:
+    """Noise only: N(0, sigma^2) added to every pixel; the sample standard deviation of 64000 values is within 3% of
+    sigma (about 11 of its standard deviations) and the mean within 0.03 sigma (7.6 of them)."""
     sigma = float(np.round(rng.uniform(0.05, 0.3), 3))
     base = rng.random((1000, 64))
     where = f"augment_digits (画像 1000 枚、max_shift = 0、noise_std = {sigma})"
-    noise = _augment(run, base, _seed(rng), 0, sigma, where) - base
+    noise = _augment(run, base, _seed(rng), 0, sigma, where, changed) - base
     spread = float(np.std(noise))
     check_true(
         abs(spread - sigma) <= 0.03 * sigma,
@@ -1064,15 +1282,38 @@ def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
     check_true(abs(float(np.mean(noise))) <= 0.03 * sigma, f"{where}: ノイズの平均が 0 から離れています。")
 
 
+_AUGMENT_PROPERTIES = [
+    ("画像ごとのずれ (−max_shift〜max_shift の整数から一様に選ぶ)", _check_augment_shifts),
+    ("枠の外から入る画素は 0 (反対側から回り込まない)", _check_augment_edges),
+    ("max_shift = 0、noise_std = 0 ならもとの画像のまま", _check_augment_identity),
+    ("足すノイズは平均 0、標準偏差 noise_std", _check_augment_noise),
+]
+
+
+def check_augment_digits(run: Runner, rng: np.random.Generator) -> None:
+    """Properties of the docstring on fresh inputs: each image moved by its own (d_y, d_x), uniform over
+    -max_shift..max_shift (ends included), pixels from outside 0 (no wrap-around), N(0, noise_std^2)
+    noise, x unchanged, a new float64 array."""
+    changed: list = []  # (where, the arguments the call changed) of every call
+    with properties(run) as augment:
+        for name, check in _AUGMENT_PROPERTIES:
+            augment.check(name, check, run, rng.spawn(1)[0], changed)
+        augment.check("引数の x を書き換えない", _check_augment_unchanged, changed)
+
+
+def _augment_digits_failure(run: Runner, rng: np.random.Generator) -> CheckFailure | None:
+    """The first failure of augment_digits (exercise 5), the properties checked in turn as check_augment_digits does,
+    x unchanged right after each call; None when it holds them all."""
+    try:
+        for _, check in _AUGMENT_PROPERTIES:
+            check(run, rng, None)
+    except CheckFailure as failure:
+        return failure
+    return None
+
+
 # ---------------------------------------------------------------------------- model averaging
-def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
-    cases = [
-        (1, 1, 3, 3.0, True),
-        (3, 5, 4, 3.0, True),
-        (5, 1, 10, 2.0, False),
-        (2, 7, 2, 300.0, True),
-        (4, 6, 10, 5.0, False),
-    ]
+def _check_average_cases(run: Runner, rng: np.random.Generator, cases: list) -> None:
     for k, n, c, scale, as_list in cases:
         scores = rng.standard_normal((k, n, c)) * scale
         argument = [s for s in scores] if as_list else scores
@@ -1098,31 +1339,69 @@ def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
         _check(got, expected, where, mistakes=mistakes if k > 1 else [mistakes[1], mistakes[3]])
 
 
-def check_multilayer_net_rules(run: Runner, rng: np.random.Generator) -> None:
-    """The input rules of the docstring: activation 'relu' or 'sigmoid' and weight_init_std
-    'relu'/'he'/'sigmoid'/'xavier' or a number are accepted; another name raises ValueError."""
-    d, h, c = int(rng.integers(2, 6)), int(rng.integers(2, 6)), int(rng.integers(2, 4))
-    valid = [
-        {"activation": "relu", "weight_init_std": "xavier"},
-        {"activation": "sigmoid", "weight_init_std": float(np.round(rng.uniform(0.01, 0.3), 3))},
-    ]
-    invalid = [
-        ({"activation": "lion"}, "activation は 'relu' か 'sigmoid' です。それ以外なら ValueError を出してください。"),
-        ({"weight_init_std": "tanh"}, "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。"),
-    ]
+def check_average_probabilities(run: Runner, rng: np.random.Generator) -> None:
+    # K, N, C, scale of the scores, given as a list (else stacked in one (K, N, C) array)
+    as_lists = [(1, 1, 3, 3.0, True), (3, 5, 4, 3.0, True)]
+    stacked = [(5, 1, 10, 2.0, False), (4, 6, 10, 5.0, False)]
+    large = [(2, 7, 2, 300.0, True)]
+    with properties(run) as average:
+        average.check(
+            "確率の平均 (K = 1 と K = 3 のスコアのリスト)", _check_average_cases, run, rng.spawn(1)[0], as_lists
+        )
+        average.check("形状 (K, N, C) の配列で渡しても同じ", _check_average_cases, run, rng.spawn(1)[0], stacked)
+        average.check("スコアが数百の大きさでも値が正しい", _check_average_cases, run, rng.spawn(1)[0], large)
+
+
+def _check_rule_accepts(run: Runner, rng: np.random.Generator, shape: tuple, valid: list) -> None:
+    d, h, c = shape
     for options in valid:
         where = _describe(d, [h], c, options)
         check_learner_accepts(
             lambda options=options: run.new("make_network", _seed(rng), d, [h], c, **learner_copy(_coded(options))),
             where,
         )
-    for options, hint in invalid:
-        where = _describe(d, [h], c, options)
-        check_learner_raises(
-            lambda options=options: run.new("make_network", _seed(rng), d, [h], c, **learner_copy(_coded(options))),
-            "ValueError",
-            where,
-            hint,
+
+
+def _check_rule_raises(run: Runner, rng: np.random.Generator, shape: tuple, options: dict, hint: str) -> None:
+    d, h, c = shape
+    where = _describe(d, [h], c, options)
+    check_learner_raises(
+        lambda: run.new("make_network", _seed(rng), d, [h], c, **learner_copy(_coded(options))),
+        "ValueError",
+        where,
+        hint,
+    )
+
+
+def check_multilayer_net_rules(run: Runner, rng: np.random.Generator) -> None:
+    """The input rules of the docstring: activation 'relu' or 'sigmoid' and weight_init_std
+    'relu'/'he'/'sigmoid'/'xavier' or a number are accepted; another name raises ValueError."""
+    shape = (int(rng.integers(2, 6)), int(rng.integers(2, 6)), int(rng.integers(2, 4)))
+    valid = [
+        {"activation": "relu", "weight_init_std": "xavier"},
+        {"activation": "sigmoid", "weight_init_std": float(np.round(rng.uniform(0.01, 0.3), 3))},
+    ]
+    with properties(run) as rules:
+        rules.check(
+            "正しい activation と weight_init_std では例外を出さない", _check_rule_accepts, run, rng, shape, valid
+        )
+        rules.check(
+            "知らない activation で ValueError",
+            _check_rule_raises,
+            run,
+            rng,
+            shape,
+            {"activation": "lion"},
+            "activation は 'relu' か 'sigmoid' です。それ以外なら ValueError を出してください。",
+        )
+        rules.check(
+            "知らない weight_init_std の名前で ValueError",
+            _check_rule_raises,
+            run,
+            rng,
+            shape,
+            {"weight_init_std": "tanh"},
+            "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。",
         )
 
 
@@ -1138,14 +1417,23 @@ def check_trainer_rules(run: Runner, rng: np.random.Generator) -> None:
             optimizer=NAMES.index(optimizer),
         )  # fmt: skip
 
-    check_learner_accepts(lambda: train("adam"), 'optimizer="adam" の Trainer')
-    for name in ("tanh", "relu"):
-        check_learner_raises(
-            lambda name=name: train(name),
-            "ValueError",
-            f'optimizer="{name}" の Trainer',
-            "optimizer は OPTIMIZERS のキーです。それ以外の名前なら raise ValueError(...) としてください。",
+    def unknown_names() -> None:
+        for name in ("tanh", "relu"):
+            check_learner_raises(
+                lambda name=name: train(name),
+                "ValueError",
+                f'optimizer="{name}" の Trainer',
+                "optimizer は OPTIMIZERS のキーです。それ以外の名前なら raise ValueError(...) としてください。",
+            )
+
+    with properties(run) as rules:
+        rules.check(
+            'OPTIMIZERS にある名前 ("adam") では例外を出さない',
+            check_learner_accepts,
+            lambda: train("adam"),
+            'optimizer="adam" の Trainer',
         )
+        rules.check("OPTIMIZERS にない名前で ValueError", unknown_names)
 
 
 CHECKS = {
