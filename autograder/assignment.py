@@ -19,7 +19,8 @@ from .build import REPO_ROOT
 from .chapters import BEGIN_HIDDEN
 from .nbgrader_setup import SOURCE_DIRECTORY
 
-_HIDDEN_CALL = re.compile(r'run_hidden_check\("(?P<assignment>\w+)", "(?P<check>\w+)"')
+#: The call at the start of the hidden part of a test cell: which check of which assignment it runs.
+HIDDEN_CALL = re.compile(r'run_hidden_check\("(?P<assignment>\w+)", "(?P<check>\w+)"')
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def spec_from_notebook(assignment: str, nb: nbformat.NotebookNode) -> Assignment
             cells.append(CellSpec("solution", code, grade_id, defines=defined_names(code)))
         elif meta.get("grade"):
             public, _, hidden = cell.source.partition(BEGIN_HIDDEN)
-            match = _HIDDEN_CALL.search(hidden)
+            match = HIDDEN_CALL.search(hidden)
             if not match or match.group("assignment") != assignment:
                 raise ValueError(f"{assignment}/{grade_id}: tests cell without a hidden check call")
             cells.append(CellSpec("tests", public.rstrip(), grade_id, float(meta.get("points", 0)), match["check"]))

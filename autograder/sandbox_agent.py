@@ -114,10 +114,12 @@ _NPY_HEADER = re.compile(
 def _bind_reads(kwargs, reads):
     """Each keyword argument named in ``reads`` (a function called back on the trusted side) becomes
     a function that ignores its own arguments and calls it on the keyword argument ``reads[key]``
-    of the same call, as that array is at the moment (``course.hidden.runner.ReadsArgument``)."""
+    of the same call, as that array is at the moment; a dict as the arrays it holds when the call begins
+    (``course.hidden.runner.ReadsArgument``)."""
 
     def reading(function, array):
-        return lambda *_args, **_kwargs: function(array)
+        held = dict(array) if isinstance(array, dict) else array
+        return lambda *_args, **_kwargs: function(held)
 
     bound = dict(kwargs)
     for key, target in reads.items():

@@ -28,7 +28,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_scalar, check_true
+from course.checks import Properties, check_array, check_scalar, check_true
 from course.hints import hint
 from course.plotting import use_japanese_font
 
@@ -81,11 +81,14 @@ def OR(x1, x2):
 
 
 # %% [tests] id=test_gates points=3 hidden=gates
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
 truth_table = {"AND": [0, 0, 0, 1], "NAND": [1, 1, 1, 0], "OR": [0, 1, 1, 1]}
 inputs = [(0, 0), (1, 0), (0, 1), (1, 1)]
-for gate_name, gate in [("AND", AND), ("NAND", NAND), ("OR", OR)]:
-    for (x1, x2), expected in zip(inputs, truth_table[gate_name]):
-        check_scalar(gate(x1, x2), expected, f"{gate_name}({x1}, {x2})")
+with Properties() as test:
+    for gate_name, gate in [("AND", AND), ("NAND", NAND), ("OR", OR)]:
+        with test.property(f"{gate_name} の真理値表"):
+            for (x1, x2), expected in zip(inputs, truth_table[gate_name]):
+                check_scalar(gate(x1, x2), expected, f"{gate_name}({x1}, {x2})")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -225,11 +228,15 @@ def sigmoid(x):
 
 
 # %% [tests] id=test_sigmoid points=2 hidden=sigmoid
-check_scalar(sigmoid(np.array(0.0)), 0.5, "sigmoid(0)")
-check_scalar(sigmoid(np.array(np.log(3.0))), 0.75, "sigmoid(log 3)")  # 1 / (1 + 1/3) = 3/4
-with warnings.catch_warnings():
-    warnings.simplefilter("error")  # 警告が出たら失敗にする
-    check_array(sigmoid(np.array([-1000.0, 1000.0])), [0.0, 1.0], "sigmoid([-1000, 1000])")
+with Properties() as test:
+    with test.property("値 (0 と log 3)"):
+        check_scalar(sigmoid(np.array(0.0)), 0.5, "sigmoid(0)")
+        check_scalar(sigmoid(np.array(np.log(3.0))), 0.75, "sigmoid(log 3)")  # 1 / (1 + 1/3) = 3/4
+    with test.property("値 (|x| が 1000 の入力)"):
+        check_array(sigmoid(np.array([-1000.0, 1000.0])), [0.0, 1.0], "sigmoid([-1000, 1000])")
+    with test.property("|x| が大きくてもオーバーフローの警告が出ない"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # 警告が出たら失敗にする
+        sigmoid(np.array([-1000.0, 1000.0]))
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -319,10 +326,14 @@ def softmax(x):
 
 # %% [tests] id=test_softmax points=3 hidden=softmax
 expected = np.array([1.0, 2.0, 3.0]) / 6.0  # exp(0), exp(log 2), exp(log 3) = 1, 2, 3
-check_array(softmax(np.log(np.array([1.0, 2.0, 3.0]))), expected, "softmax(log [1, 2, 3])")
-check_array(softmax(1000.0 + np.log(np.array([1.0, 2.0, 3.0]))), expected, "softmax(1000 + log [1, 2, 3])")
-batch = np.array([np.log([1.0, 2.0, 3.0]), [5.0, 5.0, 5.0]])
-check_array(softmax(batch), [expected, [1 / 3, 1 / 3, 1 / 3]], "softmax (形状 (2, 3) のバッチ)")
+with Properties() as test:
+    with test.property("値 (1 次元、1 行、2 行の入力)"):
+        check_array(softmax(np.log(np.array([1.0, 2.0, 3.0]))), expected, "softmax(log [1, 2, 3])")
+        check_array(softmax(np.log(np.array([[1.0, 2.0, 3.0]]))), [expected], "softmax (形状 (1, 3) のバッチ)")
+        batch = np.array([np.log([1.0, 2.0, 3.0]), [5.0, 5.0, 5.0]])
+        check_array(softmax(batch), [expected, [1 / 3, 1 / 3, 1 / 3]], "softmax (形状 (2, 3) のバッチ)")
+    with test.property("1000 前後の大きなスコアでも値が正しい (オーバーフロー対策)"):
+        check_array(softmax(1000.0 + np.log(np.array([1.0, 2.0, 3.0]))), expected, "softmax(1000 + log [1, 2, 3])")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -372,8 +383,13 @@ tiny = {
     "b3": np.array([0.1, 0.2]),
 }
 x_batch = np.arange(8.0).reshape(4, 2)
-check_array(three_layer_forward(tiny, x_batch), np.tile([2.1, 3.2], (4, 1)), "three_layer_forward (N=4)")
-check_array(three_layer_forward(tiny, np.array([1.0, -1.0])), [2.1, 3.2], "three_layer_forward (1 サンプル)")
+with Properties() as test:
+    with test.property("バッチの出力 (N=4)"):
+        check_array(three_layer_forward(tiny, x_batch), np.tile([2.1, 3.2], (4, 1)), "three_layer_forward (N=4)")
+    with test.property("バッチサイズ 1 の出力"):
+        check_array(three_layer_forward(tiny, x_batch[:1]), [[2.1, 3.2]], "three_layer_forward (N=1)")
+    with test.property("1 サンプル (形状 (D,) の x) の出力"):
+        check_array(three_layer_forward(tiny, np.array([1.0, -1.0])), [2.1, 3.2], "three_layer_forward (1 サンプル)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -448,43 +464,52 @@ b1 = np.array([1.0, -1.0])
 W2 = np.array([[0.0, 1.0], [2.0, 0.0]])
 b2 = np.array([10.0, 20.0])
 saved = {"W1": W1.copy(), "b1": b1.copy(), "W2": W2.copy(), "b2": b2.copy()}
-result = compose_affine(W1, b1, W2, b2)
-check_true(
-    isinstance(result, tuple) and len(result) == 2, "compose_affine は (W, b) の 2 つの組 (タプル) を返してください。"
-)
-W, b = result
-check_array(
-    W,
-    [[4.0, 1.0], [8.0, 3.0]],
-    "compose_affine の W (2×2 の例)",
-    mistakes=[
-        ([[3.0, 4.0], [2.0, 4.0]], "W2 @ W1 の順になっています。x に先に掛かる W1 が、まとめた重みでも左に来ます。")
-    ],
-)
-check_array(
-    b,
-    [8.0, 21.0],
-    "compose_affine の b (2×2 の例)",
-    mistakes=[
-        ([10.0, 20.0], "b1 @ W2 を足し忘れています。1 つ目の層のバイアス b1 も、2 つ目の層の W2 を通ります。"),
-        ([11.0, 19.0], "b1 + b2 になっています。b1 も 2 つ目の層の W2 を通ってから b2 に足されます。"),
-        ([9.0, 22.0], "W2 @ b1 になっています。b1 は x の行と同じく行ベクトルで、W2 の左に置きます。"),
-    ],
-)
-for name, array in [("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)]:
-    check_array(array, saved[name], f"呼び出し後の {name} (引数は書き換えないこと)")
-
-# 形状の違う例 (D = 3, H = 2, M = 1)。W1 W2 = [[2], [−1], [1]]、b1 W2 + b2 = 0.5·2 + (−0.5)·(−1) + 3 = 4.5
-W1 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-b1 = np.array([0.5, -0.5])
-W2 = np.array([[2.0], [-1.0]])
-b2 = np.array([3.0])
-W, b = compose_affine(W1, b1, W2, b2)
-check_array(W, [[2.0], [-1.0], [1.0]], "compose_affine の W (形状 (3, 1))")
-check_array(b, [4.5], "compose_affine の b (形状 (1,))")
-# 2 つの層を実際に順に通した出力と、まとめた 1 つの層の出力を比べる
-x_check = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 2.0]])
-check_array(x_check @ W + b, (x_check @ W1 + b1) @ W2 + b2, "まとめた層の出力 (2 つの層を順に通した出力と比べる)")
+with Properties() as test:
+    with test.property("まとめた層の出力 (2×2 の正方行列)"):
+        result = compose_affine(W1, b1, W2, b2)
+        check_true(
+            isinstance(result, tuple) and len(result) == 2,
+            "compose_affine は (W, b) の 2 つの組 (タプル) を返してください。",
+        )
+        W, b = result
+        check_array(
+            W,
+            [[4.0, 1.0], [8.0, 3.0]],
+            "compose_affine の W (2×2 の例)",
+            mistakes=[
+                (
+                    [[3.0, 4.0], [2.0, 4.0]],
+                    "W2 @ W1 の順になっています。x に先に掛かる W1 が、まとめた重みでも左に来ます。",
+                )
+            ],
+        )
+        check_array(
+            b,
+            [8.0, 21.0],
+            "compose_affine の b (2×2 の例)",
+            mistakes=[
+                ([10.0, 20.0], "b1 @ W2 を足し忘れています。1 つ目の層のバイアス b1 も、2 つ目の層の W2 を通ります。"),
+                ([11.0, 19.0], "b1 + b2 になっています。b1 も 2 つ目の層の W2 を通ってから b2 に足されます。"),
+                ([9.0, 22.0], "W2 @ b1 になっています。b1 は x の行と同じく行ベクトルで、W2 の左に置きます。"),
+            ],
+        )
+    with test.property("引数の配列を書き換えない", needs=["まとめた層の出力 (2×2 の正方行列)"]):
+        for name, array in [("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2)]:
+            check_array(array, saved[name], f"呼び出し後の {name} (引数は書き換えないこと)")
+    # 形状の違う例 (D = 3, H = 2, M = 1)。W1 W2 = [[2], [−1], [1]]、b1 W2 + b2 = 0.5·2 + (−0.5)·(−1) + 3 = 4.5
+    with test.property("まとめた層の出力 (D = 3, H = 2, M = 1)"):
+        W1 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+        b1 = np.array([0.5, -0.5])
+        W2 = np.array([[2.0], [-1.0]])
+        b2 = np.array([3.0])
+        W, b = compose_affine(W1, b1, W2, b2)
+        check_array(W, [[2.0], [-1.0], [1.0]], "compose_affine の W (形状 (3, 1))")
+        check_array(b, [4.5], "compose_affine の b (形状 (1,))")
+        # 2 つの層を実際に順に通した出力と、まとめた 1 つの層の出力を比べる
+        x_check = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 2.0]])
+        check_array(
+            x_check @ W + b, (x_check @ W1 + b1) @ W2 + b2, "まとめた層の出力 (2 つの層を順に通した出力と比べる)"
+        )
 print("公開テスト: OK")
 
 # %% [markdown]

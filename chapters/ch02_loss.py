@@ -33,7 +33,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_between, check_scalar, check_true, core_passes
+from course.checks import Properties, check_between, check_scalar, check_true, core_passes
 from course.data import load_digits, sample_minibatch
 from course.gradcheck import eval_numerical_gradient
 from course.hints import hint
@@ -140,26 +140,42 @@ def sum_squared_error(y, t):
 
 
 # %% [tests] id=test_sum_squared_error points=2 hidden=sum_squared_error
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
 t_two = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)  # one-hot 表現、正解は "2"
 y_good = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])  # P("2") = 0.6
 y_bad = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])  # P("7") = 0.6
-check_scalar(sum_squared_error(y_good, t_two), 0.0975, "sum_squared_error(y_good, t)")  # ½ · 0.195
-check_scalar(sum_squared_error(y_bad, t_two), 0.5975, "sum_squared_error(y_bad, t)")  # ½ · 1.195
-# 2 サンプルのバッチ: (0.0975 + 0.5975) / 2 = 0.3475
-check_scalar(
-    sum_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
-    0.3475,
-    "sum_squared_error (形状 (2, 10) のバッチ)",
-    mistakes=[
-        (0.695, "バッチサイズ N = 2 で割っていません。"),
-        (0.03475, "全要素数 N×C で割っています。N で割ってください。"),
-        (0.0695, "½ を付けずに全要素の平均を取っています (それは平均二乗誤差)。"),
-    ],
-)
-check_true(
-    raises_value_error(sum_squared_error, np.zeros((4, 1)), np.zeros(4)),
-    "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。形状を比べてください。",
-)
+with Properties() as test:
+    with test.property("1 サンプルの値 (形状 (10,) の y_good と y_bad)"):
+        check_scalar(sum_squared_error(y_good, t_two), 0.0975, "sum_squared_error(y_good, t)")  # ½ · 0.195
+        check_scalar(sum_squared_error(y_bad, t_two), 0.5975, "sum_squared_error(y_bad, t)")  # ½ · 1.195
+    with test.property("バッチの値 (形状 (2, 10) と (1, 10))"):
+        # 2 サンプルのバッチ: (0.0975 + 0.5975) / 2 = 0.3475
+        check_scalar(
+            sum_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
+            0.3475,
+            "sum_squared_error (形状 (2, 10) のバッチ)",
+            mistakes=[
+                (0.695, "バッチサイズ N = 2 で割っていません。"),
+                (0.03475, "全要素数 N×C で割っています。N で割ってください。"),
+                (0.0695, "½ を付けずに全要素の平均を取っています (それは平均二乗誤差)。"),
+            ],
+        )
+        # バッチサイズ 1: N = 1 で割るので、1 サンプルの y_good と同じ 0.0975
+        check_scalar(
+            sum_squared_error(y_good[np.newaxis], t_two[np.newaxis]),
+            0.0975,
+            "sum_squared_error (形状 (1, 10) のバッチ)",
+            mistakes=[(0.00975, "全要素数 N×C で割っています。N で割ってください。")],
+        )
+    with test.property("入力の検査 (形状 (4, 1) と形状 (4,) の y と t で ValueError)"):
+        check_true(
+            raises_value_error(sum_squared_error, np.zeros((4, 1)), np.zeros(4)),
+            "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。形状を比べてください。",
+        )
+        check_true(
+            raises_value_error(sum_squared_error, np.zeros(4), np.zeros((4, 1))),
+            "形状 (4,) の y と形状 (4, 1) の t を渡しても ValueError が出ませんでした。形状を比べてください。",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -179,34 +195,53 @@ def mean_squared_error(y, t):
 
 
 # %% [tests] id=test_mean_squared_error points=1 hidden=mean_squared_error
-check_scalar(
-    mean_squared_error(y_good, t_two),
-    0.0195,  # 0.195 / 10
-    "mean_squared_error(y_good, t)",
-    mistakes=[
-        (
-            0.0975,
-            "½ × 二乗和 (この章の sum_squared_error。『ゼロから作るDeep Learning』4.2.1 節ではこれを mean_squared_error と"
-            "呼んでいます) になっています。ここでの mean_squared_error は全要素の平均で、½ は付けません。",
-        ),
-        (0.195, "和になっています。全要素の個数で割って平均にしてください。"),
-        (0.00975, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
-    ],
-)
-# バッチ: (0.195 + 1.195) / 20 要素 = 0.0695
-check_scalar(
-    mean_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
-    0.0695,
-    "mean_squared_error (形状 (2, 10) のバッチ)",
-    mistakes=[
-        (0.03475, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
-        (0.695, "N で割っています。全要素数で割ってください。"),
-    ],
-)
-check_true(
-    raises_value_error(mean_squared_error, np.zeros((4, 1)), np.zeros(4)),
-    "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。",
-)
+with Properties() as test:
+    with test.property("値 (形状 (10,)、(2, 10)、(2, 2, 2) の入力)"):
+        check_scalar(
+            mean_squared_error(y_good, t_two),
+            0.0195,  # 0.195 / 10
+            "mean_squared_error(y_good, t)",
+            mistakes=[
+                (
+                    0.0975,
+                    "½ × 二乗和 (この章の sum_squared_error。『ゼロから作るDeep Learning』4.2.1 節ではこれを"
+                    " mean_squared_error と呼んでいます) になっています。ここでの mean_squared_error は全要素の平均で、"
+                    "½ は付けません。",
+                ),
+                (0.195, "和になっています。全要素の個数で割って平均にしてください。"),
+                (0.00975, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
+            ],
+        )
+        # バッチ: (0.195 + 1.195) / 20 要素 = 0.0695
+        check_scalar(
+            mean_squared_error(np.stack([y_good, y_bad]), np.stack([t_two, t_two])),
+            0.0695,
+            "mean_squared_error (形状 (2, 10) のバッチ)",
+            mistakes=[
+                (0.03475, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
+                (0.695, "N で割っています。全要素数で割ってください。"),
+            ],
+        )
+        # 3 次元: y = 0, 1, …, 7、t = 0 なら (0 + 1 + 4 + 9 + 16 + 25 + 36 + 49) / 8 要素 = 140 / 8 = 17.5
+        check_scalar(
+            mean_squared_error(np.arange(8.0).reshape(2, 2, 2), np.zeros((2, 2, 2))),
+            17.5,
+            "mean_squared_error (形状 (2, 2, 2) の入力)",
+            mistakes=[
+                (8.75, "½ を掛けています。平均二乗誤差には ½ を付けません。"),
+                (140.0, "和になっています。全要素の個数で割って平均にしてください。"),
+                (70.0, "N で割っています。全要素数で割ってください。"),
+            ],
+        )
+    with test.property("入力の検査 (形状 (4, 1) と形状 (4,) の y と t で ValueError)"):
+        check_true(
+            raises_value_error(mean_squared_error, np.zeros((4, 1)), np.zeros(4)),
+            "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。",
+        )
+        check_true(
+            raises_value_error(mean_squared_error, np.zeros(4), np.zeros((4, 1))),
+            "形状 (4,) の y と形状 (4, 1) の t を渡しても ValueError が出ませんでした。",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -337,46 +372,67 @@ expected_good = -np.log(0.6 + 1e-7)
 
 def public_test_cross_entropy_error():
     """演習 3 の本体の公開テスト (規則のセルの前提としても使います)。"""
-    check_scalar(
-        cross_entropy_error(y_good, t_two), expected_good, "cross_entropy_error(y_good, one-hot)", rtol=EPS_RTOL
-    )
-    # バッチ N = 2、C = 4: 正解クラスの確率は 0.5 と 0.25、N = 2 で平均 (≈ 1.5 log 2)
-    y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
-    labels_batch = np.array([0, 3])
-    expected_batch = -(np.log(0.5 + 1e-7) + np.log(0.25 + 1e-7)) / 2
-    batch_mistakes = [
-        (expected_batch * 2 / 4, "クラス数 C = 4 で割っています。バッチサイズ N = 2 で割ってください。"),
-        (expected_batch * 2, "バッチサイズ N で割っていません。"),
-        (expected_batch * 2 / 8, "全要素数 N×C で割っています (np.mean)。N で割ってください。"),
-    ]
-    check_scalar(
-        cross_entropy_error(y_batch, labels_batch),
-        expected_batch,
-        "バッチ (ラベル)",
-        rtol=EPS_RTOL,
-        mistakes=batch_mistakes,
-    )
-    check_scalar(
-        cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # log(0) の警告が出たらテストは不合格
-        # 正解クラスの確率が 0: -log(0 + 1e-7) ≈ 16.118
-        loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
-        hint_zero = "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
-        check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
-        # 正解以外のクラスの確率が 0: -log(1 + 1e-7) ≈ -1e-7 (ほぼ 0) で、nan ではない
-        loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
-        check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
-    # 引数 eps が使われていること: eps = 1e-3 なら確率 0 の損失は -log(1e-3) ≈ 6.908
-    eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
-    check_scalar(
-        cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
-        -np.log(1e-3),
-        "cross_entropy_error(正解の確率 0, eps=1e-3)",
-        rtol=EPS_RTOL,
-        mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
-    )
+    with Properties() as test:
+        with test.property("1 サンプルの値 (1 次元の y_good と one-hot の t)"):
+            check_scalar(
+                cross_entropy_error(y_good, t_two),
+                expected_good,
+                "cross_entropy_error(y_good, one-hot)",
+                rtol=EPS_RTOL,
+                mistakes=[(expected_good / 10, "クラス数 C = 10 で割っています。1 サンプルなら N = 1 で割ります。")],
+            )
+        with test.property("バッチでの値 (ラベルと one-hot の t、バッチサイズ 2 と 1)"):
+            # バッチ N = 2、C = 4: 正解クラスの確率は 0.5 と 0.25、N = 2 で平均 (≈ 1.5 log 2)
+            y_batch = np.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
+            labels_batch = np.array([0, 3])
+            expected_batch = -(np.log(0.5 + 1e-7) + np.log(0.25 + 1e-7)) / 2
+            batch_mistakes = [
+                (expected_batch * 2 / 4, "クラス数 C = 4 で割っています。バッチサイズ N = 2 で割ってください。"),
+                (expected_batch * 2, "バッチサイズ N で割っていません。"),
+                (expected_batch * 2 / 8, "全要素数 N×C で割っています (np.mean)。N で割ってください。"),
+            ]
+            check_scalar(
+                cross_entropy_error(y_batch, labels_batch),
+                expected_batch,
+                "バッチ (ラベル)",
+                rtol=EPS_RTOL,
+                mistakes=batch_mistakes,
+            )
+            check_scalar(
+                cross_entropy_error(y_batch, np.eye(4)[labels_batch]), expected_batch, "バッチ (one-hot)", rtol=EPS_RTOL
+            )
+            # バッチサイズ 1: y_good を 1 行のバッチ (形状 (1, 10)) にして、正解ラベル [2] を渡す。−log(0.6 + 1e-7) ≈ 0.5108
+            check_scalar(
+                cross_entropy_error(y_good[np.newaxis], np.array([2])),
+                expected_good,
+                "バッチサイズ 1 (形状 (1, 10) の y とラベル [2])",
+                rtol=EPS_RTOL,
+                mistakes=[
+                    (expected_good / 10, "クラス数 C = 10 で割っています。バッチサイズ N = 1 で割ってください。")
+                ],
+            )
+        with test.property("確率がちょうど 0 の要素を含む y での値 (正解の確率が 0、他の確率が 0)"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # log(0) の警告が出たらテストは不合格
+                # 正解クラスの確率が 0: -log(0 + 1e-7) ≈ 16.118
+                loss_zero = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
+                hint_zero = (
+                    "log(y + eps) と、eps を log の中で足していますか (既定の eps = 1e-7 なら −log(1e-7) ≈ 16.1)。"
+                )
+                check_between(loss_zero, -np.log(1e-6), -np.log(1e-8), "正解の確率が 0 のときの損失", hint=hint_zero)
+                # 正解以外のクラスの確率が 0: -log(1 + 1e-7) ≈ -1e-7 (ほぼ 0) で、nan ではない
+                loss_other = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))
+                check_scalar(loss_other, -np.log(1 + 1e-7), "他の確率が 0", atol=1e-6)
+        with test.property("引数 eps を使う (eps=1e-3)"):
+            # 引数 eps が使われていること: eps = 1e-3 なら確率 0 の損失は -log(1e-3) ≈ 6.908
+            eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+            check_scalar(
+                cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]), eps=1e-3),
+                -np.log(1e-3),
+                "cross_entropy_error(正解の確率 0, eps=1e-3)",
+                rtol=EPS_RTOL,
+                mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
+            )
 
 
 public_test_cross_entropy_error()
@@ -473,36 +529,53 @@ def binary_cross_entropy(y, t, eps=1e-7):
 # cross_entropy_error と同じく、既定の eps は 1e-8 から 1e-6 の間なら合格 (rtol 1e-6、-log(eps) は範囲で確認)
 # 正例で P(t=1) = 0.8、負例で 0.25: -(log 0.8 + log 0.75) / 2 ≈ 0.2554
 expected_bce = -(np.log(0.8 + 1e-7) + np.log(1 - 0.25 + 1e-7)) / 2
-check_scalar(
-    binary_cross_entropy(np.array([0.8, 0.25]), np.array([1.0, 0.0])),
-    expected_bce,
-    "binary_cross_entropy([0.8, 0.25], [1, 0])",
-    rtol=1e-6,
-    mistakes=[(2 * expected_bce, "和になっています。平均を取ってください。")],
-)
-with warnings.catch_warnings():
-    warnings.simplefilter("error")
-    # 自信満々で完全に間違い: どちらの項も -log(0 + 1e-7) ≈ 16.118
-    check_between(
-        binary_cross_entropy(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]])),
-        -np.log(1e-6),
-        -np.log(1e-8),
-        "binary_cross_entropy (確率 0 と 1)",
-        hint="log(y + eps) と log(1 − y + eps) と、eps を log の中で足していますか (eps = 1e-7 なら ≈ 16.1)。",
-    )
-# 引数 eps が使われていること: eps = 1e-3 ならどちらの項も -log(1e-3) ≈ 6.908
-eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
-check_scalar(
-    binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]), eps=1e-3),
-    -np.log(1e-3),
-    "binary_cross_entropy([1, 0], [0, 1], eps=1e-3)",
-    rtol=1e-6,
-    mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
-)
-check_true(
-    raises_value_error(binary_cross_entropy, np.full((4, 1), 0.5), np.ones(4)),
-    "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。",
-)
+with Properties() as test:
+    with test.property("値 (形状 (2,) と (2, 2) の入力)"):
+        check_scalar(
+            binary_cross_entropy(np.array([0.8, 0.25]), np.array([1.0, 0.0])),
+            expected_bce,
+            "binary_cross_entropy([0.8, 0.25], [1, 0])",
+            rtol=1e-6,
+            mistakes=[(2 * expected_bce, "和になっています。平均を取ってください。")],
+        )
+        # 形状 (2, 2) (マルチラベル): 2 行とも上と同じ 2 つの項なので、全 4 要素の平均も expected_bce
+        # (N = 2 で割ると 2 倍、和なら 4 倍になる)
+        check_scalar(
+            binary_cross_entropy(np.array([[0.8, 0.25], [0.8, 0.25]]), np.array([[1.0, 0.0], [1.0, 0.0]])),
+            expected_bce,
+            "binary_cross_entropy (形状 (2, 2) の入力)",
+            rtol=1e-6,
+            mistakes=[
+                (2 * expected_bce, "N で割っています。全要素 (N×K 個) の平均を取ってください。"),
+                (4 * expected_bce, "和になっています。平均を取ってください。"),
+            ],
+        )
+    with test.property("確率がちょうど 0 や 1 の要素を含む入力での値 (形状 (2, 1) の確率 1 と 0)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            # 自信満々で完全に間違い: どちらの項も -log(0 + 1e-7) ≈ 16.118
+            check_between(
+                binary_cross_entropy(np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]])),
+                -np.log(1e-6),
+                -np.log(1e-8),
+                "binary_cross_entropy (確率 0 と 1)",
+                hint="log(y + eps) と log(1 − y + eps) と、eps を log の中で足していますか (eps = 1e-7 なら ≈ 16.1)。",
+            )
+    with test.property("引数 eps を使う (eps=1e-3)"):
+        # 引数 eps が使われていること: eps = 1e-3 ならどちらの項も -log(1e-3) ≈ 6.908
+        eps_ignored = "引数 eps を使わずに、決まった小さな数 (1e-7 など) を直接書いていませんか。"
+        check_scalar(
+            binary_cross_entropy(np.array([1.0, 0.0]), np.array([0.0, 1.0]), eps=1e-3),
+            -np.log(1e-3),
+            "binary_cross_entropy([1, 0], [0, 1], eps=1e-3)",
+            rtol=1e-6,
+            mistakes=[(-np.log(e), eps_ignored) for e in (1e-6, 1e-7, 1e-8)],
+        )
+    with test.property("入力の検査 (形状 (4, 1) の y と形状 (4,) の t で ValueError)"):
+        check_true(
+            raises_value_error(binary_cross_entropy, np.full((4, 1), 0.5), np.ones(4)),
+            "形状 (4, 1) の y と形状 (4,) の t を渡しても ValueError が出ませんでした。",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]

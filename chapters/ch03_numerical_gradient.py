@@ -27,7 +27,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_scalar, check_true, core_passes
+from course.checks import Properties, builds_on, check_array, check_scalar, check_true, core_passes
 from course.hints import hint
 from course.plotting import use_japanese_font
 
@@ -113,12 +113,16 @@ def numerical_diff(f, x, h=1e-4):
 
 
 # %% [tests] id=test_numerical_diff points=2 hidden=numerical_diff
-# x² の中心差分は打ち切り誤差なしで 2x (上の導出)。x = 3 なら 6 (前方差分なら 6 + h = 6.0001)
-check_scalar(numerical_diff(lambda x: x**2, 3.0), 6.0, "numerical_diff(x², 3)", atol=1e-9)
-# x³ の中心差分は 3x² + h²。x = 2、h = 0.1 なら 12 + 0.01 = 12.01 (h を引数どおりに使うこと)
-check_scalar(numerical_diff(lambda x: x**3, 2.0, h=0.1), 12.01, "numerical_diff(x³, 2, h=0.1)", atol=1e-9)
-# 既定値 h = 1e-4 なら 12 + 1e-8
-check_scalar(numerical_diff(lambda x: x**3, 2.0), 12.0 + 1e-8, "numerical_diff(x³, 2)", atol=1e-9)
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
+with Properties() as test:
+    with test.property("既定の刻み幅での微分の値 (h=1e-4 で x² と x³)"):
+        # x² の中心差分は打ち切り誤差なしで 2x (上の導出)。x = 3 なら 6 (前方差分なら 6 + h = 6.0001)
+        check_scalar(numerical_diff(lambda x: x**2, 3.0), 6.0, "numerical_diff(x², 3)", atol=1e-9)
+        # x³ の中心差分は 3x² + h²。既定値 h = 1e-4、x = 2 なら 12 + 1e-8
+        check_scalar(numerical_diff(lambda x: x**3, 2.0), 12.0 + 1e-8, "numerical_diff(x³, 2)", atol=1e-9)
+    with test.property("引数 h を使う (h=0.1)"):
+        # x = 2、h = 0.1 なら 12 + 0.01 = 12.01 (h を引数どおりに使うこと)
+        check_scalar(numerical_diff(lambda x: x**3, 2.0, h=0.1), 12.01, "numerical_diff(x³, 2, h=0.1)", atol=1e-9)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -349,48 +353,92 @@ def numerical_gradient(f, x, h=1e-4):
 # %% [tests] id=test_numerical_gradient points=3 hidden=numerical_gradient
 def public_test_numerical_gradient():
     """演習 2 の値の公開テスト (演習 3、4 の前提としても使います)。"""
-    # 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
-    check_array(
-        numerical_gradient(function_2, np.array([3.0, 4.0])),
-        [6.0, 8.0],
-        "numerical_gradient(function_2, [3, 4])",
-        atol=1e-7,
-    )
-    check_array(
-        numerical_gradient(function_2, np.array([0.0, 2.0])),
-        [0.0, 4.0],
-        "numerical_gradient(function_2, [0, 2])",
-        atol=1e-7,
-    )
+    x3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)  # 形状 (2, 3, 4) の x (最後の性質でも使う)
+    with Properties() as test:
+        with test.property("勾配の値 (形状 (2,) と (2, 3, 4) の x)"):
+            # 2 次式の中心差分は打ち切り誤差が 0 なので、勾配 (2 x0, 2 x1) と丸め誤差の範囲で一致する
+            check_array(
+                numerical_gradient(function_2, np.array([3.0, 4.0])),
+                [6.0, 8.0],
+                "numerical_gradient(function_2, [3, 4])",
+                atol=1e-7,
+            )
+            check_array(
+                numerical_gradient(function_2, np.array([0.0, 2.0])),
+                [0.0, 4.0],
+                "numerical_gradient(function_2, [0, 2])",
+                atol=1e-7,
+            )
+            # 3 次元の配列。Σ x³ の中心差分は要素ごとに 3x² + h² (3.1 節の計算)
+            check_array(
+                numerical_gradient(lambda v: np.sum(v**3), x3.copy()),
+                3 * x3**2 + 1e-8,
+                "形状 (2, 3, 4) の x の勾配",
+                atol=1e-9,
+            )
 
-    # 3 次元の配列。Σ x³ の中心差分は要素ごとに 3x² + h² (3.1 節の計算)
-    x3 = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4)
-    x3_before = x3.copy()
-    check_array(
-        numerical_gradient(lambda v: np.sum(v**3), x3), 3 * x3_before**2 + 1e-8, "形状 (2, 3, 4) の x の勾配", atol=1e-9
-    )
-    check_true(np.array_equal(x3, x3_before), "numerical_gradient の呼び出しの後、x が元の値に戻っていません。")
+        # 連続でないビュー (1 列おきの列)。Σ v² の勾配は 2v。元の配列 base も変わってはいけない (最後の性質で確かめる)
+        base = np.arange(12.0).reshape(3, 4)
+        with test.property("連続でない x での勾配 (1 列おきのビューと転置された配列)"):
+            check_array(
+                numerical_gradient(function_2, base[:, ::2]),
+                [[0.0, 4.0], [8.0, 12.0], [16.0, 20.0]],
+                "連続でないビューの勾配",
+                atol=1e-7,
+            )
+            # 転置された配列 (形状 (3, 2)、これも連続でない)。勾配は 2 × (転置された配列)
+            transposed = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).T
+            check_array(
+                numerical_gradient(function_2, transposed),
+                [[2.0, 8.0], [4.0, 10.0], [6.0, 12.0]],
+                "転置された配列の勾配",
+                atol=1e-7,
+            )
 
-    # 連続でないビュー (1 列おきの列)。Σ v² の勾配は 2v。元の配列 base も変わってはいけない
-    base = np.arange(12.0).reshape(3, 4)
-    view = base[:, ::2]
-    check_array(
-        numerical_gradient(function_2, view),
-        [[0.0, 4.0], [8.0, 12.0], [16.0, 20.0]],
-        "連続でないビューの勾配",
-        atol=1e-7,
-    )
-    check_true(np.array_equal(base, np.arange(12.0).reshape(3, 4)), "ビューの元の配列が元に戻っていません。")
+        with test.property("0 次元の x での勾配"):
+            # 0 次元の配列 x = 3 (形状 ())。x² の勾配は 2x = 6 で、戻り値も形状 ()
+            check_array(numerical_gradient(function_2, np.array(3.0)), 6.0, "0 次元の x = 3 での勾配", atol=1e-7)
 
-    # 引数を使わず W を直接読む f (3.6 節の形)。W がその場で書き換えられるので勾配 2W が求まる
-    W = np.array([[1.0, -2.0], [0.5, 3.0]])
-    check_array(
-        numerical_gradient(lambda _: np.sum(W**2), W),
-        2 * W,
-        "引数を使わない f に対する勾配",
-        atol=1e-7,
-        mistakes=[(np.zeros((2, 2)), "x のコピーを書き換えていませんか。x そのものを書き換えてください。")],
-    )
+        with test.property("引数 h を使う (h=0.1)"):
+            # Σ x³ の中心差分は 3x² + h²。x = [1, 2]、h = 0.1 なら [3 + 0.01, 12 + 0.01]
+            check_array(
+                numerical_gradient(lambda v: np.sum(v**3), np.array([1.0, 2.0]), h=0.1),
+                [3.01, 12.01],
+                "numerical_gradient(Σ x³, [1, 2], h=0.1)",
+                atol=1e-9,
+                mistakes=[([3.0 + 1e-8, 12.0 + 1e-8], "引数の h を使っていますか。")],
+            )
+
+        with test.property("引数を使わず x を直接読む f での勾配 (W を読む lambda)"):
+            # 引数を使わず W を直接読む f (3.6 節の形)。W がその場で書き換えられるので勾配 2W が求まる
+            W = np.array([[1.0, -2.0], [0.5, 3.0]])
+            check_array(
+                numerical_gradient(lambda _: np.sum(W**2), W),
+                2 * W,
+                "引数を使わない f に対する勾配",
+                atol=1e-7,
+                mistakes=[(np.zeros((2, 2)), "x のコピーを書き換えていませんか。x そのものを書き換えてください。")],
+            )
+
+        with test.property("x を元の値に正確に戻す (次の要素に進む前と呼び出しの後)"):
+            # f は呼ばれるたびに、x の要素のうち元の値と違うものの数を記録する。
+            # 書き換え中の 1 要素だけが違うはずで、2 つ以上なら前の要素が元の値に戻っていない
+            x3_before = x3.copy()
+            changed = []
+
+            def cube_sum(v):
+                changed.append(int(np.count_nonzero(v != x3_before)))
+                return np.sum(v**3)
+
+            numerical_gradient(cube_sum, x3)
+            check_true(
+                max(changed, default=0) <= 1,
+                "f(x) が呼ばれたとき、前に書き換えた要素が元の値に正確に戻っていませんでした。"
+                "元の値を変数に保存しておき、次の要素に進む前にその値を代入して戻してください"
+                " (x[idx] -= h のような計算で戻すと丸めで元の値に戻りません)。",
+            )
+            check_true(np.array_equal(x3, x3_before), "numerical_gradient の呼び出しの後、x が元の値に戻っていません。")
+            check_true(np.array_equal(base, np.arange(12.0).reshape(3, 4)), "ビューの元の配列が元に戻っていません。")
 
 
 public_test_numerical_gradient()
@@ -403,28 +451,57 @@ print("公開テスト: OK")
 
 # %% [tests] id=test_numerical_gradient_rules points=1 hidden=numerical_gradient_rules
 if core_passes(public_test_numerical_gradient):
-    # float32: 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
-    grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), np.array([3.0], dtype=np.float32))
-    check_array(grad32, [6.0], "float32 の x = [3] での x² の勾配", rtol=1e-6)
-    check_true(grad32.dtype == np.float64, f"戻り値は float64 の配列にしてください (実際は {grad32.dtype})。")
+    with Properties() as test:
+        x32 = np.array([3.0], dtype=np.float32)
+        float32_step = "float32 の x での勾配 (x = [3] での x²、実際の刻みで割る)"
+        grad32 = None
+        with test.property(float32_step):
+            # 放物線では (u² − l²) / (u − l) = u + l が x = 3 の丸めた上下の点の和 6 にほぼ等しい (2h で割ると約 5.9938)
+            grad32 = numerical_gradient(lambda v: float(v.astype(np.float64)[0] ** 2), x32)
+            check_array(grad32, [6.0], "float32 の x = [3] での x² の勾配", rtol=1e-6)
+        # 次の 2 つはこの呼び出しの結果を確かめる (呼び出しが例外で終わったときだけ、未確認とする)
+        call_needed = [] if grad32 is not None else [float32_step]
+        with test.property("float32 の x でも float64 の配列を返す", needs=call_needed):
+            check_true(grad32.dtype == np.float64, f"戻り値は float64 の配列にしてください (実際は {grad32.dtype})。")
+        with test.property("float32 の x を元の値に正確に戻す", needs=call_needed):
+            # float32 の 3 は、x += h、x -= 2h、x += h のように計算で戻すと丸めで 3 に戻らない
+            check_true(
+                np.array_equal(x32, [3.0]),
+                "float32 の x = [3] が呼び出しの後、元の値に正確に戻っていません。"
+                "元の値を変数に保存しておき、最後にその値を代入して戻してください。",
+            )
 
-    try:
-        numerical_gradient(function_2, np.array([3, 4]))
-    except TypeError:
-        pass
-    else:
-        raise AssertionError("整数の配列 x には TypeError を出してください。")
+        with test.property("入力の検査 (整数の配列 x = [3, 4] で TypeError)"):
+            try:
+                numerical_gradient(function_2, np.array([3, 4]))
+                raised = False
+            except TypeError:
+                raised = True
+            check_true(raised, "整数の配列 x には TypeError を出してください。")
 
-    # x_0 = 1e20 では x_0 ± 1e-4 がどちらも 1e20 に丸められ、実際の刻みが 0 になる
-    try:
-        numerical_gradient(function_2, np.array([1e20, 1.0]))
-    except FloatingPointError:
-        pass
-    else:
-        raise AssertionError(
-            "x = [1e20, 1] では x_0 ± h が x_0 に丸められ、実際の刻み (x_0 + h) − (x_0 − h) が 0 になります。"
-            "その場合は raise FloatingPointError(...) としてください。"
-        )
+        with test.property("x_i ± h が x_i に丸められるときは FloatingPointError"):
+            # x_0 = 1e20 では x_0 ± 1e-4 がどちらも 1e20 に丸められ、実際の刻みが 0 になる
+            try:
+                numerical_gradient(function_2, np.array([1e20, 1.0]))
+                raised = False
+            except FloatingPointError:
+                raised = True
+            check_true(
+                raised,
+                "x = [1e20, 1] では x_0 ± h が x_0 に丸められ、実際の刻み (x_0 + h) − (x_0 − h) が 0 になります。"
+                "その場合は raise FloatingPointError(...) としてください。",
+            )
+            # float32 では x_0 = 1e6 でもう丸められる (1e6 の近くの float32 の間隔は 0.0625)
+            try:
+                numerical_gradient(function_2, np.array([1e6, 1.0], dtype=np.float32))
+                raised = False
+            except FloatingPointError:
+                raised = True
+            check_true(
+                raised,
+                "float32 の x = [1e6, 1] では x_0 ± h が x_0 に丸められ、実際の刻み (x_0 + h) − (x_0 − h) が 0 に"
+                "なります。その場合は raise FloatingPointError(...) としてください。",
+            )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -505,22 +582,46 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100):
 
 # %% [tests] id=test_gradient_descent points=3 hidden=gradient_descent
 if builds_on({"演習 2 (numerical_gradient)": public_test_numerical_gradient}):
-    init = np.array([-3.0, 4.0])
-    x_final, history = gradient_descent(function_2, init, lr=0.1, step_num=20)
-    # ∇f = 2x なので 1 回の更新は x ← x − 0.1 · 2x = 0.8x。k 回の更新後は 0.8^k · init
-    expected_history = 0.8 ** np.arange(21)[:, None] * np.array([-3.0, 4.0])
-    check_true(
-        np.shape(history) == (21, 2),
-        f"history の形状は (step_num + 1, 2) = (21, 2) のはずですが {np.shape(history)} でした。",
-    )
-    check_array(history, expected_history, "history (lr=0.1, step_num=20)", atol=1e-9)
-    check_array(x_final, expected_history[-1], "最後の点 x", atol=1e-9)
-    check_array(init, [-3.0, 4.0], "呼び出しの後の init_x (書き換えてはいけない)")
+    with Properties() as test:
+        init = np.array([-3.0, 4.0])
+        descent_values = "履歴 history と最後の点 x (lr=0.1, step_num=20 と lr=0.25, step_num=3)"
+        with test.property(descent_values):
+            x_final, history = gradient_descent(function_2, init, lr=0.1, step_num=20)
+            # ∇f = 2x なので 1 回の更新は x ← x − 0.1 · 2x = 0.8x。k 回の更新後は 0.8^k · init
+            expected_history = 0.8 ** np.arange(21)[:, None] * np.array([-3.0, 4.0])
+            check_true(
+                np.shape(history) == (21, 2),
+                f"history の形状は (step_num + 1, 2) = (21, 2) のはずですが {np.shape(history)} でした。",
+            )
+            check_array(history, expected_history, "history (lr=0.1, step_num=20)", atol=1e-9)
+            check_array(x_final, expected_history[-1], "最後の点 x", atol=1e-9)
 
-    # 形状 (2, 2) の初期値。lr = 0.25 なら 1 回の更新で x ← 0.5x
-    x_final, history = gradient_descent(function_2, np.ones((2, 2)), lr=0.25, step_num=3)
-    check_true(np.shape(history) == (4, 2, 2), f"history の形状は (4, 2, 2) のはずですが {np.shape(history)} でした。")
-    check_array(x_final, np.full((2, 2), 0.125), "形状 (2, 2) の初期値からの最後の点", atol=1e-9)
+            # 形状 (2, 2) の初期値。lr = 0.25 なら 1 回の更新で x ← 0.5x
+            x_final, history = gradient_descent(function_2, np.ones((2, 2)), lr=0.25, step_num=3)
+            check_true(
+                np.shape(history) == (4, 2, 2), f"history の形状は (4, 2, 2) のはずですが {np.shape(history)} でした。"
+            )
+            check_array(x_final, np.full((2, 2), 0.125), "形状 (2, 2) の初期値からの最後の点", atol=1e-9)
+
+        with test.property("step_num=0 (更新しない) のときの結果"):
+            # 1 回も更新しないので、x は初期値のまま、history は初期値の 1 点だけ (形状 (1, 2))
+            x_final, history = gradient_descent(function_2, np.array([1.0, -2.0]), lr=0.1, step_num=0)
+            check_array(history, [[1.0, -2.0]], "step_num=0 のときの history")
+            check_array(x_final, [1.0, -2.0], "step_num=0 のときの最後の点 x")
+
+        with test.property("既定の lr と step_num での結果 (lr=0.01, step_num=100)"):
+            # 1 回の更新は x ← x − 0.01 · 2x = 0.98x。k 回の更新後は 0.98^k · init (k = 0, 1, …, 100)
+            x_final, history = gradient_descent(function_2, np.array([1.0, -2.0]))
+            expected_history = 0.98 ** np.arange(101)[:, None] * np.array([1.0, -2.0])
+            check_true(
+                np.shape(history) == (101, 2),
+                f"既定の step_num = 100 なら history の形状は (101, 2) のはずですが {np.shape(history)} でした。",
+            )
+            check_array(history, expected_history, "history (既定の lr と step_num)", atol=1e-9)
+            check_array(x_final, expected_history[-1], "最後の点 x (既定の lr と step_num)", atol=1e-9)
+
+        with test.property("init_x を書き換えない", needs=[descent_values]):
+            check_array(init, [-3.0, 4.0], "呼び出しの後の init_x (書き換えてはいけない)")
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -729,31 +830,49 @@ W_zero = np.zeros((2, 3))
 net = SimpleNet(W_zero)
 x_one = np.array([0.6, 0.9])
 t_one = np.array([0.0, 0.0, 1.0])  # 正解はクラス 2 (one-hot)
-check_array(net.predict(x_one), [0.0, 0.0, 0.0], "W = 0 のときの predict(x)")
-check_true(
-    np.shape(net.predict(np.ones((4, 2)))) == (4, 3),
-    "形状 (4, 2) の x に対する predict(x) の形状は (4, 3) のはずです。",
-)
-# スコアがすべて 0 → 確率は 1/3 ずつ → 損失は −log(1/3 + 1e-7) ≈ log 3
-check_scalar(net.loss(x_one, t_one), np.log(3.0), "W = 0 のときの loss(x, t)", atol=1e-6)
-# ソフトマックスと交差エントロピー誤差を組み合わせた勾配は ∂L/∂W = x^T (y − t) (誤差逆伝播法の章で導出する)。
-# いまは y = (1/3, 1/3, 1/3) なので y − t = (1/3, 1/3, −2/3) で、勾配はその x 倍を並べた行列になる
-if builds_on({"演習 2 (numerical_gradient)": public_test_numerical_gradient}):
-    expected_grad = np.outer(x_one, [1 / 3, 1 / 3, -2 / 3])
-    check_array(
-        net.numerical_gradient(x_one, t_one),
-        expected_grad,
-        "W = 0 のときの numerical_gradient(x, t)",
-        rtol=1e-5,
-        atol=1e-6,
-        mistakes=[
-            (
-                np.zeros((2, 3)),
-                "W のコピーの勾配を求めていませんか。self.W そのものを numerical_gradient に渡してください。",
+with Properties() as test:
+    predict_values = "predict(x) の値 (1 サンプルと形状 (4, 2) のバッチ)"
+    with test.property(predict_values):
+        check_array(net.predict(x_one), [0.0, 0.0, 0.0], "W = 0 のときの predict(x)")
+        check_true(
+            np.shape(net.predict(np.ones((4, 2)))) == (4, 3),
+            "形状 (4, 2) の x に対する predict(x) の形状は (4, 3) のはずです。",
+        )
+    loss_values = "loss(x, t) の値 (one-hot の t と正解ラベル)"
+    with test.property(loss_values, needs=[predict_values]):
+        # スコアがすべて 0 → 確率は 1/3 ずつ → 損失は −log(1/3 + 1e-7) ≈ log 3
+        check_scalar(net.loss(x_one, t_one), np.log(3.0), "W = 0 のときの loss(x, t)", atol=1e-6)
+        # バッチ (N = 4) と正解ラベル: どのサンプルも確率 1/3 ずつなので、N で割った平均も log 3 (合計なら 4 log 3)
+        check_scalar(
+            net.loss(np.ones((4, 2)), np.array([0, 1, 2, 0])),
+            np.log(3.0),
+            "W = 0 のときの loss (形状 (4, 2) の x と正解ラベル)",
+            atol=1e-6,
+            mistakes=[(4 * np.log(3.0), "バッチの合計になっています。N で割った平均にしてください。")],
+        )
+    # ソフトマックスと交差エントロピー誤差を組み合わせた勾配は ∂L/∂W = x^T (y − t) (誤差逆伝播法の章で導出する)。
+    # いまは y = (1/3, 1/3, 1/3) なので y − t = (1/3, 1/3, −2/3) で、勾配はその x 倍を並べた行列になる
+    ready = builds_on({"演習 2 (numerical_gradient)": public_test_numerical_gradient})
+    if ready:
+        gradient_values = "numerical_gradient(x, t) の値 (W = 0、1 サンプル)"
+        with test.property(gradient_values, needs=[loss_values]):
+            expected_grad = np.outer(x_one, [1 / 3, 1 / 3, -2 / 3])
+            check_array(
+                net.numerical_gradient(x_one, t_one),
+                expected_grad,
+                "W = 0 のときの numerical_gradient(x, t)",
+                rtol=1e-5,
+                atol=1e-6,
+                mistakes=[
+                    (
+                        np.zeros((2, 3)),
+                        "W のコピーの勾配を求めていませんか。self.W そのものを numerical_gradient に渡してください。",
+                    )
+                ],
             )
-        ],
-    )
-    check_array(net.W, np.zeros((2, 3)), "numerical_gradient の後の net.W (元に戻っていること)")
+        with test.property("numerical_gradient の後も self.W が元の値のまま", needs=[gradient_values]):
+            check_array(net.W, np.zeros((2, 3)), "numerical_gradient の後の net.W (元に戻っていること)")
+if ready:
     print("公開テスト: OK")
 
 # %% [markdown]

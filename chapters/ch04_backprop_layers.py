@@ -41,7 +41,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import check_array, check_true
+from course.checks import Properties, check_array, check_true
 from course.gradcheck import check_layer_gradients, eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from course.hints import hint
 from course.plotting import use_japanese_font
@@ -132,18 +132,33 @@ class MulLayer:
 
 # %% [tests] id=test_mul_layer points=2 hidden=mul_layer
 # 100 円のりんごを 2 個: 順伝播は 100 * 2 = 200。上流の勾配 1.1 なら dx = 1.1 * 2 = 2.2、dy = 1.1 * 100 = 110
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
 swapped = "dx と dy が入れ替わっています。x の勾配には、もう一方の入力 y を掛けます。"
-mul = MulLayer()
-check_array(np.atleast_1d(mul.forward(100.0, 2.0)), [200.0], "MulLayer().forward(100, 2)")
-d_price, d_count = mul.backward(1.1)
-check_array(np.atleast_1d(d_price), [2.2], "MulLayer.backward(1.1) の dx", mistakes=[([110.0], swapped)])
-check_array(np.atleast_1d(d_count), [110.0], "MulLayer.backward(1.1) の dy", mistakes=[([2.2], swapped)])
-# 配列: x = [1, 2], y = [3, 4] → z = [3, 8]。dout = [1, -1] → dx = dout * y = [3, -4]、dy = dout * x = [1, -2]
-mul = MulLayer()
-check_array(mul.forward(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [3.0, 8.0], "MulLayer.forward (配列)")
-dx, dy = mul.backward(np.array([1.0, -1.0]))
-check_array(dx, [3.0, -4.0], "MulLayer.backward の dx (配列)", mistakes=[([1.0, -2.0], swapped)])
-check_array(dy, [1.0, -2.0], "MulLayer.backward の dy (配列)", mistakes=[([3.0, -4.0], swapped)])
+values = ["スカラーの入力での順伝播と逆伝播の値 (100 × 2)", "配列での順伝播と逆伝播の値 (形状 (2,))"]
+with Properties() as test:
+    with test.property(values[0]):
+        mul = MulLayer()
+        check_array(np.atleast_1d(mul.forward(100.0, 2.0)), [200.0], "MulLayer().forward(100, 2)")
+        d_price, d_count = mul.backward(1.1)
+        check_array(np.atleast_1d(d_price), [2.2], "MulLayer.backward(1.1) の dx", mistakes=[([110.0], swapped)])
+        check_array(np.atleast_1d(d_count), [110.0], "MulLayer.backward(1.1) の dy", mistakes=[([2.2], swapped)])
+    # 配列: x = [1, 2], y = [3, 4] → z = [3, 8]。dout = [1, -1] → dx = dout * y = [3, -4]、dy = dout * x = [1, -2]
+    with test.property(values[1]):
+        mul = MulLayer()
+        check_array(mul.forward(np.array([1.0, 2.0]), np.array([3.0, 4.0])), [3.0, 8.0], "MulLayer.forward (配列)")
+        dx, dy = mul.backward(np.array([1.0, -1.0]))
+        check_array(dx, [3.0, -4.0], "MulLayer.backward の dx (配列)", mistakes=[([1.0, -2.0], swapped)])
+        check_array(dy, [1.0, -2.0], "MulLayer.backward の dy (配列)", mistakes=[([3.0, -4.0], swapped)])
+    # 2 回目の forward は保存した入力を置き換える: x = [2, 0], y = [5, -1] を後から渡し、dout = [1, -1] なら
+    # dx = dout * y = [5, 1]、dy = dout * x = [2, 0] (最初の入力 [1, 2], [3, 4] のままなら [3, -4], [1, -2])
+    with test.property("呼び出しをまたいだ状態 (2 回目の forward の後の backward)", needs=values):
+        stale = "最初の forward の入力を使っています。forward のたびに self.x, self.y を上書きしてください。"
+        mul = MulLayer()
+        mul.forward(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+        mul.forward(np.array([2.0, 0.0]), np.array([5.0, -1.0]))
+        dx, dy = mul.backward(np.array([1.0, -1.0]))
+        check_array(dx, [5.0, 1.0], "2 回目の forward の後の MulLayer.backward の dx", mistakes=[([3.0, -4.0], stale)])
+        check_array(dy, [2.0, 0.0], "2 回目の forward の後の MulLayer.backward の dy", mistakes=[([1.0, -2.0], stale)])
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -169,15 +184,23 @@ class AddLayer:
 
 # %% [tests] id=test_add_layer points=1 hidden=add_layer
 # 200 + 450 = 650。∂z/∂x = ∂z/∂y = 1 なので、上流の勾配 1.1 がそのまま 2 つ返る
-add = AddLayer()
-check_array(np.atleast_1d(add.forward(200.0, 450.0)), [650.0], "AddLayer().forward(200, 450)")
-d_first, d_second = add.backward(1.1)
 not_one = "1 ではなく、上流の勾配 dout を返します。"
-check_array(np.atleast_1d(d_first), [1.1], "AddLayer.backward(1.1) の dx", mistakes=[([1.0], not_one)])
-check_array(np.atleast_1d(d_second), [1.1], "AddLayer.backward(1.1) の dy", mistakes=[([1.0], not_one)])
-d_first, d_second = add.backward(np.array([[1.0, -2.0]]))
-check_array(d_first, [[1.0, -2.0]], "AddLayer.backward の dx (配列)")
-check_array(d_second, [[1.0, -2.0]], "AddLayer.backward の dy (配列)")
+with Properties() as test:
+    with test.property("スカラーの入力での順伝播と逆伝播の値 (200 + 450)"):
+        add = AddLayer()
+        check_array(np.atleast_1d(add.forward(200.0, 450.0)), [650.0], "AddLayer().forward(200, 450)")
+        d_first, d_second = add.backward(1.1)
+        check_array(np.atleast_1d(d_first), [1.1], "AddLayer.backward(1.1) の dx", mistakes=[([1.0], not_one)])
+        check_array(np.atleast_1d(d_second), [1.1], "AddLayer.backward(1.1) の dy", mistakes=[([1.0], not_one)])
+    # 配列: [[1, 2]] + [[3, -5]] = [[4, -3]]。dout = [[1, -2]] がそのまま 2 つ返る
+    with test.property("配列での順伝播と逆伝播の値 (形状 (1, 2))"):
+        add = AddLayer()
+        check_array(
+            add.forward(np.array([[1.0, 2.0]]), np.array([[3.0, -5.0]])), [[4.0, -3.0]], "AddLayer.forward (配列)"
+        )
+        d_first, d_second = add.backward(np.array([[1.0, -2.0]]))
+        check_array(d_first, [[1.0, -2.0]], "AddLayer.backward の dx (配列)")
+        check_array(d_second, [[1.0, -2.0]], "AddLayer.backward の dy (配列)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -339,39 +362,56 @@ class Relu:
 # %% [tests] id=test_relu_layer points=2 hidden=relu_layer
 x = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 0.1]])
 x_before = x.copy()
-relu_layer = Relu()
-# 順伝播: 負と 0 は 0 に、正はそのまま
-check_array(relu_layer.forward(x), [[0.0, 0.0, 2.0], [3.0, 0.0, 0.1]], "Relu.forward")
-check_true(
-    np.array_equal(x, x_before),
-    "Relu.forward が引数の x を書き換えています。0 を書き込むのは x のコピーにしてください。",
-)
-# 逆伝播: x > 0 の位置 ([0, 2], [1, 0], [1, 2]) だけ dout を通す
 dout = np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
 dout_before = dout.copy()
-check_array(
-    relu_layer.backward(dout),
-    [[0.0, 0.0, 30.0], [40.0, 0.0, 60.0]],
-    "Relu.backward",
-    mistakes=[
-        (
-            [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]],
-            "局所的な微分 (0 か 1) だけを返しています。上流の勾配 dout を掛けてください。",
-        ),
-        ([[0.0, 20.0, 30.0], [40.0, 0.0, 60.0]], "x = 0 の要素でも勾配を通しています。x = 0 でも勾配は 0 です。"),
-    ],
-)
-check_true(
-    np.array_equal(dout, dout_before),
-    "Relu.backward が引数の dout を書き換えています。dout のコピーを作り、そちらに 0 を書き込んでください。",
-)
-# 2 回目の forward はマスクを置き換える: 今度は最初の列だけが正
-relu_layer.forward(np.array([[1.0, -1.0, -1.0], [1.0, -1.0, -1.0]]))
-check_array(
-    relu_layer.backward(dout),
-    [[10.0, 0.0, 0.0], [40.0, 0.0, 0.0]],
-    "2 回目の forward の後の Relu.backward",
-)
+values = "順伝播と逆伝播の値 (形状 (2, 3)、x = 0 の要素を含む)"
+with Properties() as test:
+    with test.property(values):
+        relu_layer = Relu()
+        # 順伝播: 負と 0 は 0 に、正はそのまま
+        check_array(relu_layer.forward(x), [[0.0, 0.0, 2.0], [3.0, 0.0, 0.1]], "Relu.forward")
+        # 逆伝播: x > 0 の位置 ([0, 2], [1, 0], [1, 2]) だけ dout を通す
+        check_array(
+            relu_layer.backward(dout),
+            [[0.0, 0.0, 30.0], [40.0, 0.0, 60.0]],
+            "Relu.backward",
+            mistakes=[
+                (
+                    [[0.0, 0.0, 1.0], [1.0, 0.0, 1.0]],
+                    "局所的な微分 (0 か 1) だけを返しています。上流の勾配 dout を掛けてください。",
+                ),
+                (
+                    [[0.0, 20.0, 30.0], [40.0, 0.0, 60.0]],
+                    "x = 0 の要素でも勾配を通しています。x = 0 でも勾配は 0 です。",
+                ),
+            ],
+        )
+    # 上の forward と backward の呼び出しの後で、引数の配列がそのままか
+    with test.property("引数の x と dout を書き換えない", needs=[values]):
+        check_true(
+            np.array_equal(x, x_before),
+            "Relu.forward が引数の x を書き換えています。0 を書き込むのは x のコピーにしてください。",
+        )
+        check_true(
+            np.array_equal(dout, dout_before),
+            "Relu.backward が引数の dout を書き換えています。dout のコピーを作り、そちらに 0 を書き込んでください。",
+        )
+    with test.property("呼び出しをまたいだ状態 (2 回目の forward、続けて 2 回の backward)", needs=[values]):
+        relu_layer = Relu()
+        relu_layer.forward(np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 0.1]]))
+        # 2 回目の forward はマスクを置き換える: 今度は最初の列だけが正
+        relu_layer.forward(np.array([[1.0, -1.0, -1.0], [1.0, -1.0, -1.0]]))
+        check_array(
+            relu_layer.backward(np.array([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])),
+            [[10.0, 0.0, 0.0], [40.0, 0.0, 0.0]],
+            "2 回目の forward の後の Relu.backward",
+        )
+        # 続けてもう一度 backward を呼んでも、同じマスク (最初の列だけ通す) で別の dout を処理する
+        check_array(
+            relu_layer.backward(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])),
+            [[1.0, 0.0, 0.0], [4.0, 0.0, 0.0]],
+            "続けて 2 回目に呼んだ Relu.backward",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -463,21 +503,49 @@ class Sigmoid:
 # y(1 - y) = [1/4, 3/16, 3/16]。dout = [2, 4, -4] → dx = [1/2, 3/4, -3/4]
 x = np.array([0.0, np.log(3.0), -np.log(3.0)])
 dout = np.array([2.0, 4.0, -4.0])
-sigmoid_layer = Sigmoid()
-check_array(sigmoid_layer.forward(x), [0.5, 0.75, 0.25], "Sigmoid.forward")
-check_array(
-    sigmoid_layer.backward(dout),
-    [0.5, 0.75, -0.75],
-    "Sigmoid.backward",
-    mistakes=[
-        (dout * x * (1 - x), "入力 x で x(1 - x) を計算しています。順伝播の出力 y を使って y(1 - y) とします。"),
-        ([0.25, 0.1875, 0.1875], "上流の勾配 dout を掛け忘れています。"),
-    ],
-)
-with warnings.catch_warnings():
-    warnings.simplefilter("error")  # 警告が出たら失敗にする
-    check_array(sigmoid_layer.forward(np.array([-1000.0, 1000.0])), [0.0, 1.0], "Sigmoid.forward([-1000, 1000])")
-    check_array(sigmoid_layer.backward(np.array([1.0, 1.0])), [0.0, 0.0], "大きな |x| での Sigmoid.backward")
+values, large = "順伝播と逆伝播の値 (0 と ±log 3)", "大きな |x| での順伝播の値 (x = ±1000)"
+with Properties() as test:
+    with test.property(values):
+        sigmoid_layer = Sigmoid()
+        check_array(sigmoid_layer.forward(x), [0.5, 0.75, 0.25], "Sigmoid.forward")
+        check_array(
+            sigmoid_layer.backward(dout),
+            [0.5, 0.75, -0.75],
+            "Sigmoid.backward",
+            mistakes=[
+                (
+                    dout * x * (1 - x),
+                    "入力 x で x(1 - x) を計算しています。順伝播の出力 y を使って y(1 - y) とします。",
+                ),
+                ([0.25, 0.1875, 0.1875], "上流の勾配 dout を掛け忘れています。"),
+            ],
+        )
+    with test.property(large):
+        large_layer = Sigmoid()
+        check_array(large_layer.forward(np.array([-1000.0, 1000.0])), [0.0, 1.0], "Sigmoid.forward([-1000, 1000])")
+    with test.property("|x| が大きくてもオーバーフローの警告が出ない", needs=[large]), warnings.catch_warnings():
+        warnings.simplefilter("error")  # 警告が出たら失敗にする
+        Sigmoid().forward(np.array([-1000.0, 1000.0]))
+    # σ(±1000) は 0 と 1 なので y(1 - y) = 0: 勾配は 0 (nan ではない)
+    with test.property("大きな |x| での逆伝播 (勾配が nan にならない)", needs=[large]):
+        check_array(large_layer.backward(np.array([1.0, 1.0])), [0.0, 0.0], "大きな |x| での Sigmoid.backward")
+    # 2 回目の forward は保存した出力を置き換える: σ(log 3) = 3/4、σ(-log 3) = 1/4 で y(1 - y) = 3/16。
+    # dout = [16, -16] → dx = [3, -3] (最初の x = 0 の出力 1/2 のままなら 16 · 1/4 = 4 で [4, -4])
+    with test.property("呼び出しをまたいだ状態 (2 回目の forward の後の backward)", needs=[values]):
+        state_layer = Sigmoid()
+        state_layer.forward(np.array([0.0, 0.0]))
+        state_layer.forward(np.array([np.log(3.0), -np.log(3.0)]))
+        check_array(
+            state_layer.backward(np.array([16.0, -16.0])),
+            [3.0, -3.0],
+            "2 回目の forward の後の Sigmoid.backward",
+            mistakes=[
+                (
+                    [4.0, -4.0],
+                    "最初の forward の出力を使っています。forward のたびに self.out を上書きしてください。",
+                )
+            ],
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -599,9 +667,16 @@ b = np.array([0.5, 0.0, -0.5])
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
 expected_Y = [[5.5, 2.0, -1.5], [11.5, 4.0, -3.5]]
 no_bias = "バイアス b を足し忘れています。"
-check_array(Affine(W, b).forward(X), expected_Y, "Affine.forward (N=2)", mistakes=[(X @ W, no_bias)])
-check_array(Affine(W, b).forward(X[:1]), expected_Y[:1], "Affine.forward (N=1)")
-check_array(Affine(W, b).forward(X.reshape(2, 1, 2)), expected_Y, "Affine.forward (形状 (2, 1, 2) の入力)")
+with Properties() as test:
+    with test.property("2 次元の入力 (N, D) での値 (N=2 と N=1)"):
+        check_array(Affine(W, b).forward(X), expected_Y, "Affine.forward (N=2)", mistakes=[(X @ W, no_bias)])
+        check_array(Affine(W, b).forward(X[:1]), expected_Y[:1], "Affine.forward (N=1)")
+    # 同じ X を形状 (2, 1, 2) と (2, 1, 1, 2) にしたもの: (N, D) = (2, 2) に平坦化すれば出力は同じ
+    with test.property("3 次元、4 次元の入力を (N, D) に平坦化した値"):
+        check_array(Affine(W, b).forward(X.reshape(2, 1, 2)), expected_Y, "Affine.forward (形状 (2, 1, 2) の入力)")
+        check_array(
+            Affine(W, b).forward(X.reshape(2, 1, 1, 2)), expected_Y, "Affine.forward (形状 (2, 1, 1, 2) の入力)"
+        )
 print("公開テスト: OK")
 
 # %% [tests] id=test_affine_backward points=3 hidden=affine_backward
@@ -613,32 +688,79 @@ X = np.array([[1.0, 2.0], [3.0, 4.0]])
 # db = dout の列ごとの和 = [1, 1, 1]
 # dx = dout W^T: 1 行目 = W の 1 列目 = [1, 2]、2 行目 = W の 2 列目 + 3 列目 = [0 - 1, 1 + 0] = [-1, 1]
 dout = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
-affine = Affine(W, b)
-affine.forward(X)
-dx = affine.backward(dout)
-check_array(dx, [[1.0, 2.0], [-1.0, 1.0]], "Affine.backward の戻り値 dx")
-check_array(
-    affine.dW, [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]], "Affine.dW", mistakes=[(dout.T @ X, "dW が転置になっています。")]
-)
-check_array(
-    affine.db,
-    [1.0, 1.0, 1.0],
-    "Affine.db",
-    mistakes=[
-        (dout, "db をバッチ方向に合計していません (axis=0 の和、形状 (M,))。"),
-        ([0.5, 0.5, 0.5], "平均ではなく和をとります (ブロードキャストの逆伝播は和)。"),
-    ],
-)
-# 形状 (2, 1, 2) の入力では、dx も形状 (2, 1, 2) で返す (値は同じ)
-affine = Affine(W, b)
-affine.forward(X.reshape(2, 1, 2))
-check_array(
-    affine.backward(dout),
-    [[[1.0, 2.0]], [[-1.0, 1.0]]],
-    "形状 (2, 1, 2) の入力に対する Affine.backward",
-    mistakes=[([[1.0, 2.0], [-1.0, 1.0]], "dx を元の入力の形状 self.original_x_shape に戻していません。")],
-)
-check_array(affine.dW, [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]], "形状 (2, 1, 2) の入力での Affine.dW")
+not_reshaped = "dx を元の入力の形状 self.original_x_shape に戻していません。"
+values = [
+    "2 次元の入力での勾配 dx、self.dW、self.db (N=2 と N=1)",
+    "3 次元、4 次元の入力での勾配 (dx は元の入力と同じ形状)",
+]
+with Properties() as test:
+    with test.property(values[0]):
+        affine = Affine(W, b)
+        affine.forward(X)
+        dx = affine.backward(dout)
+        check_array(dx, [[1.0, 2.0], [-1.0, 1.0]], "Affine.backward の戻り値 dx")
+        check_array(
+            affine.dW,
+            [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]],
+            "Affine.dW",
+            mistakes=[(dout.T @ X, "dW が転置になっています。")],
+        )
+        check_array(
+            affine.db,
+            [1.0, 1.0, 1.0],
+            "Affine.db",
+            mistakes=[
+                (dout, "db をバッチ方向に合計していません (axis=0 の和、形状 (M,))。"),
+                ([0.5, 0.5, 0.5], "平均ではなく和をとります (ブロードキャストの逆伝播は和)。"),
+            ],
+        )
+        # N = 1 (X の 1 行目 [1, 2] と dout の 1 行目 [1, 0, 0]): dx = W の 1 列目 = [[1, 2]]、
+        # dW = [[1], [2]] · [[1, 0, 0]] = [[1, 0, 0], [2, 0, 0]]、db = [1, 0, 0]
+        affine = Affine(W, b)
+        affine.forward(X[:1])
+        check_array(affine.backward(dout[:1]), [[1.0, 2.0]], "Affine.backward の戻り値 dx (N=1)")
+        check_array(affine.dW, [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], "Affine.dW (N=1)")
+        check_array(affine.db, [1.0, 0.0, 0.0], "Affine.db (N=1)")
+    with test.property(values[1]):
+        # 形状 (2, 1, 2) の入力では、dx も形状 (2, 1, 2) で返す (値は同じ)
+        affine = Affine(W, b)
+        affine.forward(X.reshape(2, 1, 2))
+        check_array(
+            affine.backward(dout),
+            [[[1.0, 2.0]], [[-1.0, 1.0]]],
+            "形状 (2, 1, 2) の入力に対する Affine.backward",
+            mistakes=[([[1.0, 2.0], [-1.0, 1.0]], not_reshaped)],
+        )
+        check_array(affine.dW, [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]], "形状 (2, 1, 2) の入力での Affine.dW")
+        # 4 次元の形状 (2, 1, 1, 2) でも同じ
+        affine = Affine(W, b)
+        affine.forward(X.reshape(2, 1, 1, 2))
+        check_array(
+            affine.backward(dout),
+            [[[[1.0, 2.0]]], [[[-1.0, 1.0]]]],
+            "形状 (2, 1, 1, 2) の入力に対する Affine.backward",
+            mistakes=[([[1.0, 2.0], [-1.0, 1.0]], not_reshaped)],
+        )
+        check_array(affine.dW, [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]], "形状 (2, 1, 1, 2) の入力での Affine.dW")
+    # 1 回目は X (形状 (2, 2))、2 回目は形状 (2, 1, 2) の X2 = [[[0, 1]], [[1, 0]]] で forward する。
+    # dx = dout Wᵀ は上と同じ値を 2 回目の形状 (2, 1, 2) で返し、dW = (平坦化した X2)ᵀ dout = [[0, 1, 1], [1, 0, 0]]
+    with test.property("呼び出しをまたいだ状態 (形状の違う 2 回目の forward の後の backward)", needs=values):
+        stale = "最初の forward の入力を使っています。forward のたびに self.x と self.original_x_shape を上書きしてください。"
+        affine = Affine(W, b)
+        affine.forward(X)
+        affine.forward(np.array([[[0.0, 1.0]], [[1.0, 0.0]]]))
+        check_array(
+            affine.backward(dout),
+            [[[1.0, 2.0]], [[-1.0, 1.0]]],
+            "形状の違う 2 回目の forward の後の Affine.backward の戻り値 dx",
+            mistakes=[([[1.0, 2.0], [-1.0, 1.0]], stale)],
+        )
+        check_array(
+            affine.dW,
+            [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]],
+            "形状の違う 2 回目の forward の後の Affine.dW",
+            mistakes=[([[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]], stale)],
+        )
 print("公開テスト: OK")
 
 # %% [answer] id=why_db_sum points=2

@@ -33,7 +33,7 @@ from collections import OrderedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_scalar, check_true
+from course.checks import Properties, builds_on, check_array, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import rel_error
 from course.hints import hint
@@ -113,12 +113,19 @@ def softmax_jacobian(y):
 # y = [1/2, 1/4, 1/4]: 対角は y_i − y_i² = 1/4, 3/16, 3/16、非対角は −y_i y_j = −1/8, −1/8, −1/16
 y = np.array([0.5, 0.25, 0.25])
 expected = np.array([[0.25, -0.125, -0.125], [-0.125, 0.1875, -0.0625], [-0.125, -0.0625, 0.1875]])
-check_array(softmax_jacobian(y), expected, "softmax_jacobian([1/2, 1/4, 1/4])")
-# 1 行目 y = [1/2, 1/2]: [[1/4, −1/4], [−1/4, 1/4]]。2 行目 y = [1, 0]: 1 − 1² = 0 でほかも 0 なので零行列
-batch = np.array([[0.5, 0.5], [1.0, 0.0]])
-check_array(
-    softmax_jacobian(batch), [[[0.25, -0.25], [-0.25, 0.25]], np.zeros((2, 2))], "softmax_jacobian (形状 (2, 2))"
-)
+with Properties() as test:
+    with test.property("1 次元の y での値 (y = [1/2, 1/4, 1/4])"):
+        check_array(softmax_jacobian(y), expected, "softmax_jacobian([1/2, 1/4, 1/4])")
+    with test.property("バッチ (N, C) の y での値 (形状 (2, 2) と (1, 3))"):
+        # 1 行目 y = [1/2, 1/2]: [[1/4, −1/4], [−1/4, 1/4]]。2 行目 y = [1, 0]: 1 − 1² = 0 でほかも 0 なので零行列
+        batch = np.array([[0.5, 0.5], [1.0, 0.0]])
+        check_array(
+            softmax_jacobian(batch),
+            [[[0.25, -0.25], [-0.25, 0.25]], np.zeros((2, 2))],
+            "softmax_jacobian (形状 (2, 2))",
+        )
+        # バッチサイズ 1: 上の y を 1 行だけのバッチにすると、同じ行列が 1 枚 (形状 (1, 3, 3))
+        check_array(softmax_jacobian(y[np.newaxis]), [expected], "softmax_jacobian (形状 (1, 3))")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -179,15 +186,26 @@ def softmax_backward(y, dy):
 
 # %% [tests] id=test_softmax_backward points=2 hidden=softmax_backward
 # y = [1/2, 1/4, 1/4]、dy = [1, 0, 0]: <dy, y> = 1/2 なので dx = y ⊙ (dy − 1/2) = [1/4, −1/8, −1/8]
-check_array(softmax_backward(y, np.array([1.0, 0.0, 0.0])), [0.25, -0.125, -0.125], "softmax_backward (1 サンプル)")
 # 2 行目 y = [1/2, 1/2, 0]、dy = [0, 2, 0]: <dy, y> = 1 なので dx = [1/2·(0 − 1), 1/2·(2 − 1), 0] = [−1/2, 1/2, 0]
 y_batch = np.array([[0.5, 0.25, 0.25], [0.5, 0.5, 0.0]])
 dy_batch = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
-check_array(
-    softmax_backward(y_batch, dy_batch), [[0.25, -0.125, -0.125], [-0.5, 0.5, 0.0]], "softmax_backward (形状 (2, 3))"
-)
-# dy の成分がすべて同じ c なら <dy, y> = c なので dx = 0 (全スコアに同じ数を足しても softmax は変わらない)
-check_array(softmax_backward(y_batch, np.full((2, 3), 7.0)), np.zeros((2, 3)), "softmax_backward (dy が定数)")
+with Properties() as test:
+    with test.property("1 次元の入力での値 (y = [1/2, 1/4, 1/4])"):
+        check_array(
+            softmax_backward(y, np.array([1.0, 0.0, 0.0])), [0.25, -0.125, -0.125], "softmax_backward (1 サンプル)"
+        )
+    with test.property("バッチ (N, C) の入力での値 (形状 (2, 3) と (1, 3)、dy が定数の行を含む)"):
+        check_array(
+            softmax_backward(y_batch, dy_batch),
+            [[0.25, -0.125, -0.125], [-0.5, 0.5, 0.0]],
+            "softmax_backward (形状 (2, 3))",
+        )
+        # バッチサイズ 1: 1 行目だけのバッチでも、その行の結果は同じ
+        check_array(
+            softmax_backward(y_batch[:1], dy_batch[:1]), [[0.25, -0.125, -0.125]], "softmax_backward (形状 (1, 3))"
+        )
+        # dy の成分がすべて同じ c なら <dy, y> = c なので dx = 0 (全スコアに同じ数を足しても softmax は変わらない)
+        check_array(softmax_backward(y_batch, np.full((2, 3), 7.0)), np.zeros((2, 3)), "softmax_backward (dy が定数)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -332,18 +350,30 @@ class SoftmaxWithLoss:
 def public_test_softmax_with_loss():
     """演習 3 の公開テスト (演習 4 の勾配のテストの前提としても使います)。"""
     # x = 0 なら y = [1/3, 1/3, 1/3]。正解の確率は 1/3 なので損失は log 3 (ε = 1e-7 の影響は相対 1e-6 未満)
-    layer = SoftmaxWithLoss()
-    loss = layer.forward(np.zeros((2, 3)), np.array([0, 2]))
-    check_scalar(loss, np.log(3.0), "forward の損失 (ラベル)", rtol=1e-6)
-    check_scalar(layer.loss, np.log(3.0), "forward 後の self.loss", rtol=1e-6)
     # (y − t) / N、N = 2
     expected_dx = np.array([[1 / 3 - 1, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3 - 1]]) / 2
-    check_array(layer.backward(), expected_dx, "backward() (ラベル)")
-    check_array(layer.backward(), expected_dx, "2 回目の backward() (self.y を書き換えていませんか)")
-    check_array(layer.backward(2.0), 2 * expected_dx, "backward(2.0)")
-    loss = layer.forward(np.zeros((2, 3)), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
-    check_scalar(loss, np.log(3.0), "forward の損失 (one-hot)", rtol=1e-6)
-    check_array(layer.backward(), expected_dx, "backward() (one-hot)")
+    values = "順伝播の損失と逆伝播の値 (N=1 と N=2、t はラベルと one-hot)"
+    with Properties() as test:
+        with test.property(values):
+            # 1 つのレイヤで forward を 3 回呼ぶ (forward のたびに、保存した値が置き換わる)
+            layer = SoftmaxWithLoss()
+            # N = 1、正解 1: (y − t) / 1 = [1/3, 1/3 − 1, 1/3]
+            loss = layer.forward(np.zeros((1, 3)), np.array([1]))
+            check_scalar(loss, np.log(3.0), "forward の損失 (N=1)", rtol=1e-6)
+            check_array(layer.backward(), [[1 / 3, 1 / 3 - 1, 1 / 3]], "backward() (N=1)")
+            loss = layer.forward(np.zeros((2, 3)), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+            check_scalar(loss, np.log(3.0), "forward の損失 (one-hot)", rtol=1e-6)
+            check_array(layer.backward(), expected_dx, "backward() (one-hot)")
+            loss = layer.forward(np.zeros((2, 3)), np.array([0, 2]))
+            check_scalar(loss, np.log(3.0), "forward の損失 (ラベル)", rtol=1e-6)
+            check_array(layer.backward(), expected_dx, "backward() (ラベル)")
+        # ここからは、上の最後の forward (t がラベル) と backward() の後のレイヤで確かめる
+        with test.property("損失を self.loss にも保存する", needs=[values]):
+            check_scalar(layer.loss, np.log(3.0), "forward 後の self.loss", rtol=1e-6)
+        with test.property("同じ forward のあと backward を 2 回呼んでも同じ値", needs=[values]):
+            check_array(layer.backward(), expected_dx, "2 回目の backward() (self.y を書き換えていませんか)")
+        with test.property("上流の勾配 dout を掛ける (backward(2.0))", needs=[values]):
+            check_array(layer.backward(2.0), 2 * expected_dx, "backward(2.0)")
 
 
 public_test_softmax_with_loss()
@@ -435,30 +465,49 @@ class TwoLayerNet:
 
 
 # %% [tests] id=test_two_layer_net_forward points=2 hidden=two_layer_net_forward
-net = TwoLayerNet(64, 50, 10)
-for key, shape in {"W1": (64, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}.items():
-    check_true(
-        net.params[key].shape == shape, f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。"
-    )
-check_array(net.params["b1"], np.zeros(50), "params['b1'] の初期値")
+predict = "predict の値 (ソフトマックスの前のスコア、N=2 と N=1)"
+with Properties() as test:
+    with test.property("params の形状と初期値 (バイアスは 0、重みの標準偏差は weight_init_std)"):
+        net = TwoLayerNet(64, 50, 10)
+        for key, shape in {"W1": (64, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}.items():
+            check_true(
+                net.params[key].shape == shape,
+                f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。",
+            )
+        check_array(net.params["b1"], np.zeros(50), "params['b1'] の初期値")
+        check_array(net.params["b2"], np.zeros(10), "params['b2'] の初期値")
+        # 重みは weight_init_std × 標準正規分布の乱数なので、その標準偏差はほぼ weight_init_std。
+        # 要素が 30·40 = 1200 個、40·20 = 800 個あれば、標準偏差の測定値は weight_init_std の ±20% に収まる
+        net = TwoLayerNet(30, 40, 20, weight_init_std=0.05)
+        for key in ("W1", "W2"):
+            measured = float(np.std(net.params[key]))
+            check_true(
+                0.04 < measured < 0.06,
+                f"weight_init_std=0.05 で作った params['{key}'] の標準偏差が {measured:.3g} です。"
+                "重みは weight_init_std × 標準正規分布の乱数 (rng.standard_normal) にしてください。",
+            )
 
-# 小さなネットワークで、パラメータを (その場で) 書き換えて手計算と比べる
-net = TwoLayerNet(2, 3, 2)
-net.params["W1"][...] = [[1.0, -1.0, 0.0], [0.0, 1.0, 1.0]]
-net.params["b1"][...] = [0.0, 0.0, -1.0]
-net.params["W2"][...] = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
-net.params["b2"][...] = [0.5, -0.25]
-x_small = np.array([[1.0, 2.0], [-1.0, 0.0]])
-# 1 行目: a1 = [1, 1, 1] → ReLU 後 [1, 1, 1] → スコア [1 + 1 + 0.5, 1 + 1 − 0.25] = [2.5, 1.75]
-# 2 行目: a1 = [−1, 1, −1] → ReLU 後 [0, 1, 0] → スコア [0.5, 1 − 0.25] = [0.5, 0.75]
-check_array(net.predict(x_small), [[2.5, 1.75], [0.5, 0.75]], "predict (params を書き換えた後)")
-# t = [0, 1]: 1 行目の正解確率は 1/(1 + e^(−0.75))、2 行目は 1/(1 + e^(−0.25))。損失はその −log の平均
-expected_loss = (np.log(1 + np.exp(-0.75)) + np.log(1 + np.exp(-0.25))) / 2
-check_scalar(net.loss(x_small, np.array([0, 1])), expected_loss, "loss (ラベル)", rtol=1e-6)
-check_scalar(net.loss(x_small, np.array([[1.0, 0.0], [0.0, 1.0]])), expected_loss, "loss (one-hot)", rtol=1e-6)
-# 予測は [0, 1]
-check_scalar(net.accuracy(x_small, np.array([0, 1])), 1.0, "accuracy (ラベル [0, 1])")
-check_scalar(net.accuracy(x_small, np.array([[0.0, 1.0], [0.0, 1.0]])), 0.5, "accuracy (one-hot、正解 [1, 1])")
+    x_small = np.array([[1.0, 2.0], [-1.0, 0.0]])
+    with test.property(predict):
+        # 小さなネットワークで、パラメータを (その場で) 書き換えて手計算と比べる
+        net = TwoLayerNet(2, 3, 2)
+        net.params["W1"][...] = [[1.0, -1.0, 0.0], [0.0, 1.0, 1.0]]
+        net.params["b1"][...] = [0.0, 0.0, -1.0]
+        net.params["W2"][...] = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+        net.params["b2"][...] = [0.5, -0.25]
+        # 1 行目: a1 = [1, 1, 1] → ReLU 後 [1, 1, 1] → スコア [1 + 1 + 0.5, 1 + 1 − 0.25] = [2.5, 1.75]
+        # 2 行目: a1 = [−1, 1, −1] → ReLU 後 [0, 1, 0] → スコア [0.5, 1 − 0.25] = [0.5, 0.75]
+        check_array(net.predict(x_small), [[2.5, 1.75], [0.5, 0.75]], "predict (params を書き換えた後)")
+        check_array(net.predict(x_small[:1]), [[2.5, 1.75]], "predict (N=1)")
+    with test.property("loss の値 (t はラベルと one-hot)", needs=[predict]):
+        # t = [0, 1]: 1 行目の正解確率は 1/(1 + e^(−0.75))、2 行目は 1/(1 + e^(−0.25))。損失はその −log の平均
+        expected_loss = (np.log(1 + np.exp(-0.75)) + np.log(1 + np.exp(-0.25))) / 2
+        check_scalar(net.loss(x_small, np.array([0, 1])), expected_loss, "loss (ラベル)", rtol=1e-6)
+        check_scalar(net.loss(x_small, np.array([[1.0, 0.0], [0.0, 1.0]])), expected_loss, "loss (one-hot)", rtol=1e-6)
+    with test.property("accuracy の値 (正解の割合、t はラベルと one-hot)", needs=[predict]):
+        # 予測は [0, 1]
+        check_scalar(net.accuracy(x_small, np.array([0, 1])), 1.0, "accuracy (ラベル [0, 1])")
+        check_scalar(net.accuracy(x_small, np.array([[0.0, 1.0], [0.0, 1.0]])), 0.5, "accuracy (one-hot、正解 [1, 1])")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -480,45 +529,69 @@ print("公開テスト: OK")
 
 
 # %% [tests] id=test_two_layer_net_gradient points=3 hidden=two_layer_net_gradient
-if builds_on({"演習 3 (SoftmaxWithLoss)": public_test_softmax_with_loss}):
+def hand_example_net():
+    """上の手計算の例のネットワーク (W1 = 1、b1 = 0、W2 = (1, −1)、b2 = (0, 0))。"""
     net = TwoLayerNet(1, 1, 2)
     net.params["W1"][...] = [[1.0]]
     net.params["W2"][...] = [[1.0, -1.0]]
-    s = 1 / (1 + np.exp(2.0))
-    expected_grads = {"W1": [[-2 * s]], "b1": [-2 * s], "W2": [[-s, s]], "b2": [-s, s]}
-    for batch_size in (1, 2):
-        grads = net.gradient(np.ones((batch_size, 1)), np.zeros(batch_size, dtype=int))
-        check_true(sorted(grads) == ["W1", "W2", "b1", "b2"], f"gradient のキーが違います: {sorted(grads)}")
-        for key, value in expected_grads.items():
-            check_array(grads[key], value, f"gradient(...)['{key}'] (N = {batch_size})")
+    return net
 
-    # 数値微分との比較。比べる点 (x とパラメータ) は乱数で作り、次の 2 つを満たすまで引き直す (1 回で満たす確率は約 12%)。
-    # - ReLU の折れ目 (入力 0) から離れている: 隠れ層の入力 a = x W1 + b1 の成分がどれも |a| ≥ 0.1。
-    #   パラメータを h = 1e-4 動かしても a は 1e-3 も動かないので、数値微分が折れ目をまたがない
-    # - 正解クラスの確率がどれも 0.05 以上: 損失 −log(y + ε) の ε が勾配を変える割合 (ε/y 程度) が小さい
-    net = TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
-    rng = np.random.default_rng(1)
-    t_check = np.array([0, 1, 2, 0, 1, 2])
-    for _ in range(1000):
-        x_check = rng.standard_normal((6, 5))
-        for key in ("W1", "b1", "W2", "b2"):  # その場で書き換える (レイヤも同じ配列を持っている)
-            net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape)
-        a_check = x_check @ net.params["W1"] + net.params["b1"]
-        y_check = softmax(np.maximum(a_check, 0) @ net.params["W2"] + net.params["b2"])
-        if np.abs(a_check).min() >= 0.1 and y_check[np.arange(6), t_check].min() >= 0.05:
-            break
-    grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
-    # 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。正しい実装のずれはその 1.1e-5 倍以下
-    # (log の中の ε が 0、1e-7、1e-6 のどれでも、この選び方で 1000 通り試した最大) で、90 倍の余裕がある
-    grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
-    for key in ("W1", "b1", "W2", "b2"):
-        check_array(
-            grads[key],
-            numerical_grads[key],
-            f"gradient と numerical_gradient の '{key}'",
-            rtol=1e-3,
-            atol=1e-3 * grad_scale,
-        )
+
+s = 1 / (1 + np.exp(2.0))
+expected_grads = {"W1": [[-2 * s]], "b1": [-2 * s], "W2": [[-s, s]], "b2": [-s, s]}
+backprop = "誤差逆伝播法による勾配 (gradient、手計算の例の N = 1 と N = 2)"
+numerical = "数値微分による勾配 (numerical_gradient、手計算の例)"
+if builds_on({"演習 3 (SoftmaxWithLoss)": public_test_softmax_with_loss}):
+    with Properties() as test:
+        with test.property(backprop):
+            net = hand_example_net()
+            for batch_size in (1, 2):
+                grads = net.gradient(np.ones((batch_size, 1)), np.zeros(batch_size, dtype=int))
+                check_true(sorted(grads) == ["W1", "W2", "b1", "b2"], f"gradient のキーが違います: {sorted(grads)}")
+                for key, value in expected_grads.items():
+                    check_array(grads[key], value, f"gradient(...)['{key}'] (N = {batch_size})")
+
+        # 同じ例を数値微分で。中心差分の誤差と、損失の log の中の ε の分だけ手計算とずれる (相対 1e-6 程度) ので、相対 1e-5 まで許す
+        with test.property(numerical):
+            net = hand_example_net()
+            numerical_grads = net.numerical_gradient(np.ones((1, 1)), np.zeros(1, dtype=int))
+            check_true(
+                sorted(numerical_grads) == ["W1", "W2", "b1", "b2"],
+                f"numerical_gradient のキーが違います: {sorted(numerical_grads)}",
+            )
+            for key, value in expected_grads.items():
+                check_array(numerical_grads[key], value, f"numerical_gradient(...)['{key}'] (N = 1)", rtol=1e-5)
+
+        # 数値微分との比較。比べる点 (x とパラメータ) は乱数で作り、次の 2 つを満たすまで引き直す (1 回で満たす確率は約 12%)。
+        # - ReLU の折れ目 (入力 0) から離れている: 隠れ層の入力 a = x W1 + b1 の成分がどれも |a| ≥ 0.1。
+        #   パラメータを h = 1e-4 動かしても a は 1e-3 も動かないので、数値微分が折れ目をまたがない
+        # - 正解クラスの確率がどれも 0.05 以上: 損失 −log(y + ε) の ε が勾配を変える割合 (ε/y 程度) が小さい
+        with test.property(
+            "誤差逆伝播法による勾配 (乱数の点で numerical_gradient と比べる)", needs=[backprop, numerical]
+        ):
+            net = TwoLayerNet(5, 4, 3, rng=np.random.default_rng(0))
+            rng = np.random.default_rng(1)
+            t_check = np.array([0, 1, 2, 0, 1, 2])
+            for _ in range(1000):
+                x_check = rng.standard_normal((6, 5))
+                for key in ("W1", "b1", "W2", "b2"):  # その場で書き換える (レイヤも同じ配列を持っている)
+                    net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape)
+                a_check = x_check @ net.params["W1"] + net.params["b1"]
+                y_check = softmax(np.maximum(a_check, 0) @ net.params["W2"] + net.params["b2"])
+                if np.abs(a_check).min() >= 0.1 and y_check[np.arange(6), t_check].min() >= 0.05:
+                    break
+            grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
+            # 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。正しい実装のずれはその 1.1e-5 倍以下
+            # (log の中の ε が 0、1e-7、1e-6 のどれでも、この選び方で 1000 通り試した最大) で、90 倍の余裕がある
+            grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
+            for key in ("W1", "b1", "W2", "b2"):
+                check_array(
+                    grads[key],
+                    numerical_grads[key],
+                    f"gradient と numerical_gradient の '{key}'",
+                    rtol=1e-3,
+                    atol=1e-3 * grad_scale,
+                )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -892,27 +965,52 @@ def overfit_tiny_subset(params, loss, gradient, learning_rate, steps):
 # %% [tests] id=test_overfit_tiny_subset points=3 hidden=overfit_tiny_subset
 # 損失 ‖w‖² + ‖b‖²、勾配 2w、2b。学習率 0.25 なら 1 回の更新で w ← w − 0.25 · 2w = w/2 (b も同じ) なので、損失は毎回 1/4 倍:
 # w = [4, −2]、b = [1] → 損失 16 + 4 + 1 = 21 → 5.25 → 1.3125 → 0.328125
-params = {"w": np.array([4.0, -2.0]), "b": np.array([1.0])}
+def tiny_problem(w, b):
+    """params = {"w": w, "b": b} と、引数なしで呼ぶ損失・勾配の関数。
+
+    ネットワークの層と同じく、2 つの関数は辞書ではなく配列 w、b そのものを読む。
+    なので、配列をその場で更新したときだけ、新しいパラメータでの値を返す。
+    """
+    return {"w": w, "b": b}, lambda: float(np.sum(w**2) + np.sum(b**2)), lambda: {"w": 2 * w, "b": 2 * b}
 
 
-def tiny_loss():
-    """今の params での損失。"""
-    return float(np.sum(params["w"] ** 2) + np.sum(params["b"] ** 2))
-
-
-def tiny_gradient():
-    """今の params での勾配。"""
-    return {"w": 2 * params["w"], "b": 2 * params["b"]}
-
-
-losses = overfit_tiny_subset(params, tiny_loss, tiny_gradient, learning_rate=0.25, steps=3)
-check_true(isinstance(losses, list), f"戻り値はリストにしてください (実際: {type(losses).__name__})。")
-check_array(losses, [21.0, 5.25, 1.3125, 0.328125], "overfit_tiny_subset の損失のリスト (3 回更新)")
-check_array(params["w"], [0.5, -0.25], "3 回更新した後の params['w']")
-check_array(params["b"], [0.125], "3 回更新した後の params['b']")
-# steps = 0: 更新しないで、最初の損失だけ
-check_array(overfit_tiny_subset(params, tiny_loss, tiny_gradient, 0.25, 0), [0.328125], "steps=0 の損失のリスト")
-check_array(params["w"], [0.5, -0.25], "steps=0 の後の params['w'] (変わらない)")
+not_in_place = (
+    [21.0] * 4,
+    "損失が更新の前のまま変わりません。params[key] = … で新しい配列を辞書に入れていませんか。"
+    "loss と gradient が使うのは、最初に params にあった配列そのものです。その配列をその場で更新してください。",
+)
+with Properties() as test:
+    with test.property("勾配降下法で更新したときの損失のリスト (3 回の更新)"):
+        params, tiny_loss, tiny_gradient = tiny_problem(np.array([4.0, -2.0]), np.array([1.0]))
+        losses = overfit_tiny_subset(params, tiny_loss, tiny_gradient, learning_rate=0.25, steps=3)
+        check_true(isinstance(losses, list), f"戻り値はリストにしてください (実際: {type(losses).__name__})。")
+        check_array(
+            losses,
+            [21.0, 5.25, 1.3125, 0.328125],
+            "overfit_tiny_subset の損失のリスト (3 回更新)",
+            mistakes=[not_in_place],
+        )
+        check_array(params["w"], [0.5, -0.25], "3 回更新した後の params['w']")
+        check_array(params["b"], [0.125], "3 回更新した後の params['b']")
+    # steps = 1: 同じ w = [4, −2]、b = [1] から 1 回だけ更新する。損失は 21 → 5.25、params は半分の w = [2, −1]、b = [0.5]
+    with test.property("1 回だけの更新 (steps=1)"):
+        params, tiny_loss, tiny_gradient = tiny_problem(np.array([4.0, -2.0]), np.array([1.0]))
+        check_array(
+            overfit_tiny_subset(params, tiny_loss, tiny_gradient, 0.25, 1),
+            [21.0, 5.25],
+            "steps=1 の損失のリスト",
+            mistakes=[([21.0] * 2, not_in_place[1])],
+        )
+        check_array(params["w"], [2.0, -1.0], "1 回更新した後の params['w']")
+        check_array(params["b"], [0.5], "1 回更新した後の params['b']")
+    # steps = 0: 更新しないで、最初の損失だけ。w = [0.5, −0.25]、b = [0.125] なら 0.25 + 0.0625 + 0.015625 = 0.328125
+    with test.property("steps=0 では params を変えず、更新の前の損失だけを返す"):
+        params, tiny_loss, tiny_gradient = tiny_problem(np.array([0.5, -0.25]), np.array([0.125]))
+        check_array(
+            overfit_tiny_subset(params, tiny_loss, tiny_gradient, 0.25, 0), [0.328125], "steps=0 の損失のリスト"
+        )
+        check_array(params["w"], [0.5, -0.25], "steps=0 の後の params['w'] (変わらない)")
+        check_array(params["b"], [0.125], "steps=0 の後の params['b'] (変わらない)")
 print("公開テスト: OK")
 
 # %% [markdown]

@@ -36,7 +36,7 @@ from collections.abc import Callable  # 配布コードの型ヒントが使う
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_raises, check_scalar, check_true, core_passes
+from course.checks import Properties, builds_on, check_array, check_raises, check_scalar, check_true, core_passes
 from course.data import load_digits
 from course.hints import hint
 from course.plotting import use_japanese_font
@@ -48,7 +48,8 @@ np.set_printoptions(precision=4, suppress=True)
 # 次のセルの `run_optimizer` は、この章で作る最適化手法のクラスを名前で呼び出し、パラメータのコピーに対して `update` を何回か実行して、
 # 各回の後のパラメータを記録する道具です。あわせて「配列をその場で更新したか」「勾配を書き換えていないか」も調べます。
 # 公開テストと採点 (隠しテスト) の両方がこの関数を使うので、**このセルは書き換えずに実行してください**。
-# `check_optimizer_steps` は、その結果を手で計算した値と比べる公開テスト用の関数です。
+# `check_optimizer_steps` は、その結果を手で計算した値と比べ、呼び出しの記録を残す公開テスト用の関数です。
+# `check_in_place` と `check_grads_untouched` は、その記録から「その場で更新したか」「勾配を書き換えていないか」を確かめます。
 
 
 # %%
@@ -79,12 +80,17 @@ def run_optimizer(params, grads_sequence, **optimizer):
     return history, in_place, grads_untouched
 
 
-def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequence, rtol=1e-7, mistakes=(), nan_hint=""):
+def check_optimizer_steps(
+    name, kwargs, params, grads_sequence, expected_sequence, *, runs, rtol=1e-7, mistakes=(), nan_hint=""
+):
     """公開テスト: ``name`` を run_optimizer で動かし、update ごとに期待値と比べる (相対許容誤差 ``rtol``)。
+    runs: 呼び出しの記録 (呼び出し, その場で更新したか, grads を書き換えなかったか) を足すリスト。値を比べる前に足すので、
+    値が違っても記録は残る。後で check_in_place と check_grads_untouched がこの記録を確かめる。
     mistakes: (よくある間違いが出す値 (expected_sequence と同じ形), そのヒント) の並び。
     nan_hint: update の結果に nan か inf があったときのヒント。"""
     call = f"{name}({', '.join(f'{key}={value}' for key, value in kwargs.items())})"
     history, in_place, grads_untouched = run_optimizer(params, grads_sequence, **{name: kwargs})
+    runs.append((call, in_place, grads_untouched))
     for step, expected in enumerate(expected_sequence, start=1):
         for key, value in expected.items():
             where = f"{call} の {step} 回目の update 後の params['{key}']"
@@ -94,12 +100,24 @@ def check_optimizer_steps(name, kwargs, params, grads_sequence, expected_sequenc
                 if step <= len(wrong) and key in wrong[step - 1]
             ]
             check_array(history[step - 1][key], value, where, rtol=rtol, mistakes=known, nan_hint=nan_hint)
-    check_true(
-        in_place,
-        f"{call}.update が params の配列をその場で (in place) 更新していません。"
-        "params[key] = params[key] - ... ではなく params[key] -= ... と書いてください。",
-    )
-    check_true(grads_untouched, f"{call}.update が grads の配列を書き換えています。grads は読むだけにしてください。")
+
+
+def check_in_place(runs):
+    """公開テスト: 記録 ``runs`` のどの呼び出しでも、update が params の配列をその場で (in place) 更新したか。"""
+    for call, in_place, _ in runs:
+        check_true(
+            in_place,
+            f"{call}.update が params の配列をその場で (in place) 更新していません。"
+            "params[key] = params[key] - ... ではなく params[key] -= ... と書いてください。",
+        )
+
+
+def check_grads_untouched(runs):
+    """公開テスト: 記録 ``runs`` のどの呼び出しでも、update が grads の配列を書き換えなかったか。"""
+    for call, _, grads_untouched in runs:
+        check_true(
+            grads_untouched, f"{call}.update が grads の配列を書き換えています。grads は読むだけにしてください。"
+        )
 
 
 # %% [markdown]
@@ -155,19 +173,56 @@ class SGD:
 
 
 # %% [tests] id=test_sgd points=1 hidden=sgd
-# W ← W − 0.1 g。2 回とも同じ勾配なので、W は毎回 −0.1 g ずつ動く
-W0, b0 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0]])
-gW, gb = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([[-2.0, 0.0]])
-check_optimizer_steps(
-    "SGD",
-    {"lr": 0.1},
-    {"W": W0, "b": b0},
-    [{"W": gW, "b": gb}, {"W": gW, "b": gb}],
-    [
-        {"W": [[0.9, 2.1], [2.95, 3.8]], "b": [[0.7, -1.0]]},
-        {"W": [[0.8, 2.2], [2.9, 3.6]], "b": [[0.9, -1.0]]},
-    ],
-)
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す。
+# runs は update を呼んだ記録で、最後の 2 つの性質 (その場で更新する、grads を書き換えない) はこの記録で確かめる
+runs = []
+# 既定の引数の性質で使う入力 (この後の演習のテストでも使う): 同じ形状の 2 つのキー W、V に、2 回分の勾配
+params_same = {"W": np.array([1.0, 1.0]), "V": np.array([0.0, 0.0])}
+grads_same = [
+    {"W": np.array([1.0, -1.0]), "V": np.array([2.0, 0.0])},
+    {"W": np.array([1.0, -1.0]), "V": np.array([0.0, 2.0])},
+]
+with Properties() as test:
+    with test.property("指定した引数での update ごとの params の値 (lr = 0.1、形状 (2, 2) と (1, 2) のキーで 2 回)"):
+        # W ← W − 0.1 g。2 回とも同じ勾配なので、W は毎回 −0.1 g ずつ動く
+        W0, b0 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0]])
+        gW, gb = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([[-2.0, 0.0]])
+        check_optimizer_steps(
+            "SGD",
+            {"lr": 0.1},
+            {"W": W0, "b": b0},
+            [{"W": gW, "b": gb}, {"W": gW, "b": gb}],
+            [
+                {"W": [[0.9, 2.1], [2.95, 3.8]], "b": [[0.7, -1.0]]},
+                {"W": [[0.8, 2.2], [2.9, 3.6]], "b": [[0.9, -1.0]]},
+            ],
+            runs=runs,
+        )
+    with test.property("既定の引数での update ごとの params の値 (lr = 0.01、形状 (2,) の 2 つのキーで 2 回)"):
+        # SGD() の lr は 0.01。W は毎回 −0.01·[1, −1] 動く。V は −0.01·[2, 0]、次に −0.01·[0, 2] 動く
+        check_optimizer_steps(
+            "SGD",
+            {},
+            params_same,
+            grads_same,
+            [{"W": [0.99, 1.01], "V": [-0.02, 0.0]}, {"W": [0.98, 1.02], "V": [-0.02, -0.02]}],
+            runs=runs,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 6) で 2 回)"):
+        # 1 つ目の性質の W と b を 1 行に並べた配列。要素ごとの計算なので、各要素の値も 1 つ目の性質と同じ
+        check_optimizer_steps(
+            "SGD",
+            {"lr": 0.1},
+            {"row": np.array([[1.0, 2.0, 3.0, 4.0, 0.5, -1.0]])},
+            [{"row": np.array([[1.0, -1.0, 0.5, 2.0, -2.0, 0.0]])}] * 2,
+            [{"row": [[0.9, 2.1, 2.95, 3.8, 0.7, -1.0]]}, {"row": [[0.8, 2.2, 2.9, 3.6, 0.9, -1.0]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)。下の 2 つは、値が合格したときだけ数える
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -291,22 +346,62 @@ class Momentum:
 
 
 # %% [tests] id=test_momentum points=2 hidden=momentum
-# lr = 0.1、μ = 0.9。w の勾配は 1, 1, 0:
-#   v = −0.1 → w = 0.9。v = 0.9·(−0.1) − 0.1 = −0.19 → w = 0.71。勾配 0 でも v = −0.171 が残り w = 0.539
-# b の勾配は ±2, ±2, 0 (w の 2 倍、符号は要素ごと): v = ∓0.2, ∓0.38, ∓0.342 → b = ∓0.2, ∓0.58, ∓0.922
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
 g1 = {"w": np.array([1.0]), "b": np.array([2.0, -2.0])}
 g0 = {"w": np.array([0.0]), "b": np.array([0.0, 0.0])}
-check_optimizer_steps(
-    "Momentum",
-    {"lr": 0.1, "momentum": 0.9},
-    {"w": np.array([1.0]), "b": np.array([0.0, 0.0])},
-    [g1, g1, g0],
-    [
-        {"w": [0.9], "b": [-0.2, 0.2]},
-        {"w": [0.71], "b": [-0.58, 0.58]},
-        {"w": [0.539], "b": [-0.922, 0.922]},
-    ],
-)
+g1_row, g0_row = (
+    {"row": np.array([[1.0, 2.0, -2.0]])},
+    {"row": np.array([[0.0, 0.0, 0.0]])},
+)  # w と b を 1 行に並べた勾配
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 0.1、momentum = 0.9、形状 (1,) と (2,) のキーで 3 回)"
+    ):
+        # lr = 0.1、μ = 0.9。w の勾配は 1, 1, 0:
+        #   v = −0.1 → w = 0.9。v = 0.9·(−0.1) − 0.1 = −0.19 → w = 0.71。勾配 0 でも v = −0.171 が残り w = 0.539
+        # b の勾配は ±2, ±2, 0 (w の 2 倍、符号は要素ごと): v = ∓0.2, ∓0.38, ∓0.342 → b = ∓0.2, ∓0.58, ∓0.922
+        check_optimizer_steps(
+            "Momentum",
+            {"lr": 0.1, "momentum": 0.9},
+            {"w": np.array([1.0]), "b": np.array([0.0, 0.0])},
+            [g1, g1, g0],
+            [
+                {"w": [0.9], "b": [-0.2, 0.2]},
+                {"w": [0.71], "b": [-0.58, 0.58]},
+                {"w": [0.539], "b": [-0.922, 0.922]},
+            ],
+            runs=runs,
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 0.01、momentum = 0.9、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # 演習 1 のテストの params_same と grads_same。W の勾配は [1, −1] が 2 回:
+        #   v = [−0.01, 0.01] → W = [0.99, 1.01]。v = 0.9·[−0.01, 0.01] − 0.01·[1, −1] = [−0.019, 0.019] → W = [0.971, 1.029]
+        # V の勾配は [2, 0]、[0, 2]: v = [−0.02, 0] → V = [−0.02, 0]。v = [−0.018, −0.02] → V = [−0.038, −0.02]
+        # (速度 v をキーの間で共有すると、V の 1 回目が W の v を引き継いで値が変わる)
+        check_optimizer_steps(
+            "Momentum",
+            {},
+            params_same,
+            grads_same,
+            [{"W": [0.99, 1.01], "V": [-0.02, 0.0]}, {"W": [0.971, 1.029], "V": [-0.038, -0.02]}],
+            runs=runs,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 3 回)"):
+        # 1 つ目の性質の w と b を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+        check_optimizer_steps(
+            "Momentum",
+            {"lr": 0.1, "momentum": 0.9},
+            {"row": np.array([[1.0, 0.0, 0.0]])},
+            [g1_row, g1_row, g0_row],
+            [{"row": [[0.9, -0.2, 0.2]]}, {"row": [[0.71, -0.58, 0.58]]}, {"row": [[0.539, -0.922, 0.922]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -382,22 +477,59 @@ class Nesterov:
 
 
 # %% [tests] id=test_nesterov points=2 hidden=nesterov
-# lr = 0.1、μ = 0.9。w の勾配は 1, 1, 0:
-#   1 回目: v = −0.1、w = 1 + 0.9·(−0.1) − 0.1 = 0.81
-#   2 回目: v = −0.19、w = 0.81 + 0.9·(−0.19) − 0.1 = 0.539
-#   3 回目: v = −0.171、w = 0.539 + 0.9·(−0.171) − 0 = 0.3851
-# b の勾配は ±2, ±2, 0: v = ∓0.2, ∓0.38, ∓0.342、b = ∓0.38, ∓0.922, ∓1.2298
-check_optimizer_steps(
-    "Nesterov",
-    {"lr": 0.1, "momentum": 0.9},
-    {"w": np.array([1.0]), "b": np.array([0.0, 0.0])},
-    [g1, g1, g0],
-    [
-        {"w": [0.81], "b": [-0.38, 0.38]},
-        {"w": [0.539], "b": [-0.922, 0.922]},
-        {"w": [0.3851], "b": [-1.2298, 1.2298]},
-    ],
-)
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 0.1、momentum = 0.9、形状 (1,) と (2,) のキーで 3 回)"
+    ):
+        # lr = 0.1、μ = 0.9。w の勾配は 1, 1, 0:
+        #   1 回目: v = −0.1、w = 1 + 0.9·(−0.1) − 0.1 = 0.81
+        #   2 回目: v = −0.19、w = 0.81 + 0.9·(−0.19) − 0.1 = 0.539
+        #   3 回目: v = −0.171、w = 0.539 + 0.9·(−0.171) − 0 = 0.3851
+        # b の勾配は ±2, ±2, 0: v = ∓0.2, ∓0.38, ∓0.342、b = ∓0.38, ∓0.922, ∓1.2298
+        check_optimizer_steps(
+            "Nesterov",
+            {"lr": 0.1, "momentum": 0.9},
+            {"w": np.array([1.0]), "b": np.array([0.0, 0.0])},
+            [g1, g1, g0],
+            [
+                {"w": [0.81], "b": [-0.38, 0.38]},
+                {"w": [0.539], "b": [-0.922, 0.922]},
+                {"w": [0.3851], "b": [-1.2298, 1.2298]},
+            ],
+            runs=runs,
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 0.01、momentum = 0.9、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # params_same と grads_same。W の勾配は [1, −1] が 2 回 (W[1] は W[0] と逆向きに同じだけ動く):
+        #   1 回目: v = −0.01、W[0] = 1 + 0.9·(−0.01) − 0.01 = 0.981
+        #   2 回目: v = −0.019、W[0] = 0.981 + 0.9·(−0.019) − 0.01 = 0.9539
+        # V の勾配は [2, 0]、[0, 2]: v = [−0.02, 0] → V = 0.9·[−0.02, 0] − [0.02, 0] = [−0.038, 0]
+        #   v = [−0.018, −0.02] → V = [−0.038, 0] + 0.9·[−0.018, −0.02] − [0, 0.02] = [−0.0542, −0.038]
+        check_optimizer_steps(
+            "Nesterov",
+            {},
+            params_same,
+            grads_same,
+            [{"W": [0.981, 1.019], "V": [-0.038, 0.0]}, {"W": [0.9539, 1.0461], "V": [-0.0542, -0.038]}],
+            runs=runs,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 3 回)"):
+        # 1 つ目の性質の w と b を 1 行に並べた配列 (勾配は演習 2 のテストの g1_row、g0_row)
+        check_optimizer_steps(
+            "Nesterov",
+            {"lr": 0.1, "momentum": 0.9},
+            {"row": np.array([[1.0, 0.0, 0.0]])},
+            [g1_row, g1_row, g0_row],
+            [{"row": [[0.81, -0.38, 0.38]]}, {"row": [[0.539, -0.922, 0.922]]}, {"row": [[0.3851, -1.2298, 1.2298]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -470,20 +602,63 @@ class AdaGrad:
 
 
 # %% [tests] id=test_adagrad points=2 hidden=adagrad
-# lr = 1、eps = 1 (手で計算しやすく、平方根の外で足していることも確かめられる)
-#   w の勾配 [3, −4] → h = [9, 16]、√h + 1 = [4, 5]、w = [0, 0] − [3/4, −4/5] = [−0.75, 0.8]
-#   w の勾配 [4, 3] → h = [25, 25]、√h + 1 = [6, 6]、w = [−0.75 − 4/6, 0.8 − 3/6]
-#   c の勾配 0 → 動かない (h = 0 でも 0 / (0 + 1) = 0)。次に勾配 1 → h = 1、c = 2 − 1/(1 + 1) = 1.5
-check_optimizer_steps(
-    "AdaGrad",
-    {"lr": 1.0, "eps": 1.0},
-    {"w": np.array([0.0, 0.0]), "c": np.array([[2.0]])},
-    [{"w": np.array([3.0, -4.0]), "c": np.array([[0.0]])}, {"w": np.array([4.0, 3.0]), "c": np.array([[1.0]])}],
-    [
-        {"w": [-0.75, 0.8], "c": [[2.0]]},
-        {"w": [-0.75 - 4 / 6, 0.8 - 3 / 6], "c": [[1.5]]},
-    ],
-)
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 1、eps = 1、形状 (2,) と (1, 1) のキーで 2 回)"
+    ):
+        # lr = 1、eps = 1 (手で計算しやすく、平方根の外で足していることも確かめられる)
+        #   w の勾配 [3, −4] → h = [9, 16]、√h + 1 = [4, 5]、w = [0, 0] − [3/4, −4/5] = [−0.75, 0.8]
+        #   w の勾配 [4, 3] → h = [25, 25]、√h + 1 = [6, 6]、w = [−0.75 − 4/6, 0.8 − 3/6]
+        #   c の勾配 0 → 動かない (h = 0 でも 0 / (0 + 1) = 0)。次に勾配 1 → h = 1、c = 2 − 1/(1 + 1) = 1.5
+        check_optimizer_steps(
+            "AdaGrad",
+            {"lr": 1.0, "eps": 1.0},
+            {"w": np.array([0.0, 0.0]), "c": np.array([[2.0]])},
+            [
+                {"w": np.array([3.0, -4.0]), "c": np.array([[0.0]])},
+                {"w": np.array([4.0, 3.0]), "c": np.array([[1.0]])},
+            ],
+            [
+                {"w": [-0.75, 0.8], "c": [[2.0]]},
+                {"w": [-0.75 - 4 / 6, 0.8 - 3 / 6], "c": [[1.5]]},
+            ],
+            runs=runs,
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 0.01、eps = 1e-7、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # params_same と grads_same。期待値は eps を無視した値 (許容誤差は相対 1e-5。eps が 1e-6 以下ならずれは相対 1e-6 以下)
+        #   W の勾配 [1, −1] → h = [1, 1]、W = [1 − 0.01, 1 + 0.01]。もう 1 回 → h = [2, 2]、W はさらに 0.01/√2 ずつ動く
+        #   V の勾配 [2, 0] → h = [4, 0]、V = [−0.01·2/2, 0] = [−0.01, 0]。次に [0, 2] → h = [4, 4]、V = [−0.01, −0.01]
+        # (h をキーの間で共有すると、V の 1 回目の h が [5, 1] になって値が変わる)
+        check_optimizer_steps(
+            "AdaGrad",
+            {},
+            params_same,
+            grads_same,
+            [
+                {"W": [0.99, 1.01], "V": [-0.01, 0.0]},
+                {"W": [0.99 - 0.01 / np.sqrt(2), 1.01 + 0.01 / np.sqrt(2)], "V": [-0.01, -0.01]},
+            ],
+            runs=runs,
+            rtol=1e-5,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 2 回)"):
+        # 1 つ目の性質の w と c を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+        check_optimizer_steps(
+            "AdaGrad",
+            {"lr": 1.0, "eps": 1.0},
+            {"row": np.array([[0.0, 0.0, 2.0]])},
+            [{"row": np.array([[3.0, -4.0, 0.0]])}, {"row": np.array([[4.0, 3.0, 1.0]])}],
+            [{"row": [[-0.75, 0.8, 2.0]]}, {"row": [[-0.75 - 4 / 6, 0.8 - 3 / 6, 1.5]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -543,31 +718,77 @@ class RMSprop:
 
 
 # %% [tests] id=test_rmsprop points=2 hidden=rmsprop
-# lr = 1、ρ = 0.75、eps = 1
-#   w の勾配 [4, −2] → h = 0.25·[16, 4] = [4, 1]、√h + 1 = [3, 2]、w = [−4/3, 1]
-#   w の勾配 [−2, 1] → h = 0.75·[4, 1] + 0.25·[4, 1] = [4, 1]、w = [−4/3 + 2/3, 1 − 1/2]
-#   c の勾配 0 → 動かない。次に勾配 2 → h = 0.25·4 = 1、c = 2 − 2/(1 + 1) = 1
-check_optimizer_steps(
-    "RMSprop",
-    {"lr": 1.0, "decay_rate": 0.75, "eps": 1.0},
-    {"w": np.array([0.0, 0.0]), "c": np.array([[2.0]])},
-    [{"w": np.array([4.0, -2.0]), "c": np.array([[0.0]])}, {"w": np.array([-2.0, 1.0]), "c": np.array([[2.0]])}],
-    [
-        {"w": [-4 / 3, 1.0], "c": [[2.0]]},
-        {"w": [-2 / 3, 0.5], "c": [[1.0]]},
-    ],
-    mistakes=[
-        # 1 回目の w: eps = 1 の代わりに 1e-7 を使うと 4/(2 + 1e-7) と 2/(1 + 1e-7)、平方根を取らないと h + 1 = [5, 2] で割る
-        (
-            [{"w": [-4 / (2 + 1e-7), 2 / (1 + 1e-7)]}],
-            "引数の eps を使わずに、決まった小さな数 (1e-7 など) を書いていませんか。",
-        ),
-        ([{"w": [-0.8, 1.0]}], "h の平方根を取っていません。分母は √h + eps です。"),
-        # 2 回目の w: h を持ち越さないと h = 0.25·[4, 1] = [1, 0.25]、√h + 1 = [2, 1.5] で w = [−4/3 + 1, 1 − 2/3]
-        ([{}, {"w": [-1 / 3, 1 / 3]}], "h を self.h[key] に保存していません。h は update をまたいで持ち越す状態です。"),
-    ],
-    nan_hint="負の数の平方根になっていませんか。移動平均を取るのは勾配の 2 乗 g * g です。",
-)
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 1、decay_rate = 0.75、eps = 1、形状 (2,) と (1, 1) のキーで 2 回)"
+    ):
+        # lr = 1、ρ = 0.75、eps = 1
+        #   w の勾配 [4, −2] → h = 0.25·[16, 4] = [4, 1]、√h + 1 = [3, 2]、w = [−4/3, 1]
+        #   w の勾配 [−2, 1] → h = 0.75·[4, 1] + 0.25·[4, 1] = [4, 1]、w = [−4/3 + 2/3, 1 − 1/2]
+        #   c の勾配 0 → 動かない。次に勾配 2 → h = 0.25·4 = 1、c = 2 − 2/(1 + 1) = 1
+        check_optimizer_steps(
+            "RMSprop",
+            {"lr": 1.0, "decay_rate": 0.75, "eps": 1.0},
+            {"w": np.array([0.0, 0.0]), "c": np.array([[2.0]])},
+            [
+                {"w": np.array([4.0, -2.0]), "c": np.array([[0.0]])},
+                {"w": np.array([-2.0, 1.0]), "c": np.array([[2.0]])},
+            ],
+            [
+                {"w": [-4 / 3, 1.0], "c": [[2.0]]},
+                {"w": [-2 / 3, 0.5], "c": [[1.0]]},
+            ],
+            runs=runs,
+            mistakes=[
+                # 1 回目の w: eps = 1 の代わりに 1e-7 を使うと 4/(2 + 1e-7) と 2/(1 + 1e-7)、平方根を取らないと h + 1 = [5, 2] で割る
+                (
+                    [{"w": [-4 / (2 + 1e-7), 2 / (1 + 1e-7)]}],
+                    "引数の eps を使わずに、決まった小さな数 (1e-7 など) を書いていませんか。",
+                ),
+                ([{"w": [-0.8, 1.0]}], "h の平方根を取っていません。分母は √h + eps です。"),
+                # 2 回目の w: h を持ち越さないと h = 0.25·[4, 1] = [1, 0.25]、√h + 1 = [2, 1.5] で w = [−4/3 + 1, 1 − 2/3]
+                (
+                    [{}, {"w": [-1 / 3, 1 / 3]}],
+                    "h を self.h[key] に保存していません。h は update をまたいで持ち越す状態です。",
+                ),
+            ],
+            nan_hint="負の数の平方根になっていませんか。移動平均を取るのは勾配の 2 乗 g * g です。",
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 0.01、decay_rate = 0.99、eps = 1e-7、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # params_same と grads_same。期待値は eps を無視した値 (許容誤差は相対 1e-5。eps が 1e-6 以下ならずれは相対 1e-5 未満)
+        #   W の勾配 [1, −1] → h = 0.01·1 = 0.01、√h = 0.1、W = [1 − 0.01/0.1, 1 + 0.01/0.1] = [0.9, 1.1]
+        #   もう 1 回 → h = 0.99·0.01 + 0.01 = 0.0199、W はさらに 0.01/√0.0199 ずつ動く
+        #   V の勾配 [2, 0] → h = [0.04, 0]、V = [−0.01·2/0.2, 0] = [−0.1, 0]。次に [0, 2] → h = [0.0396, 0.04]、V = [−0.1, −0.1]
+        check_optimizer_steps(
+            "RMSprop",
+            {},
+            params_same,
+            grads_same,
+            [
+                {"W": [0.9, 1.1], "V": [-0.1, 0.0]},
+                {"W": [0.9 - 0.01 / np.sqrt(0.0199), 1.1 + 0.01 / np.sqrt(0.0199)], "V": [-0.1, -0.1]},
+            ],
+            runs=runs,
+            rtol=1e-5,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 2 回)"):
+        # 1 つ目の性質の w と c を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+        check_optimizer_steps(
+            "RMSprop",
+            {"lr": 1.0, "decay_rate": 0.75, "eps": 1.0},
+            {"row": np.array([[0.0, 0.0, 2.0]])},
+            [{"row": np.array([[4.0, -2.0, 0.0]])}, {"row": np.array([[-2.0, 1.0, 2.0]])}],
+            [{"row": [[-4 / 3, 1.0, 2.0]]}, {"row": [[-2 / 3, 0.5, 1.0]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -689,22 +910,65 @@ class Adadelta:
 
 
 # %% [tests] id=test_adadelta points=3 hidden=adadelta
-# lr = 0.5、ρ = 0.25、eps = 1。w の勾配は 2, 2
-#   1 回目: s = 0.75·4 = 3、delta = √(0 + 1)/√(3 + 1)·2 = 1、u = 0.75·1² = 0.75、w = 1 − 0.5·1 = 0.5
-#   2 回目: s = 0.25·3 + 0.75·4 = 3.75、delta = √(0.75 + 1)/√(3.75 + 1)·2、w = 0.5 − 0.5·delta
-#   (u に lr·delta を貯めたり、s を更新する前に delta を計算したりすると 2 回目が変わる)
-# c の勾配は [2, −2] が 2 回: w と同じ大きさで、0 から反対向きに動く
-delta2 = np.sqrt(1.75) / np.sqrt(4.75) * 2
-check_optimizer_steps(
-    "Adadelta",
-    {"lr": 0.5, "rho": 0.25, "eps": 1.0},
-    {"w": np.array([1.0]), "c": np.array([[0.0, 0.0]])},
-    [{"w": np.array([2.0]), "c": np.array([[2.0, -2.0]])}] * 2,
-    [
-        {"w": [0.5], "c": [[-0.5, 0.5]]},
-        {"w": [0.5 - 0.5 * delta2], "c": [[-0.5 - 0.5 * delta2, 0.5 + 0.5 * delta2]]},
-    ],
-)
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 0.5、rho = 0.25、eps = 1、形状 (1,) と (1, 2) のキーで 2 回)"
+    ):
+        # lr = 0.5、ρ = 0.25、eps = 1。w の勾配は 2, 2
+        #   1 回目: s = 0.75·4 = 3、delta = √(0 + 1)/√(3 + 1)·2 = 1、u = 0.75·1² = 0.75、w = 1 − 0.5·1 = 0.5
+        #   2 回目: s = 0.25·3 + 0.75·4 = 3.75、delta = √(0.75 + 1)/√(3.75 + 1)·2、w = 0.5 − 0.5·delta
+        #   (u に lr·delta を貯めたり、s を更新する前に delta を計算したりすると 2 回目が変わる)
+        # c の勾配は [2, −2] が 2 回: w と同じ大きさで、0 から反対向きに動く
+        delta2 = np.sqrt(1.75) / np.sqrt(4.75) * 2
+        check_optimizer_steps(
+            "Adadelta",
+            {"lr": 0.5, "rho": 0.25, "eps": 1.0},
+            {"w": np.array([1.0]), "c": np.array([[0.0, 0.0]])},
+            [{"w": np.array([2.0]), "c": np.array([[2.0, -2.0]])}] * 2,
+            [
+                {"w": [0.5], "c": [[-0.5, 0.5]]},
+                {"w": [0.5 - 0.5 * delta2], "c": [[-0.5 - 0.5 * delta2, 0.5 + 0.5 * delta2]]},
+            ],
+            runs=runs,
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 1、rho = 0.95、eps = 1e-6、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # params_same と grads_same。u = 0 から始まるので、1 回目の歩幅は eps = 1e-6 で決まる
+        #   W の勾配 [1, −1]: s = 0.05·1 = 0.05、delta = √(0 + 1e-6)/√(0.05 + 1e-6)·g = d1·g、u = 0.05·d1²
+        #   もう 1 回: s = 0.95·0.05 + 0.05 = 0.0975、delta = √(u + 1e-6)/√(0.0975 + 1e-6)·g = d2·g
+        #   V の勾配 [2, 0]: s = [0.2, 0]、delta = [√1e-6/√(0.2 + 1e-6)·2, 0] = [a, 0]
+        #   次に [0, 2]: V[0] は勾配 0 で動かない。V[1] は s = 0.05·4 = 0.2、u = 0 なので、V[0] の 1 回目と同じく a だけ動く
+        d1 = 1e-3 / np.sqrt(0.050001)
+        d2 = np.sqrt(0.05 * d1**2 + 1e-6) / np.sqrt(0.097501)
+        a = 2e-3 / np.sqrt(0.200001)
+        check_optimizer_steps(
+            "Adadelta",
+            {},
+            params_same,
+            grads_same,
+            [
+                {"W": [1 - d1, 1 + d1], "V": [-a, 0.0]},
+                {"W": [1 - d1 - d2, 1 + d1 + d2], "V": [-a, -a]},
+            ],
+            runs=runs,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 2 回)"):
+        # 1 つ目の性質の w と c を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+        check_optimizer_steps(
+            "Adadelta",
+            {"lr": 0.5, "rho": 0.25, "eps": 1.0},
+            {"row": np.array([[1.0, 0.0, 0.0]])},
+            [{"row": np.array([[2.0, 2.0, -2.0]])}] * 2,
+            [{"row": [[0.5, -0.5, 0.5]]}, {"row": [[0.5 - 0.5 * delta2, -0.5 - 0.5 * delta2, 0.5 + 0.5 * delta2]]}],
+            runs=runs,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -792,27 +1056,74 @@ class Adam:
 
 
 # %% [tests] id=test_adam points=2.5 hidden=adam
-# lr = 0.1、β1 = 0.9、β2 = 0.999。1、2 回目は同じ勾配 g:
-#   1 回目: m = 0.1 g、v = 0.001 g² → m̂ = g、v̂ = g² → 移動量は 0.1 · g/|g| (勾配の大きさによらない)
-#   2 回目: m = 0.19 g、v = 0.001999 g²、1 − β1² = 0.19、1 − β2² = 0.001999 → やはり m̂ = g、v̂ = g²
-#   3 回目 (勾配 0): m = 0.171 g、v = 0.001997001 g²、1 − β1³ = 0.271、1 − β2³ = 0.002997001
-# c の勾配は 1000 (大きさが違っても同じだけ動く)。2 つのキーがあっても t は 1 回の update で 1 しか増えない
-step3 = 0.1 * (0.171 / 0.271) / np.sqrt(0.001997001 / 0.002997001)
-g_adam = {"w": np.array([2.0, -0.5]), "c": np.array([[1000.0]])}
-g_zero = {"w": np.array([0.0, 0.0]), "c": np.array([[0.0]])}
-check_optimizer_steps(
-    "Adam",
-    {"lr": 0.1, "eps": 1e-8},
-    {"w": np.array([1.0, -1.0]), "c": np.array([[0.0]])},
-    [g_adam, g_adam, g_zero],
-    [
-        {"w": [0.9, -0.9], "c": [[-0.1]]},
-        {"w": [0.8, -0.8], "c": [[-0.2]]},
-        {"w": [0.8 - step3, -0.8 + step3], "c": [[-0.2 - step3]]},
-    ],
-    # 期待値は eps を無視した値。教科書の形 (補正前の √v に eps) でも、ずれは 1e-6 以下
-    rtol=1e-5,
-)
+runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+with Properties() as test:
+    with test.property(
+        "指定した引数での update ごとの params の値 (lr = 0.1、eps = 1e-8、形状 (2,) と (1, 1) のキーで 3 回)"
+    ):
+        # lr = 0.1、β1 = 0.9、β2 = 0.999。1、2 回目は同じ勾配 g:
+        #   1 回目: m = 0.1 g、v = 0.001 g² → m̂ = g、v̂ = g² → 移動量は 0.1 · g/|g| (勾配の大きさによらない)
+        #   2 回目: m = 0.19 g、v = 0.001999 g²、1 − β1² = 0.19、1 − β2² = 0.001999 → やはり m̂ = g、v̂ = g²
+        #   3 回目 (勾配 0): m = 0.171 g、v = 0.001997001 g²、1 − β1³ = 0.271、1 − β2³ = 0.002997001
+        # c の勾配は 1000 (大きさが違っても同じだけ動く)。2 つのキーがあっても t は 1 回の update で 1 しか増えない
+        step3 = 0.1 * (0.171 / 0.271) / np.sqrt(0.001997001 / 0.002997001)
+        g_adam = {"w": np.array([2.0, -0.5]), "c": np.array([[1000.0]])}
+        g_zero = {"w": np.array([0.0, 0.0]), "c": np.array([[0.0]])}
+        check_optimizer_steps(
+            "Adam",
+            {"lr": 0.1, "eps": 1e-8},
+            {"w": np.array([1.0, -1.0]), "c": np.array([[0.0]])},
+            [g_adam, g_adam, g_zero],
+            [
+                {"w": [0.9, -0.9], "c": [[-0.1]]},
+                {"w": [0.8, -0.8], "c": [[-0.2]]},
+                {"w": [0.8 - step3, -0.8 + step3], "c": [[-0.2 - step3]]},
+            ],
+            runs=runs,
+            # 期待値は eps を無視した値。教科書の形 (補正前の √v に eps) でも、ずれは 1e-6 以下
+            rtol=1e-5,
+        )
+    with test.property(
+        "既定の引数での update ごとの params の値 (lr = 0.001、beta1 = 0.9、beta2 = 0.999、形状 (2,) の 2 つのキーで 2 回)"
+    ):
+        # params_same と grads_same。期待値は eps を無視した値 (許容誤差は相対 1e-5)
+        #   W の勾配は [1, −1] が 2 回: 上と同じく m̂ = g、v̂ = g² なので、毎回 0.001 ずつ動く
+        #   V の勾配 [2, 0] → V = [−0.001, 0]。次に [0, 2] (t = 2、1 − β1² = 0.19、1 − β2² = 0.001999):
+        #     V[0]: m = 0.9·0.2 = 0.18、v = 0.999·0.004 = 0.003996 → 移動量 0.001·(0.18/0.19)/√(0.003996/0.001999)
+        #     V[1]: m = 0.1·2 = 0.2、v = 0.001·4 = 0.004 → 移動量 0.001·(0.2/0.19)/√(0.004/0.001999)
+        # (t をキーごとに増やすと、V の 1 回目が t = 2 で補正されて値が変わる)
+        move0 = 0.001 * (0.18 / 0.19) / np.sqrt(0.003996 / 0.001999)
+        move1 = 0.001 * (0.2 / 0.19) / np.sqrt(0.004 / 0.001999)
+        check_optimizer_steps(
+            "Adam",
+            {},
+            params_same,
+            grads_same,
+            [{"W": [0.999, 1.001], "V": [-0.001, 0.0]}, {"W": [0.998, 1.002], "V": [-0.001 - move0, -move1]}],
+            runs=runs,
+            rtol=1e-5,
+        )
+    with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 3 回)"):
+        # 1 つ目の性質の w と c を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+        g_row, g_row_zero = {"row": np.array([[2.0, -0.5, 1000.0]])}, {"row": np.array([[0.0, 0.0, 0.0]])}
+        check_optimizer_steps(
+            "Adam",
+            {"lr": 0.1, "eps": 1e-8},
+            {"row": np.array([[1.0, -1.0, 0.0]])},
+            [g_row, g_row, g_row_zero],
+            [
+                {"row": [[0.9, -0.9, -0.1]]},
+                {"row": [[0.8, -0.8, -0.2]]},
+                {"row": [[0.8 - step3, -0.8 + step3, -0.2 - step3]]},
+            ],
+            runs=runs,
+            rtol=1e-5,
+        )
+    values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+    with test.property("params の配列をその場で (in place) 更新する", needs=values):
+        check_in_place(runs)
+    with test.property("grads の配列を書き換えない", needs=values):
+        check_grads_untouched(runs)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -825,8 +1136,8 @@ print("公開テスト: OK")
 # %% [tests] id=test_adam_rules points=0.5 hidden=adam_rules
 def public_test_adam_rules():
     """演習 7 の規則: Adam(lr, beta1, beta2, eps) は t = 0 で始まり、_moments は補正前の m、v を返して self.m、self.v に残す。"""
-    adam = Adam(0.1, 0.5, 0.75, 1e-8)  # lr, beta1, beta2, eps の順
-    check_true(adam.t == 0, "Adam(...) を作った直後の self.t が 0 ではありません。")
+    built = "コンストラクタが 4 つの引数 (lr, beta1, beta2, eps) を順に受け取る"
+    first = "1 回目の _moments (新しいキーを 0 から始め、補正前の m、v を返す)"
     param = np.zeros(2)
     # β1 = 0.5、β2 = 0.75
     #   1 回目 g = [2, −4]: m = 0.5·g = [1, −2]、v = 0.25·g² = [1, 4]
@@ -855,12 +1166,27 @@ def public_test_adam_rules():
             ],
         ),
     ]
-    for step, (g, m_expected, v_expected, m_mistakes, v_mistakes) in enumerate(steps, start=1):
+
+    def check_moments_call(step):
+        """step 回目 (1 か 2) の _moments を、上の表の値と比べる。"""
+        g, m_expected, v_expected, m_mistakes, v_mistakes = steps[step - 1]
         moments = adam._moments("w", param, np.array(g))
         check_true(isinstance(moments, tuple) and len(moments) == 2, "_moments は (m, v) の 2 つを返してください。")
         where = f"Adam(0.1, 0.5, 0.75, 1e-8) の {step} 回目の _moments('w', param, g = {g})"
         check_array(moments[0], m_expected, f"{where} の m", mistakes=m_mistakes)
         check_array(moments[1], v_expected, f"{where} の v", mistakes=v_mistakes)
+
+    with Properties() as test:
+        with test.property(built):
+            adam = Adam(0.1, 0.5, 0.75, 1e-8)  # lr, beta1, beta2, eps の順
+        with test.property("作った直後の更新の回数 t が 0", needs=[built]):
+            check_true(adam.t == 0, "Adam(...) を作った直後の self.t が 0 ではありません。")
+        with test.property(first, needs=[built]):
+            check_moments_call(1)
+        with test.property(
+            "2 回目の _moments (self.m[key]、self.v[key] に残した前回の値に新しい g を加える)", needs=[first]
+        ):
+            check_moments_call(2)
 
 
 public_test_adam_rules()
@@ -939,28 +1265,83 @@ class AMSGrad(Adam):
 
 
 # %% [tests] id=test_amsgrad points=2 hidden=amsgrad
-# lr = 0.1、β1 = β2 = 0.5。w の勾配は 4, 0
-#   1 回目: m = 2、v = 8、v_max = 8、m̂ = 2/0.5 = 4、v_max/(1 − 0.5) = 16 → w = 0 − 0.1·4/4 = −0.1
-#   2 回目: m = 1、v = 4 (減った)、v_max = 8 のまま、m̂ = 1/0.75、v_max/0.75 = 32/3 → w = −0.1 − 0.1·(4/3)/√(32/3)
-#   (Adam なら v/0.75 = 16/3 を使う。補正後の v̂ の最大値なら max(16, 16/3) = 16 を使う)
-# c の勾配は [0, 2] の次に [2, 0]
-#   c[0]: 1 回目は動かない。2 回目 m = 1、v = v_max = 2 → c = 1 − 0.1·(4/3)/√(8/3)
-#   c[1]: 1 回目 m = 1、v = 2 → m̂ = 2、v_max/0.5 = 4 → c = 0.9。2 回目 m = 0.5、v = 1、v_max = 2 → c = 0.9 − 0.1·(2/3)/√(8/3)
 # AMSGrad は Adam のコンストラクタと _moments を使うので、演習 7 の規則が通るまでは保留
 if builds_on({"演習 7 の規則 (Adam のコンストラクタと _moments)": public_test_adam_rules}):
-    check_optimizer_steps(
-        "AMSGrad",
-        {"lr": 0.1, "beta1": 0.5, "beta2": 0.5},
-        {"w": np.array([0.0]), "c": np.array([[1.0, 1.0]])},
-        [{"w": np.array([4.0]), "c": np.array([[0.0, 2.0]])}, {"w": np.array([0.0]), "c": np.array([[2.0, 0.0]])}],
-        [
-            {"w": [-0.1], "c": [[1.0, 0.9]]},
-            {
-                "w": [-0.1 - 0.1 * (4 / 3) / np.sqrt(32 / 3)],
-                "c": [[1.0 - 0.1 * (4 / 3) / np.sqrt(8 / 3), 0.9 - 0.1 * (2 / 3) / np.sqrt(8 / 3)]],
-            },
-        ],
-    )
+    runs = []  # update を呼んだ記録 (最後の 2 つの性質で使う)
+    with Properties() as test:
+        with test.property(
+            "指定した引数での update ごとの params の値 (lr = 0.1、beta1 = beta2 = 0.5、形状 (1,) と (1, 2) のキーで 2 回)"
+        ):
+            # lr = 0.1、β1 = β2 = 0.5。w の勾配は 4, 0
+            #   1 回目: m = 2、v = 8、v_max = 8、m̂ = 2/0.5 = 4、v_max/(1 − 0.5) = 16 → w = 0 − 0.1·4/4 = −0.1
+            #   2 回目: m = 1、v = 4 (減った)、v_max = 8 のまま、m̂ = 1/0.75、v_max/0.75 = 32/3 → w = −0.1 − 0.1·(4/3)/√(32/3)
+            #   (Adam なら v/0.75 = 16/3 を使う。補正後の v̂ の最大値なら max(16, 16/3) = 16 を使う)
+            # c の勾配は [0, 2] の次に [2, 0]
+            #   c[0]: 1 回目は動かない。2 回目 m = 1、v = v_max = 2 → c = 1 − 0.1·(4/3)/√(8/3)
+            #   c[1]: 1 回目 m = 1、v = 2 → m̂ = 2、v_max/0.5 = 4 → c = 0.9。2 回目 m = 0.5、v = 1、v_max = 2 → c = 0.9 − 0.1·(2/3)/√(8/3)
+            check_optimizer_steps(
+                "AMSGrad",
+                {"lr": 0.1, "beta1": 0.5, "beta2": 0.5},
+                {"w": np.array([0.0]), "c": np.array([[1.0, 1.0]])},
+                [
+                    {"w": np.array([4.0]), "c": np.array([[0.0, 2.0]])},
+                    {"w": np.array([0.0]), "c": np.array([[2.0, 0.0]])},
+                ],
+                [
+                    {"w": [-0.1], "c": [[1.0, 0.9]]},
+                    {
+                        "w": [-0.1 - 0.1 * (4 / 3) / np.sqrt(32 / 3)],
+                        "c": [[1.0 - 0.1 * (4 / 3) / np.sqrt(8 / 3), 0.9 - 0.1 * (2 / 3) / np.sqrt(8 / 3)]],
+                    },
+                ],
+                runs=runs,
+            )
+        with test.property(
+            "既定の引数での update ごとの params の値 (lr = 0.001、beta1 = 0.9、beta2 = 0.999、形状 (2,) の 2 つのキーで 2 回)"
+        ):
+            # params_same と grads_same。期待値は eps を無視した値 (許容誤差は相対 1e-5)。v が減らないところは Adam と同じ:
+            #   W は毎回 0.001 ずつ動き、V は 1 回目に [−0.001, 0]、2 回目の V[1] は Adam と同じ move1 だけ動く
+            #   2 回目の V[0]: v = 0.003996 は v_max = 0.004 より小さいので、0.004 を使う → 移動量 0.001·(0.18/0.19)/√(0.004/0.001999)
+            move0_max = 0.001 * (0.18 / 0.19) / np.sqrt(0.004 / 0.001999)
+            move1 = 0.001 * (0.2 / 0.19) / np.sqrt(0.004 / 0.001999)  # Adam のテストと同じ
+            check_optimizer_steps(
+                "AMSGrad",
+                {},
+                params_same,
+                grads_same,
+                [
+                    {"W": [0.999, 1.001], "V": [-0.001, 0.0]},
+                    {"W": [0.998, 1.002], "V": [-0.001 - move0_max, -move1]},
+                ],
+                runs=runs,
+                rtol=1e-5,
+            )
+        with test.property("形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 3) で 2 回)"):
+            # 1 つ目の性質の w と c を 1 行に並べた配列 (要素ごとの計算なので、各要素の値も同じ)
+            check_optimizer_steps(
+                "AMSGrad",
+                {"lr": 0.1, "beta1": 0.5, "beta2": 0.5},
+                {"row": np.array([[0.0, 1.0, 1.0]])},
+                [{"row": np.array([[4.0, 0.0, 2.0]])}, {"row": np.array([[0.0, 2.0, 0.0]])}],
+                [
+                    {"row": [[-0.1, 1.0, 0.9]]},
+                    {
+                        "row": [
+                            [
+                                -0.1 - 0.1 * (4 / 3) / np.sqrt(32 / 3),
+                                1.0 - 0.1 * (4 / 3) / np.sqrt(8 / 3),
+                                0.9 - 0.1 * (2 / 3) / np.sqrt(8 / 3),
+                            ]
+                        ]
+                    },
+                ],
+                runs=runs,
+            )
+        values = list(test.verdicts)  # ここまでの 3 つの性質 (値)
+        with test.property("params の配列をその場で (in place) 更新する", needs=values):
+            check_in_place(runs)
+        with test.property("grads の配列を書き換えない", needs=values):
+            check_grads_untouched(runs)
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -1247,16 +1628,27 @@ def inverse_time_decay(lr0, step, decay_rate=0.01):
 
 
 # %% [tests] id=test_lr_schedules points=2 hidden=lr_schedules
-# 0.1 · 0.5^floor(epoch/10): エポック 0〜9 は 0.1、10 で 0.05、25 は floor(2.5) = 2 なので 0.025
-for epoch, expected in [(0, 0.1), (9, 0.1), (10, 0.05), (25, 0.025)]:
-    check_scalar(step_decay(0.1, epoch), expected, f"step_decay(0.1, {epoch})")
-# drop = 0.1、epochs_drop = 3: エポック 7 は floor(7/3) = 2 なので 1.0 · 0.1² = 0.01
-check_scalar(step_decay(1.0, 7, drop=0.1, epochs_drop=3), 0.01, "step_decay(1.0, 7, drop=0.1, epochs_drop=3)")
-# 0.1 / (1 + 0.01 t): t = 0 で 0.1、t = 100 で半分の 0.05
-check_scalar(inverse_time_decay(0.1, 0), 0.1, "inverse_time_decay(0.1, 0)")
-check_scalar(inverse_time_decay(0.1, 100), 0.05, "inverse_time_decay(0.1, 100)")
-# 1 / (1 + 0.5 · 3) = 1 / 2.5 = 0.4
-check_scalar(inverse_time_decay(1.0, 3, decay_rate=0.5), 0.4, "inverse_time_decay(1.0, 3, decay_rate=0.5)")
+with Properties() as test:
+    with test.property("step_decay の値 (drop = 0.1、epochs_drop = 3 でエポック 2、3、7)"):
+        # drop = 0.1、epochs_drop = 3: エポック 2 は floor(2/3) = 0 なので 1.0 のまま、3 (下がる境目) で 0.1、
+        # エポック 7 は floor(7/3) = 2 なので 1.0 · 0.1² = 0.01
+        for epoch, expected in [(2, 1.0), (3, 0.1), (7, 0.01)]:
+            check_scalar(
+                step_decay(1.0, epoch, drop=0.1, epochs_drop=3),
+                expected,
+                f"step_decay(1.0, {epoch}, drop=0.1, epochs_drop=3)",
+            )
+    with test.property("step_decay の既定値 (drop=0.5、epochs_drop=10 で、lr0 = 0.1 のエポック 0、9、10、25)"):
+        # 0.1 · 0.5^floor(epoch/10): エポック 0〜9 は 0.1、10 で 0.05、25 は floor(2.5) = 2 なので 0.025
+        for epoch, expected in [(0, 0.1), (9, 0.1), (10, 0.05), (25, 0.025)]:
+            check_scalar(step_decay(0.1, epoch), expected, f"step_decay(0.1, {epoch})")
+    with test.property("inverse_time_decay の値 (decay_rate = 0.5 で step 3)"):
+        # 1 / (1 + 0.5 · 3) = 1 / 2.5 = 0.4
+        check_scalar(inverse_time_decay(1.0, 3, decay_rate=0.5), 0.4, "inverse_time_decay(1.0, 3, decay_rate=0.5)")
+    with test.property("inverse_time_decay の既定値 (decay_rate=0.01 で、lr0 = 0.1 の step 0 と 100)"):
+        # 0.1 / (1 + 0.01 t): t = 0 で 0.1、t = 100 で半分の 0.05
+        check_scalar(inverse_time_decay(0.1, 0), 0.1, "inverse_time_decay(0.1, 0)")
+        check_scalar(inverse_time_decay(0.1, 100), 0.05, "inverse_time_decay(0.1, 100)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -1394,63 +1786,82 @@ def public_test_clip_grads_by_norm():
     # 許容誤差は相対 1e-5 (1e-6 を足す書き方と足さない書き方の差は、ここでは相対 2e-7 程度)
     grads_example = {"W": np.array([[3.0, 0.0], [0.0, 0.0]]), "b": np.array([4.0])}
     per_key = "配列ごとに自分のノルムで縮めていませんか。ノルムは全部の配列をまとめた 1 つの値で、すべての配列を同じ倍率で縮めます。"
-    # max_norm = 1: 全体を 1/5 倍。W → [[0.6, 0], [0, 0]]、b → [0.8]。戻り値は前のノルム 5
-    total, clipped, in_place = run_clipping(grads_example, 1.0)
-    check_scalar(
-        total,
-        5.0,
-        "clip_grads_by_norm(grads_example, 1.0) の戻り値 (クリッピングする前のノルム)",
-        rtol=1e-5,
-        mistakes=[
-            (1.0, "クリッピングした後のノルムを返しています。戻り値は縮める前のノルムです。"),
-            (25.0, "2 乗の和の平方根を取っていません。ノルムは √(全要素の 2 乗の和) です。"),
-        ],
-    )
-    check_array(
-        clipped["W"],
-        [[0.6, 0.0], [0.0, 0.0]],
-        "max_norm = 1 で呼んだ後の grads['W']",
-        rtol=1e-5,
-        mistakes=[
-            ([[1.0, 0.0], [0.0, 0.0]], per_key),
-            (
-                [[3.0, 0.0], [0.0, 0.0]],
-                "grads の配列が変わっていません。g = g * 倍率 はローカル変数に新しい配列を入れるだけです。"
-                "grads[key] *= 倍率 のように、辞書の中の配列をその場で書き換えてください。",
-            ),
-        ],
-    )
-    check_array(clipped["b"], [0.8], "max_norm = 1 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([1.0], per_key)])
-    check_true(
-        in_place,
-        "grads の配列をその場で (in place) 書き換えていません。grads[key] = grads[key] * 倍率 ではなく grads[key] *= 倍率 と書いてください。",
-    )
-    # max_norm = 4.5: W (3) も b (4) も 1 つずつなら 4.5 以下だが、全体の 5 が 4.5 を超えるので両方を 0.9 倍
-    total, clipped, _ = run_clipping(grads_example, 4.5)
-    check_array(
-        clipped["W"],
-        [[2.7, 0.0], [0.0, 0.0]],
-        "max_norm = 4.5 で呼んだ後の grads['W']",
-        rtol=1e-5,
-        mistakes=[([[3.0, 0.0], [0.0, 0.0]], per_key)],
-    )
-    check_array(clipped["b"], [3.6], "max_norm = 4.5 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([4.0], per_key)])
-    # max_norm = 10: 全体のノルム 5 は上限以下なので何も変えない (戻り値は 5)
-    total, clipped, _ = run_clipping(grads_example, 10.0)
-    check_scalar(total, 5.0, "clip_grads_by_norm(grads_example, 10.0) の戻り値", rtol=1e-5)
-    check_array(
-        clipped["W"],
-        [[3.0, 0.0], [0.0, 0.0]],
-        "max_norm = 10 で呼んだ後の grads['W'] (上限以下なので変わらない)",
-        rtol=1e-5,
-        mistakes=[
-            (
-                [[6.0, 0.0], [0.0, 0.0]],
-                "ノルムが max_norm 以下のときまで max_norm / ノルム 倍しています。縮めるのは、ノルムが max_norm を超えたときだけです。",
+    in_place_runs = []  # 呼び出しごとに、grads の配列をその場で書き換えたか (最後の性質で使う)
+    with Properties() as test:
+        with test.property(
+            "ノルムが max_norm を超えるとき、縮める前のノルムを返し、全部の配列を同じ倍率で縮める (max_norm = 1)"
+        ):
+            # max_norm = 1: 全体を 1/5 倍。W → [[0.6, 0], [0, 0]]、b → [0.8]。戻り値は前のノルム 5
+            total, clipped, in_place = run_clipping(grads_example, 1.0)
+            in_place_runs.append(in_place)
+            check_scalar(
+                total,
+                5.0,
+                "clip_grads_by_norm(grads_example, 1.0) の戻り値 (クリッピングする前のノルム)",
+                rtol=1e-5,
+                mistakes=[
+                    (1.0, "クリッピングした後のノルムを返しています。戻り値は縮める前のノルムです。"),
+                    (25.0, "2 乗の和の平方根を取っていません。ノルムは √(全要素の 2 乗の和) です。"),
+                ],
             )
-        ],
-    )
-    check_array(clipped["b"], [4.0], "max_norm = 10 で呼んだ後の grads['b']", rtol=1e-5)
+            check_array(
+                clipped["W"],
+                [[0.6, 0.0], [0.0, 0.0]],
+                "max_norm = 1 で呼んだ後の grads['W']",
+                rtol=1e-5,
+                mistakes=[
+                    ([[1.0, 0.0], [0.0, 0.0]], per_key),
+                    (
+                        [[3.0, 0.0], [0.0, 0.0]],
+                        "grads の配列が変わっていません。g = g * 倍率 はローカル変数に新しい配列を入れるだけです。"
+                        "grads[key] *= 倍率 のように、辞書の中の配列をその場で書き換えてください。",
+                    ),
+                ],
+            )
+            check_array(
+                clipped["b"], [0.8], "max_norm = 1 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([1.0], per_key)]
+            )
+        with test.property(
+            "どの配列も単独では max_norm 以下で全体のノルムが超えるとき、全体のノルムで縮める (max_norm = 4.5)"
+        ):
+            # max_norm = 4.5: W (3) も b (4) も 1 つずつなら 4.5 以下だが、全体の 5 が 4.5 を超えるので両方を 0.9 倍
+            total, clipped, in_place = run_clipping(grads_example, 4.5)
+            in_place_runs.append(in_place)
+            check_scalar(total, 5.0, "clip_grads_by_norm(grads_example, 4.5) の戻り値", rtol=1e-5)
+            check_array(
+                clipped["W"],
+                [[2.7, 0.0], [0.0, 0.0]],
+                "max_norm = 4.5 で呼んだ後の grads['W']",
+                rtol=1e-5,
+                mistakes=[([[3.0, 0.0], [0.0, 0.0]], per_key)],
+            )
+            check_array(
+                clipped["b"], [3.6], "max_norm = 4.5 で呼んだ後の grads['b']", rtol=1e-5, mistakes=[([4.0], per_key)]
+            )
+        with test.property("ノルムが max_norm 以下のとき、ノルムを返し、grads を変えない (max_norm = 10)"):
+            # max_norm = 10: 全体のノルム 5 は上限以下なので何も変えない (戻り値は 5)
+            total, clipped, in_place = run_clipping(grads_example, 10.0)
+            in_place_runs.append(in_place)
+            check_scalar(total, 5.0, "clip_grads_by_norm(grads_example, 10.0) の戻り値", rtol=1e-5)
+            check_array(
+                clipped["W"],
+                [[3.0, 0.0], [0.0, 0.0]],
+                "max_norm = 10 で呼んだ後の grads['W'] (上限以下なので変わらない)",
+                rtol=1e-5,
+                mistakes=[
+                    (
+                        [[6.0, 0.0], [0.0, 0.0]],
+                        "ノルムが max_norm 以下のときまで max_norm / ノルム 倍しています。縮めるのは、ノルムが max_norm を超えたときだけです。",
+                    )
+                ],
+            )
+            check_array(clipped["b"], [4.0], "max_norm = 10 で呼んだ後の grads['b']", rtol=1e-5)
+        values = list(test.verdicts)  # ここまでの 3 つの性質 (値)。最後の性質は、値が合格したときだけ数える
+        with test.property("grads の配列をその場で (in place) 書き換える (上の 3 回の呼び出し)", needs=values):
+            check_true(
+                all(in_place_runs),
+                "grads の配列をその場で (in place) 書き換えていません。grads[key] = grads[key] * 倍率 ではなく grads[key] *= 倍率 と書いてください。",
+            )
 
 
 public_test_clip_grads_by_norm()
@@ -1463,14 +1874,17 @@ print("公開テスト: OK")
 
 # %% [tests] id=test_clip_grads_by_norm_rules points=0.5 hidden=clip_grads_by_norm_rules
 if core_passes(public_test_clip_grads_by_norm):
-    clip_grads_by_norm({"W": np.ones((2, 2))}, 1.0)  # 正しい入力では例外を出さない
-    for bad in (0.0, -1.0):
-        check_raises(
-            ValueError,
-            lambda bad=bad: clip_grads_by_norm({"W": np.ones((2, 2))}, bad),
-            f"max_norm = {bad:g} での clip_grads_by_norm",
-            "max_norm は正の数です。",
-        )
+    with Properties() as test:
+        with test.property("正の max_norm では例外を出さない (max_norm = 1)"):
+            clip_grads_by_norm({"W": np.ones((2, 2))}, 1.0)  # 正しい入力では例外を出さない
+        for bad in (0.0, -1.0):
+            with test.property(f"入力の検査 (max_norm = {bad:g} で ValueError)"):
+                check_raises(
+                    ValueError,
+                    lambda bad=bad: clip_grads_by_norm({"W": np.ones((2, 2))}, bad),
+                    f"max_norm = {bad:g} での clip_grads_by_norm",
+                    "max_norm は正の数です。",
+                )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -1518,8 +1932,8 @@ def warmup_lr(lr0, step, warmup_steps):
 
 
 # %% [tests] id=test_warmup_lr points=1.5 hidden=warmup_lr
-# lr0 = 0.2、warmup_steps = 4: step 0, 1, 2, 3 で 0.2 の 1/4, 2/4, 3/4, 4/4、その後は 0.2 のまま
-for step, expected in [(0, 0.05), (1, 0.1), (2, 0.15), (3, 0.2), (4, 0.2), (100, 0.2)]:
+def check_warmup_step(step, expected):
+    """lr0 = 0.2、warmup_steps = 4 での warmup_lr(0.2, step, 4) を expected と比べる。"""
     check_scalar(
         warmup_lr(0.2, step, 4),
         expected,
@@ -1532,12 +1946,23 @@ for step, expected in [(0, 0.05), (1, 0.1), (2, 0.15), (3, 0.2), (4, 0.2), (100,
             (0.2 * (step + 1) / 4, "warmup_steps 回を過ぎても学習率を上げ続けています。それ以降は lr0 のままです。"),
         ],
     )
-# warmup_steps = 1 はウォームアップなし (step 0 から lr0)
-check_scalar(warmup_lr(0.3, 0, 1), 0.3, "warmup_lr(0.3, 0, 1)")
-# 逆時間減衰との組み合わせ: step 1 では 1 / (1 + 0.5) = 2/3 の 2/4 で 1/3
-check_scalar(
-    warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4), 1 / 3, "warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4)"
-)
+
+
+with Properties() as test:
+    with test.property("ウォームアップ中 (step < warmup_steps) の学習率 (warmup_steps = 4 と 1)"):
+        # lr0 = 0.2、warmup_steps = 4: step 0, 1, 2, 3 で 0.2 の 1/4, 2/4, 3/4, 4/4
+        for step, expected in [(0, 0.05), (1, 0.1), (2, 0.15), (3, 0.2)]:
+            check_warmup_step(step, expected)
+        # warmup_steps = 1 はウォームアップなし (step 0 から lr0)
+        check_scalar(warmup_lr(0.3, 0, 1), 0.3, "warmup_lr(0.3, 0, 1)")
+        # 逆時間減衰との組み合わせ: step 1 では 1 / (1 + 0.5) = 2/3 の 2/4 で 1/3
+        check_scalar(
+            warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4), 1 / 3, "warmup_lr(inverse_time_decay(1.0, 1, 0.5), 1, 4)"
+        )
+    with test.property("ウォームアップの後 (step >= warmup_steps) の学習率 (warmup_steps = 4 で step 4 と 100)"):
+        # step 4 以降は 0.2 のまま
+        for step in (4, 100):
+            check_warmup_step(step, 0.2)
 print("公開テスト: OK")
 
 # %% [markdown]

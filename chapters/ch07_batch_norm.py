@@ -32,7 +32,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_true
+from course.checks import Properties, builds_on, check_array, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import check_layer_gradients, eval_numerical_gradient_array, format_gradient_report, rel_error
 from course.hints import hint
@@ -242,58 +242,71 @@ def public_test_batchnorm_forward():
     gamma, beta = np.array([2.0, 1.0, 1.0]), np.array([0.5, 0.0, -1.0])
     s0, s1 = np.sqrt(1 + 1e-5), np.sqrt(1e-6 + 1e-5)
     expected_out = np.array([[-2 / s0 + 0.5, -0.001 / s1, -1.0], [2 / s0 + 0.5, 0.001 / s1, -1.0]])
-    out, cache = batchnorm_forward(x, gamma, beta)
-    check_array(
-        out,
-        expected_out,
-        "batchnorm_forward の out",
-        mistakes=[
-            (
-                [[-2 / s0 + 0.5, -0.001 / 0.00101, -1.0], [2 / s0 + 0.5, 0.001 / 0.00101, -1.0]],
-                "ε が平方根の外にあります。√(分散 + ε) で割ります。",
-            ),
-            (
-                [
-                    [-2 / np.sqrt(2 + 1e-5) + 0.5, -0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
-                    [2 / np.sqrt(2 + 1e-5) + 0.5, 0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
+    # 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
+    with Properties() as test:
+        values = "出力 out の値 (形状 (2, 3) の手計算の例と、形状 (50, 3) のランダムな入力)"
+        with test.property(values):
+            out, cache = batchnorm_forward(x, gamma, beta)
+            check_array(
+                out,
+                expected_out,
+                "batchnorm_forward の out",
+                mistakes=[
+                    (
+                        [[-2 / s0 + 0.5, -0.001 / 0.00101, -1.0], [2 / s0 + 0.5, 0.001 / 0.00101, -1.0]],
+                        "ε が平方根の外にあります。√(分散 + ε) で割ります。",
+                    ),
+                    (
+                        [
+                            [-2 / np.sqrt(2 + 1e-5) + 0.5, -0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
+                            [2 / np.sqrt(2 + 1e-5) + 0.5, 0.001 / np.sqrt(2e-6 + 1e-5), -1.0],
+                        ],
+                        "分散を N − 1 で割っています。バッチ分散は N で割ります (np.var の既定、ddof=0)。",
+                    ),
+                    (
+                        [
+                            [-2 / np.sqrt(1 + 1e-6) + 0.5, -0.001 / np.sqrt(2e-6), -1.0],
+                            [2 / np.sqrt(1 + 1e-6) + 0.5, 0.001 / np.sqrt(2e-6), -1.0],
+                        ],
+                        "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。引数の eps (既定は PyTorch と同じ 1e-5) を使ってください。",
+                    ),
                 ],
-                "分散を N − 1 で割っています。バッチ分散は N で割ります (np.var の既定、ddof=0)。",
-            ),
-            (
-                [
-                    [-2 / np.sqrt(1 + 1e-6) + 0.5, -0.001 / np.sqrt(2e-6), -1.0],
-                    [2 / np.sqrt(1 + 1e-6) + 0.5, 0.001 / np.sqrt(2e-6), -1.0],
-                ],
-                "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。引数の eps (既定は PyTorch と同じ 1e-5) を使ってください。",
-            ),
-        ],
-    )
-    check_true(isinstance(cache, dict), "cache は辞書 (dict) にしてください。")
-    missing = {"x", "xc", "var", "std", "xn", "gamma", "eps"} - set(cache)
-    check_true(not missing, f"cache にキー {sorted(missing)} がありません。")
-    check_array(cache["xc"], [[-1.0, -0.001, 0.0], [1.0, 0.001, 0.0]], 'cache["xc"]')
-    check_array(cache["var"], [1.0, 1e-6, 0.0], 'cache["var"]', rtol=1e-9, atol=1e-15)
-    check_array(
-        cache["std"],
-        [s0, s1, np.sqrt(1e-5)],
-        'cache["std"]',
-        mistakes=[([1.0, 1e-6, 0.0], "std には分散ではなく √(var + eps) を入れます。")],
-    )
-    check_array(cache["xn"], (expected_out - beta) / gamma, 'cache["xn"]')
-    # eps を変えると結果も変わる (引数の eps を使っているか)
-    check_array(
-        batchnorm_forward(x, gamma, beta, eps=1e-2)[0][:, 0],
-        [-2 / np.sqrt(1.01) + 0.5, 2 / np.sqrt(1.01) + 0.5],
-        "eps=1e-2 での out の列 0",
-    )
-    # 性質: 大きなバッチでは、出力の列ごとの平均は β、分散は γ² · σ²/(σ² + ε) (ほぼ γ²) になる
-    x_big = np.random.default_rng(0).standard_normal((50, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 0.0]
-    out_big, cache_big = batchnorm_forward(x_big, gamma, beta)
-    check_array(out_big.mean(axis=0), beta, "ランダムな入力での out の列ごとの平均", atol=1e-9)
-    var_big = x_big.var(axis=0)
-    check_array(out_big.var(axis=0), gamma**2 * var_big / (var_big + 1e-5), "ランダムな入力での out の列ごとの分散")
-    # N = 1: 分散は 0、x̂ = 0 で、出力は β (nan にならない)
-    check_array(batchnorm_forward(x[:1], gamma, beta)[0], [beta], "N = 1 の out")
+            )
+            # 大きなバッチでは、出力の列ごとの平均は β、分散は γ² · σ²/(σ² + ε) (ほぼ γ²) になる
+            x_big = np.random.default_rng(0).standard_normal((50, 3)) * [1.0, 10.0, 0.1] + [5.0, -3.0, 0.0]
+            out_big, _ = batchnorm_forward(x_big, gamma, beta)
+            check_array(out_big.mean(axis=0), beta, "ランダムな入力での out の列ごとの平均", atol=1e-9)
+            var_big = x_big.var(axis=0)
+            check_array(
+                out_big.var(axis=0), gamma**2 * var_big / (var_big + 1e-5), "ランダムな入力での out の列ごとの分散"
+            )
+        # N = 1: 分散は 0、x̂ = 0 で、出力は β (nan にならない)
+        with test.property("バッチサイズ 1 (分散が 0) の out (x の 1 行目だけの入力)"):
+            check_array(batchnorm_forward(x[:1], gamma, beta)[0], [beta], "N = 1 の out")
+        # eps を変えると結果も変わる (引数の eps を使っているか)
+        with test.property("引数の eps を使う (eps=1e-2 の out の列 0)"):
+            check_array(
+                batchnorm_forward(x, gamma, beta, eps=1e-2)[0][:, 0],
+                [-2 / np.sqrt(1.01) + 0.5, 2 / np.sqrt(1.01) + 0.5],
+                "eps=1e-2 での out の列 0",
+            )
+        # cache は上の手計算の例 (eps は既定の 1e-5) のもの
+        with test.property("cache の中身 (形状 (2, 3) の手計算の例の 7 つのキーとその値)", needs=[values]):
+            check_true(isinstance(cache, dict), "cache は辞書 (dict) にしてください。")
+            missing = {"x", "xc", "var", "std", "xn", "gamma", "eps"} - set(cache)
+            check_true(not missing, f"cache にキー {sorted(missing)} がありません。")
+            check_array(cache["x"], x, 'cache["x"]')
+            check_array(cache["xc"], [[-1.0, -0.001, 0.0], [1.0, 0.001, 0.0]], 'cache["xc"]')
+            check_array(cache["var"], [1.0, 1e-6, 0.0], 'cache["var"]', rtol=1e-9, atol=1e-15)
+            check_array(
+                cache["std"],
+                [s0, s1, np.sqrt(1e-5)],
+                'cache["std"]',
+                mistakes=[([1.0, 1e-6, 0.0], "std には分散ではなく √(var + eps) を入れます。")],
+            )
+            check_array(cache["xn"], (expected_out - beta) / gamma, 'cache["xn"]')
+            check_array(cache["gamma"], gamma, 'cache["gamma"]')
+            check_scalar(cache["eps"], 1e-5, 'cache["eps"]')
 
 
 public_test_batchnorm_forward()
@@ -438,29 +451,45 @@ def public_test_bn_scale_shift_backward():
     # dout = [[1, 2], [3, 4]]、x̂ = [[−1, 1], [1, −1]]、γ = [2, −1]
     # dx̂ = dout · γ = [[2, −2], [6, −4]]
     # dγ = [1·(−1) + 3·1, 2·1 + 4·(−1)] = [2, −2]、dβ = [1 + 3, 2 + 4] = [4, 6]
+    # N = 1 (1 行目だけ): dx̂ = [[2, −2]]、dγ = [1·(−1), 2·1] = [−1, 2]、dβ = [1, 2] (形状はどちらも (D,))
     dout = np.array([[1.0, 2.0], [3.0, 4.0]])
     xn = np.array([[-1.0, 1.0], [1.0, -1.0]])
-    dxn, dgamma, dbeta = bn_scale_shift_backward(dout, xn, np.array([2.0, -1.0]))
-    check_array(dxn, [[2.0, -2.0], [6.0, -4.0]], "dxn", mistakes=[(dout, "γ を掛け忘れています (∂out/∂x̂ = γ)。")])
-    check_array(
-        dgamma,
-        [2.0, -2.0],
-        "dgamma",
-        mistakes=[(dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。γ は N 行すべてで使われています。")],
-    )
-    check_array(
-        dbeta,
-        [4.0, 6.0],
-        "dbeta",
-        mistakes=[
-            (dout, "dbeta をバッチ方向 (axis=0) に合計していません。"),
-            ([2.0, 3.0], "平均ではなく和をとります。"),
-        ],
-    )
-    # N = 1 でも dgamma、dbeta の形状は (D,)
-    _, dgamma_one, dbeta_one = bn_scale_shift_backward(dout[:1], xn[:1], np.array([2.0, -1.0]))
-    check_array(dgamma_one, [-1.0, 2.0], "N = 1 での dgamma")
-    check_array(dbeta_one, [1.0, 2.0], "N = 1 での dbeta")
+    gamma = np.array([2.0, -1.0])
+    with Properties() as test:
+        with test.property("dxn の値 (N = 2 の例と N = 1)"):
+            dxn, _, _ = bn_scale_shift_backward(dout, xn, gamma)
+            check_array(
+                dxn, [[2.0, -2.0], [6.0, -4.0]], "dxn", mistakes=[(dout, "γ を掛け忘れています (∂out/∂x̂ = γ)。")]
+            )
+            dxn_one, _, _ = bn_scale_shift_backward(dout[:1], xn[:1], gamma)
+            check_array(dxn_one, [[2.0, -2.0]], "N = 1 での dxn")
+        with test.property("dgamma の値 (バッチ方向の和。N = 2 の例と N = 1)"):
+            _, dgamma, _ = bn_scale_shift_backward(dout, xn, gamma)
+            check_array(
+                dgamma,
+                [2.0, -2.0],
+                "dgamma",
+                mistakes=[
+                    (dout * xn, "dgamma をバッチ方向 (axis=0) に合計していません。γ は N 行すべてで使われています。")
+                ],
+            )
+            # N = 1 でも dgamma の形状は (D,)
+            _, dgamma_one, _ = bn_scale_shift_backward(dout[:1], xn[:1], gamma)
+            check_array(dgamma_one, [-1.0, 2.0], "N = 1 での dgamma")
+        with test.property("dbeta の値 (バッチ方向の和。N = 2 の例と N = 1)"):
+            _, _, dbeta = bn_scale_shift_backward(dout, xn, gamma)
+            check_array(
+                dbeta,
+                [4.0, 6.0],
+                "dbeta",
+                mistakes=[
+                    (dout, "dbeta をバッチ方向 (axis=0) に合計していません。"),
+                    ([2.0, 3.0], "平均ではなく和をとります。"),
+                ],
+            )
+            # N = 1 でも dbeta の形状は (D,)
+            _, _, dbeta_one = bn_scale_shift_backward(dout[:1], xn[:1], gamma)
+            check_array(dbeta_one, [1.0, 2.0], "N = 1 での dbeta")
 
 
 public_test_bn_scale_shift_backward()
@@ -504,26 +533,39 @@ def public_test_bn_normalize_backward():
     # x_c = [[−1, 4], [1, −4]]、s = [1, 2]、dx̂ = [[1, 1], [3, −1]]
     # dx_c = dx̂ / s = [[1, 0.5], [3, −0.5]]
     # ds = −Σ_n dx̂ · x_c / s² = [−(−1 + 3)/1, −(4 + 4)/4] = [−2, −2]
+    # N = 1 (1 行目だけ): dx_c = [[1, 0.5]]、ds = [−(1·(−1))/1, −(1·4)/4] = [1, −1]
     dxn = np.array([[1.0, 1.0], [3.0, -1.0]])
     xc = np.array([[-1.0, 4.0], [1.0, -4.0]])
     std = np.array([1.0, 2.0])
-    dxc, dstd = bn_normalize_backward(dxn, xc, std)
-    check_array(
-        dxc,
-        [[1.0, 0.5], [3.0, -0.5]],
-        "dxc",
-        mistakes=[(dxn * std, "割る代わりに掛けています (∂x̂/∂xc = 1/std)。")],
-    )
-    check_array(
-        dstd,
-        [-2.0, -2.0],
-        "dstd",
-        mistakes=[
-            ([2.0, 2.0], "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
-            ([-2.0, -4.0], "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
-            (-dxn * xc / std**2, "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。"),
-        ],
-    )
+    with Properties() as test:
+        with test.property("dxc の値 (N = 2 の例と N = 1)"):
+            dxc, _ = bn_normalize_backward(dxn, xc, std)
+            check_array(
+                dxc,
+                [[1.0, 0.5], [3.0, -0.5]],
+                "dxc",
+                mistakes=[(dxn * std, "割る代わりに掛けています (∂x̂/∂xc = 1/std)。")],
+            )
+            dxc_one, _ = bn_normalize_backward(dxn[:1], xc[:1], std)
+            check_array(dxc_one, [[1.0, 0.5]], "N = 1 での dxc")
+        with test.property("dstd の値 (バッチ方向の和。N = 2 の例と N = 1)"):
+            _, dstd = bn_normalize_backward(dxn, xc, std)
+            check_array(
+                dstd,
+                [-2.0, -2.0],
+                "dstd",
+                mistakes=[
+                    ([2.0, 2.0], "符号が逆です。∂(xc/std)/∂std = −xc/std² です。"),
+                    ([-2.0, -4.0], "std² ではなく std で割っています。∂(1/s)/∂s = −1/s² です。"),
+                    (
+                        -dxn * xc / std**2,
+                        "dstd をバッチ方向 (axis=0) に合計していません。std は N 行すべてで使われています。",
+                    ),
+                ],
+            )
+            # N = 1 でも dstd の形状は (D,)
+            _, dstd_one = bn_normalize_backward(dxn[:1], xc[:1], std)
+            check_array(dstd_one, [1.0, -1.0], "N = 1 での dstd")
 
 
 public_test_bn_normalize_backward()
@@ -599,16 +641,25 @@ def public_test_bn_variance_backward():
     """演習 5 の公開テスト (演習 7 の前提としても使います)。"""
     # N = 4、x_c の列 = [−3, −1, 1, 3]、dσ² = 2 → dx_c = 2 · 2 x_c / 4 = x_c
     xc = np.array([[-3.0], [-1.0], [1.0], [3.0]])
-    check_array(
-        bn_variance_backward(np.array([2.0]), xc),
-        xc,
-        "bn_variance_backward",
-        mistakes=[
-            (4 * xc, "1/N が抜けています。分散は 2 乗の平均です。"),
-            (xc / 2, "2 が抜けています。d(xc²)/dxc = 2 xc です。"),
-            (xc * 4 / 3, "N − 1 で割っています。順伝播の分散は N で割っています。"),
-        ],
-    )
+    with Properties() as test:
+        with test.property("dxc の値 (N = 4、D = 1 の例)"):
+            check_array(
+                bn_variance_backward(np.array([2.0]), xc),
+                xc,
+                "bn_variance_backward",
+                mistakes=[
+                    (4 * xc, "1/N が抜けています。分散は 2 乗の平均です。"),
+                    (xc / 2, "2 が抜けています。d(xc²)/dxc = 2 xc です。"),
+                    (xc * 4 / 3, "N − 1 で割っています。順伝播の分散は N で割っています。"),
+                ],
+            )
+        # N = 1、x_c = [[0.5, −2]]、dσ² = [2, 3] → dx_c = dσ² · 2 x_c / 1 = [[2, −12]]
+        with test.property("バッチサイズ 1 の dxc"):
+            check_array(
+                bn_variance_backward(np.array([2.0, 3.0]), np.array([[0.5, -2.0]])),
+                [[2.0, -12.0]],
+                "N = 1 での bn_variance_backward",
+            )
 
 
 public_test_bn_variance_backward()
@@ -656,16 +707,23 @@ def public_test_bn_centering_backward():
     """演習 6 の公開テスト (演習 7 の前提としても使います)。"""
     # 列 0: dx_c = [3, 0, 0] → 平均 1 → dx = [2, −1, −1]。列 1: dx_c = [1, 1, 1] → 平均 1 → dx = [0, 0, 0]
     dxc = np.array([[3.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
-    check_array(
-        bn_centering_backward(dxc),
-        [[2.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]],
-        "bn_centering_backward",
-        mistakes=[
-            (dxc, "平均 μ を通る経路が抜けています。dx = dxc − (dxc の列ごとの平均) です。"),
-            (dxc - dxc.sum(axis=0), "和ではなく平均を引きます (∂μ/∂x = 1/N)。"),
-            (dxc - dxc.mean(axis=1, keepdims=True), "平均をとる向きが違います。列ごと (axis=0) です。"),
-        ],
-    )
+    with Properties() as test:
+        with test.property("dx の値 (N = 3、D = 2 の例)"):
+            check_array(
+                bn_centering_backward(dxc),
+                [[2.0, 0.0], [-1.0, 0.0], [-1.0, 0.0]],
+                "bn_centering_backward",
+                mistakes=[
+                    (dxc, "平均 μ を通る経路が抜けています。dx = dxc − (dxc の列ごとの平均) です。"),
+                    (dxc - dxc.sum(axis=0), "和ではなく平均を引きます (∂μ/∂x = 1/N)。"),
+                    (dxc - dxc.mean(axis=1, keepdims=True), "平均をとる向きが違います。列ごと (axis=0) です。"),
+                ],
+            )
+        # N = 1: 列ごとの平均はその行自身なので dx = dx_c − dx_c = 0
+        with test.property("バッチサイズ 1 の dx"):
+            check_array(
+                bn_centering_backward(np.array([[3.0, -1.0]])), [[0.0, 0.0]], "N = 1 での bn_centering_backward"
+            )
 
 
 public_test_bn_centering_backward()
@@ -718,6 +776,18 @@ cache_hand = {
 }
 dout_hand = np.array([[1.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
 expected_dx = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+# N = 1 の cache (ε = 1e-5): x = [[2, −1]] は平均そのものなので x_c = x̂ = 0、分散 0、s = √1e-5。
+# dx = (γ/s)(dout − mean(dout) − x̂ · mean(dout · x̂)) = 0、dγ = Σ dout · x̂ = [0, 0]、dβ = Σ dout = dout の 1 行 = [1, 3]
+cache_one = {
+    "x": np.array([[2.0, -1.0]]),
+    "xc": np.zeros((1, 2)),
+    "var": np.zeros(2),
+    "std": np.full(2, np.sqrt(1e-5)),
+    "xn": np.zeros((1, 2)),
+    "gamma": np.array([2.0, 1.0]),
+    "eps": 1e-5,
+}
+dout_one = np.array([[1.0, 3.0]])
 if builds_on(
     {
         "演習 2 (bn_scale_shift_backward)": public_test_bn_scale_shift_backward,
@@ -727,25 +797,37 @@ if builds_on(
         "演習 6 (bn_centering_backward)": public_test_bn_centering_backward,
     }
 ):
-    dx, dgamma, dbeta = batchnorm_backward_graph(dout_hand, cache_hand)
-    check_array(
-        dx,
-        expected_dx,
-        "batchnorm_backward_graph の dx",
-        atol=1e-12,
-        mistakes=[
-            (
-                [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
-                "分散のノードを経由する経路が抜けています。2 つの dxc を足してから bn_centering_backward に渡します。",
-            ),
-            (
-                [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
-                "bn_centering_backward を通していません (平均 μ を通る経路が抜けています)。",
-            ),
-        ],
-    )
-    check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_graph の dgamma", atol=1e-12)
-    check_array(dbeta, [1.0, 4.0], "batchnorm_backward_graph の dbeta")
+    with Properties() as test:
+        with test.property("dx の値 (手計算の N = 4 の例と N = 1)"):
+            dx, _, _ = batchnorm_backward_graph(dout_hand, cache_hand)
+            check_array(
+                dx,
+                expected_dx,
+                "batchnorm_backward_graph の dx",
+                atol=1e-12,
+                mistakes=[
+                    (
+                        [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
+                        "分散のノードを経由する経路が抜けています。2 つの dxc を足してから bn_centering_backward に渡します。",
+                    ),
+                    (
+                        [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
+                        "bn_centering_backward を通していません (平均 μ を通る経路が抜けています)。",
+                    ),
+                ],
+            )
+            dx_one, _, _ = batchnorm_backward_graph(dout_one, cache_one)
+            check_array(dx_one, [[0.0, 0.0]], "N = 1 での batchnorm_backward_graph の dx", atol=1e-12)
+        with test.property("dgamma の値 (バッチ方向の和。N = 4 の例と N = 1)"):
+            _, dgamma, _ = batchnorm_backward_graph(dout_hand, cache_hand)
+            check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_graph の dgamma", atol=1e-12)
+            _, dgamma_one, _ = batchnorm_backward_graph(dout_one, cache_one)
+            check_array(dgamma_one, [0.0, 0.0], "N = 1 での batchnorm_backward_graph の dgamma", atol=1e-12)
+        with test.property("dbeta の値 (バッチ方向の和。N = 4 の例と N = 1)"):
+            _, _, dbeta = batchnorm_backward_graph(dout_hand, cache_hand)
+            check_array(dbeta, [1.0, 4.0], "batchnorm_backward_graph の dbeta")
+            _, _, dbeta_one = batchnorm_backward_graph(dout_one, cache_one)
+            check_array(dbeta_one, [1.0, 3.0], "N = 1 での batchnorm_backward_graph の dbeta")
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -855,26 +937,39 @@ def batchnorm_backward_compact(dout, cache):
 # 演習 7 のテストと同じ手計算の例 (ε = 0 の cache)
 def public_test_batchnorm_backward_compact():
     """演習 8 の手計算の例の公開テスト (演習 9 の前提としても使います)。"""
-    dx, dgamma, dbeta = batchnorm_backward_compact(dout_hand, cache_hand)
-    check_array(
-        dx,
-        expected_dx,
-        "batchnorm_backward_compact の dx",
-        atol=1e-12,
-        mistakes=[
-            (
-                [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
-                "分散の項 x̂ · mean(dout · x̂) が抜けています (標準偏差も x に依存します)。",
-            ),
-            (
-                [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
-                "平均の項 mean(dout) が抜けています (平均 μ も x に依存します)。",
-            ),
-            ([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.0], [0.0, 0.0]], "γ を掛け忘れています。"),
-        ],
-    )
-    check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_compact の dgamma", atol=1e-12)
-    check_array(dbeta, [1.0, 4.0], "batchnorm_backward_compact の dbeta")
+    with Properties() as test:
+        with test.property("dx の値 (手計算の N = 4 の例と N = 1)"):
+            dx, _, _ = batchnorm_backward_compact(dout_hand, cache_hand)
+            check_array(
+                dx,
+                expected_dx,
+                "batchnorm_backward_compact の dx",
+                atol=1e-12,
+                mistakes=[
+                    (
+                        [[1.5, 0.0], [-0.5, 0.0], [-0.5, 0.0], [-0.5, 0.0]],
+                        "分散の項 x̂ · mean(dout · x̂) が抜けています (標準偏差も x に依存します)。",
+                    ),
+                    (
+                        [[1.5, 1.0], [-0.5, 1.0], [0.5, 1.0], [0.5, 1.0]],
+                        "平均の項 mean(dout) が抜けています (平均 μ も x に依存します)。",
+                    ),
+                    ([[0.5, 0.0], [-0.5, 0.0], [0.0, 0.0], [0.0, 0.0]], "γ を掛け忘れています。"),
+                ],
+            )
+            # N = 1 (演習 7 のテストの cache_one): dx = 0
+            dx_one, _, _ = batchnorm_backward_compact(dout_one, cache_one)
+            check_array(dx_one, [[0.0, 0.0]], "N = 1 での batchnorm_backward_compact の dx", atol=1e-12)
+        with test.property("dgamma の値 (バッチ方向の和。N = 4 の例と N = 1)"):
+            _, dgamma, _ = batchnorm_backward_compact(dout_hand, cache_hand)
+            check_array(dgamma, [-1.0, 0.0], "batchnorm_backward_compact の dgamma", atol=1e-12)
+            _, dgamma_one, _ = batchnorm_backward_compact(dout_one, cache_one)
+            check_array(dgamma_one, [0.0, 0.0], "N = 1 での batchnorm_backward_compact の dgamma", atol=1e-12)
+        with test.property("dbeta の値 (バッチ方向の和。N = 4 の例と N = 1)"):
+            _, _, dbeta = batchnorm_backward_compact(dout_hand, cache_hand)
+            check_array(dbeta, [1.0, 4.0], "batchnorm_backward_compact の dbeta")
+            _, _, dbeta_one = batchnorm_backward_compact(dout_one, cache_one)
+            check_array(dbeta_one, [1.0, 3.0], "N = 1 での batchnorm_backward_compact の dbeta")
 
 
 public_test_batchnorm_backward_compact()
@@ -989,71 +1084,144 @@ if builds_on(
         "演習 8 (batchnorm_backward_compact)": public_test_batchnorm_backward_compact,
     }
 ):
-    layer = BatchNormalization(np.ones(2), np.zeros(2))
     # 学習時: 列 0 = [1, 3] (μ = 2、分散 1)、列 1 = [10, 20] (μ = 15、分散 25)
     x_train_step = np.array([[1.0, 10.0], [3.0, 20.0]])
-    out = layer.forward(x_train_step, train_flg=True)
-    check_array(
-        out,
-        [[-1 / np.sqrt(1 + 1e-5), -5 / np.sqrt(25 + 1e-5)], [1 / np.sqrt(1 + 1e-5), 5 / np.sqrt(25 + 1e-5)]],
-        "学習時の forward",
+    expected_train = np.array(
+        [[-1 / np.sqrt(1 + 1e-5), -5 / np.sqrt(25 + 1e-5)], [1 / np.sqrt(1 + 1e-5), 5 / np.sqrt(25 + 1e-5)]]
     )
-    # 移動平均 (初期値 0 と 1、momentum = 0.9): 0.9 · 0 + 0.1 · [2, 15] = [0.2, 1.5]、0.9 · 1 + 0.1 · [1, 25] = [1.0, 3.4]
-    check_array(
-        layer.running_mean,
-        [0.2, 1.5],
-        "1 回の学習後の running_mean",
-        mistakes=[
-            ([1.8, 13.5], "momentum の向きが逆です。momentum は古い値の重みです: m · running + (1 − m) · batch。")
-        ],
-    )
-    check_array(
-        layer.running_var,
-        [1.0, 3.4],
-        "1 回の学習後の running_var",
-        mistakes=[
-            (
-                [1.1, 5.9],
-                "不偏分散 (N − 1 で割る) を使っています。この講座ではバッチ分散 cache['var'] (N で割る) をそのまま使います。",
-            ),
-            ([0.1, 2.5], "running_var を 0 から始めています。初期値は 1 です (PyTorch と同じ)。"),
-            ([1.8, 22.6], "momentum の向きが逆です。momentum は古い値の重みです。"),
-        ],
-    )
-    # 推論時: (x − running_mean) / √(running_var + ε)。状態は変わらない
-    out = layer.forward(np.array([[1.2, 1.5]]), train_flg=False)
-    check_array(
-        out,
-        [[1 / np.sqrt(1 + 1e-5), 0.0]],
-        "推論時の forward (N = 1)",
-        mistakes=[
-            ([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。"),
-            (
-                [[1 / np.sqrt(1 + 1e-6), 0.0]],
-                "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。"
-                "self.eps (既定は PyTorch と同じ 1e-5) を使ってください。",
-            ),
-        ],
-    )
-    check_array(layer.running_mean, [0.2, 1.5], "推論の後の running_mean (変わらないはず)")
-    check_array(layer.running_var, [1.0, 3.4], "推論の後の running_var (変わらないはず)")
-    # 逆伝播: 列 = 7 + 3 · [−1, −1, 1, 1] (平均 7、分散 9)、γ = 2、dout = [1, 0, 0, 0]
-    # s = √(9 + ε)、x̂ = (3/s) · v (v = [−1, −1, 1, 1])。7.4 節の式で mean(dout) = 1/4、mean(dout · x̂) = −(3/s)/4 なので
-    # dx = (2/s) · ([3/4, −1/4, −1/4, −1/4] + (3/s)² / 4 · v) ≈ (2/3) · [1/2, −1/2, 0, 0]
-    layer = BatchNormalization(np.array([2.0]), np.array([0.0]))
-    v = np.array([[-1.0], [-1.0], [1.0], [1.0]])
-    layer.forward(7 + 3 * v)
-    dx = layer.backward(np.array([[1.0], [0.0], [0.0], [0.0]]))
-    s = np.sqrt(9 + 1e-5)
-    check_array(dx, (2 / s) * (np.array([[0.75], [-0.25], [-0.25], [-0.25]]) + (3 / s) ** 2 / 4 * v), "backward の dx")
-    check_array(layer.dgamma, [-3 / s], "backward の後の dgamma")
-    check_array(layer.dbeta, [1.0], "backward の後の dbeta")
-    # 多次元の入力: 形状 (3, 2, 2) は (3, 4) として正規化し、出力と dx は (3, 2, 2) に戻す
-    layer = BatchNormalization(np.ones(4), np.zeros(4))
-    x_3d = np.random.default_rng(0).standard_normal((3, 2, 2))
-    out_3d = layer.forward(x_3d)
-    check_true(out_3d.shape == (3, 2, 2), f"形状 (3, 2, 2) の入力に対する出力の形状が {out_3d.shape} です。")
-    check_true(layer.backward(np.ones((3, 2, 2))).shape == (3, 2, 2), "dx を入力と同じ形状に戻してください。")
+    with Properties() as test:
+        training = "学習時の forward と backward (出力、dx、dgamma、dbeta。既定の引数)"
+        with test.property(training):
+            layer = BatchNormalization(np.ones(2), np.zeros(2))
+            out = layer.forward(x_train_step, train_flg=True)
+            check_array(out, expected_train, "学習時の forward")
+            # 逆伝播: 列 = 7 + 3 · [−1, −1, 1, 1] (平均 7、分散 9)、γ = 2、dout = [1, 0, 0, 0]
+            # s = √(9 + ε)、x̂ = (3/s) · v (v = [−1, −1, 1, 1])。7.4 節の式で mean(dout) = 1/4、mean(dout · x̂) = −(3/s)/4 なので
+            # dx = (2/s) · ([3/4, −1/4, −1/4, −1/4] + (3/s)² / 4 · v) ≈ (2/3) · [1/2, −1/2, 0, 0]
+            layer_backward = BatchNormalization(np.array([2.0]), np.array([0.0]))
+            v = np.array([[-1.0], [-1.0], [1.0], [1.0]])
+            layer_backward.forward(7 + 3 * v)
+            dx = layer_backward.backward(np.array([[1.0], [0.0], [0.0], [0.0]]))
+            s = np.sqrt(9 + 1e-5)
+            check_array(
+                dx, (2 / s) * (np.array([[0.75], [-0.25], [-0.25], [-0.25]]) + (3 / s) ** 2 / 4 * v), "backward の dx"
+            )
+            check_array(layer_backward.dgamma, [-3 / s], "backward の後の dgamma")
+            check_array(layer_backward.dbeta, [1.0], "backward の後の dbeta")
+        # 移動平均 (初期値 0 と 1、momentum = 0.9): 0.9 · 0 + 0.1 · [2, 15] = [0.2, 1.5]、0.9 · 1 + 0.1 · [1, 25] = [1.0, 3.4]
+        running = "学習時の移動平均 (running_mean、running_var) の更新"
+        with test.property(running, needs=[training]):
+            check_array(
+                layer.running_mean,
+                [0.2, 1.5],
+                "1 回の学習後の running_mean",
+                mistakes=[
+                    (
+                        [1.8, 13.5],
+                        "momentum の向きが逆です。momentum は古い値の重みです: m · running + (1 − m) · batch。",
+                    )
+                ],
+            )
+            check_array(
+                layer.running_var,
+                [1.0, 3.4],
+                "1 回の学習後の running_var",
+                mistakes=[
+                    (
+                        [1.1, 5.9],
+                        "不偏分散 (N − 1 で割る) を使っています。この講座ではバッチ分散 cache['var'] (N で割る) をそのまま使います。",
+                    ),
+                    ([0.1, 2.5], "running_var を 0 から始めています。初期値は 1 です (PyTorch と同じ)。"),
+                    ([1.8, 22.6], "momentum の向きが逆です。momentum は古い値の重みです。"),
+                ],
+            )
+        # 推論時: (x − running_mean) / √(running_var + ε)。状態は変わらない
+        with test.property("推論時 (train_flg=False) は移動平均で正規化し、状態を変えない", needs=[training, running]):
+            out = layer.forward(np.array([[1.2, 1.5]]), train_flg=False)
+            check_array(
+                out,
+                [[1 / np.sqrt(1 + 1e-5), 0.0]],
+                "推論時の forward (N = 1)",
+                mistakes=[
+                    ([[0.0, 0.0]], "推論時にバッチの統計量を使っています。移動平均を使います。"),
+                    (
+                        [[1 / np.sqrt(1 + 1e-6), 0.0]],
+                        "ε が 1e-6 (『ゼロから作るDeep Learning』のコードの 10e-7) になっています。"
+                        "self.eps (既定は PyTorch と同じ 1e-5) を使ってください。",
+                    ),
+                ],
+            )
+            check_array(layer.running_mean, [0.2, 1.5], "推論の後の running_mean (変わらないはず)")
+            check_array(layer.running_var, [1.0, 3.4], "推論の後の running_var (変わらないはず)")
+        # 引数を渡したレイヤ: γ = [2, 1]、β = [0.5, −1]、momentum = 0.7、running_mean = [0, −2]、running_var = [4, 2]
+        with test.property("momentum、running_mean、running_var を渡したレイヤ (momentum=0.7 で推論、学習、推論)"):
+            layer_given = BatchNormalization(
+                np.array([2.0, 1.0]),
+                np.array([0.5, -1.0]),
+                momentum=0.7,
+                running_mean=np.array([0.0, -2.0]),
+                running_var=np.array([4.0, 2.0]),
+            )
+            # 推論 (学習の前): [3, −2] → γ (x − running_mean) / √(running_var + ε) + β = [2 · 3/√(4 + ε) + 0.5, 1 · 0 − 1]
+            check_array(
+                layer_given.forward(np.array([[3.0, -2.0]]), train_flg=False),
+                [[6 / np.sqrt(4 + 1e-5) + 0.5, -1.0]],
+                "引数を渡したレイヤの、学習前の推論時の forward",
+                mistakes=[
+                    (
+                        [[6 / np.sqrt(1 + 1e-5) + 0.5, -2 / np.sqrt(1 + 1e-5) - 1.0]],
+                        "引数の running_mean、running_var を使わずに 0 と 1 から始めています。None のときだけ初期化します。",
+                    )
+                ],
+            )
+            # 学習: 列 0 = [0, 2]、列 1 = [1, 3] (μ = [1, 2]、分散 [1, 1]) → 出力は γ · [[−1, −1], [1, 1]] / √(1 + ε) + β
+            # 移動平均: 0.7 · [0, −2] + 0.3 · [1, 2] = [0.3, −0.8]、0.7 · [4, 2] + 0.3 · [1, 1] = [3.1, 1.7]
+            s1 = np.sqrt(1 + 1e-5)
+            check_array(
+                layer_given.forward(np.array([[0.0, 1.0], [2.0, 3.0]]), train_flg=True),
+                [[-2 / s1 + 0.5, -1 / s1 - 1.0], [2 / s1 + 0.5, 1 / s1 - 1.0]],
+                "引数を渡したレイヤの学習時の forward",
+            )
+            check_array(
+                layer_given.running_mean,
+                [0.3, -0.8],
+                "引数を渡したレイヤの、1 回の学習後の running_mean",
+                mistakes=[
+                    ([0.1, -1.6], "引数の momentum を使っていません (0.9 を直接書いていませんか)。"),
+                    (
+                        [0.7, 0.8],
+                        "momentum の向きが逆です。momentum は古い値の重みです: running ← m · running + (1 − m) · batch。",
+                    ),
+                    (
+                        [0.3, 0.6],
+                        "引数の running_mean、running_var を使わずに 0 と 1 から始めています。None のときだけ初期化します。",
+                    ),
+                ],
+            )
+            check_array(layer_given.running_var, [3.1, 1.7], "引数を渡したレイヤの、1 回の学習後の running_var")
+            # 推論 (学習の後): [2, 1.5] → [2 · (2 − 0.3)/√(3.1 + ε) + 0.5, 1 · (1.5 + 0.8)/√(1.7 + ε) − 1]
+            check_array(
+                layer_given.forward(np.array([[2.0, 1.5]]), train_flg=False),
+                [[3.4 / np.sqrt(3.1 + 1e-5) + 0.5, 2.3 / np.sqrt(1.7 + 1e-5) - 1.0]],
+                "引数を渡したレイヤの、学習後の推論時の forward",
+            )
+        # 多次元の入力: (N, D) に平坦化して正規化し、出力と dx は入力の形状に戻す
+        with test.property("多次元の入力の学習と推論 (形状 (2, 1, 2) と (3, 2, 2))"):
+            # 形状 (2, 1, 2) の入力を平坦化すると上の x_train_step になる: 出力は上の学習時の出力を (2, 1, 2) にしたもの
+            layer_flat = BatchNormalization(np.ones(2), np.zeros(2))
+            out = layer_flat.forward(x_train_step.reshape(2, 1, 2))
+            check_array(out, expected_train.reshape(2, 1, 2), "形状 (2, 1, 2) の入力に対する学習時の forward")
+            # 推論: 移動平均は上と同じ [0.2, 1.5] と [1.0, 3.4] なので、[[[1.2, 1.5]]] → [[[1/√(1 + ε), 0]]]
+            out = layer_flat.forward(np.array([[[1.2, 1.5]]]), train_flg=False)
+            check_array(out, [[[1 / np.sqrt(1 + 1e-5), 0.0]]], "形状 (1, 1, 2) の入力に対する推論時の forward")
+            # 形状 (3, 2, 2) は (3, 4) として正規化し、出力と dx は (3, 2, 2) に戻す
+            layer_3d = BatchNormalization(np.ones(4), np.zeros(4))
+            x_3d = np.random.default_rng(0).standard_normal((3, 2, 2))
+            out_3d = layer_3d.forward(x_3d)
+            check_true(out_3d.shape == (3, 2, 2), f"形状 (3, 2, 2) の入力に対する出力の形状が {out_3d.shape} です。")
+            check_true(
+                layer_3d.backward(np.ones((3, 2, 2))).shape == (3, 2, 2), "dx を入力と同じ形状に戻してください。"
+            )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -1298,6 +1466,7 @@ def layer_norm(x, eps=1e-5):
     """レイヤ正規化: サンプルごとに、バッチの軸 0 以外のすべての軸で平均と分散をとる。
 
     x: 形状 (N, C, H, W) などの (N, C, ...)、または (N, D)。戻り値: x と同じ形状。
+    eps: 分散に足してから平方根をとる小さな数 (√(分散 + eps) で割る)。
     """
     # ヒント: hint("layer_norm")
     # @reference layer_norm
@@ -1307,6 +1476,7 @@ def instance_norm(x, eps=1e-5):
     """インスタンス正規化: サンプルとチャンネルごとに、空間の軸 (H, W) だけで平均と分散をとる。
 
     x: 形状 (N, C, H, W) などの (N, C, ...) (空間の軸が 1 つ以上)。戻り値: x と同じ形状。
+    eps: 分散に足してから平方根をとる小さな数 (√(分散 + eps) で割る)。
     """
     # ヒント: hint("instance_norm")
     # @reference instance_norm
@@ -1316,6 +1486,7 @@ def group_norm(x, num_groups, eps=1e-5):
     """グループ正規化: チャンネルを連続する C/G 個ずつの G = num_groups グループに分け、サンプルとグループごとに正規化する。
 
     x: 形状 (N, C, ...)。num_groups は C の約数。戻り値: x と同じ形状。
+    eps: 分散に足してから平方根をとる小さな数 (√(分散 + eps) で割る)。
     """
     # ヒント: hint("group_norm")
     # @reference group_norm
@@ -1330,47 +1501,79 @@ expected_ln = np.tile((np.arange(8.0) - 3.5) / np.sqrt(5.25 + 1e-5), 2).reshape(
 expected_in = np.tile([-0.5, 0.5], 8).reshape(2, 4, 1, 2) / np.sqrt(0.25 + 1e-5)
 # グループ正規化 (G = 2): 連続する 2 チャンネル = 4 個の連続した整数 → ずれ −1.5〜1.5、分散 1.25
 expected_gn = np.tile(np.arange(4.0) - 1.5, 4).reshape(2, 4, 1, 2) / np.sqrt(1.25 + 1e-5)
+# 3 次元の入力 x3 (形状 (2, 2, 2)、値 0〜7): サンプルごとに 4 個の連続した整数 (ずれ −1.5〜1.5、分散 1.25)、
+# 各 (n, c) の 2 個は [a, a + 1] (ずれ ±0.5、分散 0.25)
+x3 = np.arange(8.0).reshape(2, 2, 2)
+expected_ln3 = np.tile(np.arange(4.0) - 1.5, 2).reshape(2, 2, 2) / np.sqrt(1.25 + 1e-5)
+expected_in3 = np.tile([-0.5, 0.5], 4).reshape(2, 2, 2) / np.sqrt(0.25 + 1e-5)
 batch_axis = "バッチの軸 0 で平均をとっています (それはバッチ正規化)。"
-check_array(
-    layer_norm(x),
-    expected_ln,
-    "layer_norm(x)",
-    mistakes=[
-        (np.where(x < 8, -1.0, 1.0) * 4 / np.sqrt(16 + 1e-5), batch_axis),
-        (expected_in, "空間の軸だけで平均をとっています (それはインスタンス正規化)。"),
-    ],
-)
-check_array(
-    instance_norm(x),
-    expected_in,
-    "instance_norm(x)",
-    mistakes=[(expected_ln, "チャンネルの軸 1 も含めて平均をとっています (それはレイヤ正規化)。")],
-)
-# 誤ってチャンネル {0, 2} と {1, 3} を組にすると、値 [0, 1, 4, 5] と [2, 3, 6, 7] (平均からのずれ ±1.5, ±2.5、分散 4.25) で正規化される
-interleaved = np.tile([-2.5, -1.5, -2.5, -1.5, 1.5, 2.5, 1.5, 2.5], 2).reshape(2, 4, 1, 2) / np.sqrt(4.25 + 1e-5)
-check_array(
-    group_norm(x, 2),
-    expected_gn,
-    "group_norm(x, 2)",
-    mistakes=[
-        (expected_ln, "グループに分けずに、サンプル全体で正規化しています。"),
-        (
-            interleaved,
-            "グループのチャンネルが連続していません。チャンネル 0 から C/G − 1 が 1 組目、次の C/G 個が 2 組目、のように連続する C/G チャンネルを 1 組にします。",
-        ),
-    ],
-)
-# 2 次元の入力 (N, D) のレイヤ正規化: 行ごと
-check_array(
-    layer_norm(np.array([[1.0, 3.0], [2.0, 2.0]])),
-    [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)], [0.0, 0.0]],
-    "layer_norm (形状 (2, 2))",
-)
-# 性質: G = 1 はレイヤ正規化、G = C はインスタンス正規化。どれも他のサンプルに依存しない
+# 性質の確かめに使うランダムな入力
 x_random = np.random.default_rng(0).standard_normal((3, 6, 2, 3)) * 2 + 1
-check_array(group_norm(x_random, 1), layer_norm(x_random), "group_norm(x, 1) と layer_norm(x)")
-check_array(group_norm(x_random, 6), instance_norm(x_random), "group_norm(x, 6) と instance_norm(x)")
-check_array(layer_norm(x_random[1:2]), layer_norm(x_random)[1:2], "1 サンプルだけの layer_norm")
+with Properties() as test:
+    layer_values = "layer_norm の値 (4 次元と 3 次元の入力、1 サンプルだけの入力)"
+    with test.property(layer_values):
+        check_array(
+            layer_norm(x),
+            expected_ln,
+            "layer_norm(x)",
+            mistakes=[
+                (np.where(x < 8, -1.0, 1.0) * 4 / np.sqrt(16 + 1e-5), batch_axis),
+                (expected_in, "空間の軸だけで平均をとっています (それはインスタンス正規化)。"),
+            ],
+        )
+        check_array(layer_norm(x3), expected_ln3, "layer_norm (形状 (2, 2, 2))")
+        # 他のサンプルに依存しない
+        check_array(layer_norm(x_random[1:2]), layer_norm(x_random)[1:2], "1 サンプルだけの layer_norm")
+    instance_values = "instance_norm の値 (4 次元と 3 次元の入力)"
+    with test.property(instance_values):
+        check_array(
+            instance_norm(x),
+            expected_in,
+            "instance_norm(x)",
+            mistakes=[(expected_ln, "チャンネルの軸 1 も含めて平均をとっています (それはレイヤ正規化)。")],
+        )
+        check_array(instance_norm(x3), expected_in3, "instance_norm (形状 (2, 2, 2))")
+    with test.property("group_norm の値 (num_groups が 1、2、C)"):
+        # 誤ってチャンネル {0, 2} と {1, 3} を組にすると、値 [0, 1, 4, 5] と [2, 3, 6, 7] (平均からのずれ ±1.5, ±2.5、分散 4.25) で正規化される
+        interleaved = np.tile([-2.5, -1.5, -2.5, -1.5, 1.5, 2.5, 1.5, 2.5], 2).reshape(2, 4, 1, 2) / np.sqrt(
+            4.25 + 1e-5
+        )
+        check_array(
+            group_norm(x, 2),
+            expected_gn,
+            "group_norm(x, 2)",
+            mistakes=[
+                (expected_ln, "グループに分けずに、サンプル全体で正規化しています。"),
+                (
+                    interleaved,
+                    "グループのチャンネルが連続していません。チャンネル 0 から C/G − 1 が 1 組目、次の C/G 個が 2 組目、のように連続する C/G チャンネルを 1 組にします。",
+                ),
+            ],
+        )
+        # G = 1 はレイヤ正規化、G = C はインスタンス正規化と同じ
+        check_array(group_norm(x, 1), expected_ln, "group_norm(x, 1)")
+        check_array(group_norm(x, 4), expected_in, "group_norm(x, 4)")
+    # ランダムな入力でも、G = 1 は layer_norm、G = C は instance_norm と同じ (2 つが正しいときに確かめる)
+    with test.property(
+        "group_norm(x, 1) は layer_norm(x)、group_norm(x, C) は instance_norm(x) と同じ (形状 (3, 6, 2, 3) のランダムな入力)",
+        needs=[layer_values, instance_values],
+    ):
+        check_array(group_norm(x_random, 1), layer_norm(x_random), "group_norm(x, 1) と layer_norm(x)")
+        check_array(group_norm(x_random, 6), instance_norm(x_random), "group_norm(x, 6) と instance_norm(x)")
+    # 2 次元の入力 (N, D) のレイヤ正規化: 行ごと
+    with test.property("2 次元の入力 (N, D) の layer_norm"):
+        check_array(
+            layer_norm(np.array([[1.0, 3.0], [2.0, 2.0]])),
+            [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)], [0.0, 0.0]],
+            "layer_norm (形状 (2, 2))",
+        )
+    # eps = 3 なら、行 [1, 3] (分散 1) は ±1/√(1 + 3) = ±0.5
+    with test.property("layer_norm が引数の eps を使う (eps=3、形状 (2, 2) の入力)"):
+        check_array(
+            layer_norm(np.array([[1.0, 3.0], [2.0, 2.0]]), eps=3.0),
+            [[-0.5, 0.5], [0.0, 0.0]],
+            "eps=3 での layer_norm (形状 (2, 2))",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]

@@ -33,7 +33,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_raises, check_scalar, check_true
+from course.checks import Properties, builds_on, check_array, check_raises, check_scalar, check_true
 from course.data import load_digits
 from course.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
 from course.hints import hint
@@ -296,45 +296,82 @@ def public_test_dropout_forward():
     # マスクの引き方は決めず、どんな正しいマスクでも成り立つ性質を確かめる (x は 0 を含まないので、出力からマスクが読める)
     x = np.arange(1.0, 13.0).reshape(3, 4)
     x_before = x.copy()
-    layer = Dropout(0.25, rng=np.random.default_rng(0))
-    # 学習時: 各成分は 0 (消したユニット) か x / (1 − 0.25) = x · 4/3 (残したユニット)
-    kept = dropout_checks.check_training_output(layer.forward(x), x, 0.25, "1 回目の forward (学習時、p = 0.25)")
-    check_true(np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。")
-    stored_mask = getattr(layer, "mask", None)
-    check_true(
-        stored_mask is not None
-        and np.shape(stored_mask) == x.shape
-        and np.array_equal(np.asarray(stored_mask) != 0, kept),
-        "forward の後の self.mask が、x と同じ形状で残したユニットを True とするマスクになっていません。",
-    )
-    # 推論時: x をそのまま返す
-    dropout_checks.check_inference(layer.forward(x, train_flg=False), x, 0.25, "推論時の forward (train_flg=False)")
-    # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
-    # サンプルごとに別のマスクで消す
     big = np.ones((1000, 100))
-    where = "p = 0.3、形状 (1000, 100) の forward"
-    big_kept = dropout_checks.check_training_output(
-        Dropout(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
-    )
-    dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
 
     def masks(seed, flags):
         """Dropout(0.5, rng=default_rng(seed)) で big を forward したときの、各回の残したユニット (flags は学習時か)。"""
         drop = Dropout(0.5, rng=np.random.default_rng(seed))
-        return [drop.forward(big, train_flg=flag) != 0 for flag in flags]
+        return [drop.forward(big.copy(), train_flg=flag) != 0 for flag in flags]
 
-    # 乱数は self.rng からだけ引く: 同じシードなら同じマスク、違うシードなら違うマスク
-    first, second = masks(2, [True, True])
-    seed_hint = dropout_checks.SAME_SEED_HINT
-    dropout_checks.check_equal_masks(first, masks(2, [True])[0], "シード 2 のレイヤ 2 つの 1 回目の forward", seed_hint)
-    dropout_checks.check_different_masks(first, masks(3, [True])[0], "シード 2 と 3 のレイヤの forward", seed_hint)
-    # 学習時の forward は呼ぶたびに新しいマスクを引く。推論時は引かない (推論をはさんでも 2 回目のマスクは同じ)
-    dropout_checks.check_different_masks(first, second, "1 回目と 2 回目の forward", dropout_checks.NEW_DRAW_HINT)
-    after_inference = masks(2, [True, False, True])[2]
-    where = "推論をはさんだ 2 回目の学習時の forward と、はさまない 2 回目"
-    dropout_checks.check_equal_masks(after_inference, second, where, dropout_checks.INFERENCE_DRAW_HINT)
-    # p = 0 は何も消さない。rng を省略してもよい
-    check_array(Dropout(0.0).forward(x), x, "dropout_ratio = 0 の forward")
+    # 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す。
+    # forward には x や big のコピーを渡す (引数を書き換えないことは、2 つ目の性質で x そのものを渡して確かめる)
+    with Properties() as test:
+        with test.property("学習時と推論時の forward の値 (p = 0.25、形状 (3, 4) と (1, 4))"):
+            layer = Dropout(0.25, rng=np.random.default_rng(0))
+            # 学習時: 各成分は 0 (消したユニット) か x / (1 − 0.25) = x · 4/3 (残したユニット)
+            kept = dropout_checks.check_training_output(
+                layer.forward(x.copy()), x, 0.25, "1 回目の forward (学習時、p = 0.25)"
+            )
+            stored_mask = getattr(layer, "mask", None)
+            check_true(
+                stored_mask is not None
+                and np.shape(stored_mask) == x.shape
+                and np.array_equal(np.asarray(stored_mask) != 0, kept),
+                "forward の後の self.mask が、x と同じ形状で残したユニットを True とするマスクになっていません。",
+            )
+            # 推論時: x をそのまま返す
+            dropout_checks.check_inference(
+                layer.forward(x.copy(), train_flg=False), x, 0.25, "推論時の forward (train_flg=False)"
+            )
+            # バッチサイズ 1 (x の 1 行目だけ) でも同じ
+            dropout_checks.check_training_output(
+                layer.forward(x[:1].copy()), x[:1], 0.25, "形状 (1, 4) の入力の forward (学習時、p = 0.25)"
+            )
+        with test.property("引数の x を書き換えない"):
+            layer = Dropout(0.25, rng=np.random.default_rng(0))
+            layer.forward(x)
+            layer.forward(x, train_flg=False)
+            check_true(
+                np.array_equal(x, x_before), "forward が引数の x を書き換えています。新しい配列を返してください。"
+            )
+        # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
+        # サンプルごとに別のマスクで消す
+        fraction = "消えるユニットの割合が p に近い (p = 0.3、形状 (1000, 100) の入力、サンプルごとに別のマスク)"
+        with test.property(fraction):
+            where = "p = 0.3、形状 (1000, 100) の forward"
+            big_kept = dropout_checks.check_training_output(
+                Dropout(0.3, rng=np.random.default_rng(1)).forward(big.copy()), big, 0.3, where
+            )
+            dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
+        # 乱数は self.rng からだけ引く: 同じシードなら同じマスク、違うシードなら違うマスク
+        seeds = "乱数は self.rng からだけ引く (シード 2 のレイヤ 2 つと、シード 2 と 3 のレイヤ)"
+        with test.property(seeds, needs=[fraction]):
+            first = masks(2, [True])[0]
+            seed_hint = dropout_checks.SAME_SEED_HINT
+            where = "シード 2 のレイヤ 2 つの 1 回目の forward"
+            dropout_checks.check_equal_masks(first, masks(2, [True])[0], where, seed_hint)
+            dropout_checks.check_different_masks(
+                first, masks(3, [True])[0], "シード 2 と 3 のレイヤの forward", seed_hint
+            )
+        # 学習時の forward は呼ぶたびに新しいマスクを引く。推論時は引かない (推論をはさんでも 2 回目のマスクは同じ)
+        with test.property("学習時の forward は呼ぶたびに新しいマスクを引く", needs=[fraction]):
+            first, second = masks(2, [True, True])
+            dropout_checks.check_different_masks(
+                first, second, "1 回目と 2 回目の forward", dropout_checks.NEW_DRAW_HINT
+            )
+        with test.property("推論時 (train_flg=False) の forward は乱数を引かない", needs=[fraction, seeds]):
+            second = masks(2, [True, True])[1]
+            after_inference = masks(2, [True, False, True])[2]
+            where = "推論をはさんだ 2 回目の学習時の forward と、はさまない 2 回目"
+            dropout_checks.check_equal_masks(after_inference, second, where, dropout_checks.INFERENCE_DRAW_HINT)
+        # p = 0 は何も消さない。rng を省略してもよい
+        with test.property("dropout_ratio=0 ではすべてのユニットを残す"):
+            check_array(Dropout(0.0).forward(x.copy()), x, "dropout_ratio = 0 の forward")
+        # rng を省略すると np.random.default_rng() (シードなし) の乱数で消す。消える割合は上と同じく p = 0.3 に近い
+        with test.property("rng を省略したとき (シードなしの乱数) も正しく消す"):
+            where = "rng を省略した Dropout(0.3) の、形状 (1000, 100) の forward"
+            default_kept = dropout_checks.check_training_output(Dropout(0.3).forward(big.copy()), big, 0.3, where)
+            dropout_checks.check_dropped_fraction(default_kept, 0.3, where)
 
 
 public_test_dropout_forward()
@@ -349,17 +386,28 @@ def public_test_dropout_backward():
     """演習 1 の backward の公開テスト (演習 2 のテストの前提としても使います)。"""
     x = np.arange(1.0, 13.0).reshape(3, 4)
     dout = np.full((3, 4), 3.0)
-    layer = Dropout(0.25, rng=np.random.default_rng(0))
-    kept = layer.forward(x) != 0  # この forward で残したユニット (x は 0 を含まない)
-    # 残したユニットの勾配は 3 / (1 − 0.25) = 4、消したユニットは 0 (forward で消したのと同じ位置)
-    dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "Dropout.backward")
-    dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "2 回目の backward (マスクは同じまま)")
-    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
-    x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
-    kept_first = layer.forward(x_large) != 0
-    kept_second = layer.forward(x_large) != 0
-    where = "2 回目の forward の後の backward"
-    dropout_checks.check_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
+    with Properties() as test:
+        values = "backward の値 (dout · マスク / (1 − p)、p = 0.25、形状 (3, 4))"
+        with test.property(values):
+            layer = Dropout(0.25, rng=np.random.default_rng(0))
+            kept = layer.forward(x) != 0  # この forward で残したユニット (x は 0 を含まない)
+            # 残したユニットの勾配は 3 / (1 − 0.25) = 4、消したユニットは 0 (forward で消したのと同じ位置)
+            dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, "Dropout.backward")
+        with test.property("バッチサイズ 1 の backward (形状 (1, 4))", needs=[values]):
+            layer_one = Dropout(0.25, rng=np.random.default_rng(1))
+            kept_one = layer_one.forward(x[:1]) != 0
+            where = "形状 (1, 4) の入力の forward の後の backward"
+            dropout_checks.check_backward(layer_one.backward(dout[:1]), dout[:1], 0.25, kept_one, None, where)
+        with test.property("forward をはさまずにもう一度 backward しても、同じマスクを使う", needs=[values]):
+            where = "2 回目の backward (マスクは同じまま)"
+            dropout_checks.check_backward(layer.backward(dout), dout, 0.25, kept, None, where)
+        # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
+        with test.property("forward を 2 回続けた後の backward は、新しい方のマスクを使う", needs=[values]):
+            x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
+            kept_first = layer.forward(x_large) != 0
+            kept_second = layer.forward(x_large) != 0
+            where = "2 回目の forward の後の backward"
+            dropout_checks.check_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
 
 
 if builds_on({"演習 1 の forward": public_test_dropout_forward}):
@@ -372,12 +420,18 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward}):
 # 0 <= dropout_ratio < 1 なら例外を出さず、それ以外 (1 や負の数) なら `ValueError` を出します。
 
 # %% [tests] id=test_dropout_rules points=0.5 hidden=dropout_rules
-Dropout(0.0), Dropout(0.5)  # 正しい入力では例外を出さない
 hint_ratio = (
     "0 <= dropout_ratio < 1 でなければ ValueError を出してください (1 ならすべて消えて 1/(1 − p) が割り算できません)。"
 )
-check_raises(ValueError, lambda: Dropout(1.0), "Dropout(1.0)", hint_ratio)
-check_raises(ValueError, lambda: Dropout(-0.1), "Dropout(-0.1)", hint_ratio)
+with Properties() as test:
+    with test.property("0 以上 1 未満の dropout_ratio (0 を含む) では例外を出さない"):
+        Dropout(0.0), Dropout(0.5)  # 正しい入力では例外を出さない
+    with test.property("入力の検査 (dropout_ratio = 1 で ValueError)"):
+        check_raises(ValueError, lambda: Dropout(1.0), "Dropout(1.0)", hint_ratio)
+    with test.property("入力の検査 (1 より大きい dropout_ratio で ValueError)"):
+        check_raises(ValueError, lambda: Dropout(1.5), "Dropout(1.5)", hint_ratio)
+    with test.property("入力の検査 (負の dropout_ratio で ValueError)"):
+        check_raises(ValueError, lambda: Dropout(-0.1), "Dropout(-0.1)", hint_ratio)
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -491,19 +545,6 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward, "演習 1 の
         "b2": np.array([0.0, 0.5]),
     }
     x = np.array([[1.0, 2.0], [-1.0, 1.0]])
-    net = DropoutTwoLayerNet(small, dropout_ratio=0.5, seed=0)
-    # 推論時: ドロップアウトのないネットワークと同じ出力 (何度呼んでも同じ)。train_flg を省略すると推論
-    check_array(net.predict(x, train_flg=False), [[1.0, 2.0], [0.0, 3.0]], "predict(x, train_flg=False)")
-    check_array(net.predict(x), [[1.0, 2.0], [0.0, 3.0]], "2 回目の predict(x) (train_flg を省略)")
-    # 推論時の損失: t = [1, 1] なら各行の −log softmax は log(1 + e^(−1)) と log(1 + e^(−3))
-    expected_loss = np.mean([np.log(1 + np.exp(-1.0)), np.log(1 + np.exp(-3.0))])
-    check_scalar(net.loss(x, np.array([1, 1])), expected_loss, "loss(x, t) (推論時)", rtol=1e-6)
-    # dropout_ratio = 0 なら学習時も何も消えない
-    check_array(
-        DropoutTwoLayerNet(small, 0.0, seed=0).predict(x, train_flg=True),
-        [[1.0, 2.0], [0.0, 3.0]],
-        "p = 0 の学習時の predict",
-    )
 
     rng = np.random.default_rng(5)
     params = {
@@ -512,48 +553,76 @@ if builds_on({"演習 1 の forward": public_test_dropout_forward, "演習 1 の
         "W2": rng.standard_normal((20, 4)) * 0.3,
         "b2": rng.standard_normal(4) * 0.1,
     }
-    x, t = rng.standard_normal((8, 5)), rng.integers(0, 4, size=8)
-    net = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1)
-    first, second = net.predict(x, train_flg=True), net.predict(x, train_flg=True)
-    check_true(
-        not np.allclose(first, second),
-        "学習時の predict を 2 回呼んでも出力が同じです。train_flg を Dropout の forward に渡していますか。",
-    )
-    check_true(
-        not np.allclose(first, net.predict(x, train_flg=False)),
-        "学習時の predict が推論時と同じ出力です。train_flg=True のときは Dropout でユニットを消します。",
-    )
+    x_batch, t_batch = rng.standard_normal((8, 5)), rng.integers(0, 4, size=8)
 
     def training_loss_with_fixed_mask(_):
         """同じ seed で作り直したネットワーク (呼ぶたびに同じマスク) の学習時のスコアの交差エントロピー
         (log の中に eps を足さない)。SoftmaxWithLoss.backward はこの損失の勾配。"""
-        scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x, train_flg=True)
+        scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x_batch, train_flg=True)
         shifted = scores - scores.max(axis=1, keepdims=True)
-        return np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(t)), t])
+        return np.mean(np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(t_batch)), t_batch])
 
-    # loss(x, t, train_flg=True) は、同じマスクの学習時のスコアの交差エントロピー
-    # (第 2 章の交差エントロピー誤差と同じく、log の中に eps = 1e-7 を足したバッチの平均)
-    scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x, train_flg=True)
-    probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    check_scalar(
-        DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).loss(x, t, train_flg=True),
-        -np.mean(np.log(probabilities[np.arange(len(t)), t] + 1e-7)),
-        "loss(x, t, train_flg=True) (同じ seed のネットワークの 1 回目のマスク)",
-        rtol=1e-7,
-    )
-    # gradient は、その呼び出しの順伝播と同じマスクで逆伝播する (新しいネットワークの 1 回目のマスク)
-    grads = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).gradient(x, t)
-    # 中心差分 (h = 1e-5) の誤差は 1e-9 程度なので、許容は相対 1e-5・絶対 1e-7
-    for key in ("W1", "b1", "W2", "b2"):
-        check_array(
-            grads[key],
-            eval_numerical_gradient(training_loss_with_fixed_mask, params[key]),
-            f"gradient の '{key}' (マスクを固定した数値微分と比べています。gradient の順伝播は "
-            "train_flg=True で 1 回だけ行い、そのマスクのまま逆伝播していますか)",
-            rtol=1e-5,
-            atol=1e-7,
-        )
+    with Properties() as test:
+        training = "学習時の predict (train_flg=True) は Dropout でユニットを消す (N = 8、N = 1、p = 0)"
+        with test.property(training):
+            net = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1)
+            first, second = net.predict(x_batch, train_flg=True), net.predict(x_batch, train_flg=True)
+            check_true(
+                not np.allclose(first, second),
+                "学習時の predict を 2 回呼んでも出力が同じです。train_flg を Dropout の forward に渡していますか。",
+            )
+            check_true(
+                not np.allclose(first, net.predict(x_batch, train_flg=False)),
+                "学習時の predict が推論時と同じ出力です。train_flg=True のときは Dropout でユニットを消します。",
+            )
+            # N = 1: x = (1, 2) の隠れ層の出力 (1, 1.5, 0) のうち、最初の 2 つのユニットがそれぞれ消えるか 2 倍になる (p = 0.5)。
+            # スコアは (0, 0.5) (両方消える)、(2, 0.5)、(0, 3.5)、(2, 3.5) (両方残る) のどれか
+            one = DropoutTwoLayerNet(small, dropout_ratio=0.5, seed=0).predict(x[:1], train_flg=True)
+            candidates = [[[0.0, 0.5]], [[2.0, 0.5]], [[0.0, 3.5]], [[2.0, 3.5]]]
+            check_true(
+                np.shape(one) == (1, 2) and any(np.allclose(one, c, rtol=1e-7, atol=1e-9) for c in candidates),
+                f"N = 1 の学習時の predict の出力 {one} が、ユニットの消し方 4 通りのどのスコアとも違います"
+                " (p = 0.5 では、残したユニットの値は 2 倍になります)。",
+            )
+            # dropout_ratio = 0 なら学習時も何も消えない
+            check_array(
+                DropoutTwoLayerNet(small, 0.0, seed=0).predict(x, train_flg=True),
+                [[1.0, 2.0], [0.0, 3.0]],
+                "p = 0 の学習時の predict",
+            )
+        with test.property("推論時の predict (train_flg=False) はドロップアウトのないネットワークと同じ"):
+            net = DropoutTwoLayerNet(small, dropout_ratio=0.5, seed=0)
+            # 推論時: ドロップアウトのないネットワークと同じ出力 (何度呼んでも同じ)。train_flg を省略すると推論
+            check_array(net.predict(x, train_flg=False), [[1.0, 2.0], [0.0, 3.0]], "predict(x, train_flg=False)")
+            check_array(net.predict(x), [[1.0, 2.0], [0.0, 3.0]], "2 回目の predict(x) (train_flg を省略)")
+            # 推論時の損失: t = [1, 1] なら各行の −log softmax は log(1 + e^(−1)) と log(1 + e^(−3))
+            expected_loss = np.mean([np.log(1 + np.exp(-1.0)), np.log(1 + np.exp(-3.0))])
+            check_scalar(net.loss(x, np.array([1, 1])), expected_loss, "loss(x, t) (推論時)", rtol=1e-6)
+        with test.property("gradient は学習時の順伝播 1 回と、同じマスクのままの逆伝播で求める"):
+            # gradient は、その呼び出しの順伝播と同じマスクで逆伝播する (新しいネットワークの 1 回目のマスク)
+            grads = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).gradient(x_batch, t_batch)
+            # 中心差分 (h = 1e-5) の誤差は 1e-9 程度なので、許容は相対 1e-5・絶対 1e-7
+            for key in ("W1", "b1", "W2", "b2"):
+                check_array(
+                    grads[key],
+                    eval_numerical_gradient(training_loss_with_fixed_mask, params[key]),
+                    f"gradient の '{key}' (マスクを固定した数値微分と比べています。gradient の順伝播は "
+                    "train_flg=True で 1 回だけ行い、そのマスクのまま逆伝播していますか)",
+                    rtol=1e-5,
+                    atol=1e-7,
+                )
+        # loss(x, t, train_flg=True) は、同じマスクの学習時のスコアの交差エントロピー
+        # (第 2 章の交差エントロピー誤差と同じく、log の中に eps = 1e-7 を足したバッチの平均)
+        with test.property("学習時の loss (train_flg=True) は、そのマスクのスコアの交差エントロピー誤差"):
+            scores = DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).predict(x_batch, train_flg=True)
+            probabilities = np.exp(scores - scores.max(axis=1, keepdims=True))
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+            check_scalar(
+                DropoutTwoLayerNet(params, dropout_ratio=0.5, seed=1).loss(x_batch, t_batch, train_flg=True),
+                -np.mean(np.log(probabilities[np.arange(len(t_batch)), t_batch] + 1e-7)),
+                "loss(x, t, train_flg=True) (同じ seed のネットワークの 1 回目のマスク)",
+                rtol=1e-7,
+            )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -941,44 +1010,65 @@ def public_test_dropout_scale_at_inference():
     x = np.arange(1.0, 13.0).reshape(3, 4)
     x_before = x.copy()
     dout = np.full((3, 4), 3.0)
-    layer = DropoutScaleAtInference(0.25, rng=np.random.default_rng(0))
-    # 学習時: 各成分は 0 (消したユニット) か x そのもの (残したユニット)
-    where = "1 回目の forward (学習時、p = 0.25)"
-    kept = dropout_checks.check_unscaled_training_output(layer.forward(x), x, 0.25, where)
-    check_true(
-        np.array_equal(x, x_before), "学習時の forward が引数の x を書き換えています。新しい配列を返してください。"
-    )
-    # 推論時: (1 − 0.25) x = 0.75 x
-    dropout_checks.check_scaled_inference(
-        layer.forward(x, train_flg=False), x, 0.25, "推論時の forward (train_flg=False)"
-    )
-    check_true(
-        np.array_equal(x, x_before), "推論時の forward が引数の x を書き換えています。新しい配列を返してください。"
-    )
-    # 推論をはさんでも、backward は学習時の forward のマスクを使う: 残したユニットは 3、消したユニットは 0
-    where = "学習時の forward と推論時の forward の後の backward"
-    dropout_checks.check_unscaled_backward(layer.backward(dout), dout, 0.25, kept, None, where)
-    # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
-    x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
-    kept_first = dropout_checks.check_unscaled_training_output(
-        layer.forward(x_large), x_large, 0.25, "2 回目の forward"
-    )
-    kept_second = dropout_checks.check_unscaled_training_output(
-        layer.forward(x_large), x_large, 0.25, "3 回目の forward"
-    )
-    dropout_checks.check_different_masks(
-        kept_first, kept_second, "2 回目と 3 回目の forward", dropout_checks.NEW_DRAW_HINT
-    )
-    where = "3 回目の forward の後の backward"
-    dropout_checks.check_unscaled_backward(layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where)
-    # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
-    # サンプルごとに別のマスクで消す
-    big = np.ones((1000, 100))
-    where = "p = 0.3、形状 (1000, 100) の forward"
-    big_kept = dropout_checks.check_unscaled_training_output(
-        DropoutScaleAtInference(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
-    )
-    dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
+    with Properties() as test:
+        training = "学習時の forward の値 (p = 0.25、形状 (3, 4) と (1, 4))"
+        with test.property(training):
+            layer = DropoutScaleAtInference(0.25, rng=np.random.default_rng(0))
+            # 学習時: 各成分は 0 (消したユニット) か x そのもの (残したユニット)
+            where = "1 回目の forward (学習時、p = 0.25)"
+            kept = dropout_checks.check_unscaled_training_output(layer.forward(x), x, 0.25, where)
+            # バッチサイズ 1 (x の 1 行目だけ、別のレイヤ) でも同じ
+            dropout_checks.check_unscaled_training_output(
+                DropoutScaleAtInference(0.25, rng=np.random.default_rng(2)).forward(x[:1]),
+                x[:1],
+                0.25,
+                "形状 (1, 4) の入力の forward (学習時、p = 0.25)",
+            )
+        # 推論時: (1 − 0.25) x = 0.75 x
+        with test.property("推論時 (train_flg=False) の forward は (1 − p) 倍した値", needs=[training]):
+            dropout_checks.check_scaled_inference(
+                layer.forward(x, train_flg=False), x, 0.25, "推論時の forward (train_flg=False)"
+            )
+        with test.property("backward は最後の学習時の forward のマスクを使う (推論をはさんでも)", needs=[training]):
+            # 推論をはさんでも、backward は学習時の forward のマスクを使う: 残したユニットは 3、消したユニットは 0
+            where = "学習時の forward と推論時の forward の後の backward"
+            dropout_checks.check_unscaled_backward(layer.backward(dout), dout, 0.25, kept, None, where)
+            # forward をもう一度呼ぶとマスクが替わり、backward は新しいマスクを使う (200 ユニットなら 2 つのマスクはまず違う)
+            x_large, dout_large = np.arange(1.0, 201.0).reshape(20, 10), np.full((20, 10), 3.0)
+            kept_first = dropout_checks.check_unscaled_training_output(
+                layer.forward(x_large), x_large, 0.25, "2 回目の forward"
+            )
+            kept_second = dropout_checks.check_unscaled_training_output(
+                layer.forward(x_large), x_large, 0.25, "3 回目の forward"
+            )
+            dropout_checks.check_different_masks(
+                kept_first, kept_second, "2 回目と 3 回目の forward", dropout_checks.NEW_DRAW_HINT
+            )
+            where = "3 回目の forward の後の backward"
+            dropout_checks.check_unscaled_backward(
+                layer.backward(dout_large), dout_large, 0.25, kept_second, kept_first, where
+            )
+        with test.property("引数の x を書き換えない"):
+            layer_unchanged = DropoutScaleAtInference(0.25, rng=np.random.default_rng(0))
+            layer_unchanged.forward(x)
+            check_true(
+                np.array_equal(x, x_before),
+                "学習時の forward が引数の x を書き換えています。新しい配列を返してください。",
+            )
+            layer_unchanged.forward(x, train_flg=False)
+            check_true(
+                np.array_equal(x, x_before),
+                "推論時の forward が引数の x を書き換えています。新しい配列を返してください。",
+            )
+        # 10 万ユニットの入力: 消える割合は p = 0.3 に近い (標準誤差 √(0.3 · 0.7 / 10⁵) ≈ 0.0014、許容はその 5 倍)。
+        # サンプルごとに別のマスクで消す
+        with test.property("消えるユニットの割合が p に近い (p = 0.3、形状 (1000, 100) の入力)"):
+            big = np.ones((1000, 100))
+            where = "p = 0.3、形状 (1000, 100) の forward"
+            big_kept = dropout_checks.check_unscaled_training_output(
+                DropoutScaleAtInference(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
+            )
+            dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
 
 
 public_test_dropout_scale_at_inference()

@@ -35,7 +35,7 @@ from collections.abc import Callable  # 下に与えるコードの型ヒント�
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_raises, check_scalar, check_true
+from course.checks import Properties, builds_on, check_array, check_raises, check_scalar, check_true
 from course.data import load_digits, standardize
 from course.hints import hint
 from course.plotting import use_japanese_font
@@ -188,19 +188,29 @@ saved = {key: value.copy() for key, value in example_params.items()}
 # 重みの二乗和 = (1 + 4 + 0 + 9) + (0.25 + 0.25) = 14.5 なので、λ = 0.1 では 0.1 / 2 × 14.5 = 0.725 (バイアスと γ、β は含めない)
 def public_test_l2_penalty():
     """演習 1 の公開テスト (演習 3 の前提としても使います)。"""
-    check_scalar(l2_penalty(example_params, 0.1), 0.725, "l2_penalty(example_params, 0.1)")
-    check_scalar(l2_penalty(example_params, 0.0), 0.0, "l2_penalty(example_params, 0.0)")
-    grads = l2_penalty_grad(example_params, 0.1)
-    check_true(
-        isinstance(grads, dict) and sorted(grads) == sorted(example_params),
-        "l2_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
-    )
-    check_array(grads["W1"], [[0.1, -0.2], [0.0, 0.3]], "l2_penalty_grad(...)['W1'] (λW)")
-    check_array(grads["W2"], [[0.05], [-0.05]], "l2_penalty_grad(...)['W2'] (λW)")
-    for key in ("b1", "gamma1", "beta1", "b2"):
-        check_array(grads[key], np.zeros_like(example_params[key]), f"l2_penalty_grad(...)['{key}'] (重み以外は 0)")
-    for key, value in saved.items():
-        check_array(example_params[key], value, f"呼び出し後の params['{key}'] (params を書き換えていませんか)")
+    # 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
+    with Properties() as test:
+        values = "L2 の項の値 (example_params、λ = 0.1 と 0)"
+        with test.property(values):
+            check_scalar(l2_penalty(example_params, 0.1), 0.725, "l2_penalty(example_params, 0.1)")
+            check_scalar(l2_penalty(example_params, 0.0), 0.0, "l2_penalty(example_params, 0.0)")
+        gradient = "勾配 (重みは λW、それ以外のキーは 0 の配列)"
+        with test.property(gradient):
+            grads = l2_penalty_grad(example_params, 0.1)
+            check_true(
+                isinstance(grads, dict) and sorted(grads) == sorted(example_params),
+                "l2_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
+            )
+            check_array(grads["W1"], [[0.1, -0.2], [0.0, 0.3]], "l2_penalty_grad(...)['W1'] (λW)")
+            check_array(grads["W2"], [[0.05], [-0.05]], "l2_penalty_grad(...)['W2'] (λW)")
+            for key in ("b1", "gamma1", "beta1", "b2"):
+                check_array(
+                    grads[key], np.zeros_like(example_params[key]), f"l2_penalty_grad(...)['{key}'] (重み以外は 0)"
+                )
+        # 上の 2 つの性質で呼んだ後の params を確かめる
+        with test.property("params の配列を書き換えない", needs=[values, gradient]):
+            for key, value in saved.items():
+                check_array(example_params[key], value, f"呼び出し後の params['{key}'] (params を書き換えていませんか)")
 
 
 public_test_l2_penalty()
@@ -318,20 +328,29 @@ def l1_penalty_grad(params, l1_lambda):
 # %% [tests] id=test_l1_penalty points=2 hidden=l1_penalty
 def public_test_l1_penalty():
     """演習 2 の公開テスト (演習 3 の前提としても使います)。"""
-    # 重みの絶対値の和 = (1 + 2 + 0 + 3) + (0.5 + 0.5) = 7 なので、λ = 0.1 では 0.7
-    check_scalar(l1_penalty(example_params, 0.1), 0.7, "l1_penalty(example_params, 0.1)")
-    grads = l1_penalty_grad(example_params, 0.1)
-    check_true(
-        isinstance(grads, dict) and sorted(grads) == sorted(example_params),
-        "l1_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
-    )
-    # sign([[1, −2], [0, 3]]) = [[1, −1], [0, 1]] (0 の要素は 0)
-    check_array(grads["W1"], [[0.1, -0.1], [0.0, 0.1]], "l1_penalty_grad(...)['W1'] (λ sign(W))")
-    check_array(grads["W2"], [[0.1], [-0.1]], "l1_penalty_grad(...)['W2'] (λ sign(W))")
-    for key in ("b1", "gamma1", "beta1", "b2"):
-        check_array(grads[key], np.zeros_like(example_params[key]), f"l1_penalty_grad(...)['{key}'] (重み以外は 0)")
-    for key, value in saved.items():
-        check_array(example_params[key], value, f"呼び出し後の params['{key}'] (params を書き換えていませんか)")
+    with Properties() as test:
+        # 重みの絶対値の和 = (1 + 2 + 0 + 3) + (0.5 + 0.5) = 7 なので、λ = 0.1 では 0.7
+        values = "L1 の項の値 (example_params、λ = 0.1)"
+        with test.property(values):
+            check_scalar(l1_penalty(example_params, 0.1), 0.7, "l1_penalty(example_params, 0.1)")
+        gradient = "(劣) 勾配 (重みは λ sign(W) で W = 0 では 0、それ以外のキーは 0 の配列)"
+        with test.property(gradient):
+            grads = l1_penalty_grad(example_params, 0.1)
+            check_true(
+                isinstance(grads, dict) and sorted(grads) == sorted(example_params),
+                "l1_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
+            )
+            # sign([[1, −2], [0, 3]]) = [[1, −1], [0, 1]] (0 の要素は 0)
+            check_array(grads["W1"], [[0.1, -0.1], [0.0, 0.1]], "l1_penalty_grad(...)['W1'] (λ sign(W))")
+            check_array(grads["W2"], [[0.1], [-0.1]], "l1_penalty_grad(...)['W2'] (λ sign(W))")
+            for key in ("b1", "gamma1", "beta1", "b2"):
+                check_array(
+                    grads[key], np.zeros_like(example_params[key]), f"l1_penalty_grad(...)['{key}'] (重み以外は 0)"
+                )
+        # 上の 2 つの性質で呼んだ後の params を確かめる
+        with test.property("params の配列を書き換えない", needs=[values, gradient]):
+            for key, value in saved.items():
+                check_array(example_params[key], value, f"呼び出し後の params['{key}'] (params を書き換えていませんか)")
 
 
 public_test_l1_penalty()
@@ -369,15 +388,27 @@ def elastic_net_penalty_grad(params, l1_lambda, l2_lambda):
 # %% [tests] id=test_elastic_net points=1 hidden=elastic_net
 # λ1 = 0.1、λ2 = 0.2: 0.1 × 7 + 0.2 / 2 × 14.5 = 0.7 + 1.45 = 2.15
 if builds_on({"演習 1 (l2_penalty)": public_test_l2_penalty, "演習 2 (l1_penalty)": public_test_l1_penalty}):
-    check_scalar(elastic_net_penalty(example_params, 0.1, 0.2), 2.15, "elastic_net_penalty(example_params, 0.1, 0.2)")
-    grads = elastic_net_penalty_grad(example_params, 0.1, 0.2)
-    check_true(
-        isinstance(grads, dict) and sorted(grads) == sorted(example_params),
-        "elastic_net_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
-    )
-    # 0.1 sign(W1) + 0.2 W1 = [[0.1 + 0.2, −0.1 − 0.4], [0 + 0, 0.1 + 0.6]]
-    check_array(grads["W1"], [[0.3, -0.5], [0.0, 0.7]], "elastic_net_penalty_grad(...)['W1']")
-    check_array(grads["b1"], [0.0, 0.0], "elastic_net_penalty_grad(...)['b1'] (重み以外は 0)")
+    with Properties() as test:
+        with test.property("Elastic Net の項の値 (example_params、λ1 = 0.1、λ2 = 0.2)"):
+            check_scalar(
+                elastic_net_penalty(example_params, 0.1, 0.2), 2.15, "elastic_net_penalty(example_params, 0.1, 0.2)"
+            )
+        with test.property("勾配 (重みは λ1 sign(W) + λ2 W、それ以外のキーは 0 の配列)"):
+            grads = elastic_net_penalty_grad(example_params, 0.1, 0.2)
+            check_true(
+                isinstance(grads, dict) and sorted(grads) == sorted(example_params),
+                "elastic_net_penalty_grad は params と同じキーをすべて持つ辞書を返してください。",
+            )
+            # 0.1 sign(W1) + 0.2 W1 = [[0.1 + 0.2, −0.1 − 0.4], [0 + 0, 0.1 + 0.6]]
+            check_array(grads["W1"], [[0.3, -0.5], [0.0, 0.7]], "elastic_net_penalty_grad(...)['W1']")
+            # 0.1 sign(W2) + 0.2 W2 = [[0.1 + 0.1], [−0.1 − 0.1]]
+            check_array(grads["W2"], [[0.2], [-0.2]], "elastic_net_penalty_grad(...)['W2']")
+            for key in ("b1", "gamma1", "beta1", "b2"):
+                check_array(
+                    grads[key],
+                    np.zeros_like(example_params[key]),
+                    f"elastic_net_penalty_grad(...)['{key}'] (重み以外は 0)",
+                )
     print("公開テスト: OK")
 
 # %% [markdown]
@@ -527,15 +558,28 @@ def max_norm(W, c):
 
 
 # %% [tests] id=test_max_norm points=1.5 hidden=max_norm
-# 列のノルムは 5 (= √(3² + 4²))、1 (= √(0.6² + 0.8²))、0。c = 2 では 1 列目だけが 2/5 倍になる。0 の列は 0 のまま
-W_example = np.array([[3.0, 0.6, 0.0], [4.0, 0.8, 0.0]])
+# 列のノルムは 5 (= √(3² + 4²)) と 1 (= √(0.6² + 0.8²))。c = 2 では 1 列目だけが 2/5 倍になる
+W_example = np.array([[3.0, 0.6], [4.0, 0.8]])
 W_saved = W_example.copy()
-constrained = max_norm(W_example, 2.0)
-check_array(constrained, [[1.2, 0.6, 0.0], [1.6, 0.8, 0.0]], "max_norm(W_example, 2.0)")
-check_array(W_example, W_saved, "呼び出し後の W_example (新しい配列を返し、W は書き換えないこと)")
-check_array(max_norm(W_example, 10.0), W_saved, "max_norm(W_example, 10.0) (どの列も c 以下なら変わらない)")
-# 1 入力 (n_in = 1) なら、各列のノルムは |W[0, j]|
-check_array(max_norm(np.array([[-3.0, 0.5]]), 1.0), [[-1.0, 0.5]], "max_norm([[-3, 0.5]], 1.0)")
+with Properties() as test:
+    values = "値 (ノルムが c を超える列だけをノルム c に縮める。2 列、1 行、1 列の W)"
+    with test.property(values):
+        check_array(max_norm(W_example, 10.0), W_saved, "max_norm(W_example, 10.0) (どの列も c 以下なら変わらない)")
+        constrained = max_norm(W_example, 2.0)
+        check_array(constrained, [[1.2, 0.6], [1.6, 0.8]], "max_norm(W_example, 2.0)")
+        # 1 入力 (n_in = 1) なら、各列のノルムは |W[0, j]|
+        check_array(max_norm(np.array([[-3.0, 0.5]]), 1.0), [[-1.0, 0.5]], "max_norm([[-3, 0.5]], 1.0)")
+        # 1 出力 (n_out = 1) なら列は 1 つ。ノルムは √(1² + 2² + 2²) = 3 なので、c = 1.5 では 1/2 倍
+        check_array(
+            max_norm(np.array([[1.0], [2.0], [2.0]]), 1.5), [[0.5], [1.0], [1.0]], "max_norm([[1], [2], [2]], 1.5)"
+        )
+    # W_example の右に 0 の列を加える (列のノルムは 5、1、0)。0 の列は 0 のまま
+    with test.property("ノルムが 0 の列があっても値が正しい (0 の列は 0 のまま)"):
+        W_zero_column = np.array([[3.0, 0.6, 0.0], [4.0, 0.8, 0.0]])
+        check_array(max_norm(W_zero_column, 2.0), [[1.2, 0.6, 0.0], [1.6, 0.8, 0.0]], "max_norm(W_zero_column, 2.0)")
+    # 上の「値」で max_norm(W_example, 2.0) などを呼んだ後の W_example を確かめる
+    with test.property("引数の W を書き換えない", needs=[values]):
+        check_array(W_example, W_saved, "呼び出し後の W_example (新しい配列を返し、W は書き換えないこと)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -544,11 +588,29 @@ print("公開テスト: OK")
 # 正しい入力では例外を出さず、W が 2 次元でない、c が正でないときは `ValueError` を出します。
 
 # %% [tests] id=test_max_norm_rules points=0.5 hidden=max_norm_rules
-max_norm(np.ones((3, 2)), 1.0)  # 正しい入力では例外を出さない
-check_raises(
-    ValueError, lambda: max_norm(np.ones(3), 1.0), "1 次元の W での max_norm(W, 1.0)", "W は形状 (n_in, n_out) です。"
-)
-check_raises(ValueError, lambda: max_norm(np.ones((2, 2)), 0.0), "c = 0 での max_norm(W, c)", "c は正の数です。")
+with Properties() as test:
+    with test.property("正しい入力 (2 次元の W、正の c) では例外を出さない"):
+        max_norm(np.ones((3, 2)), 1.0)
+    with test.property("W が 2 次元でなければ ValueError"):
+        check_raises(
+            ValueError,
+            lambda: max_norm(np.ones(3), 1.0),
+            "1 次元の W での max_norm(W, 1.0)",
+            "W は形状 (n_in, n_out) です。",
+        )
+        check_raises(
+            ValueError,
+            lambda: max_norm(np.ones((2, 2, 2)), 1.0),
+            "3 次元の W での max_norm(W, 1.0)",
+            "W は形状 (n_in, n_out) です。",
+        )
+    with test.property("c が正でなければ (0 や負の数で) ValueError"):
+        check_raises(
+            ValueError, lambda: max_norm(np.ones((2, 2)), 0.0), "c = 0 での max_norm(W, c)", "c は正の数です。"
+        )
+        check_raises(
+            ValueError, lambda: max_norm(np.ones((2, 2)), -1.0), "c = -1 での max_norm(W, c)", "c は正の数です。"
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -637,32 +699,64 @@ class AdamW(Adam):
 
 
 # %% [tests] id=test_adamw points=2 hidden=adamw
-optimizer = AdamW()
-check_scalar(optimizer.lr, 0.001, "AdamW().lr (既定値)")
-check_scalar(optimizer.weight_decay, 0.01, "AdamW().weight_decay (既定値)")
+with Properties() as test:
+    with test.property("更新した後の値 (lr、weight_decay、β1、β2、eps を指定して 1〜2 回)"):
+        # 勾配が 0 なら m = v = 0 で Adam の更新量は 0。AdamW の更新は w ← (1 − 0.1 × 0.5) w = 0.95 w だけ
+        params = {"W1": np.array([[1.0, -4.0]]), "b1": np.array([2.0])}
+        AdamW(lr=0.1, weight_decay=0.5).update(params, {"W1": np.zeros((1, 2)), "b1": np.zeros(1)})
+        check_array(params["W1"], [[0.95, -3.8]], "勾配 0 での 1 回の更新後の W1")
+        # b1 は 0.95 × 2 = 1.9 (すべての配列を縮める、PyTorch の AdamW) か 2.0 (重みだけを縮める) のどちらでもよい
+        b1_after = np.asarray(params["b1"], dtype=np.float64)
+        check_true(
+            b1_after.shape == (1,) and (np.isclose(b1_after[0], 1.9) or np.isclose(b1_after[0], 2.0)),
+            f"勾配 0 での 1 回の更新後の b1 は 1.9 (縮める) か 2.0 (縮めない) のはずですが {b1_after} でした。",
+        )
+        print(
+            "バイアスの扱い:",
+            "縮める (PyTorch の AdamW と同じ)" if np.isclose(b1_after[0], 1.9) else "縮めない (重みだけを減衰)",
+        )
 
-# 勾配が 0 なら m = v = 0 で Adam の更新量は 0。AdamW の更新は w ← (1 − 0.1 × 0.5) w = 0.95 w だけ
-params = {"W1": np.array([[1.0, -4.0]]), "b1": np.array([2.0])}
-W1_array = params["W1"]
-AdamW(lr=0.1, weight_decay=0.5).update(params, {"W1": np.zeros((1, 2)), "b1": np.zeros(1)})
-check_array(params["W1"], [[0.95, -3.8]], "勾配 0 での 1 回の更新後の W1")
-# b1 は 0.95 × 2 = 1.9 (すべての配列を縮める、PyTorch の AdamW) か 2.0 (重みだけを縮める) のどちらでもよい
-b1_after = np.asarray(params["b1"], dtype=np.float64)
-check_true(
-    b1_after.shape == (1,) and (np.isclose(b1_after[0], 1.9) or np.isclose(b1_after[0], 2.0)),
-    f"勾配 0 での 1 回の更新後の b1 は 1.9 (縮める) か 2.0 (縮めない) のはずですが {b1_after} でした。",
-)
-print(
-    "バイアスの扱い:",
-    "縮める (PyTorch の AdamW と同じ)" if np.isclose(b1_after[0], 1.9) else "縮めない (重みだけを減衰)",
-)
-check_true(params["W1"] is W1_array, "params['W1'] が別の配列に差し替わっています。その場で (*=) 書き換えてください。")
+        # 一定の勾配 g = 0.2 を 2 回。m̂ = g、v̂ = g² なので、Adam の項は毎回 lr · g / |g| = 0.1 (ε の影響は相対 1e-7 未満)
+        # 1 回目: 0.95 × 1 − 0.1 = 0.85、0.95 × (−2) − 0.1 = −2.0。2 回目: 0.95 × 0.85 − 0.1 = 0.7075、0.95 × (−2) − 0.1 = −2.0
+        history = run_adamw(
+            {"lr": 0.1, "weight_decay": 0.5}, {"W": np.array([1.0, -2.0])}, [{"W": np.array([0.2, 0.2])}] * 2
+        )
+        check_array(history[0]["W"], [0.85, -2.0], "一定の勾配での 1 回目の更新後の W", rtol=1e-6)
+        check_array(history[1]["W"], [0.7075, -2.0], "一定の勾配での 2 回目の更新後の W", rtol=1e-6)
 
-# 一定の勾配 g = 0.2 を 2 回。m̂ = g、v̂ = g² なので、Adam の項は毎回 lr · g / |g| = 0.1 (ε の影響は相対 1e-7 未満)
-# 1 回目: 0.95 × 1 − 0.1 = 0.85、0.95 × (−2) − 0.1 = −2.0。2 回目: 0.95 × 0.85 − 0.1 = 0.7075、0.95 × (−2) − 0.1 = −2.0
-history = run_adamw({"lr": 0.1, "weight_decay": 0.5}, {"W": np.array([1.0, -2.0])}, [{"W": np.array([0.2, 0.2])}] * 2)
-check_array(history[0]["W"], [0.85, -2.0], "一定の勾配での 1 回目の更新後の W", rtol=1e-6)
-check_array(history[1]["W"], [0.7075, -2.0], "一定の勾配での 2 回目の更新後の W", rtol=1e-6)
+        # β1 = 0.25、β2 = 0.44、eps = 0.1 で、勾配 0、0.6 の順に 2 回。1 回目は縮めるだけ: 0.95 × 1 = 0.95、0.95 × (−2) = −1.9
+        # 2 回目: m = 0.75 × 0.6 = 0.45 → m̂ = 0.45 / (1 − 0.25²) = 0.48。v = 0.56 × 0.36 → v̂ = 0.2016 / (1 − 0.44²) = 0.25
+        # Adam の項は 0.1 × 0.48 / (√0.25 + 0.1) = 0.08 なので、0.95 × 0.95 − 0.08 = 0.8225、0.95 × (−1.9) − 0.08 = −1.885
+        history = run_adamw(
+            {"lr": 0.1, "weight_decay": 0.5, "beta1": 0.25, "beta2": 0.44, "eps": 0.1},
+            {"W": np.array([1.0, -2.0])},
+            [{"W": np.array([0.0, 0.0])}, {"W": np.array([0.6, 0.6])}],
+        )
+        check_array(history[1]["W"], [0.8225, -1.885], "β1 = 0.25、β2 = 0.44、eps = 0.1 での 2 回目の更新後の W")
+
+    with test.property("引数を省略したときの値 (既定値 lr = 0.001、weight_decay = 0.01)"):
+        optimizer = AdamW()
+        check_scalar(optimizer.lr, 0.001, "AdamW().lr (既定値)")
+        check_scalar(optimizer.weight_decay, 0.01, "AdamW().weight_decay (既定値)")
+        # 勾配 0 で 1 回: w ← (1 − 0.001 × 0.01) w = 0.99999 w
+        history = run_adamw({}, {"W": np.array([1.0, -2.0])}, [{"W": np.array([0.0, 0.0])}])
+        check_array(history[0]["W"], [0.99999, -1.99998], "AdamW() で勾配 0 での 1 回の更新後の W")
+
+    # 減衰がなければ Adam の項だけ: 一定の勾配 g = 0.2 では毎回 0.1 ずつ動く (ε の影響は相対 1e-7 未満)
+    with test.property("weight_decay = 0 では減衰のない Adam と同じ値 (一定の勾配で 2 回)"):
+        history = run_adamw(
+            {"lr": 0.1, "weight_decay": 0.0}, {"W": np.array([1.0, -2.0])}, [{"W": np.array([0.2, 0.2])}] * 2
+        )
+        check_array(history[0]["W"], [0.9, -2.1], "weight_decay = 0 での 1 回目の更新後の W", rtol=1e-6)
+        check_array(history[1]["W"], [0.8, -2.2], "weight_decay = 0 での 2 回目の更新後の W", rtol=1e-6)
+
+    with test.property("params の配列をその場で書き換える"):
+        params = {"W1": np.array([[1.0, -4.0]]), "b1": np.array([2.0])}
+        W1_array = params["W1"]
+        AdamW(lr=0.1, weight_decay=0.5).update(params, {"W1": np.zeros((1, 2)), "b1": np.zeros(1)})
+        check_true(
+            params["W1"] is W1_array, "params['W1'] が別の配列に差し替わっています。その場で (*=) 書き換えてください。"
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -811,41 +905,97 @@ class EarlyStopping:
 
 
 # %% [tests] id=test_early_stopping points=2.5 hidden=early_stopping
-# patience = 2: 1.0 (改善)、0.9 (改善)、0.95 (counter 1)、0.91 (counter 2 → 止める)
-stopper = EarlyStopping(patience=2)
-check_true(
-    stopper.best == math.inf and stopper.counter == 0, "生成直後は best = math.inf、counter = 0 にしてください。"
-)
-returned = [bool(stopper.step(loss)) for loss in [1.0, 0.9, 0.95, 0.91]]
-check_true(
-    returned == [False, False, False, True], f"patience=2 での step の戻り値が {returned} です (期待 [F, F, F, T])。"
-)
-check_scalar(stopper.best, 0.9, "best")
-check_scalar(stopper.best_epoch, 1, "best_epoch (0 から数える)")
-check_scalar(stopper.counter, 2, "counter")
-check_true(bool(stopper.should_stop), "止めると判断した後は should_stop = True にしてください。")
+with Properties() as test:
+    with test.property("改善のたびに counter が 0 に戻り、patience 回続けて改善しなければ止まる (patience = 2、3)"):
+        # patience = 2: 1.0 (改善)、0.9 (改善)、0.95 (counter 1)、0.91 (counter 2 → 止める)
+        stopper = EarlyStopping(patience=2)
+        check_true(
+            stopper.best == math.inf and stopper.counter == 0,
+            "生成直後は best = math.inf、counter = 0 にしてください。",
+        )
+        returned = [bool(stopper.step(loss)) for loss in [1.0, 0.9, 0.95, 0.91]]
+        check_true(
+            returned == [False, False, False, True],
+            f"patience=2 での step の戻り値が {returned} です (期待 [F, F, F, T])。",
+        )
+        check_scalar(stopper.best, 0.9, "best")
+        check_scalar(stopper.best_epoch, 1, "best_epoch (0 から数える)")
+        check_scalar(stopper.counter, 2, "counter")
+        check_true(bool(stopper.should_stop), "止めると判断した後は should_stop = True にしてください。")
 
-# 改善のたびに counter は 0 に戻る: patience = 3 では最後まで止まらない
-stopper = EarlyStopping(patience=3)
-counters = []
-for loss in [1.0, 1.25, 1.5, 0.75, 0.875, 0.8125, 0.5]:
-    check_true(not stopper.step(loss), "改善のたびに counter を 0 に戻していれば、この列では止まらないはずです。")
-    counters.append(stopper.counter)
-check_true(counters == [0, 1, 2, 0, 1, 2, 0], f"counter の推移が {counters} です (期待 [0, 1, 2, 0, 1, 2, 0])。")
-check_scalar(stopper.best_epoch, 6, "best_epoch")
+        # 改善のたびに counter は 0 に戻る: patience = 3 では最後まで止まらない
+        stopper = EarlyStopping(patience=3)
+        counters = []
+        for loss in [1.0, 1.25, 1.5, 0.75, 0.875, 0.8125, 0.5]:
+            check_true(
+                not stopper.step(loss), "改善のたびに counter を 0 に戻していれば、この列では止まらないはずです。"
+            )
+            counters.append(stopper.counter)
+        check_true(
+            counters == [0, 1, 2, 0, 1, 2, 0], f"counter の推移が {counters} です (期待 [0, 1, 2, 0, 1, 2, 0])。"
+        )
+        check_scalar(stopper.best_epoch, 6, "best_epoch")
 
-# 同じ値は改善ではない (厳密な <)
-stopper = EarlyStopping(patience=2)
-returned = [bool(stopper.step(0.5)) for _ in range(3)]
-check_true(
-    returned == [False, False, True], "best と等しい損失は改善とみなさないでください (val_loss < best − min_delta)。"
-)
+    # 同じ値は改善ではない (厳密な <)
+    with test.property("best と等しい損失は改善とみなさない (0.5 を 3 回)"):
+        stopper = EarlyStopping(patience=2)
+        returned = [bool(stopper.step(0.5)) for _ in range(3)]
+        check_true(
+            returned == [False, False, True],
+            "best と等しい損失は改善とみなさないでください (val_loss < best − min_delta)。",
+        )
 
-# min_delta = 0.25: 1.0 の次の 0.875 は 0.75 より小さくないので改善ではない。0.5 は改善
-stopper = EarlyStopping(patience=2, min_delta=0.25)
-returned = [bool(stopper.step(loss)) for loss in [1.0, 0.875, 0.5]]
-check_true(returned == [False, False, False] and stopper.counter == 0, "min_delta の扱いが違います。")
-check_scalar(stopper.best, 0.5, "min_delta = 0.25 での best")
+    # patience = 3: 0.55 は前の 0.6 より下がっているが、best の 0.5 を下回らないので改善ではない。counter は 0, 1, 2, 3
+    with test.property("前のエポックより下がっても、best を下回らなければ改善ではない (0.5、0.6、0.55、0.65)"):
+        stopper = EarlyStopping(patience=3)
+        returned, counters = [], []
+        for loss in [0.5, 0.6, 0.55, 0.65]:
+            returned.append(bool(stopper.step(loss)))
+            counters.append(stopper.counter)
+        check_true(
+            counters == [0, 1, 2, 3],
+            f"counter の推移が {counters} です (期待 [0, 1, 2, 3])。"
+            "前のエポックの損失ではなく、それまでの最良の値 best と比べてください。",
+        )
+        check_true(
+            returned == [False, False, False, True],
+            f"patience=3 での step の戻り値が {returned} です (期待 [F, F, F, T])。",
+        )
+
+    # min_delta = 0.25: 1.0 の次の 0.875 は 0.75 より小さくないので改善ではない。0.5 は改善
+    with test.property("min_delta 以上下がらなければ改善とみなさない (min_delta = 0.25)"):
+        stopper = EarlyStopping(patience=2, min_delta=0.25)
+        returned = [bool(stopper.step(loss)) for loss in [1.0, 0.875, 0.5]]
+        check_true(returned == [False, False, False] and stopper.counter == 0, "min_delta の扱いが違います。")
+        check_scalar(stopper.best, 0.5, "min_delta = 0.25 での best")
+
+    # patience = 1 の例: 1.0 (改善)、0.5 (改善)、0.75 (counter 1 → 止める)
+    with test.property("patience = 1 (改善しなかった最初のエポックで止まる)"):
+        stopper = EarlyStopping(patience=1)
+        returned = [bool(stopper.step(loss)) for loss in [1.0, 0.5, 0.75]]
+        check_true(
+            returned == [False, False, True], f"patience=1 での step の戻り値が {returned} です (期待 [F, F, T])。"
+        )
+
+    # patience = 3: 2.0、1.5、1.0、0.75 と下がり続けた後、1.0 (counter 1)、0.5 (改善、5 回目の step)、
+    # 0.75 (counter 1)、0.625 (counter 2)、0.5625 (counter 3 → 止める)
+    with test.property("損失が下がり続けた後に上下する長い列 (9 エポック)"):
+        stopper = EarlyStopping(patience=3)
+        returned, counters = [], []
+        for loss in [2.0, 1.5, 1.0, 0.75, 1.0, 0.5, 0.75, 0.625, 0.5625]:
+            returned.append(bool(stopper.step(loss)))
+            counters.append(stopper.counter)
+        check_true(
+            counters == [0, 0, 0, 0, 1, 0, 1, 2, 3],
+            f"counter の推移が {counters} です (期待 [0, 0, 0, 0, 1, 0, 1, 2, 3])。",
+        )
+        check_true(
+            returned == [False] * 8 + [True],
+            f"patience=3 での step の戻り値が {returned} です (最後の 1 回だけ True のはずです)。",
+        )
+        check_scalar(stopper.best, 0.5, "長い列の後の best")
+        check_scalar(stopper.best_epoch, 5, "長い列の後の best_epoch (0 から数える)")
+        check_true(bool(stopper.should_stop), "止めると判断した後は should_stop = True にしてください。")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -854,13 +1004,23 @@ print("公開テスト: OK")
 # 正しい入力では例外を出さず、patience が 1 以上の整数でない、min_delta が負のときは `ValueError` を出します。
 
 # %% [tests] id=test_early_stopping_rules points=0.5 hidden=early_stopping_rules
-EarlyStopping(patience=1, min_delta=0.0)  # 正しい入力では例外を出さない
-check_raises(ValueError, lambda: EarlyStopping(patience=0), "EarlyStopping(patience=0)", "patience は 1 以上です。")
-check_raises(ValueError, lambda: EarlyStopping(patience=1.5), "EarlyStopping(patience=1.5)", "patience は整数です。")
-check_raises(
-    ValueError, lambda: EarlyStopping(patience=2, min_delta=-0.1), "EarlyStopping(patience=2, min_delta=-0.1)",
-    "min_delta は 0 以上です。",
-)  # fmt: skip
+with Properties() as test:
+    with test.property("正しい入力 (1 以上の整数の patience、0 以上の min_delta) では例外を出さない"):
+        EarlyStopping(patience=1, min_delta=0.0)
+        EarlyStopping(patience=3, min_delta=0.25)
+    with test.property("patience が 1 未満なら ValueError"):
+        check_raises(
+            ValueError, lambda: EarlyStopping(patience=0), "EarlyStopping(patience=0)", "patience は 1 以上です。"
+        )
+    with test.property("patience が整数でなければ (小数なら) ValueError"):
+        check_raises(
+            ValueError, lambda: EarlyStopping(patience=1.5), "EarlyStopping(patience=1.5)", "patience は整数です。"
+        )
+    with test.property("min_delta が負なら ValueError"):
+        check_raises(
+            ValueError, lambda: EarlyStopping(patience=2, min_delta=-0.1), "EarlyStopping(patience=2, min_delta=-0.1)",
+            "min_delta は 0 以上です。",
+        )  # fmt: skip
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -960,11 +1120,16 @@ def he_std(n_in):
 
 
 # %% [tests] id=test_init_std points=1.5 hidden=init_std
-check_scalar(xavier_std(100), 0.1, "xavier_std(100) (= 1/√100)")
-check_scalar(xavier_std(30, 20), 0.2, "xavier_std(30, 20) (= √(2/50))")
-check_scalar(xavier_std(30, n_out=20), 0.2, "xavier_std(30, n_out=20)")
-check_scalar(he_std(50), 0.2, "he_std(50) (= √(2/50))")
-check_scalar(he_std(8), 0.5, "he_std(8) (= √(2/8))")
+with Properties() as test:
+    with test.property("n_out を省略した Xavier の初期値 1/√n_in (n_in = 100)"):
+        check_scalar(xavier_std(100), 0.1, "xavier_std(100) (= 1/√100)")
+    with test.property("He の初期値 √(2/n_in) (n_in = 50、8)"):
+        check_scalar(he_std(50), 0.2, "he_std(50) (= √(2/50))")
+        check_scalar(he_std(8), 0.5, "he_std(8) (= √(2/8))")
+    with test.property("n_out を位置引数で与えた Xavier の初期値 √(2 / (n_in + n_out)) (30, 20)"):
+        check_scalar(xavier_std(30, 20), 0.2, "xavier_std(30, 20) (= √(2/50))")
+    with test.property("n_out をキーワード引数 n_out= で与えた Xavier の初期値 (30, n_out=20)"):
+        check_scalar(xavier_std(30, n_out=20), 0.2, "xavier_std(30, n_out=20)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -973,10 +1138,15 @@ print("公開テスト: OK")
 # 正しい入力では例外を出さず、xavier_std の n_in、n_out が正の整数でないときは `ValueError` を出します。
 
 # %% [tests] id=test_init_std_rules points=0.5 hidden=init_std_rules
-xavier_std(1), xavier_std(3, 1)  # 正しい入力では例外を出さない
-check_raises(ValueError, lambda: xavier_std(0), "xavier_std(0)", "n_in は正の整数です。")
-check_raises(ValueError, lambda: xavier_std(2.5), "xavier_std(2.5)", "n_in は整数です。")
-check_raises(ValueError, lambda: xavier_std(10, 0), "xavier_std(10, 0)", "n_out も正の整数です。")
+with Properties() as test:
+    with test.property("正しい入力 (正の整数の n_in、n_out) では例外を出さない"):
+        xavier_std(1), xavier_std(3, 1)
+    with test.property("n_in が正でなければ ValueError"):
+        check_raises(ValueError, lambda: xavier_std(0), "xavier_std(0)", "n_in は正の整数です。")
+    with test.property("n_in が整数でなければ (小数なら) ValueError"):
+        check_raises(ValueError, lambda: xavier_std(2.5), "xavier_std(2.5)", "n_in は整数です。")
+    with test.property("n_out が正でなければ ValueError"):
+        check_raises(ValueError, lambda: xavier_std(10, 0), "xavier_std(10, 0)", "n_out も正の整数です。")
 print("公開テスト: OK")
 
 # %% [markdown]

@@ -40,7 +40,7 @@ from typing import TypedDict
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course.checks import builds_on, check_array, check_between, check_raises, check_scalar, check_true
+from course.checks import Properties, builds_on, check_array, check_between, check_raises, check_scalar, check_true
 from course.data import load_digits, load_shifted_digits_test
 from course.hints import hint
 from course.mnist import load_mnist
@@ -305,44 +305,65 @@ class MultiLayerNetExtend:
 
 
 # %% [tests] id=test_multilayer_net_init points=1.5 hidden=multilayer_net_init
-net = MultiLayerNetExtend(400, [300, 200], 10, rng=np.random.default_rng(0))
+# 性質 (property) ごとに確かめ、合わない性質があってもその後の性質まで確かめてから、性質ごとの結果 (✓/✗) を示す
 shapes = {"W1": (400, 300), "b1": (300,), "W2": (300, 200), "b2": (200,), "W3": (200, 10), "b3": (10,)}
-check_true(
-    sorted(net.params) == sorted(shapes), f"params のキーは {sorted(shapes)} のはずですが {sorted(net.params)} です。"
-)
-for key, shape in shapes.items():
-    check_true(
-        net.params[key].shape == shape, f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。"
-    )
-check_array(net.params["b2"], np.zeros(200), "params['b2'] の初期値")
-# 重みの平均は 0: W1 の 12 万個の平均の標準誤差は √(2/400) / √120000 ≈ 0.0002 (許容はその 6 倍)
-w1_mean = float(np.mean(net.params["W1"]))
-check_true(
-    abs(w1_mean) <= 6 * np.sqrt(2 / 400) / np.sqrt(120_000),
-    f"W1 の平均が {w1_mean:.4g} で、0 から離れすぎています。平均 0 の正規分布 (rng.standard_normal) に標準偏差を掛けていますか。",
-)
-# He の初期値: W1 は √(2/400) ≈ 0.0707、W2 は √(2/300) ≈ 0.0816 (12 万個、6 万個の標本なので、標本の標準偏差のずれは 1% 未満)
-check_scalar(np.std(net.params["W1"]), np.sqrt(2 / 400), "He の初期値の W1 の標準偏差", rtol=0.03)
-check_scalar(np.std(net.params["W2"]), np.sqrt(2 / 300), "He の初期値の W2 の標準偏差 (n_in = 300)", rtol=0.03)
-
-net = MultiLayerNetExtend(
-    400, [300], 10, activation="sigmoid", weight_init_std="sigmoid", use_batchnorm=True, rng=np.random.default_rng(0)
-)
-check_scalar(np.std(net.params["W1"]), 1 / np.sqrt(400), "Xavier の初期値の W1 の標準偏差", rtol=0.03)
-check_array(net.params["gamma1"], np.ones(300), "params['gamma1'] の初期値")
-check_array(net.params["beta1"], np.zeros(300), "params['beta1'] の初期値")
-check_true("gamma2" not in net.params, "出力層の前 (Affine の後) にはバッチ正規化を入れません ('gamma2' は不要)。")
-net = MultiLayerNetExtend(400, [300], 10, weight_init_std=0.01, rng=np.random.default_rng(0))
-check_scalar(np.std(net.params["W1"]), 0.01, "weight_init_std=0.01 の W1 の標準偏差", rtol=0.03)
-
-net = MultiLayerNetExtend(5, [4, 3], 2, use_batchnorm=True, use_dropout=True, rng=np.random.default_rng(0))
-expected_layers = ["Affine1", "BatchNorm1", "Activation1", "Dropout1", "Affine2", "BatchNorm2", "Activation2"]
-expected_layers += ["Dropout2", "Affine3"]
-check_true(
-    list(net.layers) == expected_layers, f"layers の並びは {expected_layers} のはずですが {list(net.layers)} です。"
-)
-# 同じシードなら同じ重み (再現性)
-check_array(make_network(3, 5, [4], 2).params["W1"], make_network(3, 5, [4], 2).params["W1"], "同じシードで作った W1")
+keys_and_shapes = "params のキーと重み W の形状 (隠れ層 2 層、1 層 (バッチ正規化あり)、0 層)"
+with Properties() as test:
+    with test.property(keys_and_shapes):
+        net = MultiLayerNetExtend(400, [300, 200], 10, rng=np.random.default_rng(0))
+        check_true(
+            sorted(net.params) == sorted(shapes),
+            f"params のキーは {sorted(shapes)} のはずですが {sorted(net.params)} です。",
+        )
+        for key, shape in shapes.items():
+            check_true(
+                net.params[key].shape == shape,
+                f"params['{key}'] の形状は {shape} のはずですが {net.params[key].shape} です。",
+            )
+        net_xavier = MultiLayerNetExtend(
+            400, [300], 10, activation="sigmoid", weight_init_std="sigmoid", use_batchnorm=True,
+            rng=np.random.default_rng(0),
+        )  # fmt: skip
+        check_true(
+            "gamma2" not in net_xavier.params,
+            "出力層の前 (Affine の後) にはバッチ正規化を入れません ('gamma2' は不要)。",
+        )
+        # 隠れ層なし (hidden_size_list = []): Affine が 1 つだけなので、params は W1 (形状 (3, 2)) と b1 だけ
+        net_no_hidden = MultiLayerNetExtend(3, [], 2, rng=np.random.default_rng(0))
+        no_hidden = {key: np.shape(value) for key, value in net_no_hidden.params.items()}
+        check_true(
+            sorted(no_hidden) == ["W1", "b1"] and no_hidden["W1"] == (3, 2),
+            f"hidden_size_list = [] なら、params は 'W1' (形状 (3, 2)) と 'b1' だけのはずですが {no_hidden} です。",
+        )
+    with test.property("重み W の分布 (He、Xavier、0.01 の 3 つの構成)", needs=[keys_and_shapes]):
+        # 重みの平均は 0: W1 の 12 万個の平均の標準誤差は √(2/400) / √120000 ≈ 0.0002 (許容はその 6 倍)
+        w1_mean = float(np.mean(net.params["W1"]))
+        check_true(
+            abs(w1_mean) <= 6 * np.sqrt(2 / 400) / np.sqrt(120_000),
+            f"W1 の平均が {w1_mean:.4g} で、0 から離れすぎています。平均 0 の正規分布 (rng.standard_normal) に標準偏差を掛けていますか。",
+        )
+        # He の初期値: W1 は √(2/400) ≈ 0.0707、W2 は √(2/300) ≈ 0.0816 (12 万個、6 万個の標本なので、標本の標準偏差のずれは 1% 未満)
+        check_scalar(np.std(net.params["W1"]), np.sqrt(2 / 400), "He の初期値の W1 の標準偏差", rtol=0.03)
+        check_scalar(np.std(net.params["W2"]), np.sqrt(2 / 300), "He の初期値の W2 の標準偏差 (n_in = 300)", rtol=0.03)
+        check_scalar(np.std(net_xavier.params["W1"]), 1 / np.sqrt(400), "Xavier の初期値の W1 の標準偏差", rtol=0.03)
+        net_fixed = MultiLayerNetExtend(400, [300], 10, weight_init_std=0.01, rng=np.random.default_rng(0))
+        check_scalar(np.std(net_fixed.params["W1"]), 0.01, "weight_init_std=0.01 の W1 の標準偏差", rtol=0.03)
+    with test.property("b と beta の初期値は 0、gamma の初期値は 1 (b2、gamma1、beta1)", needs=[keys_and_shapes]):
+        check_array(net.params["b2"], np.zeros(200), "params['b2'] の初期値")
+        check_array(net_xavier.params["gamma1"], np.ones(300), "params['gamma1'] の初期値")
+        check_array(net_xavier.params["beta1"], np.zeros(300), "params['beta1'] の初期値")
+    with test.property("同じシードの rng なら同じ params (隠れ層 [4])"):
+        twins = [make_network(3, 5, [4], 2).params for _ in range(2)]
+        for key in twins[0]:
+            check_array(twins[1][key], twins[0][key], f"同じシードで作った {key}")
+    with test.property("layers の並び (バッチ正規化とドロップアウトあり)"):
+        net = MultiLayerNetExtend(5, [4, 3], 2, use_batchnorm=True, use_dropout=True, rng=np.random.default_rng(0))
+        expected_layers = ["Affine1", "BatchNorm1", "Activation1", "Dropout1", "Affine2", "BatchNorm2", "Activation2"]
+        expected_layers += ["Dropout2", "Affine3"]
+        check_true(
+            list(net.layers) == expected_layers,
+            f"layers の並びは {expected_layers} のはずですが {list(net.layers)} です。",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -374,47 +395,77 @@ def small_network(**options):
 
 x_small = np.array([[1.0, 1.0], [-1.0, 0.0]])
 a_small = np.array([[3.0, 0.0], [-1.0, 2.0]])  # Affine1 の出力 (上の手計算)
-net = small_network(weight_decay_lambda=0.5)
-check_array(net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ReLU)")
-check_array(net.predict(x_small[:1]), [[3.0, 0.0]], "predict (ReLU、N = 1)")
-data_loss = (np.log(1 + np.exp(-3.0)) + np.log(1 + np.exp(-2.0))) / 2
-check_scalar(net.loss(x_small, np.array([0, 1])), data_loss + 2.0, "loss (λ = 0.5 の荷重減衰つき)", rtol=1e-6)
-check_scalar(net.accuracy(x_small, np.array([0, 1])), 1.0, "accuracy (ラベル [0, 1])")
-check_scalar(net.accuracy(x_small, np.array([[0.0, 1.0], [0.0, 1.0]])), 0.5, "accuracy (one-hot、正解 [1, 1])")
-net = small_network(activation="sigmoid")
-check_array(net.predict(x_small), 1 / (1 + np.exp(-a_small)), "predict (シグモイド)")
-
-net = small_network(use_batchnorm=True)
 eps = 1e-5
-check_array(
-    net.predict(x_small), np.maximum(a_small, 0) / np.sqrt(1 + eps), "predict (バッチ正規化、推論モード、学習前)"
-)
-bn_train = [[2 / np.sqrt(4 + eps), 0.0], [0.0, 1 / np.sqrt(1 + eps)]]  # ReLU 後 (負の成分は 0)
-check_array(net.predict(x_small, train_flg=True), bn_train, "predict(x, train_flg=True) (バッチ正規化、学習モード)")
-bn_after = np.maximum((a_small - 0.1) / np.sqrt(np.array([1.3, 1.0]) + eps), 0)
-check_array(
-    net.predict(x_small), bn_after, "学習モードで 1 回呼んだ後の predict (推論モード。移動平均が更新されているはず)"
-)
-
-# ドロップアウト: 推論モードでは何もしない。学習モードでは残ったユニットが 1/(1 − p) 倍になる (W2 = I なのでスコアに見える)
-net = small_network(use_dropout=True, dropout_ratio=0.3)
-check_array(net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ドロップアウトあり、推論モード)")
-scores = net.predict(np.tile(x_small[:1], (2000, 1)), train_flg=True)[:, 0]  # 値は 0 か 3 / 0.7
-check_true(
-    np.all(np.isclose(scores, 0.0) | np.isclose(scores, 3 / 0.7)),
-    "ドロップアウトの出力は 0 か x / (1 − p) のはずです。",
-)
-check_true(
-    abs(np.mean(scores == 0) - 0.3) < 0.04, f"0 になった割合 {np.mean(scores == 0):.3f} が p = 0.3 から離れています。"
-)
-# 同じシードの rng なら、学習モードのマスクも同じ (rng はドロップアウトのマスクも引く)
-x_twin = np.ones((5, 2))
-twin_scores = [make_network(5, 2, [20], 2, use_dropout=True).predict(x_twin, train_flg=True) for _ in range(2)]
-check_true(
-    np.array_equal(twin_scores[0], twin_scores[1]),
-    "同じシードで作った 2 つのネットワークで、学習モードの predict が違います。"
-    "重みを引いたのと同じ rng を Dropout にも渡していますか。",
-)
+inference = "推論モード (train_flg=False) の predict (ReLU、シグモイド、バッチ正規化、ドロップアウト)"
+training = "学習モード (train_flg=True) の predict と loss (バッチ正規化、ドロップアウト)"
+with Properties() as test:
+    with test.property(inference):
+        net = small_network(weight_decay_lambda=0.5)
+        check_array(net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ReLU)")
+        check_array(net.predict(x_small[:1]), [[3.0, 0.0]], "predict (ReLU、N = 1)")
+        check_array(
+            small_network(activation="sigmoid").predict(x_small), 1 / (1 + np.exp(-a_small)), "predict (シグモイド)"
+        )
+        bn_net = small_network(use_batchnorm=True)
+        check_array(
+            bn_net.predict(x_small),
+            np.maximum(a_small, 0) / np.sqrt(1 + eps),
+            "predict (バッチ正規化、推論モード、学習前)",
+        )
+        # ドロップアウト: 推論モードでは何もしない
+        dropout_net = small_network(use_dropout=True, dropout_ratio=0.3)
+        check_array(dropout_net.predict(x_small), [[3.0, 0.0], [0.0, 2.0]], "predict (ドロップアウトあり、推論モード)")
+    with test.property("loss (λ = 0.5 の荷重減衰つき、t はラベルと one-hot)", needs=[inference]):
+        data_loss = (np.log(1 + np.exp(-3.0)) + np.log(1 + np.exp(-2.0))) / 2
+        check_scalar(net.loss(x_small, np.array([0, 1])), data_loss + 2.0, "loss (λ = 0.5 の荷重減衰つき)", rtol=1e-6)
+        check_scalar(
+            net.loss(x_small, np.array([[1.0, 0.0], [0.0, 1.0]])),
+            data_loss + 2.0,
+            "loss (t が one-hot [[1, 0], [0, 1]]、λ = 0.5)",
+            rtol=1e-6,
+        )
+    with test.property("accuracy (t はラベルと one-hot)", needs=[inference]):
+        check_scalar(net.accuracy(x_small, np.array([0, 1])), 1.0, "accuracy (ラベル [0, 1])")
+        check_scalar(net.accuracy(x_small, np.array([[0.0, 1.0], [0.0, 1.0]])), 0.5, "accuracy (one-hot、正解 [1, 1])")
+    with test.property(training, needs=[inference]):
+        bn_train = [[2 / np.sqrt(4 + eps), 0.0], [0.0, 1 / np.sqrt(1 + eps)]]  # ReLU 後 (負の成分は 0)
+        check_array(
+            bn_net.predict(x_small, train_flg=True), bn_train, "predict(x, train_flg=True) (バッチ正規化、学習モード)"
+        )
+        # 学習モードの loss もバッチの統計量で正規化したスコア bn_train から計算する (W2 = I なのでスコアは bn_train)。
+        # 2 クラスなので、正解 t = (0, 1) の損失は ½ (log(1 + e^(−2/√(4+ε))) + log(1 + e^(−1/√(1+ε))))
+        bn_loss = (np.log(1 + np.exp(-2 / np.sqrt(4 + eps))) + np.log(1 + np.exp(-1 / np.sqrt(1 + eps)))) / 2
+        check_scalar(
+            small_network(use_batchnorm=True).loss(x_small, np.array([0, 1]), train_flg=True),
+            bn_loss,
+            "loss(x, t, train_flg=True) (バッチ正規化、学習モード)",
+            rtol=1e-6,
+        )
+        # ドロップアウト: 学習モードでは残ったユニットが 1/(1 − p) 倍になる (W2 = I なのでスコアに見える)
+        scores = dropout_net.predict(np.tile(x_small[:1], (2000, 1)), train_flg=True)[:, 0]  # 値は 0 か 3 / 0.7
+        check_true(
+            np.all(np.isclose(scores, 0.0) | np.isclose(scores, 3 / 0.7)),
+            "ドロップアウトの出力は 0 か x / (1 − p) のはずです。",
+        )
+        check_true(
+            abs(np.mean(scores == 0) - 0.3) < 0.04,
+            f"0 になった割合 {np.mean(scores == 0):.3f} が p = 0.3 から離れています。",
+        )
+        # 同じシードの rng なら、学習モードのマスクも同じ (rng はドロップアウトのマスクも引く)
+        x_twin = np.ones((5, 2))
+        twin_scores = [make_network(5, 2, [20], 2, use_dropout=True).predict(x_twin, train_flg=True) for _ in range(2)]
+        check_true(
+            np.array_equal(twin_scores[0], twin_scores[1]),
+            "同じシードで作った 2 つのネットワークで、学習モードの predict が違います。"
+            "重みを引いたのと同じ rng を Dropout にも渡していますか。",
+        )
+    with test.property("学習モードの順伝播の後の推論 (バッチ正規化の移動平均)", needs=[training]):
+        bn_after = np.maximum((a_small - 0.1) / np.sqrt(np.array([1.3, 1.0]) + eps), 0)
+        check_array(
+            bn_net.predict(x_small),
+            bn_after,
+            "学習モードで 1 回呼んだ後の predict (推論モード。移動平均が更新されているはず)",
+        )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -430,17 +481,6 @@ print("公開テスト: OK")
 
 
 # %% [tests] id=test_multilayer_net_gradient points=4 hidden=multilayer_net_gradient
-net = MultiLayerNetExtend(2, [], 2, weight_decay_lambda=0.1, rng=np.random.default_rng(0))
-net.params["W1"][...] = [[1.0, 2.0], [3.0, 4.0]]
-grads = net.gradient(np.zeros((2, 2)), np.array([0, 1]))
-check_true(
-    sorted(grads) == ["W1", "b1"], f"gradient のキーは params と同じ ['W1', 'b1'] のはずですが {sorted(grads)} です。"
-)
-check_array(grads["W1"], [[0.1, 0.2], [0.3, 0.4]], "gradient(...)['W1'] (x = 0 なので λW だけ)")
-check_array(grads["b1"], [0.0, 0.0], "gradient(...)['b1'] (スコアの勾配の列の和)")
-check_scalar(net.loss(np.zeros((2, 2)), np.array([0, 1])), np.log(2) + 0.05 * 30, "loss (log 2 + (λ/2)·30)", rtol=1e-6)
-
-
 # 数値微分との比較 (ドロップアウトなし)。比べる点 (x とパラメータ) は乱数で作り、次の 2 つを満たすまで引き直す。
 # - ReLU の折れ目 (入力 0) から離れている: 活性化関数の入力 (バッチ正規化の後) の成分がどれも |a| ≥ 0.1。
 #   パラメータを h = 1e-4 動かしても数値微分が折れ目をまたがない
@@ -457,38 +497,115 @@ def activation_inputs_and_probabilities(params, x, relu, use_batchnorm):
     return np.concatenate(inputs), softmax(h @ params["W3"] + params["b3"])
 
 
-rng = np.random.default_rng(1)
 t_check = np.array([0, 1, 2, 0, 1, 2])
-for options in [
-    dict(use_batchnorm=True, weight_decay_lambda=0.1),
-    dict(activation="sigmoid", weight_init_std="sigmoid", weight_decay_lambda=0.05),
-]:
-    net = make_network(0, 5, [4, 3], 3, **options)
-    relu, use_batchnorm = "activation" not in options, "use_batchnorm" in options
-    for _ in range(1000):  # 条件を満たすまで引き直す (満たさないまま 1000 回に達することはまずない)
-        x_check = rng.standard_normal((6, 5))
-        for key in sorted(net.params):  # その場で書き換える (レイヤも同じ配列を持っている)。γ は 1 の近く
-            shift = 1.0 if key.startswith("gamma") else 0.0
-            net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape) + shift
-        a_check, y_check = activation_inputs_and_probabilities(net.params, x_check, relu, use_batchnorm)
-        if (not relu or np.abs(a_check).min() >= 0.1) and y_check[np.arange(6), t_check].min() >= 0.05:
-            break
-    grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
-    check_true(
-        sorted(grads) == sorted(net.params), f"gradient のキー {sorted(grads)} が params のキーと違います ({options})。"
-    )
-    # 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。絶対誤差の下限があるので、
-    # バッチ正規化の直前のバイアスのように勾配が 0 (数値微分は丸め誤差だけ) でもよい。正しい実装は、この選び方なら
-    # どの乱数でもこの範囲に収まる (200 通りの乱数で確かめてある)
-    grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
-    for key in net.params:
-        check_array(
-            grads[key],
-            numerical_grads[key],
-            f"gradient と numerical_gradient の '{key}' ({options})",
-            rtol=1e-3,
-            atol=1e-3 * grad_scale,
+with Properties() as test:
+    with test.property("誤差逆伝播法による勾配 (x = 0 の手計算と、数値微分との比較 2 通り)"):
+        net = MultiLayerNetExtend(2, [], 2, weight_decay_lambda=0.1, rng=np.random.default_rng(0))
+        net.params["W1"][...] = [[1.0, 2.0], [3.0, 4.0]]
+        grads = net.gradient(np.zeros((2, 2)), np.array([0, 1]))
+        check_true(
+            sorted(grads) == ["W1", "b1"],
+            f"gradient のキーは params と同じ ['W1', 'b1'] のはずですが {sorted(grads)} です。",
         )
+        check_array(grads["W1"], [[0.1, 0.2], [0.3, 0.4]], "gradient(...)['W1'] (x = 0 なので λW だけ)")
+        check_array(grads["b1"], [0.0, 0.0], "gradient(...)['b1'] (スコアの勾配の列の和)")
+        check_scalar(
+            net.loss(np.zeros((2, 2)), np.array([0, 1])), np.log(2) + 0.05 * 30, "loss (log 2 + (λ/2)·30)", rtol=1e-6
+        )
+
+        rng = np.random.default_rng(1)
+        for options in [
+            dict(use_batchnorm=True, weight_decay_lambda=0.1),
+            dict(activation="sigmoid", weight_init_std="sigmoid", weight_decay_lambda=0.05),
+        ]:
+            net = make_network(0, 5, [4, 3], 3, **options)
+            relu, use_batchnorm = "activation" not in options, "use_batchnorm" in options
+            for _ in range(1000):  # 条件を満たすまで引き直す (満たさないまま 1000 回に達することはまずない)
+                x_check = rng.standard_normal((6, 5))
+                for key in sorted(net.params):  # その場で書き換える (レイヤも同じ配列を持っている)。γ は 1 の近く
+                    shift = 1.0 if key.startswith("gamma") else 0.0
+                    net.params[key][...] = 0.5 * rng.standard_normal(net.params[key].shape) + shift
+                a_check, y_check = activation_inputs_and_probabilities(net.params, x_check, relu, use_batchnorm)
+                if (not relu or np.abs(a_check).min() >= 0.1) and y_check[np.arange(6), t_check].min() >= 0.05:
+                    break
+            grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
+            check_true(
+                sorted(grads) == sorted(net.params),
+                f"gradient のキー {sorted(grads)} が params のキーと違います ({options})。",
+            )
+            # 許容誤差: 要素ごとに 1e-3 × (|数値微分| + 全パラメータの数値微分の最大の大きさ)。絶対誤差の下限があるので、
+            # バッチ正規化の直前のバイアスのように勾配が 0 (数値微分は丸め誤差だけ) でもよい。正しい実装は、この選び方なら
+            # どの乱数でもこの範囲に収まる (200 通りの乱数で確かめてある)
+            grad_scale = max(np.abs(value).max() for value in numerical_grads.values())
+            for key in net.params:
+                check_array(
+                    grads[key],
+                    numerical_grads[key],
+                    f"gradient と numerical_gradient の '{key}' ({options})",
+                    rtol=1e-3,
+                    atol=1e-3 * grad_scale,
+                )
+    with test.property("gradient の順伝播でバッチ正規化の移動平均を更新する (2 → [2] → 2 の手計算)"):
+        # 上の順伝播のテストの small_network (Affine1 の出力は [[3, 0], [−1, 2]])。gradient の学習モードの順伝播で、
+        # 移動平均は平均 0.1 · (1, 1)、分散 0.9 + 0.1 · (4, 1) = (1.3, 1) に更新される
+        bn_net = small_network(use_batchnorm=True)
+        x_bn = np.array([[1.0, 1.0], [-1.0, 0.0]])
+        bn_net.gradient(x_bn, np.array([0, 1]))
+        bn_after = np.maximum((np.array([[3.0, 0.0], [-1.0, 2.0]]) - 0.1) / np.sqrt(np.array([1.3, 1.0]) + 1e-5), 0)
+        check_array(
+            bn_net.predict(x_bn),
+            bn_after,
+            "gradient を 1 回呼んだ後の predict (推論モード。gradient の学習モードの順伝播で移動平均が更新されているはず)",
+        )
+    with test.property("ドロップアウトのある勾配 (続けて 2 回呼ぶ、出力層のバイアスの勾配)"):
+        # 同じシードの 3 つのネットワークは、同じ順にマスクを引く。1 つ目の gradient を続けて 2 回呼ぶと、2 つ目で学習モードの
+        # predict を 2 回呼んだのと同じマスクで順伝播するので、出力層のバイアスの勾配は Σ_n (softmax(スコア)_n − t_n) / N
+        # (N = 4)。マスクがシードで決まらないとき (順伝播のテストで不合格になる) は比べられないので、ここでは比べない
+        drop_nets = [make_network(7, 3, [6, 5], 3, use_dropout=True, weight_decay_lambda=0.1) for _ in range(3)]
+        x_drop = np.random.default_rng(2).standard_normal((2, 4, 3))
+        t_drop = np.array([[0, 1, 2, 1], [2, 2, 0, 1]])
+        for call in range(2):
+            scores_drop = drop_nets[1].predict(x_drop[call], train_flg=True)
+            if call == 0 and not np.array_equal(scores_drop, drop_nets[2].predict(x_drop[call], train_flg=True)):
+                break  # マスクがシードで決まらない
+            grads_drop = drop_nets[0].gradient(x_drop[call], t_drop[call])
+            check_true(
+                sorted(grads_drop) == sorted(drop_nets[0].params),
+                f"gradient のキー {sorted(grads_drop)} が params のキーと違います (ドロップアウトあり)。",
+            )
+            check_array(
+                grads_drop["b3"],
+                (softmax(scores_drop) - np.eye(3)[t_drop[call]]).sum(axis=0) / 4,
+                f"ドロップアウトのある gradient(...)['b3'] ({call + 1} 回目の呼び出し。学習モードの順伝播のマスクを使うはず)",
+            )
+    with test.property("numerical_gradient (x = 0 の手計算と、バッチ正規化の直前のバイアス)"):
+        # 上の x = 0 の例: 数値微分でも W1 の勾配は λW、b1 の勾配は 0
+        net = MultiLayerNetExtend(2, [], 2, weight_decay_lambda=0.1, rng=np.random.default_rng(0))
+        net.params["W1"][...] = [[1.0, 2.0], [3.0, 4.0]]
+        numerical_grads = net.numerical_gradient(np.zeros((2, 2)), np.array([0, 1]))
+        check_true(
+            sorted(numerical_grads) == ["W1", "b1"],
+            f"numerical_gradient のキーは params と同じ ['W1', 'b1'] のはずですが {sorted(numerical_grads)} です。",
+        )
+        check_array(
+            numerical_grads["W1"],
+            [[0.1, 0.2], [0.3, 0.4]],
+            "numerical_gradient(...)['W1'] (x = 0 なので λW だけ)",
+            rtol=1e-6,
+            atol=1e-8,
+        )
+        check_array(numerical_grads["b1"], [0.0, 0.0], "numerical_gradient(...)['b1']", atol=1e-8)
+        # 学習モードの損失では、バッチ正規化がバッチの平均を引くので、その直前のバイアス b1、b2 を動かしても損失は変わらない
+        # (勾配は 0。推論モードの損失を微分すると 0 にならない)
+        net = make_network(0, 5, [4, 3], 3, use_batchnorm=True, weight_decay_lambda=0.1)
+        numerical_grads = net.numerical_gradient(np.random.default_rng(3).standard_normal((6, 5)), t_check)
+        for key in ("b1", "b2"):
+            check_array(
+                numerical_grads[key],
+                np.zeros(net.params[key].shape),
+                f"numerical_gradient(...)['{key}'] (バッチ正規化の直前のバイアス。学習モードの損失を微分しているか)",
+                atol=1e-8,
+            )
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -497,15 +614,19 @@ print("公開テスト: OK")
 # 正しい入力では例外を出さず、activation、weight_init_std が知らない名前のときは `ValueError` を出します。
 
 # %% [tests] id=test_multilayer_net_rules points=0.5 hidden=multilayer_net_rules
-make_network(0, 4, [3], 2, activation="sigmoid", weight_init_std=0.1)  # 正しい入力では例外を出さない
-check_raises(
-    ValueError, lambda: make_network(0, 4, [3], 2, activation="tanh"), 'activation="tanh" の MultiLayerNetExtend',
-    "activation は 'relu' か 'sigmoid' です。",
-)  # fmt: skip
-check_raises(
-    ValueError, lambda: make_network(0, 4, [3], 2, weight_init_std="lion"), 'weight_init_std="lion" の MultiLayerNetExtend',
-    "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。",
-)  # fmt: skip
+with Properties() as test:
+    with test.property("正しい activation と weight_init_std では例外を出さない (sigmoid、0.1)"):
+        make_network(0, 4, [3], 2, activation="sigmoid", weight_init_std=0.1)
+    with test.property('知らない activation で ValueError ("tanh")'):
+        check_raises(
+            ValueError, lambda: make_network(0, 4, [3], 2, activation="tanh"), 'activation="tanh" の MultiLayerNetExtend',
+            "activation は 'relu' か 'sigmoid' です。",
+        )  # fmt: skip
+    with test.property('知らない weight_init_std の名前で ValueError ("lion")'):
+        check_raises(
+            ValueError, lambda: make_network(0, 4, [3], 2, weight_init_std="lion"),
+            'weight_init_std="lion" の MultiLayerNetExtend', "weight_init_std は 'relu'、'he'、'sigmoid'、'xavier' か数値です。",
+        )  # fmt: skip
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -629,15 +750,17 @@ class LastLayer:
 
 
 class CountingNetwork:
-    """テスト用の代役のネットワーク: 勾配は常に 1 で、見たサンプルを記録する。"""
+    """テスト用の代役のネットワーク: 勾配は常に 1 で、見たサンプルとその t を記録する。"""
 
     def __init__(self):
         self.params = {"w": np.zeros(1)}
         self.last_layer = LastLayer()
         self.batches = []
+        self.targets = []
 
     def gradient(self, x, t):
         self.batches.append(x[:, 0].astype(int).tolist())
+        self.targets.append(np.asarray(t).tolist())
         self.last_layer.loss = float(self.params["w"][0])  # 「損失」は更新前の w
         return {"w": np.ones(1)}
 
@@ -646,39 +769,70 @@ class CountingNetwork:
 
 
 x_ids = np.arange(10.0).reshape(10, 1)  # サンプル i の値は i
-counting = CountingNetwork()
-trainer = Trainer(
-    counting, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=3, mini_batch_size=4,
-    optimizer_param={"lr": 0.5}, show_progress=False,
-)  # fmt: skip
-history = trainer.train()
-check_true(
-    [len(batch) for batch in counting.batches] == [4, 4, 2] * 3,
-    f"10 サンプル、バッチサイズ 4 なら、各エポックは 4, 4, 2 個のミニバッチ (⌈10/4⌉ = 3 回) のはずです: {counting.batches}",
-)
-for epoch in range(3):
-    seen = sorted(sum(counting.batches[3 * epoch : 3 * epoch + 3], []))
-    check_true(seen == list(range(10)), f"エポック {epoch + 1} で全サンプルを 1 回ずつ使っていません: {seen}")
-check_true(
-    counting.batches[:3] != counting.batches[3:6], "エポックごとに並べ替え直してください (同じ順番になっています)。"
-)
-check_true(
-    sorted(history) == ["test_acc", "train_acc", "train_loss"],
-    f"history のキーは 'train_loss'、'train_acc'、'test_acc' です: {sorted(history)}",
-)
-check_array(history["train_loss"], -0.5 * np.arange(9), "history['train_loss'] (更新前の損失、ミニバッチごと)")
-check_array(counting.params["w"], [-4.5], "9 回更新した後の w (SGD、学習率 0.5)")
-check_array(history["train_acc"], [0.1] * 3, "history['train_acc'] (エポックごと。10 サンプル / 100)")
-check_array(history["test_acc"], [0.04] * 3, "history['test_acc'] (エポックごと。4 サンプル / 100)")
-
-# evaluate_sample_num_per_epoch = 3: 正解率を先頭の 3 個で測る。同じシードなら同じ順番
-again = CountingNetwork()
-history = Trainer(
-    again, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=1, mini_batch_size=4, evaluate_sample_num_per_epoch=3,
-    show_progress=False,
-).train()  # fmt: skip
-check_array(history["train_acc"] + history["test_acc"], [0.03, 0.03], "evaluate_sample_num_per_epoch=3 の正解率")
-check_true(again.batches == counting.batches[:3], "同じ seed なら、同じ順番でミニバッチを作るはずです。")
+with Properties() as test:
+    with test.property("学習曲線 history と学習後の params (SGD、N=10 を 4 個ずつ: 端数のミニバッチあり)"):
+        counting = CountingNetwork()
+        trainer = Trainer(
+            counting, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=3, mini_batch_size=4,
+            optimizer_param={"lr": 0.5}, show_progress=False,
+        )  # fmt: skip
+        history = trainer.train()
+        check_true(
+            [len(batch) for batch in counting.batches] == [4, 4, 2] * 3,
+            f"10 サンプル、バッチサイズ 4 なら、各エポックは 4, 4, 2 個のミニバッチ (⌈10/4⌉ = 3 回) のはずです: {counting.batches}",
+        )
+        for epoch in range(3):
+            seen = sorted(sum(counting.batches[3 * epoch : 3 * epoch + 3], []))
+            check_true(seen == list(range(10)), f"エポック {epoch + 1} で全サンプルを 1 回ずつ使っていません: {seen}")
+        check_true(
+            counting.batches[:3] != counting.batches[3:6],
+            "エポックごとに並べ替え直してください (同じ順番になっています)。",
+        )
+        check_true(
+            sorted(history) == ["test_acc", "train_acc", "train_loss"],
+            f"history のキーは 'train_loss'、'train_acc'、'test_acc' です: {sorted(history)}",
+        )
+        check_array(history["train_loss"], -0.5 * np.arange(9), "history['train_loss'] (更新前の損失、ミニバッチごと)")
+        check_array(counting.params["w"], [-4.5], "9 回更新した後の w (SGD、学習率 0.5)")
+        check_array(history["train_acc"], [0.1] * 3, "history['train_acc'] (エポックごと。10 サンプル / 100)")
+        check_array(history["test_acc"], [0.04] * 3, "history['test_acc'] (エポックごと。4 サンプル / 100)")
+        # 同じシード (既定値の seed=0) なら同じ順番
+        again = CountingNetwork()
+        Trainer(
+            again, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=1, mini_batch_size=4, show_progress=False
+        ).train()
+        check_true(again.batches == counting.batches[:3], "同じ seed なら、同じ順番でミニバッチを作るはずです。")
+    with test.property("one-hot のラベルと、optimizer_param を渡した Momentum (N=3、mini_batch_size=1)"):
+        # サンプル i の t は one-hot の i (np.eye(3) の行 i)。ミニバッチの t は、同じサンプルの行のはず
+        momentum_net = CountingNetwork()
+        history = Trainer(
+            momentum_net, x_ids[:3], np.eye(3), x_ids[:3], np.eye(3), epochs=1, mini_batch_size=1, optimizer="momentum",
+            optimizer_param={"lr": 0.5, "momentum": 0.5}, show_progress=False,
+        ).train()  # fmt: skip
+        for batch, target in zip(momentum_net.batches, momentum_net.targets, strict=True):
+            check_array(target, np.eye(3)[batch], f"サンプル {batch} のミニバッチの t (one-hot のラベル)")
+        # Momentum (勾配は常に 1): v ← 0.5 v − 0.5、w ← w + v。v = −0.5、−0.75、−0.875 なので、w = −0.5、−1.25、−2.125
+        check_array(history["train_loss"], [0.0, -0.5, -1.25], "history['train_loss'] (Momentum、lr=0.5、momentum=0.5)")
+        check_array(momentum_net.params["w"], [-2.125], "3 回更新した後の w (Momentum、lr=0.5、momentum=0.5)")
+    with test.property("evaluate_sample_num_per_epoch が数値なら、正解率を先頭のその個数で測る (3 個)"):
+        history = Trainer(
+            CountingNetwork(), x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=1, mini_batch_size=4,
+            evaluate_sample_num_per_epoch=3, show_progress=False,
+        ).train()  # fmt: skip
+        check_array(
+            history["train_acc"] + history["test_acc"], [0.03, 0.03], "evaluate_sample_num_per_epoch=3 の正解率"
+        )
+    with test.property("引数の既定値 (N=10、mini_batch_size=100 で 1 エポック 1 回の更新、lr=0.01)"):
+        defaults = CountingNetwork()
+        history = Trainer(defaults, x_ids, np.zeros(10), x_ids[:4], np.zeros(4), epochs=2, show_progress=False).train()
+        check_true(
+            [len(batch) for batch in defaults.batches] == [10, 10],
+            "mini_batch_size の既定値は 100 です。10 サンプルなら、各エポックは 10 個のミニバッチ 1 つのはずです: "
+            f"{defaults.batches}",
+        )
+        # 既定の optimizer は SGD、学習率の既定値は 0.01: 更新前の w は 0、−0.01、2 回の更新の後は −0.02
+        check_array(history["train_loss"], [0.0, -0.01], "history['train_loss'] (既定値の SGD、lr=0.01)")
+        check_array(defaults.params["w"], [-0.02], "2 回更新した後の w (既定値の SGD、lr=0.01)")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -688,11 +842,14 @@ print("公開テスト: OK")
 
 # %% [tests] id=test_trainer_rules points=0.5 hidden=trainer_rules
 x_rule, t_rule = np.arange(4.0).reshape(4, 1), np.zeros(4, dtype=int)
-Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="sgd", show_progress=False)  # 例外を出さない
-check_raises(
-    ValueError, lambda: Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="lion"),
-    'optimizer="lion" の Trainer', "optimizer は OPTIMIZERS のキー (大文字小文字は問わない) です。",
-)  # fmt: skip
+with Properties() as test:
+    with test.property('OPTIMIZERS にある名前では例外を出さない ("sgd")'):
+        Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="sgd", show_progress=False)
+    with test.property('OPTIMIZERS にない名前で ValueError ("lion")'):
+        check_raises(
+            ValueError, lambda: Trainer(CountingNetwork(), x_rule, t_rule, x_rule, t_rule, optimizer="lion"),
+            'optimizer="lion" の Trainer', "optimizer は OPTIMIZERS のキー (大文字小文字は問わない) です。",
+        )  # fmt: skip
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -753,25 +910,42 @@ def train_validation_split(x, t, validation_ratio=0.2, seed=0):
 # %% [tests] id=test_train_validation_split points=2 hidden=train_validation_split
 x_demo = np.arange(20.0).reshape(10, 2)  # 行 i は [2i, 2i + 1]
 t_demo = np.arange(10)  # ラベル i は行 i のもの
-(x_fit_demo, t_fit_demo), (x_val_demo, t_val_demo) = train_validation_split(x_demo, t_demo, 0.3, seed=0)
-check_true(x_val_demo.shape == (3, 2) and t_val_demo.shape == (3,), "10 個の 30% (3 個) が検証データのはずです。")
-check_true(x_fit_demo.shape == (7, 2) and t_fit_demo.shape == (7,), "残りの 7 個が訓練データのはずです。")
-check_array(
-    np.sort(np.concatenate([t_fit_demo, t_val_demo])), np.arange(10), "訓練と検証を合わせたラベル (重複も漏れもない)"
-)
-check_array(x_val_demo[:, 0], 2 * t_val_demo, "検証データの x と t の対応 (x と t を同じ順番で並べ替えていますか)")
-check_array(x_fit_demo[:, 0], 2 * t_fit_demo, "訓練データの x と t の対応")
-check_true(not np.array_equal(t_val_demo, [0, 1, 2]), "先頭をそのまま切り出さず、並べ替えてから分けてください。")
-again = train_validation_split(x_demo, t_demo, 0.3, seed=0)
-check_array(again[1][1], t_val_demo, "同じ seed で分けた検証データ")
-(_, _), (x_val_demo, _) = train_validation_split(x_demo, t_demo, 0.25, seed=1)
-check_true(len(x_val_demo) == 2, "10 × 0.25 = 2.5 は切り捨てて 2 個です。")
-try:
-    train_validation_split(x_demo, t_demo, 1.0)
-except ValueError:
-    pass
-else:
-    raise AssertionError("validation_ratio = 1.0 では ValueError を出してください。")
+shapes = "訓練データと検証データの形状 (N = 10 の 30% と 25%)"
+pairs = "x と t の組を崩さずに分ける (N = 10、30%)"
+with Properties() as test:
+    with test.property(shapes):
+        (x_fit_demo, t_fit_demo), (x_val_demo, t_val_demo) = train_validation_split(x_demo, t_demo, 0.3, seed=0)
+        check_true(
+            x_val_demo.shape == (3, 2) and t_val_demo.shape == (3,), "10 個の 30% (3 個) が検証データのはずです。"
+        )
+        check_true(x_fit_demo.shape == (7, 2) and t_fit_demo.shape == (7,), "残りの 7 個が訓練データのはずです。")
+        (_, _), (x_val_quarter, _) = train_validation_split(x_demo, t_demo, 0.25, seed=1)
+        check_true(len(x_val_quarter) == 2, "10 × 0.25 = 2.5 は切り捨てて 2 個です。")
+    with test.property(pairs, needs=[shapes]):
+        check_array(
+            x_val_demo[:, 0], 2 * t_val_demo, "検証データの x と t の対応 (x と t を同じ順番で並べ替えていますか)"
+        )
+        check_array(x_fit_demo[:, 0], 2 * t_fit_demo, "訓練データの x と t の対応")
+    with test.property("どのサンプルもちょうど一方に入る (N = 10、30%)", needs=[pairs]):
+        check_array(
+            np.sort(np.concatenate([t_fit_demo, t_val_demo])),
+            np.arange(10),
+            "訓練と検証を合わせたラベル (重複も漏れもない)",
+        )
+    with test.property("同じ seed なら同じ分け方 (seed=0 で 2 回)", needs=[shapes]):
+        again = train_validation_split(x_demo, t_demo, 0.3, seed=0)
+        check_array(again[1][1], t_val_demo, "同じ seed で分けた検証データ")
+    with test.property("並べ替えてから分ける (N = 10、30%)", needs=[pairs]):
+        check_true(
+            not np.array_equal(t_val_demo, [0, 1, 2]), "先頭をそのまま切り出さず、並べ替えてから分けてください。"
+        )
+    with test.property("validation_ratio = 1.0 で ValueError"):
+        try:
+            train_validation_split(x_demo, t_demo, 1.0)
+            raised = False
+        except ValueError:
+            raised = True
+        check_true(raised, "validation_ratio = 1.0 では ValueError を出してください。")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -1114,20 +1288,29 @@ def average_probabilities(scores_list):
 # %% [tests] id=test_average_probabilities points=2 hidden=average_probabilities
 # 1 つ目のモデルのスコア [0, 0] → 確率 [1/2, 1/2]、2 つ目の [log 3, 0] → [3/4, 1/4]。平均は [5/8, 3/8]
 scores_a, scores_b = np.array([[0.0, 0.0]]), np.array([[np.log(3.0), 0.0]])
-check_array(average_probabilities([scores_a, scores_b]), [[0.625, 0.375]], "2 つのモデルの確率の平均")
-# スコアを先に平均すると [log 3 / 2, 0] → [√3 / (1 + √3), 1 / (1 + √3)] ≈ [0.634, 0.366] で、確率の平均とは違う
-check_true(
-    not np.allclose(
-        average_probabilities([scores_a, scores_b]), [[np.sqrt(3) / (1 + np.sqrt(3)), 1 / (1 + np.sqrt(3))]]
-    ),
-    "スコアを平均してからソフトマックスをかけています。ソフトマックスを先にかけてください。",
-)
-# 1 つだけならそのモデルのソフトマックス。N = 2 行でも各行の和は 1
 two_rows = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]])
-check_array(average_probabilities([two_rows]), [[0.5, 0.5], [0.25, 0.75]], "1 つのモデル (N = 2)")
-check_array(
-    average_probabilities(np.stack([two_rows, two_rows, two_rows])), [[0.5, 0.5], [0.25, 0.75]], "(K, N, C) の配列"
-)
+with Properties() as test:
+    with test.property("確率の平均 (K = 2 と K = 1 のスコアのリスト)"):
+        check_array(average_probabilities([scores_a, scores_b]), [[0.625, 0.375]], "2 つのモデルの確率の平均")
+        # スコアを先に平均すると [log 3 / 2, 0] → [√3 / (1 + √3), 1 / (1 + √3)] ≈ [0.634, 0.366] で、確率の平均とは違う
+        check_true(
+            not np.allclose(
+                average_probabilities([scores_a, scores_b]), [[np.sqrt(3) / (1 + np.sqrt(3)), 1 / (1 + np.sqrt(3))]]
+            ),
+            "スコアを平均してからソフトマックスをかけています。ソフトマックスを先にかけてください。",
+        )
+        # 1 つだけならそのモデルのソフトマックス。N = 2 行でも各行の和は 1
+        check_array(average_probabilities([two_rows]), [[0.5, 0.5], [0.25, 0.75]], "1 つのモデル (N = 2)")
+    with test.property("形状 (K, N, C) の配列で渡しても同じ (K = 3、N = 2)"):
+        check_array(
+            average_probabilities(np.stack([two_rows, two_rows, two_rows])),
+            [[0.5, 0.5], [0.25, 0.75]],
+            "(K, N, C) の配列",
+        )
+    with test.property("スコアが数百の大きさでも値が正しい (1000 と −700 のスコア)"):
+        # [1000, 1000 + log 3] → [1/4, 3/4] (差だけで決まる)、[−700, −700] → [1/2, 1/2]。平均は [3/8, 5/8]
+        large = [np.array([[1000.0, 1000.0 + np.log(3.0)]]), np.array([[-700.0, -700.0]])]
+        check_array(average_probabilities(large), [[0.375, 0.625]], "スコアが 1000 と −700 の 2 つのモデルの確率の平均")
 print("公開テスト: OK")
 
 # %% [markdown]
@@ -1271,56 +1454,67 @@ def public_test_augment_digits():
     one_pixel = np.zeros((8, 8))
     one_pixel[3, 4] = 1.0
     copies = np.tile(one_pixel.reshape(1, 64), (900, 1))
-    copies_before = copies.copy()
-    moved = augment_digits(copies, np.random.default_rng(0))
-    check_true(
-        isinstance(moved, np.ndarray) and moved.shape == (900, 64), "戻り値は形状 (N, 64) の配列にしてください。"
-    )
-    check_true(moved.dtype == np.float64, f"戻り値の dtype は float64 にしてください ({moved.dtype})。")
-    check_array(copies, copies_before, "呼び出し後の x (x を書き換えていませんか。新しい配列を作ってください)")
-    check_true(
-        np.all(np.sum(moved == 1.0, axis=1) == 1) and np.all(np.sum(moved != 0.0, axis=1) == 1),
-        "どの画像も、明るい画素 1 つだけが動いた画像になるはずです (noise_std = 0 ではノイズを足しません)。",
-    )
-    rows, columns = np.divmod(moved.argmax(axis=1), 8)
-    check_true(
-        np.all(np.abs(rows - 3) <= 1) and np.all(np.abs(columns - 4) <= 1),
-        "max_shift = 1 なのに、1 画素より大きく動いた画像があります。",
-    )
-    counts = np.zeros((3, 3), dtype=int)
-    np.add.at(counts, (rows - 3 + 1, columns - 4 + 1), 1)
-    shown = f"(d_y, d_x) ごとの枚数 (行が d_y = −1, 0, 1、列が d_x = −1, 0, 1): {counts.tolist()}"
-    check_true(
-        np.all(counts > 0),
-        "選ばれない (d_y, d_x) があります。ずれは −max_shift 以上 max_shift 以下の整数から選びます (max_shift も含めます)。"
-        "すべての画像を同じだけずらしていませんか (画像ごとに選びます)。" + shown,
-    )
-    # 一様なら各 100 枚前後 (標準偏差は約 9.4 枚)。50〜150 枚の外に出る確率は、正しい実装で 1e-6 未満
-    check_true(np.all((counts >= 50) & (counts <= 150)), "9 通りのずれが一様に選ばれていないようです。" + shown)
-    # 左上の隅 (0, 0) の画素を上か左へずらすと、枠の外へ出て消える (反対側の端に戻ってはいけない)
-    corner = np.zeros((8, 8))
-    corner[0, 0] = 1.0
-    moved_corner = augment_digits(np.tile(corner.reshape(1, 64), (200, 1)), np.random.default_rng(1)).reshape(200, 8, 8)
-    check_true(
-        moved_corner[:, 7, :].sum() == 0 and moved_corner[:, :, 7].sum() == 0,
-        "枠の外へ出た画素が反対側の端 (8 行目か 8 列目) に現れています。"
-        "np.roll のように回り込ませず、外から入る画素を 0 にしてください。",
-    )
-    check_true(
-        np.any(np.all(moved_corner == 0.0, axis=(1, 2))),
-        "隅の画素を上か左へずらした画像は、すべて 0 になるはずです (はみ出した画素は消えます)。",
-    )
-    # max_shift = 0、noise_std = 0 なら元と同じ画像 (ただし新しい配列)
-    same = augment_digits(copies[:5], np.random.default_rng(2), max_shift=0)
-    check_array(same, copies[:5], "augment_digits(x, rng, max_shift=0) (ずらさず、ノイズもなし)")
-    check_true(not np.shares_memory(same, copies), "x とは別の新しい配列を返してください。")
-    # ノイズだけ: 0 の画像 1000 枚に σ = 0.1。64000 個の値の標準偏差は 0.1 ± 0.003 に入る (外れる確率は 1e-20 未満)
-    noise_only = augment_digits(np.zeros((1000, 64)), np.random.default_rng(3), max_shift=0, noise_std=0.1)
-    check_between(
-        float(np.std(noise_only)), 0.097, 0.103, "ノイズの標準偏差 (noise_std = 0.1)",
-        hint="noise_std は標準偏差です (分散ではありません)。標準正規分布の乱数に noise_std を掛けます。",
-    )  # fmt: skip
-    check_true(abs(float(np.mean(noise_only))) < 0.003, "ノイズの平均が 0 から離れています (平均 0 の正規分布です)。")
+    with Properties() as test:
+        with test.property("画像ごとのずれ (1 画素だけ明るい画像 900 枚、max_shift = 1)"):
+            moved = augment_digits(copies, np.random.default_rng(0))
+            check_true(
+                isinstance(moved, np.ndarray) and moved.shape == (900, 64),
+                "戻り値は形状 (N, 64) の配列にしてください。",
+            )
+            check_true(moved.dtype == np.float64, f"戻り値の dtype は float64 にしてください ({moved.dtype})。")
+            check_true(
+                np.all(np.sum(moved == 1.0, axis=1) == 1) and np.all(np.sum(moved != 0.0, axis=1) == 1),
+                "どの画像も、明るい画素 1 つだけが動いた画像になるはずです (noise_std = 0 ではノイズを足しません)。",
+            )
+            rows, columns = np.divmod(moved.argmax(axis=1), 8)
+            check_true(
+                np.all(np.abs(rows - 3) <= 1) and np.all(np.abs(columns - 4) <= 1),
+                "max_shift = 1 なのに、1 画素より大きく動いた画像があります。",
+            )
+            counts = np.zeros((3, 3), dtype=int)
+            np.add.at(counts, (rows - 3 + 1, columns - 4 + 1), 1)
+            shown = f"(d_y, d_x) ごとの枚数 (行が d_y = −1, 0, 1、列が d_x = −1, 0, 1): {counts.tolist()}"
+            check_true(
+                np.all(counts > 0),
+                "選ばれない (d_y, d_x) があります。ずれは −max_shift 以上 max_shift 以下の整数から選びます (max_shift も含めます)。"
+                "すべての画像を同じだけずらしていませんか (画像ごとに選びます)。" + shown,
+            )
+            # 一様なら各 100 枚前後 (標準偏差は約 9.4 枚)。50〜150 枚の外に出る確率は、正しい実装で 1e-6 未満
+            check_true(np.all((counts >= 50) & (counts <= 150)), "9 通りのずれが一様に選ばれていないようです。" + shown)
+        with test.property("枠の外から入る画素は 0 (隅 (0, 0) の画素だけ明るい画像 200 枚)"):
+            # 左上の隅 (0, 0) の画素を上か左へずらすと、枠の外へ出て消える (反対側の端に戻ってはいけない)
+            corner = np.zeros((8, 8))
+            corner[0, 0] = 1.0
+            moved_corner = augment_digits(np.tile(corner.reshape(1, 64), (200, 1)), np.random.default_rng(1))
+            moved_corner = moved_corner.reshape(200, 8, 8)
+            check_true(
+                moved_corner[:, 7, :].sum() == 0 and moved_corner[:, :, 7].sum() == 0,
+                "枠の外へ出た画素が反対側の端 (8 行目か 8 列目) に現れています。"
+                "np.roll のように回り込ませず、外から入る画素を 0 にしてください。",
+            )
+            check_true(
+                np.any(np.all(moved_corner == 0.0, axis=(1, 2))),
+                "隅の画素を上か左へずらした画像は、すべて 0 になるはずです (はみ出した画素は消えます)。",
+            )
+        with test.property("max_shift = 0、noise_std = 0 ならもとの画像のまま (5 枚)"):
+            # max_shift = 0、noise_std = 0 なら元と同じ画像 (ただし新しい配列)
+            same = augment_digits(copies[:5], np.random.default_rng(2), max_shift=0)
+            check_array(same, copies[:5], "augment_digits(x, rng, max_shift=0) (ずらさず、ノイズもなし)")
+            check_true(not np.shares_memory(same, copies), "x とは別の新しい配列を返してください。")
+        with test.property("足すノイズは平均 0、標準偏差 noise_std (0 の画像 1000 枚、noise_std = 0.1)"):
+            # ノイズだけ: 0 の画像 1000 枚に σ = 0.1。64000 個の値の標準偏差は 0.1 ± 0.003 に入る (外れる確率は 1e-20 未満)
+            noise_only = augment_digits(np.zeros((1000, 64)), np.random.default_rng(3), max_shift=0, noise_std=0.1)
+            check_between(
+                float(np.std(noise_only)), 0.097, 0.103, "ノイズの標準偏差 (noise_std = 0.1)",
+                hint="noise_std は標準偏差です (分散ではありません)。標準正規分布の乱数に noise_std を掛けます。",
+            )  # fmt: skip
+            check_true(
+                abs(float(np.mean(noise_only))) < 0.003, "ノイズの平均が 0 から離れています (平均 0 の正規分布です)。"
+            )
+        with test.property("引数の x を書き換えない (1 画素だけ明るい画像 900 枚、max_shift = 1、noise_std = 0.1)"):
+            copies_before = copies.copy()
+            augment_digits(copies, np.random.default_rng(4), max_shift=1, noise_std=0.1)
+            check_array(copies, copies_before, "呼び出し後の x (x を書き換えていませんか。新しい配列を作ってください)")
 
 
 public_test_augment_digits()
@@ -1361,23 +1555,27 @@ print(f"最終モデル: テスト正解率 {final_network.accuracy(x_test, t_te
       f"ずらしたテスト画像での正解率 {final_network.accuracy(x_shifted, t_shifted):.3f}")  # fmt: skip
 
 # %% [tests] id=test_final_model points=4 hidden=final_model
-check_true(
-    isinstance(final_model, dict) and "params" in final_model,
-    "final_model = export_model(final_network) としてください。",
-)
-check_true(
-    all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
-    "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
-)
-if builds_on({"演習 5 (augment_digits)": public_test_augment_digits}):
-    test_accuracy = final_network.accuracy(x_test, t_test)
-    check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
-    shifted_accuracy = final_network.accuracy(x_shifted, t_shifted)
-    check_true(
-        shifted_accuracy >= 0.90,
-        f"ずらしたテスト画像での正解率 {shifted_accuracy:.3f} が 0.90 に届いていません。"
-        "訓練データに、augment_digits でずらした画像 (データ拡張) を加えて学習していますか。",
-    )
+with Properties() as test:
+    with test.property("final_model から推論用のネットワークを組み立てられる (辞書の形と、有限のパラメータ)"):
+        check_true(
+            isinstance(final_model, dict) and "params" in final_model,
+            "final_model = export_model(final_network) としてください。",
+        )
+        check_true(
+            all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
+            "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
+        )
+    if builds_on({"演習 5 (augment_digits)": public_test_augment_digits}):
+        with test.property("digits のテスト正解率が 97% 以上 (x_test)"):
+            test_accuracy = final_network.accuracy(x_test, t_test)
+            check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
+        with test.property("ずらしてノイズを加えたテスト画像での正解率が 90% 以上 (x_shifted)"):
+            shifted_accuracy = final_network.accuracy(x_shifted, t_shifted)
+            check_true(
+                shifted_accuracy >= 0.90,
+                f"ずらしたテスト画像での正解率 {shifted_accuracy:.3f} が 0.90 に届いていません。"
+                "訓練データに、augment_digits でずらした画像 (データ拡張) を加えて学習していますか。",
+            )
 print("公開テスト: OK")
 
 # %% [markdown]

@@ -7,8 +7,9 @@ and, when the value matches a known mistake, the hint for it.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,10 @@ Mistake = tuple[Any, str]
 
 #: The line that opens the list of a cell's properties in a failure message (see :class:`Properties`).
 PROPERTY_LIST_HEADING = "性質ごとの結果:"
+
+#: How a property that failed with the learner's NotImplementedError is listed (a list of nothing but
+#: those says nothing that the error does not).
+_NOT_IMPLEMENTED = "まだ実装されていません"
 
 #: What checking code raises when learner code returned a value of a kind the check did not expect
 #: (a check should say so itself; these still cost only the exercise, with a message).
@@ -252,6 +257,16 @@ class Properties:
 
     ``interrupted`` (optional) tells whether the run can no longer go on (a time-out or a crash of the
     learner's process, say); then the remaining properties are not checked.
+
+    A public test cell of a notebook writes each property as a block instead (:meth:`property`)::
+
+        with Properties() as test:
+            with test.property("AND の真理値表"):
+                check_scalar(AND(1, 1), 1, "AND(1, 1)")
+
+    An error that the learner's code raises inside a block (``NotImplementedError``, ``IndexError``…)
+    fails that property too; when it is the first failure, leaving the ``with`` block raises that very
+    error again, with its traceback and the list as a note, so the learner sees where it happened.
     """
 
     MARKS = {"pass": "✓", "fail": "✗", "skip": "–"}
@@ -261,11 +276,21 @@ class Properties:
         self.verdicts: dict[str, str] = {}  # property name → "pass", "fail" or "skip"
         self._lines: list[str] = []
         self._first_failure: str | None = None
+        self._first_error: Exception | None = None  # the learner's own error, when it is the first failure
 
     def __enter__(self) -> Properties:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        __tracebackhide__ = True  # noqa: F841 (IPython leaves this frame out of the learner's traceback)
+        if kind is None and self._first_error is not None:
+            nothing_implemented = isinstance(self._first_error, NotImplementedError) and all(
+                line.startswith("✗") and (_NOT_IMPLEMENTED in line or line.endswith("(上のとおり)"))
+                for line in self._lines
+            )
+            if len(self._lines) > 1 and not nothing_implemented:
+                self._first_error.add_note("\n".join([PROPERTY_LIST_HEADING, *self._lines]))
+            raise self._first_error
         if kind is None and self._first_failure is not None:
             failure = CheckFailure(self.message())
             failure.properties = dict(self.verdicts)  # for the class report: which properties fail most
@@ -278,12 +303,7 @@ class Properties:
     def check(self, name: str, check: Callable[..., Any], *args: Any, needs: Sequence[str] = (), **kwargs: Any) -> bool:
         """Check the property ``name`` by calling ``check(*args, **kwargs)`` (it raises CheckFailure when the
         property fails), unless a property in ``needs`` did not hold. Returns whether it holds."""
-        if name in self.verdicts:
-            raise ValueError(f"property {name!r} is checked twice")
-        unknown = [need for need in needs if need not in self.verdicts]
-        if unknown:  # a misspelt need would skip the property for ever: a check that cannot fail
-            raise ValueError(f"property {name!r} needs {unknown}, which no earlier property is called")
-        missing = [need for need in needs if not self.passed(need)]
+        missing = self._missing(name, needs)
         if missing or (self._first_failure is not None and self._interrupted()):
             reason = f"「{missing[0]}」が合格していないため未確認" if missing else "採点が中断したため未確認"
             return self._record(name, "skip", f"{name} ({reason})")
@@ -294,6 +314,16 @@ class Properties:
         except UNEXPECTED_VALUE_ERRORS as error:
             return self._fail(name, unexpected_value(error))
         return self._record(name, "pass", name)
+
+    def _missing(self, name: str, needs: Sequence[str]) -> list[str]:
+        """The properties in ``needs`` that did not hold (after checking that ``name`` is new and that
+        every need names an earlier property)."""
+        if name in self.verdicts:
+            raise ValueError(f"property {name!r} is checked twice")
+        unknown = [need for need in needs if need not in self.verdicts]
+        if unknown:  # a misspelt need would skip the property for ever: a check that cannot fail
+            raise ValueError(f"property {name!r} needs {unknown}, which no earlier property is called")
+        return [need for need in needs if not self.passed(need)]
 
     def _fail(self, name: str, diagnostic: str) -> bool:
         if self._first_failure is None:
@@ -312,3 +342,31 @@ class Properties:
         if len(self._lines) == 1:
             return self._first_failure or ""
         return "\n".join([self._first_failure or "", PROPERTY_LIST_HEADING, *self._lines])
+
+    @contextlib.contextmanager
+    def property(self, name: str, needs: Sequence[str] = ()) -> Iterator[None]:
+        """The block of a public test cell that checks the property ``name``: a CheckFailure raised in it,
+        or an error of the learner's code, fails the property and the blocks after it still run.
+
+        When a property in ``needs`` did not hold, the block still runs (Python cannot skip the body of a
+        ``with``), but its outcome is not counted: the property is listed as not checked (–)."""
+        missing = self._missing(name, needs)
+        __tracebackhide__ = True  # noqa: F841 (IPython leaves this frame out of the learner's traceback)
+        try:
+            yield
+        except CheckFailure as failure:
+            if not missing:
+                self._fail(name, str(failure))
+        except Exception as error:  # noqa: BLE001 (the learner's code failed: this property fails, the rest run)
+            if not missing:
+                described = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                if isinstance(error, NotImplementedError):
+                    described = f"{_NOT_IMPLEMENTED} ({described})"
+                if self._first_failure is None:
+                    self._first_error = error
+                self._fail(name, described)
+        else:
+            if not missing:
+                self._record(name, "pass", name)
+        if missing:
+            self._record(name, "skip", f"{name} (「{missing[0]}」が合格していないため未確認)")

@@ -10,6 +10,7 @@ Japanese instead of nbclient's English traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import ON_HOLD
+from .checks import ON_HOLD, PROPERTY_LIST_HEADING
 
 
 @dataclass
@@ -41,17 +42,27 @@ _EXPLANATIONS = {
 }
 
 
+def _property_list(output: nbformat.NotebookNode) -> str:
+    """The list of a public test cell's properties that came with the learner's own error (a note at the
+    end of the traceback, course.checks.Properties), or ''."""
+    notes = re.sub(r"\x1b\[[0-9;]*m", "", str((output.get("traceback") or [""])[-1]))
+    return notes[notes.index(PROPERTY_LIST_HEADING) :].strip() if PROPERTY_LIST_HEADING in notes else ""
+
+
 def _error_text(cell: nbformat.NotebookNode) -> str:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             name, value = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
+            properties = "" if PROPERTY_LIST_HEADING in value else _property_list(output)
             if name == "NotImplementedError" and not value:
-                return (
+                text = (
                     "まだ実装されていません (NotImplementedError): "
                     "解答セルの raise NotImplementedError() を自分の実装に置き換えてください。"
                 )
-            text = f"{name}: {value}".strip()
-            return f"{text}\n→ {_EXPLANATIONS[name]}" if name in _EXPLANATIONS else text
+            else:
+                text = f"{name}: {value}".strip()
+                text = f"{text}\n→ {_EXPLANATIONS[name]}" if name in _EXPLANATIONS else text
+            return f"{text}\n{properties}" if properties else text
     return ""
 
 

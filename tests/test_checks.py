@@ -174,3 +174,66 @@ def test_properties_refuse_a_name_twice_and_a_need_that_names_no_earlier_propert
     with pytest.raises(ValueError, match="no earlier property"):
         with Properties() as properties:
             properties.check("勾配", lambda: None, needs=["値 (typo)"])
+
+
+def test_property_blocks_of_a_public_test_list_every_property():
+    with pytest.raises(CheckFailure) as info:
+        with Properties() as test:
+            with test.property("形状"):
+                check_true(True, "")
+            with test.property("値"):
+                check_scalar(2.0, 1.0, "f(0)")
+            with test.property("入力を書き換えない", needs=["値"]):
+                raise AssertionError("not counted: its need failed")
+            with test.property("バッチサイズ 1"):
+                check_true(False, "N=1 で形状が違います。")
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("f(0) の値が違います")
+    assert lines[1:] == [
+        "性質ごとの結果:",
+        "✓ 形状",
+        "✗ 値 (上のとおり)",
+        "– 入力を書き換えない (「値」が合格していないため未確認)",
+        "✗ バッチサイズ 1: N=1 で形状が違います。",
+    ]
+    with Properties() as test:  # all hold: nothing is raised
+        with test.property("値"):
+            check_scalar(1.0, 1.0, "f(0)")
+    assert test.verdicts == {"値": "pass"}
+
+
+def test_property_blocks_raise_the_learners_own_error_again_with_the_list():
+    def learner_nand(a, b):
+        return [a, b][2]  # the learner's bug
+
+    with pytest.raises(IndexError) as info:
+        with Properties() as test:
+            with test.property("AND の真理値表"):
+                check_scalar(1, 1, "AND(1, 1)")
+            with test.property("NAND の真理値表"):
+                learner_nand(1, 1)
+            with test.property("OR の真理値表"):
+                check_scalar(0, 1, "OR(1, 1)")
+    assert info.traceback[-1].name == "learner_nand"  # the traceback still ends in the learner's code
+    assert info.value.__notes__ == [
+        "性質ごとの結果:\n✓ AND の真理値表\n✗ NAND の真理値表 (上のとおり)\n"
+        "✗ OR の真理値表: OR(1, 1) の値が違います: 1 要素中 1 要素が許容誤差 (相対 1e-07、絶対 1e-09) を超えています。"
+        " 最大のずれは位置 (スカラー): 期待 1、実際 0。"
+    ]
+
+
+def test_property_blocks_of_an_exercise_not_started_add_no_list():
+    def stub():
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedError) as info:
+        with Properties() as test:
+            for name in ("値", "バッチサイズ 1"):
+                with test.property(name):
+                    stub()
+    assert not getattr(info.value, "__notes__", None)
+    assert test.verdicts == {"値": "fail", "バッチサイズ 1": "fail"}
+    with pytest.raises(ValueError, match="no earlier property"):
+        with Properties() as test:
+            with test.property("勾配", needs=["値 (typo)"]):
+                pass

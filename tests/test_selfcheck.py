@@ -28,6 +28,13 @@ def test_other_errors_keep_their_name_and_text():
     assert _error_text(nbformat.v4.new_code_cell("x = 1")) == ""
 
 
+def test_the_property_list_that_comes_with_the_learners_own_error_is_shown():
+    cell = _failed("IndexError", "list index out of range")
+    note = "性質ごとの結果:\n✓ AND の真理値表\n✗ NAND の真理値表 (上のとおり)"
+    cell.outputs[0].traceback = ["\x1b[31mIndexError\x1b[39m: list index out of range", note]  # IPython's last line
+    assert _error_text(cell) == f"IndexError: list index out of range\n{note}"
+
+
 def _printed(text: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell("check()")
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]

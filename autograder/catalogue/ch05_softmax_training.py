@@ -150,6 +150,20 @@ VARIANTS = [
         hint="gradient() を呼び直して",
     ),
     Variant(
+        "overfit_rebinds_params",
+        "overfit_tiny_subset",
+        (
+            (
+                "params[key] -= learning_rate * grads[key]",
+                "params[key] = params[key] - learning_rate * grads[key]",
+            ),
+        ),
+        "params の配列をその場で更新せず、新しい配列を辞書に入れる (ネットワークの層が持つ配列は変わらない)",
+        "the loop that puts new arrays into params instead of updating them in place (the layers keep the old ones)",
+        breaks=("test_overfit_tiny_subset",),
+        hint="その場で",
+    ),
+    Variant(
         "overfit_no_initial_loss",
         "overfit_tiny_subset",
         (("losses = [float(loss())]", "losses = []"),),

@@ -38,8 +38,10 @@ class ReadsArgument:
     """A keyword argument for a learner's function: a function that ignores what it is called with
     and returns ``objective(a)``, where ``a`` is the keyword argument ``target`` of the same call as
     it is at that moment. It is the textbook's ``lambda W: net.loss(x, t)``, which reads the very
-    array that the learner's ``numerical_gradient`` perturbs in place. Every runner builds it where
-    the learner's code runs (only ``objective`` runs on the grader's side)."""
+    array that the learner's ``numerical_gradient`` perturbs in place. A dict target is read as the
+    arrays it held when the call began (a network's layers hold those arrays: an update that puts a
+    new array into the dict is not seen, one made in place is). Every runner builds it where the
+    learner's code runs (only ``objective`` runs on the grader's side)."""
 
     objective: Callable[[np.ndarray], Any]
     target: str
@@ -49,7 +51,8 @@ def bind_reads(kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` with each :class:`ReadsArgument` turned into the function it describes."""
 
     def reading(objective: Callable[[np.ndarray], Any], array: Any) -> Callable[..., Any]:
-        return lambda *_args, **_kwargs: objective(array)
+        held = dict(array) if isinstance(array, dict) else array  # a dict: the arrays it holds now
+        return lambda *_args, **_kwargs: objective(held)
 
     return {
         key: reading(value.objective, kwargs[value.target]) if isinstance(value, ReadsArgument) else value

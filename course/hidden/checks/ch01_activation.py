@@ -144,7 +144,7 @@ def _check_three_layer_forward(run: Runner, rng: np.random.Generator, n: int, si
 def check_three_layer_forward(run: Runner, rng: np.random.Generator) -> None:
     with properties(run) as forward:
         for n, sizes in [(6, (3, 2, 4, 5)), (5, (7, 6, 3, 3))]:
-            forward.check(f"N={n} のバッチの出力", _check_three_layer_forward, run, rng.spawn(1)[0], n, sizes)
+            forward.check(f"バッチの出力 (N={n})", _check_three_layer_forward, run, rng.spawn(1)[0], n, sizes)
         forward.check("バッチサイズ 1 の出力", _check_three_layer_forward, run, rng.spawn(1)[0], 1, (4, 5, 3, 2))
 
 

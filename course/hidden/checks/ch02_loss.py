@@ -135,7 +135,7 @@ _SHAPE_RULE = "入力の検査 (y と t の形状が違うと ValueError)"
 def check_sum_squared_error(run: Runner, rng: np.random.Generator) -> None:
     cases, mismatched = _squared_cases(rng), _mismatched_shapes(rng)
     with properties(run) as sse:
-        sse.check("1 サンプル (形状 (6,) の y と t) の値", _check_sum_squared_values, run, cases[:1])
+        sse.check("1 サンプルの値 (形状 (6,) の y と t)", _check_sum_squared_values, run, cases[:1])
         sse.check("バッチの値 (バッチサイズ 1 を含む 3 つの形状)", _check_sum_squared_values, run, cases[1:])
         sse.check(_SHAPE_RULE, _check_shape_mismatch, run, "sum_squared_error", mismatched)
 
@@ -300,9 +300,7 @@ def check_cross_entropy_error(run: Runner, rng: np.random.Generator) -> None:
     ]
     given_eps = [("確率がちょうど 0 の要素を含む y と eps=1e-3", y_zero, labels_zero, labels_zero, 1e-3)]
     with properties(run) as cross_entropy:
-        cross_entropy.check(
-            "1 サンプル (1 次元の y) と one-hot の t での値", _check_cross_entropy_cases, run, one_sample
-        )
+        cross_entropy.check("1 サンプルの値 (1 次元の y と one-hot の t)", _check_cross_entropy_cases, run, one_sample)
         cross_entropy.check(
             "バッチでの値 (正解ラベルの t と one-hot の t、バッチサイズ 1 を含む)",
             _check_cross_entropy_cases,

@@ -66,7 +66,7 @@ class _Curve:
 def check_numerical_diff(run: Runner, rng: np.random.Generator) -> None:
     cases = [(h, _Curve(rng), float(rng.uniform(-2, 2))) for h in [None, 1e-2, 1e-3]]
     with properties(run) as diff:
-        diff.check("既定の刻み幅 (h=1e-4) での微分の値", _check_numerical_diff, run, cases[:1])
+        diff.check("既定の刻み幅での微分の値 (h=1e-4)", _check_numerical_diff, run, cases[:1])
         diff.check("引数 h を使う (h=1e-2 と h=1e-3)", _check_numerical_diff, run, cases[1:])
 
 
@@ -288,7 +288,7 @@ def check_numerical_gradient(run: Runner, rng: np.random.Generator) -> None:
     with properties(run) as gradient:
         gradient.check(values, _check_gradient_values, run, cases[:4], record)
         gradient.check(
-            "連続でない x (ビューと転置された配列) での勾配", _check_gradient_values, run, cases[4:6], record
+            "連続でない x での勾配 (ビューと転置された配列)", _check_gradient_values, run, cases[4:6], record
         )
         gradient.check("0 次元の x での勾配", _check_gradient_values, run, cases[6:], record)
         gradient.check("引数 h を使う (h=1e-2)", _check_gradient_values, run, with_h, record)

@@ -91,7 +91,7 @@ def _check_mul_second_forward(run: Runner, first: tuple[Any, Any, Any], second: 
 def check_mul_layer(run: Runner, rng: np.random.Generator) -> None:
     cases = [(shape, _operands(rng, shape)) for shape in _SHAPES]
     first, second = _operands(rng, (2, 3)), _operands(rng, (2, 3))
-    values = ["スカラーの入力での順伝播と逆伝播の値", "配列 (4 つの形状) での順伝播と逆伝播の値"]
+    values = ["スカラーの入力での順伝播と逆伝播の値", "配列での順伝播と逆伝播の値 (4 つの形状)"]
     with properties(run) as mul:
         mul.check(values[0], _check_mul_cases, run, cases[:1])
         mul.check(values[1], _check_mul_cases, run, cases[1:])
@@ -116,7 +116,7 @@ def check_add_layer(run: Runner, rng: np.random.Generator) -> None:
     cases = [(shape, _operands(rng, shape)) for shape in _SHAPES]
     with properties(run) as add:
         add.check("スカラーの入力での順伝播と逆伝播の値", _check_add_cases, run, cases[:1])
-        add.check("配列 (4 つの形状) での順伝播と逆伝播の値", _check_add_cases, run, cases[1:])
+        add.check("配列での順伝播と逆伝播の値 (4 つの形状)", _check_add_cases, run, cases[1:])
 
 
 # ---------------------------------------------------------------------------- Relu / Sigmoid
@@ -197,8 +197,21 @@ def _check_relu_state(run: Runner, x1: np.ndarray, x2: np.ndarray, dout1: np.nda
     )
 
 
+def _relu_case(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[tuple[int, ...], np.ndarray, np.ndarray]:
+    """(shape, x, dout) such that the wrong masks give values that differ from each other, so that the hint
+    names the mask the learner made: x has a positive entry, dout is positive at the first one and negative
+    at the first 0 of x (a mask made from dout then differs from a mask of x <= 0 or x < 0)."""
+    x, dout = _activation_input(rng, shape), rng.standard_normal(shape)
+    if not np.any(x > 0):
+        nonzero = np.flatnonzero(x)[0]
+        x.flat[nonzero] = abs(x.flat[nonzero])
+    positive, zero = np.flatnonzero(x > 0)[0], np.flatnonzero(x == 0)[0]
+    dout.flat[positive], dout.flat[zero] = abs(dout.flat[positive]), -abs(dout.flat[zero])
+    return shape, x, dout
+
+
 def check_relu_layer(run: Runner, rng: np.random.Generator) -> None:
-    cases = [(shape, _activation_input(rng, shape), rng.standard_normal(shape)) for shape in _ACTIVATION_SHAPES]
+    cases = [_relu_case(rng, shape) for shape in _ACTIVATION_SHAPES]
     x1, x2 = _activation_input(rng, (3, 5)), _activation_input(rng, (3, 5))
     dout1, dout2 = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     changed: list[tuple[str, tuple[int | str, ...]]] = []
@@ -303,7 +316,7 @@ def check_sigmoid_layer(run: Runner, rng: np.random.Generator) -> None:
     x1, x2 = rng.standard_normal((3, 4)) * 3, rng.standard_normal((3, 4)) * 3
     dout = rng.standard_normal((3, 4))
     large: dict[str, Any] = {}  # the layer of the large inputs and the warnings of its forward
-    values, large_forward = "順伝播と逆伝播の値 (4 つの形状)", "大きな |x| (数百) での順伝播の値"
+    values, large_forward = "順伝播と逆伝播の値 (4 つの形状)", "大きな |x| での順伝播の値 (数百)"
     with properties(run) as sigmoid:
         sigmoid.check(values, _check_sigmoid_cases, run, cases)
         sigmoid.check(large_forward, _check_sigmoid_large_forward, run, x_large, large)

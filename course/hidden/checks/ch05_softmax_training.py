@@ -864,6 +864,13 @@ def _overfit_case(rng: np.random.Generator, sizes: tuple[int, int, int], n: int)
     return params, x, labels
 
 
+_OVERFIT_NOT_IN_PLACE = (
+    "損失が更新の前のまま変わりません。params[key] = … で新しい配列を辞書に入れていませんか。"
+    "loss と gradient (ネットワークの層) が使うのは、最初に params にあった配列そのものです。"
+    "その配列をその場で (-= で) 更新してください。"
+)
+
+
 def _check_overfit_case(run: Runner, sizes: tuple, n: int, learning_rate: float, steps: int, case: tuple) -> None:
     params, x, labels = case
     loss, gradient = _TinyNetLoss(x, labels), _TinyNetGradient(x, labels)
@@ -889,6 +896,8 @@ def _check_overfit_case(run: Runner, sizes: tuple, n: int, learning_rate: float,
         + (" 更新の前の損失 (0 番目) と、毎回の更新の後の損失を記録してください。" if len(got) == steps else ""),
     )
     mistakes = [(expected[1:] + expected[-1:], "0 番目に更新の前の損失が入っていません。")] if steps else []
+    if steps:
+        mistakes.append(([expected[0]] * (steps + 1), _OVERFIT_NOT_IN_PLACE))
     if steps > 1:
         for mistake, hint in [
             ("ascent", "勾配の向きに進んでいます (損失が増えます)。params から学習率 × 勾配を引いてください。"),

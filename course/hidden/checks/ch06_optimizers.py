@@ -190,9 +190,9 @@ _FIXED_EPS = (1e-7, 1e-8, 1e-6)
 
 # the properties of every optimizer: the values of the three cases of _cases (in its order), then two rules
 _CASE_NAMES = (
-    "update ごとの params の値 (形状の違う 4 つのキー、乱数で選んだ引数で 5 回)",
-    "update ごとの params の値 (既定の引数、同じ形状の 3 つのキーで 4 回)",
-    "update ごとの params の値 (形状 (1, 6) の 1 つのキーで 6 回)",
+    "指定した引数での update ごとの params の値 (形状の違う 4 つのキー、乱数で選んだ引数で 5 回)",
+    "既定の引数での update ごとの params の値 (同じ形状の 3 つのキーで 4 回)",
+    "形状 (1, k) の 1 つのキーでの update ごとの params の値 (形状 (1, 6) で 6 回)",
 )
 _IN_PLACE_NAME = "params の配列をその場で (in place) 更新する"
 _GRADS_NAME = "grads の配列を書き換えない"

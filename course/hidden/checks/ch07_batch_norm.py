@@ -698,7 +698,7 @@ def check_batchnorm_layer(run: Runner, rng: np.random.Generator) -> None:
         layer.check(inference, lambda: _infer_default(pairs[0]), needs=[training, running])
         given = "momentum、running_mean、running_var を渡したレイヤ (推論、2 回の学習、推論)"
         layer.check(given, _check_given_statistics, run, rng.spawn(1)[0])
-        layer.check("多次元の入力 (形状 (N, 2, 3)) の学習と推論", _check_multidimensional, run, rng.spawn(1)[0])
+        layer.check("多次元の入力の学習と推論 (形状 (N, 2, 3))", _check_multidimensional, run, rng.spawn(1)[0])
 
 
 # ---------------------------------------------------------------------------- layer, instance, group norm

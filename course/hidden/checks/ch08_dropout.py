@@ -736,8 +736,10 @@ class _ScaleAtInferenceRun:
         inference forward; the forwards leave x alone; a large input drops a fraction close to p."""
         run = self.run
         plan = [
-            ("train", (5, 8)),
-            ("infer", (5, 8)),
+            # 80 units: a backward that draws a new mask keeps them all (and looks like no mask at all)
+            # with probability (1 − p)^80 < 2e-4 for p >= 0.1, so the first diagnostic names the new draw
+            ("train", (8, 10)),
+            ("infer", (8, 10)),
             ("backward", None),
             ("train", (1, 6)),  # batch size 1
             ("backward", None),

@@ -584,7 +584,10 @@ def check_adamw(run: Runner, rng: np.random.Generator) -> None:
     no_decay = _adamw_cases(rng, [([2, 1], {"lr": 0.02, "weight_decay": 0.0})])  # plain Adam
     with properties(run) as adamw:
         adamw.check(
-            f"{_ADAMW_STEPS} 回更新した後の値 (lr、weight_decay、β1、β2、eps を指定)", _check_adamw_cases, run, given
+            f"更新した後の値 (lr、weight_decay、β1、β2、eps を指定して {_ADAMW_STEPS} 回)",
+            _check_adamw_cases,
+            run,
+            given,
         )
         adamw.check(
             "引数を省略したときの値 (既定値 lr = 0.001、weight_decay = 0.01)", _check_adamw_cases, run, defaults
@@ -868,17 +871,23 @@ def check_init_std(run: Runner, rng: np.random.Generator) -> None:
     sizes = [*(int(v) for v in rng.integers(3, 2000, size=4)), 2, 1]
     pairs = [*((int(a), int(b)) for a, b in rng.integers(2, 1000, size=(4, 2))), (1, 7), (1, 1)]
     with properties(run) as init_std:
-        init_std.check("Xavier の初期値 (n_out を省略: 1/√n_in)", _check_xavier_fan_in, run, sizes)
-        init_std.check("He の初期値 (√(2/n_in))", _check_he, run, sizes)
         init_std.check(
-            "Xavier の初期値 (n_out を位置引数で与える: √(2 / (n_in + n_out)))",
+            "n_out を省略した Xavier の初期値 1/√n_in (n_in = 1、2 を含む 6 つ)", _check_xavier_fan_in, run, sizes
+        )
+        init_std.check("He の初期値 √(2/n_in) (n_in = 1、2 を含む 6 つ)", _check_he, run, sizes)
+        init_std.check(
+            "n_out を位置引数で与えた Xavier の初期値 √(2 / (n_in + n_out)) (n_in = 1 を含む 6 組)",
             _check_xavier_fan_in_out,
             run,
             pairs,
             False,
         )
         init_std.check(
-            "Xavier の初期値 (n_out をキーワード引数 n_out= で与える)", _check_xavier_fan_in_out, run, pairs, True
+            "n_out をキーワード引数 n_out= で与えた Xavier の初期値 (n_in = 1 を含む 6 組)",
+            _check_xavier_fan_in_out,
+            run,
+            pairs,
+            True,
         )
 
 

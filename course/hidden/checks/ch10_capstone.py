@@ -820,7 +820,7 @@ _TRAINER_CASES = [
         dict(epochs=2, mini_batch_size=1, optimizer="momentum", optimizer_param={"lr": 0.05, "momentum": 0.8}),
     ),
     (
-        "evaluate_sample_num_per_epoch=5 なら正解率を先頭の 5 個で測る (Adam)",
+        "evaluate_sample_num_per_epoch が数値なら、正解率を先頭のその個数で測る (5 個、Adam)",
         13,
         False,
         dict(
@@ -1428,7 +1428,7 @@ def check_trainer_rules(run: Runner, rng: np.random.Generator) -> None:
 
     with properties(run) as rules:
         rules.check(
-            'OPTIMIZERS にある名前 ("adam") では例外を出さない',
+            'OPTIMIZERS にある名前では例外を出さない ("adam")',
             check_learner_accepts,
             lambda: train("adam"),
             'optimizer="adam" の Trainer',
