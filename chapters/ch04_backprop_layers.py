@@ -353,6 +353,7 @@ class Relu:
     def backward(self, dout):
         """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x。x <= 0 だった要素 (x = 0 も含む) の勾配は 0。
 
+        マスクは最後に呼んだ forward のもの (forward のたびに上書きされる)。backward は続けて何回呼んでもよい。
         引数の dout そのものは書き換えないこと。
         """
         # ヒント: hint("Relu.backward")
@@ -493,6 +494,7 @@ class Sigmoid:
         """dout: ∂L/∂y (x と同じ形状)。戻り値: ∂L/∂x (x と同じ形状)。
 
         シグモイドの微分は、4.3 節で導いた、順伝播の出力 y (self.out) で表した式を使う。
+        self.out は最後に呼んだ forward のもの (forward のたびに上書きされる)。
         """
         # ヒント: hint("Sigmoid.backward")
         # @reference Sigmoid.backward
@@ -654,6 +656,7 @@ class Affine:
 
         self.dW (形状 (D, M)) に ∂L/∂W を、self.db (形状 (M,)) に ∂L/∂b (dout の行 (バッチ) 方向の和。平均ではない) を保存し、
         ∂L/∂X を元の入力と同じ形状 self.original_x_shape で返す。式は 4.4 節で導いたもの。
+        使う x とその形状は最後に呼んだ forward のもの (forward のたびに上書きされる)。
         """
         # ヒント: hint("Affine.backward")
         # @reference Affine.backward

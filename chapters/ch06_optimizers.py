@@ -167,7 +167,7 @@ class SGD:
         self.lr = lr  # 学習率 η
 
     def update(self, params, grads):
-        """params の各配列 W を、同じキーの勾配 g で W ← W − lr · g とその場で更新する。"""
+        """params の各配列 W を、同じキーの勾配 g で W ← W − lr · g とその場で更新する。grads は書き換えない。"""
         # ヒント: hint("SGD.update")
         # @reference SGD.update
 
@@ -340,7 +340,7 @@ class Momentum:
         self.v = {}  # キー → 速度 v (params[key] と同じ形状)
 
     def update(self, params, grads):
-        """v と params[key] をその場で更新する。"""
+        """v と params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("Momentum.update")
         # @reference Momentum.update
 
@@ -471,7 +471,7 @@ class Nesterov:
         self.v = {}  # キー → 速度 v
 
     def update(self, params, grads):
-        """v を更新してから、params[key] をその場で更新する。"""
+        """v を更新してから、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("Nesterov.update")
         # @reference Nesterov.update
 
@@ -596,7 +596,7 @@ class AdaGrad:
         self.h = {}  # キー → 勾配の 2 乗の和 h
 
     def update(self, params, grads):
-        """h を更新してから、params[key] をその場で更新する。"""
+        """h を更新してから、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("AdaGrad.update")
         # @reference AdaGrad.update
 
@@ -712,7 +712,7 @@ class RMSprop:
         self.h = {}  # キー → 勾配の 2 乗の移動平均 h
 
     def update(self, params, grads):
-        """h を更新してから、params[key] をその場で更新する。"""
+        """h を更新してから、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("RMSprop.update")
         # @reference RMSprop.update
 
@@ -904,7 +904,7 @@ class Adadelta:
         self.u = {}  # キー → 更新量の 2 乗の移動平均 u
 
     def update(self, params, grads):
-        """s、delta、u の順に計算してから、params[key] をその場で更新する。"""
+        """s、delta、u の順に計算してから、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("Adadelta.update")
         # @reference Adadelta.update
 
@@ -1050,7 +1050,7 @@ class Adam:
         # @reference Adam._moments
 
     def update(self, params, grads):
-        """t を 1 増やしてから、キーごとに _moments で m、v を更新し、params[key] をその場で更新する。"""
+        """t を 1 増やしてから、キーごとに _moments で m、v を更新し、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("Adam.update")
         # @reference Adam.update
 
@@ -1259,7 +1259,7 @@ class AMSGrad(Adam):
         self.v_max = {}  # キー → これまでの v の最大値
 
     def update(self, params, grads):
-        """t を 1 増やし、m、v、v_max を更新してから、params[key] をその場で更新する。"""
+        """t を 1 増やし、m、v、v_max を更新してから、params[key] をその場で更新する。grads は書き換えない。"""
         # ヒント: hint("AMSGrad.update")
         # @reference AMSGrad.update
 

@@ -274,14 +274,16 @@ class Dropout:
 
 
 # %%
-def run_dropout(dropout_ratio, seed, steps):
+def run_dropout(dropout_ratio, seed, steps, layer_class="Dropout"):
     """Dropout(dropout_ratio, rng=np.random.default_rng(seed)) を作り、steps の順に呼び出す。
 
     steps: (x, train_flg, dout) のリスト。各手順で、x が None でなければ out = forward(x, train_flg=train_flg)、
     続いて dout が None でなければ dx = backward(dout) を呼ぶ。
     戻り値: (out, dx) のリスト。呼ばなかったところは None。
+    layer_class: "DropoutScaleAtInference" なら、Dropout の代わりに演習 3 のレイヤを作る。
     """
-    layer = Dropout(dropout_ratio, rng=np.random.default_rng(seed))
+    layer_type = DropoutScaleAtInference if layer_class == "DropoutScaleAtInference" else Dropout
+    layer = layer_type(dropout_ratio, rng=np.random.default_rng(seed))
     results = []
     for x, train_flg, dout in steps:
         out = None if x is None else layer.forward(x, train_flg=train_flg)
@@ -1069,6 +1071,14 @@ def public_test_dropout_scale_at_inference():
                 DropoutScaleAtInference(0.3, rng=np.random.default_rng(1)).forward(big), big, 0.3, where
             )
             dropout_checks.check_dropped_fraction(big_kept, 0.3, where)
+        # 乱数は self.rng からだけ引く: 同じシードなら同じマスク、違うシードなら違うマスク (演習 1 と同じ)
+        with test.property("乱数は self.rng からだけ引く (同じシードなら同じマスク、違うシードなら違うマスク)"):
+            masks = [
+                DropoutScaleAtInference(0.5, rng=np.random.default_rng(seed)).forward(big) != 0 for seed in (2, 2, 3)
+            ]
+            seed_hint = dropout_checks.SAME_SEED_HINT
+            dropout_checks.check_equal_masks(masks[0], masks[1], "シード 2 のレイヤ 2 つの 1 回目の forward", seed_hint)
+            dropout_checks.check_different_masks(masks[0], masks[2], "シード 2 と 3 のレイヤの forward", seed_hint)
 
 
 public_test_dropout_scale_at_inference()

@@ -279,7 +279,10 @@ class MultiLayerNetExtend:
         # @reference MultiLayerNetExtend._init_std
 
     def predict(self, x, train_flg=False):
-        """スコア (ソフトマックス前)。x: (N, D) → (N, C)。BatchNormalization と Dropout にだけ train_flg を渡す。"""
+        """スコア (ソフトマックス前)。x: (N, D) → (N, C)。BatchNormalization と Dropout にだけ train_flg を渡す。
+
+        学習モード (train_flg=True) ではバッチの統計量で正規化し、バッチ正規化の移動平均を更新する (推論モードでは使うだけ)。
+        """
         # ヒント: hint("MultiLayerNetExtend.predict")
         # @reference MultiLayerNetExtend.predict
 
@@ -299,7 +302,10 @@ class MultiLayerNetExtend:
         # @reference MultiLayerNetExtend.numerical_gradient
 
     def gradient(self, x, t):
-        """誤差逆伝播法による勾配 (学習モード)。戻り値: params と同じキーの辞書。W には λW を足す。"""
+        """誤差逆伝播法による勾配 (学習モード)。戻り値: params と同じキーの辞書。W には λW を足す。
+
+        学習モードの順伝播を 1 回行い (バッチ正規化の移動平均も更新され、ドロップアウトは新しいマスクを引く)、そのまま逆伝播する。
+        """
         # ヒント: hint("MultiLayerNetExtend.gradient")
         # @reference MultiLayerNetExtend.gradient
 
@@ -1280,6 +1286,7 @@ def average_probabilities(scores_list):
     scores_list: K 個のスコアの配列 (それぞれ形状 (N, C)、同じ N 個のサンプルに対する predict の出力) のリスト、
     または形状 (K, N, C) の配列。
     戻り値: 形状 (N, C) の (1/K) Σ_k softmax(scores_k)。各行は確率 (和が 1)。
+    スコアが数百の大きさでもオーバーフローせずに正しい値を返す。
     """
     # ヒント: hint("average_probabilities")
     # @reference average_probabilities

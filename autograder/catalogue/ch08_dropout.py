@@ -292,6 +292,15 @@ VARIANTS += [
         breaks=("test_dropout_scale_at_inference",),
         hint="推論時 (train_flg=False) の forward で self.mask を上書き",
     ),
+    Variant(
+        "a_global_random",
+        "dropout_scale_at_inference",
+        ((_A_DRAW, "self.mask = np.random.rand(*x.shape) > self.dropout_ratio"),),
+        "方式 A のマスクを self.rng ではなくグローバルな np.random.rand から引く",
+        "convention A that draws its mask from the global np.random.rand instead of self.rng",
+        breaks=("test_dropout_scale_at_inference",),
+        hint="self.rng",
+    ),
     # ---------------------------------------------------------------- correct variants
     Variant(
         "a_where",

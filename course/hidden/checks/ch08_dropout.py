@@ -14,10 +14,10 @@ it that the forward shows (reversed, shared by the batch).
 A ``numpy.random.Generator`` is not plain data and cannot cross the sandbox boundary; an integer
 seed can. The notebook therefore defines a helper (not an exercise)::
 
-    run_dropout(dropout_ratio, seed, steps) -> list of (out, dx)
+    run_dropout(dropout_ratio, seed, steps, layer_class="Dropout") -> list of (out, dx)
 
 that builds ``Dropout(dropout_ratio, rng=np.random.default_rng(seed))`` from the learner's class
-and, for each step ``(x, train_flg, dout)``, calls ``forward(x, train_flg=train_flg)`` if x is
+(``DropoutScaleAtInference`` of exercise 3 when ``layer_class`` names it) and, for each step ``(x, train_flg, dout)``, calls ``forward(x, train_flg=train_flg)`` if x is
 not None and then ``backward(dout)`` if dout is not None. Reproducibility is a property too: two
 layers given generators of the same seed draw the same masks, other seeds other masks, an
 inference call draws nothing.
@@ -82,10 +82,11 @@ def _failure_with_hint(failure: CheckFailure) -> CheckFailure:
     return failure
 
 
-def _drive(run: Runner, ratio: float, seed: int, steps: list) -> list[tuple[Any, Any]]:
-    """The learner's results, checked to be a list of (out, dx) pairs, one per step."""
+def _drive(run: Runner, ratio: float, seed: int, steps: list, layer_class: str = "Dropout") -> list[tuple[Any, Any]]:
+    """The learner's results, checked to be a list of (out, dx) pairs, one per step, of a layer of
+    ``layer_class`` ("Dropout" or "DropoutScaleAtInference") built with rng=default_rng(seed)."""
     try:
-        results = run.call(HELPER, ratio, seed, learner_copy(steps))
+        results = run.call(HELPER, ratio, seed, learner_copy(steps), layer_class)
     except CheckFailure as failure:
         if not run.defined(HELPER):
             raise CheckFailure(
@@ -808,9 +809,29 @@ class _ScaleAtInferenceRun:
         return (_A_KINDS[min(earlier, key=order.index)],) if earlier else ()
 
 
+def _check_a_seeds(run: Runner, ratio: float, seeds: tuple[int, int], x: np.ndarray) -> None:
+    """Layers of convention A built with the same seed draw the same mask, with another seed another one."""
+    label = f"dropout_ratio={ratio:.3g}、入力の形状 {x.shape}"
+
+    def kept(seed: int, which: str) -> np.ndarray:
+        out = _drive(run, ratio, seed, [(x, True, None)], "DropoutScaleAtInference")[0][0]
+        return props.check_unscaled_training_output(out, x, ratio, f"{label} の{which}")
+
+    first = kept(seeds[0], "forward")
+    again = kept(seeds[0], "forward (同じシードの別のレイヤ)")
+    props.check_equal_masks(first, again, f"{label}、同じシードの 2 つのレイヤ", props.SAME_SEED_HINT)
+    elsewhere = kept(seeds[1], "forward (別のシード)")
+    props.check_different_masks(first, elsewhere, f"{label}、シードの違う 2 つのレイヤ", props.SAME_SEED_HINT)
+
+
 def check_dropout_scale_at_inference(run: Runner, rng: np.random.Generator) -> None:
     # The three sequences run first, each check's failure kept for its property (the calls are made
     # once); a time-out or a crash of the learner's process ends them all.
+    # the inputs of the seed property, drawn first: 4 000 to 8 000 units, so that two seeds give the
+    # same mask with a negligible probability
+    seed_ratio = float(rng.uniform(0.3, 0.7))
+    seeds = tuple(int(v) for v in rng.choice(2**31, size=2, replace=False))
+    seed_x = _input(rng, (int(rng.integers(40, 80)), 100))
     sequences = _ScaleAtInferenceRun(run)
     start = run.restarts
     # p = 0.5 last: there p = 1 − p, and a reversed mask drops the right fraction
@@ -821,6 +842,15 @@ def check_dropout_scale_at_inference(run: Runner, rng: np.random.Generator) -> N
     with properties(run) as layer:
         for kind, name in _A_KINDS.items():
             layer.check(name, sequences.report, kind, needs=sequences.needs(kind))
+        layer.check(
+            "乱数は self.rng からだけ引く (同じシードなら同じマスク、違うシードなら違うマスク)",
+            _check_a_seeds,
+            run,
+            seed_ratio,
+            seeds,
+            seed_x,
+            needs=[_A_KINDS["train"]],
+        )
 
 
 CHECKS = {
