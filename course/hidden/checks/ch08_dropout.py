@@ -17,8 +17,9 @@ seed can. The notebook therefore defines a helper (not an exercise)::
     run_dropout(dropout_ratio, seed, steps, layer_class="Dropout") -> list of (out, dx)
 
 that builds ``Dropout(dropout_ratio, rng=np.random.default_rng(seed))`` from the learner's class
-(``DropoutScaleAtInference`` of exercise 3 when ``layer_class`` names it) and, for each step ``(x, train_flg, dout)``, calls ``forward(x, train_flg=train_flg)`` if x is
-not None and then ``backward(dout)`` if dout is not None. Reproducibility is a property too: two
+(``DropoutScaleAtInference`` of exercise 3 when ``layer_class`` names it) and, for each step
+``(x, train_flg, dout)``, calls ``forward(x, train_flg=train_flg)`` if x is not None and then
+``backward(dout)`` if dout is not None. Reproducibility is a property too: two
 layers given generators of the same seed draw the same masks, other seeds other masks, an
 inference call draws nothing.
 
