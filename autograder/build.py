@@ -18,6 +18,7 @@ import nbformat
 
 from .chapters import build_notebook
 from .nbgrader_setup import RELEASE_DIRECTORY, SOURCE_DIRECTORY, nbgrader_config
+from .sandbox import ONE_MATH_THREAD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = REPO_ROOT / "chapters"
@@ -26,10 +27,7 @@ KERNEL_ENV = {
     "COURSE_PROGRESS": "0",
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-    # one BLAS thread: the same rounding everywhere (stored outputs), and no oversubscription on 2 cores
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
+    **ONE_MATH_THREAD,  # the same rounding everywhere (stored outputs), and no oversubscription on 2 cores
 }
 
 

@@ -171,7 +171,10 @@ def _grade_locally(jobs: list[Submission], options: GradingOptions, workers: int
         kill_owned_by(cgroups, pid)
         remove_scratch(pid)
 
-    yield from run_pool(jobs, grade, _lost, workers, _job_seconds(options), after_kill=after_kill)
+    # the checks compute on the trusted side: one BLAS thread each, as in the sandboxes
+    yield from run_pool(
+        jobs, grade, _lost, workers, _job_seconds(options), after_kill=after_kill, environment=sandbox.ONE_MATH_THREAD
+    )
 
 
 def _grade_on_dask(jobs: list[Submission], options: GradingOptions, scheduler: str) -> Iterator[SubmissionResult]:

@@ -37,6 +37,10 @@ from pathlib import Path
 from .cgroups import Cgroups, SandboxCgroup
 from .cgroups import detect as detect_cgroups
 
+#: One BLAS/OpenMP thread in every process that computes for grading (sandboxes, grading workers, notebook
+#: kernels of the build): the same rounding on every path, and no oversubscription when processes run in parallel.
+ONE_MATH_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 #: Where the learner bundle and the agent appear inside the bubblewrap sandbox.
 SANDBOX_BUNDLE = Path("/tmp/course-bundle")
 SANDBOX_AGENT = Path("/tmp/sandbox_agent.py")
@@ -204,9 +208,7 @@ def environment(mode: str, workdir: Path, bundle_dir: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
         "COURSE_PROGRESS": "0",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        **ONE_MATH_THREAD,
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }

@@ -15,7 +15,8 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
@@ -66,6 +67,21 @@ def _serve(conn: Connection, grade: Callable[[Submission], SubmissionResult], me
         conn.send(result)
 
 
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set ``variables`` in this process's environment for the duration (a spawned worker copies it at start)."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _kill(worker: _Worker) -> None:
     pid = worker.process.pid
     if pid is not None:
@@ -86,12 +102,14 @@ def run_pool(
     job_seconds: float,
     memory_bytes: int = WORKER_MEMORY_BYTES,
     after_kill: Callable[[int], None] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> Iterator[SubmissionResult]:
     """Grade ``jobs`` with ``workers`` processes; yields one result per job, in completion order.
 
     ``grade`` must be picklable (a module-level function or a ``functools.partial`` of one).
     ``lost(job, reason)`` makes the result of a job that could not be graded. ``after_kill(pid)``
     runs after a worker was killed (to clean up what it started, e.g. its sandboxes' cgroups).
+    ``environment``: variables each worker starts with, on top of this process's environment.
     """
     context = multiprocessing.get_context("spawn")
     queue = list(reversed(jobs))  # pop() takes the first job
@@ -101,7 +119,8 @@ def run_pool(
     def start_worker() -> _Worker:
         parent, child = context.Pipe()
         process = context.Process(target=_serve, args=(child, grade, memory_bytes), daemon=True)
-        process.start()
+        with _environment(environment or {}):
+            process.start()
         child.close()
         return _Worker(process, parent)
 

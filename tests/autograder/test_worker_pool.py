@@ -68,3 +68,23 @@ def test_scratch_folders_of_killed_workers_are_removed(monkeypatch, tmp_path):
     (tmp_path / f"w{dead}-d").mkdir()
     assert worker_session.remove_scratch() == 1  # at the start of a run: owners that no longer run
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"w{os.getpid()}-c", "unrelated"])
+
+
+def _report_environment(job: Submission) -> SubmissionResult:
+    """A stand-in for grade_submission that reports the worker's BLAS thread setting as a problem."""
+    result = SubmissionResult(job.student_id, job.assignment, job.origin, job.sha256)
+    result.problems.append(os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+    return result
+
+
+def test_workers_start_with_the_given_environment_and_the_parent_keeps_its_own(monkeypatch):
+    """The checks run in the workers: one BLAS thread each, as in the sandboxes (same rounding, no oversubscription)."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    results = list(
+        run_pool([_job("a"), _job("b")], _report_environment, _lost, workers=2, job_seconds=30.0,
+                 environment={"OPENBLAS_NUM_THREADS": "1"})
+    )  # fmt: skip
+    assert [r.problems for r in results] == [["1"], ["1"]]
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    results = list(run_pool([_job("c")], _report_environment, _lost, workers=1, job_seconds=30.0))
+    assert results[0].problems == ["unset"]
