@@ -14,7 +14,7 @@
 # 1. 多層ネットワーク `MultiLayerNetExtend`: 隠れ層の数と大きさ、活性化関数、初期値、荷重減衰、ドロップアウト、バッチ正規化を引数で選べる
 # 2. 学習ループをまとめたクラス `Trainer`
 # 3. 訓練データから検証データ (validation data) を分ける `train_validation_split`
-# 4. ハイパーパラメータ (hyperparameter) のランダム探索と結果の表
+# 4. ハイパーパラメータ (hyperparameter) のランダム探索: 候補を引く `sample_config` と、探索して良い順に並べる `random_search`、結果の表
 # 5. 訓練データ全体で学習し直したモデルと、その書き出し
 # 6. 同じコードで MNIST を学習する (MNIST のファイルが手元にある場合だけ)
 # 7. モデル平均 (model averaging): 複数のネットワークの予測を平均する
@@ -42,6 +42,7 @@ import numpy as np
 
 from course.checks import Properties, builds_on, check_array, check_between, check_raises, check_scalar, check_true
 from course.data import load_digits, load_shifted_digits_test
+from course.gradcheck import eval_numerical_gradient
 from course.hints import hint
 from course.mnist import load_mnist
 from course.plotting import plot_learning_curves, use_japanese_font
@@ -94,8 +95,50 @@ def train_two_layer_net_with_trainer(
     return trainer.train(), network.params
 
 
+def sample_configs_with_seed(seed, n):
+    """np.random.default_rng(seed) で作った 1 つの乱数生成器を渡して sample_config (演習 4) を n 回呼び、
+    n 個の設定のリストを返す (テストと採点で使う補助関数)。"""
+    rng = np.random.default_rng(seed)
+    return [sample_config(rng) for _ in range(n)]
+
+
+def random_search_with_scores(accuracies, configs, seed):
+    """random_search (演習 5) を、学習をしない代わりの evaluate と sample_config で呼ぶ (テストと採点で使う補助関数)。
+
+    accuracies: 試行ごとの (学習用の正解率, 検証正解率) の組のリスト。n_trials は len(accuracies)。
+    代わりの evaluate は、k 回目に呼ばれると {"fit_acc": accuracies[k − 1][0], "val_acc": accuracies[k − 1][1]} を返す。
+    代わりの sample_config は、呼ばれるたびに受け取った乱数生成器から random() で乱数を 1 つ引いて記録し
+    (np.random.Generator でなければ None を記録する)、configs の次の設定を返す。
+    random_search の呼び出しの間だけ、この名前空間の sample_config を代わりの関数に差し替える
+    (あなたの sample_config が正しくなくても、random_search だけを確かめられる)。
+    戻り値: (random_search の戻り値, evaluate が受け取った設定のリスト, 代わりの sample_config が引いた乱数のリスト)
+    """
+    evaluated, drawn = [], []
+
+    def listed_config(rng):
+        drawn.append(float(rng.random()) if isinstance(rng, np.random.Generator) else None)
+        return configs[(len(drawn) - 1) % len(configs)]
+
+    def fixed_accuracies(config):
+        evaluated.append(config)
+        fit_acc, val_acc = accuracies[(len(evaluated) - 1) % len(accuracies)]
+        return {"fit_acc": fit_acc, "val_acc": val_acc}
+
+    namespace = globals()
+    own = namespace.get("sample_config")
+    namespace["sample_config"] = listed_config
+    try:
+        results = random_search(fixed_accuracies, len(accuracies), seed)
+    finally:
+        if own is None:
+            namespace.pop("sample_config", None)
+        else:
+            namespace["sample_config"] = own
+    return results, evaluated, drawn
+
+
 def augment_digits_with_seed(x, seed, max_shift=1, noise_std=0.0):
-    """augment_digits (演習 5) を np.random.default_rng(seed) で呼ぶ (採点で使う補助関数)。"""
+    """augment_digits (演習 7) を np.random.default_rng(seed) で呼ぶ (採点で使う補助関数)。"""
     return augment_digits(x, np.random.default_rng(seed), max_shift, noise_std)
 
 
@@ -534,7 +577,16 @@ with Properties() as test:
                 a_check, y_check = activation_inputs_and_probabilities(net.params, x_check, relu, use_batchnorm)
                 if (not relu or np.abs(a_check).min() >= 0.1) and y_check[np.arange(6), t_check].min() >= 0.05:
                     break
-            grads, numerical_grads = net.gradient(x_check, t_check), net.numerical_gradient(x_check, t_check)
+            grads = net.gradient(x_check, t_check)
+
+            # 数値微分は、演習の numerical_gradient ではなく course.gradcheck の中心差分 (h = 1e-4) で、学習モードの損失 loss
+            # から求める (numerical_gradient の誤りは 4 つ目の性質が示し、この性質には響かない)。パラメータはその場で動かす
+            def training_loss(_, net=net, x=x_check):
+                return net.loss(x, t_check, train_flg=True)
+
+            numerical_grads = {
+                key: eval_numerical_gradient(training_loss, value, h=1e-4) for key, value in net.params.items()
+            }
             check_true(
                 sorted(grads) == sorted(net.params),
                 f"gradient のキー {sorted(grads)} が params のキーと違います ({options})。",
@@ -547,7 +599,7 @@ with Properties() as test:
                 check_array(
                     grads[key],
                     numerical_grads[key],
-                    f"gradient と numerical_gradient の '{key}' ({options})",
+                    f"gradient と数値微分 (loss の中心差分) の '{key}' ({options})",
                     rtol=1e-3,
                     atol=1e-3 * grad_scale,
                 )
@@ -991,18 +1043,238 @@ print("学習用:", x_fit.shape, " 検証用:", x_val.shape, " テスト:", x_te
 # Bergstra と Bengio (2012) は、結果を大きく左右するハイパーパラメータは少数のことが多く、格子探索では
 # 同じ値を何度も試すことになる一方、ランダム探索なら同じ回数でそれぞれの値をより多く試せることを示しました。
 #
-# 学習率や $\lambda$ のように桁が大事な値は、指数を一様に選びます (対数スケール)。$10^{u}$、$u$ は一様乱数です。
+# 学習率や $\lambda$ のように桁が大事な値は、指数を一様に選びます (対数スケール (log scale))。$10^{u}$、$u$ は一様乱数です。
+# 学習率を $3 \times 10^{-4}$ 〜 $3 \times 10^{-3}$ の範囲で、値そのものを一様に選ぶと (線形スケール)、$10^{-3}$ より小さい値が選ばれる
+# 確率は約 24% しかなく、試行の 4 分の 3 が上の桁に集まります。範囲の幅のほとんどを上の桁が占めているからです。
+# 指数を一様に選べば、どちらの桁も同じ 50% の確率で試せます。
 # ここでは隠れ層 [100, 100]、バッチ正規化あり、最適化手法 Adam、バッチサイズ 32 に固定し (これまでの章で効果を確かめた組み合わせです)、
 # 次の 2 つを 8 通り探します。
 #
 # - 学習率: $10^{-3.5} \approx 3 \times 10^{-4}$ 〜 $10^{-2.5} \approx 3 \times 10^{-3}$
 # - 荷重減衰の $\lambda$: $10^{-6}$ 〜 $10^{-3}$
 #
-# 時間を節約するため、探索中の学習は 8 エポックで打ち切ります (本格的な探索では、見込みのない候補を早めに打ち切って、
-# よい候補に時間をかけます)。`Trainer` の「テストデータ」の引数には、ここでは **検証データ** を渡します
+# 探索は 2 つの関数に分けて書きます。候補を 1 つ引く `sample_config` (演習 4) と、候補を引いては評価し、結果を良い順に並べる
+# `random_search` (演習 5) です。
+#
+# ### 演習 4: 探索の候補を 1 つ引く `sample_config`
+#
+# 引数の乱数生成器 `rng` (`np.random.Generator`) から、学習率の指数 $u$ ($-3.5$ 以上 $-2.5$ 未満) と $\lambda$ の指数 $v$
+# ($-6$ 以上 $-3$ 未満) を一様乱数で引き、$10^{u}$、$10^{v}$ を設定の辞書に入れて返します。隠れ層とバッチ正規化は上の固定の値です。
+# 乱数を引く順番や、どの関数で引くかは自由です。テストは、値が範囲に入ること、多数の設定を引いたときに指数が一様に散らばること、
+# 同じ状態の `rng` からは同じ設定が出ることを確かめます。
+
+
+# %% [solution] id=sample_config
+def sample_config(rng):
+    """ランダム探索の候補 (ハイパーパラメータの設定) を 1 つ引き、新しい辞書で返す。
+
+    rng: np.random.Generator。乱数はこの rng からだけ引く (同じ状態の rng からは同じ設定が出る)。
+    学習率 lr = 10**u (u は −3.5 以上 −2.5 未満の一様乱数)、荷重減衰の λ = 10**v (v は −6 以上 −3 未満の一様乱数)。
+    u と v を引く順番や関数は問わない。
+    戻り値: キーが次の 4 つだけの辞書。"hidden_size_list": [100, 100]、"use_batchnorm": True、"lr": 学習率 (float)、
+    "weight_decay_lambda": λ (float)。
+    """
+    # ヒント: hint("sample_config")
+    # @reference sample_config
+
+
+# %% [tests] id=test_sample_config points=1.5 hidden=sample_config
+def uniform_distance(exponents, low, high):
+    """指数の標本の経験分布関数と、low 以上 high 未満の一様分布の分布関数の最大のずれ (コルモゴロフ–スミルノフ統計量)。"""
+    u = np.sort((np.asarray(exponents, dtype=float) - low) / (high - low))
+    n = len(u)
+    return float(max(np.max(np.arange(1, n + 1) / n - u), np.max(u - np.arange(n) / n)))
+
+
+def public_test_sample_config():
+    """演習 4 の公開テスト (演習 8 の最終モデルのテストの前提としても使います)。"""
+    keys = ["hidden_size_list", "lr", "use_batchnorm", "weight_decay_lambda"]
+    in_range = "lr と λ は範囲の中の float (3000 個の設定)"
+    with Properties() as test:
+        with test.property("返す辞書のキーと、固定の値 (hidden_size_list = [100, 100]、use_batchnorm = True)"):
+            config = sample_config(np.random.default_rng(0))
+            check_true(isinstance(config, dict), f"設定は辞書で返してください ({type(config).__name__})。")
+            check_true(sorted(config) == keys, f"設定のキーは {keys} の 4 つです: {sorted(config)}")
+            fixed_batchnorm = isinstance(config["use_batchnorm"], (bool, np.bool_)) and bool(config["use_batchnorm"])
+            check_true(
+                list(config["hidden_size_list"]) == [100, 100] and fixed_batchnorm,
+                "hidden_size_list は [100, 100]、use_batchnorm は True に固定します: "
+                f"{config['hidden_size_list']}、{config['use_batchnorm']}",
+            )
+        with test.property(in_range):
+            configs = sample_configs_with_seed(1, 3000)
+            lrs = np.array([c["lr"] for c in configs], dtype=float)
+            lambdas = np.array([c["weight_decay_lambda"] for c in configs], dtype=float)
+            check_true(
+                all(isinstance(c[key], (float, np.floating)) for c in configs for key in ("lr", "weight_decay_lambda")),
+                "lr と weight_decay_lambda は 1 つの数 (float) にしてください (配列ではなく)。",
+            )
+            # 範囲の端は、浮動小数点の丸めの分 (相対 1e-12) だけ広げて確かめる
+            check_true(
+                lrs.min() >= 10**-3.5 * (1 - 1e-12) and lrs.max() <= 10**-2.5 * (1 + 1e-12),
+                f"学習率は 10^−3.5 ≈ 3.16e-04 以上 10^−2.5 ≈ 3.16e-03 未満のはずですが、{lrs.min():.3g} 〜 {lrs.max():.3g} です。"
+                "lr = 10**u で、u が −3.5 以上 −2.5 未満の一様乱数です。",
+            )
+            check_true(
+                lambdas.min() >= 1e-6 * (1 - 1e-12) and lambdas.max() <= 1e-3 * (1 + 1e-12),
+                f"λ は 1e-06 以上 1e-03 未満のはずですが、{lambdas.min():.3g} 〜 {lambdas.max():.3g} です。",
+            )
+        with test.property("指数 log10(lr)、log10(λ) は一様に散らばる (対数スケール、3000 個の設定)", needs=[in_range]):
+            # 正しい実装でも標本のずれは残る。DKW 不等式により、3000 個でずれが 0.065 を超える確率は
+            # 2 exp(−2 × 3000 × 0.065²) < 2e-11 (正しい実装が落ちることはまずない)
+            for name, values, low, high in [("学習率", lrs, -3.5, -2.5), ("λ", lambdas, -6.0, -3.0)]:
+                distance = uniform_distance(np.log10(values), low, high)
+                below = np.mean(np.log10(values) < (low + high) / 2)
+                check_true(
+                    distance <= 0.065,
+                    f"{name}の指数が {low} 〜 {high} に一様に散らばっていません (分布のずれ {distance:.3f}、許容 0.065)。"
+                    f"指数が範囲の下半分に入った割合は {below:.0%} です (一様なら 50%)。"
+                    f"{name}そのものを一様に選んでいませんか (線形スケール)。指数を一様に選び、10 をその指数で累乗します。",
+                )
+        with test.property("同じ状態の rng なら同じ設定 (seed 5 の 2 つの rng から 3 個ずつ)"):
+            first, second = sample_configs_with_seed(5, 3), sample_configs_with_seed(5, 3)
+            check_true(
+                first == second,
+                "同じ seed で作った rng から、違う設定が出ました。乱数は引数の rng からだけ引いてください "
+                "(np.random.uniform などは rng とは別の乱数です)。",
+            )
+            check_true(
+                first[0] != first[1],
+                "1 つの rng から続けて引いた設定が同じです。呼ぶたびに rng から新しく引き、新しい辞書で返します "
+                "(同じ辞書を使い回すと、前に返した設定まで書き換わります)。",
+            )
+
+
+public_test_sample_config()
+print("公開テスト: OK")
+
+# %% [markdown]
+# ### 演習 5: ランダム探索 `random_search`
+#
+# `random_search(evaluate, n_trials, seed)` は、`np.random.default_rng(seed)` で乱数生成器を 1 つだけ作り、試行ごとに
+# `sample_config` にその生成器を渡して設定を引き、その設定を `evaluate(config)` で 1 回だけ評価します。`evaluate` は、設定から
+# ネットワークを作って学習し、少なくとも検証正解率 `"val_acc"` を持つ辞書を返す関数です。評価の方法を引数で受け取るので、
+# `random_search` 自身は学習のことを知りません (テストでは、学習をせずに決まった正解率を返す代わりの `evaluate` を渡します)。
+#
+# 試行ごとに、試行番号 (1 から)、評価した設定、`evaluate` の返した辞書の中身を 1 つの辞書にまとめ、最後に `"val_acc"` の
+# 高い順に並べて返します。検証正解率が同じ試行は、試行番号の小さい順にします (先に試したものを上に置く、という約束です)。
+
+
+# %% [solution] id=random_search
+def random_search(evaluate, n_trials, seed=0):
+    """ハイパーパラメータのランダム探索。n_trials 個の設定を引いて 1 つずつ評価し、結果を良い順に並べて返す。
+
+    乱数生成器は np.random.default_rng(seed) で 1 つだけ作り、試行ごとに sample_config にその生成器を渡して設定を 1 つ引く
+    (全部で n_trials 回。同じ seed なら同じ設定の列になる)。
+    evaluate: 設定の辞書を受け取り、少なくとも "val_acc" (検証正解率) を持つ辞書を返す関数。1 つの設定につき 1 回だけ呼ぶ。
+    戻り値: 試行ごとの辞書 {"trial": 試行番号 (1 から n_trials), "config": 評価した設定, evaluate が返した辞書の中身} のリスト。
+    "val_acc" の高い順に並べ、val_acc が同じなら試行番号の小さい順にする。
+    """
+    # ヒント: hint("random_search")
+    # @reference random_search
+
+
+# %% [markdown]
+# 次のテストでは、`random_search_with_scores` (最初のセルで定義) を使います。学習の代わりに、$k$ 回目の評価で下の表の $k$ 行目の
+# 正解率を返す `evaluate` を渡し、`sample_config` も、乱数を 1 つ引いてから決まった設定を返す関数に (呼び出しの間だけ) 差し替えます。
+# ですから、演習 4 の `sample_config` がまだ正しくなくても、このテストは `random_search` だけを確かめます。
+#
+# | 試行 | 学習用の正解率 | 検証正解率 |
+# |---|---|---|
+# | 1 | 0.95 | 0.90 |
+# | 2 | 0.99 | 0.93 |
+# | 3 | 0.97 | 0.95 |
+# | 4 | 1.00 | 0.93 |
+# | 5 | 0.96 | 0.88 |
+#
+# 検証正解率の高い順は 3 (0.95)、2 と 4 (同点の 0.93、試行番号の小さい 2 が先)、1 (0.90)、5 (0.88) です。
+
+
+# %% [tests] id=test_random_search points=2 hidden=random_search
+def public_test_random_search():
+    """演習 5 の公開テスト (演習 8 の最終モデルのテストの前提としても使います)。"""
+    accuracies = [(0.95, 0.90), (0.99, 0.93), (0.97, 0.95), (1.00, 0.93), (0.96, 0.88)]
+    configs = [
+        {"hidden_size_list": [100, 100], "use_batchnorm": True, "lr": lr, "weight_decay_lambda": 1e-5}
+        for lr in [1e-3, 2e-3, 3e-3, 4e-3, 5e-3]
+    ]
+    calls = "sample_config で設定を引き、それぞれを evaluate で 1 回ずつ評価する (5 試行)"
+    with Properties() as test:
+        with test.property(calls):
+            results, evaluated, drawn = random_search_with_scores(accuracies, configs, 3)
+            check_true(
+                len(drawn) == 5,
+                f"n_trials = 5 なのに、sample_config を {len(drawn)} 回呼んでいます (試行ごとに 1 回です)。",
+            )
+            check_true(
+                len(evaluated) == 5,
+                f"n_trials = 5 なのに、evaluate を {len(evaluated)} 回呼んでいます (1 つの設定につき 1 回です)。",
+            )
+            check_true(
+                evaluated == configs,
+                "evaluate には、sample_config が返した設定をそのまま、引いた順に渡してください。",
+            )
+        with test.property("乱数は np.random.default_rng(seed) で作った 1 つの生成器から引く (seed = 3)"):
+            expected_draws = np.random.default_rng(3).random(5).tolist()
+            check_true(
+                None not in drawn,
+                "sample_config には np.random.default_rng(seed) で作った乱数生成器 (np.random.Generator) を渡してください。",
+            )
+            check_true(
+                drawn != [expected_draws[0]] * 5,
+                "どの試行でも同じ乱数が引かれています。乱数生成器を試行ごとに作り直さず、最初に 1 つだけ作ります。",
+            )
+            check_true(
+                drawn == expected_draws,
+                "sample_config に渡す乱数生成器は、引数の seed から np.random.default_rng(seed) で作ってください "
+                "(seed を使わないと、同じ seed でも探索の結果が変わります)。",
+            )
+        records = "結果の各要素: trial (1 から)、config、evaluate の値 (5 試行)"
+        with test.property(records):
+            check_true(
+                isinstance(results, list) and len(results) == 5 and all(isinstance(r, dict) for r in results),
+                "戻り値は、試行ごとの辞書 5 つのリストにしてください。",
+            )
+            check_true(
+                all(sorted(r) == ["config", "fit_acc", "trial", "val_acc"] for r in results),
+                "各要素の辞書のキーは 'trial'、'config' と、evaluate が返した辞書のキー ('fit_acc'、'val_acc') です: "
+                f"{[sorted(r) for r in results]}",
+            )
+            trials = sorted(r["trial"] for r in results)
+            check_true(trials == [1, 2, 3, 4, 5], f"試行番号 trial は 1 から数えます: {trials}")
+            for r in results:
+                k = r["trial"]
+                check_true(
+                    r["config"] == configs[k - 1],
+                    f"試行 {k} の 'config' が、{k} 番目に引いた設定ではありません。",
+                )
+                check_true(
+                    (r["fit_acc"], r["val_acc"]) == accuracies[k - 1],
+                    f"試行 {k} の正解率は {accuracies[k - 1]} のはずですが ({r['fit_acc']}, {r['val_acc']}) です。",
+                )
+        with test.property("val_acc の高い順、同点なら試行番号の小さい順 (5 試行、同点あり)", needs=[records]):
+            order = [r["trial"] for r in results]
+            check_true(order != [5, 1, 2, 4, 3], "val_acc の低い順になっています。高い順 (良い順) に並べてください。")
+            check_true(
+                order != [4, 2, 3, 5, 1], "学習用の正解率 fit_acc で並べています。検証正解率 val_acc で並べてください。"
+            )
+            check_true(
+                order != [3, 4, 2, 1, 5],
+                f"同点 (試行 2 と 4) の順番が逆です。同点なら試行番号の小さい順にします: {order}",
+            )
+            check_true(order == [3, 2, 4, 1, 5], f"試行の順番は [3, 2, 4, 1, 5] のはずですが {order} です。")
+
+
+public_test_random_search()
+print("公開テスト: OK")
+
+# %% [markdown]
+# いよいよ digits で探索します。時間を節約するため、探索中の学習は 8 エポックで打ち切ります (本格的な探索では、見込みのない候補を
+# 早めに打ち切って、よい候補に時間をかけます)。`Trainer` の「テストデータ」の引数には、ここでは **検証データ** を渡します
 # (`history['test_acc']` は検証正解率になります)。
 #
-# 次のセルの 2 つの関数は、この後の 10.5 節のモデル、MNIST、モデル平均でも使います。
+# 次のセルの `new_network` と `train_network` は、この後の 10.5 節のモデル、MNIST、モデル平均でも使います。`evaluate_on_validation` が、
+# `random_search` に渡す評価の関数です。学習したネットワークも結果に入れておきます (後で荷重減衰の効き方を調べるのに使います)。
 
 
 # %%
@@ -1023,27 +1295,18 @@ def train_network(network, lr, x_tr, t_tr, x_eval, t_eval, epochs, seed=0, show_
     return trainer.train()
 
 
-search_rng = np.random.default_rng(0)
-results = []
-for trial in range(1, 9):
-    config = {
-        "hidden_size_list": [100, 100],
-        "use_batchnorm": True,
-        "lr": float(10 ** search_rng.uniform(-3.5, -2.5)),
-        "weight_decay_lambda": float(10 ** search_rng.uniform(-6, -3)),
-    }
+def evaluate_on_validation(config):
+    """config で 8 エポック学習し、学習したネットワークと、学習用データ・検証データの最後の正解率を返す。"""
     search_network = new_network(config, 64)
     search_history = train_network(search_network, config["lr"], x_fit, t_fit, x_val, t_val, epochs=8)
-    results.append(
-        {
-            "trial": trial,
-            "config": config,
-            "network": search_network,
-            "fit_acc": search_history["train_acc"][-1],
-            "val_acc": search_history["test_acc"][-1],
-        }
-    )
-results.sort(key=lambda result: (-result["val_acc"], result["trial"]))  # 良い順。同点なら先の試行を先に
+    return {
+        "network": search_network,
+        "fit_acc": search_history["train_acc"][-1],
+        "val_acc": search_history["test_acc"][-1],
+    }
+
+
+results = random_search(evaluate_on_validation, n_trials=8, seed=0)
 
 print("順位  試行  学習率    λ         学習用の正解率  検証正解率")
 for rank, result in enumerate(results, start=1):
@@ -1076,7 +1339,8 @@ ax.grid(True, alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# 表と図から読み取れることをまとめます。
+# 表と図から読み取れることをまとめます (ここに書いた数値は、模範解答の `sample_config` で引いた設定のものです。乱数の引き方が違えば
+# 表の値も変わりますが、読み取れることは同じはずです)。
 #
 # - 学習率がいちばん小さい試行 ($3.5 \times 10^{-4}$) は、8 エポックでは学習が進みきらず、検証正解率が低くなっています。
 #   探索を短い学習で打ち切ると、大きめの学習率が有利に見えるという偏りがあることに注意しましょう (最終モデルはもっと長く学習します)。
@@ -1276,7 +1540,7 @@ else:
 # 欠点は、学習も推論も $K$ 倍の計算がかかることです。ドロップアウトは、1 つのネットワークの中で、ユニットを間引いた多数のネットワークを
 # 学習して平均するのに近い効果を、少ない計算で得る方法だと解釈されています。
 #
-# ### 演習 4: 確率の平均
+# ### 演習 6: 確率の平均
 
 
 # %% [solution] id=average_probabilities
@@ -1433,7 +1697,7 @@ plt.show()
 # データ拡張が効くのは、テスト時に起きる変化が、訓練データに足りていないときです。訓練データにすでに十分な変化があるとき、
 # 意味を変えてしまう変換を使ったとき、モデルが小さすぎて変化を覚えきれないときは、効かないか、かえって悪くなります。
 #
-# ### 演習 5: 画像をずらしてノイズを加える `augment_digits`
+# ### 演習 7: 画像をずらしてノイズを加える `augment_digits`
 #
 # 画像 1 枚ごとに、縦のずれ $d_y$ と横のずれ $d_x$ を $-$`max_shift` 以上 `max_shift` 以下の整数から一様に選び、画像全体をその分だけ
 # 動かします ($d_y = 1$ なら 1 行下へ、$d_x = 1$ なら 1 列右へ)。枠の外から入ってくる画素は 0 にします。反対側からはみ出した画素を
@@ -1456,7 +1720,7 @@ def augment_digits(x, rng, max_shift=1, noise_std=0.0):
 
 # %% [tests] id=test_augment_digits points=2 hidden=augment_digits
 def public_test_augment_digits():
-    """演習 5 の公開テスト (演習 6 の最終モデルのテストの前提としても使います)。"""
+    """演習 7 の公開テスト (演習 8 の最終モデルのテストの前提としても使います)。"""
     # 1 画素だけ明るい画像 (位置 (3, 4)) を 900 枚並べる。ずらした画像は、明るい画素が (3 + d_y, 4 + d_x) に動いた画像になる
     one_pixel = np.zeros((8, 8))
     one_pixel[3, 4] = 1.0
@@ -1528,7 +1792,7 @@ public_test_augment_digits()
 print("公開テスト: OK")
 
 # %% [markdown]
-# ### 演習 6: データ拡張で最終モデルを学習する (採点対象: 学習済みネットワーク)
+# ### 演習 8: データ拡張で最終モデルを学習する (採点対象: 学習済みネットワーク)
 #
 # 10.5 節の学習 (Adam で 30 エポック、学習率を 1/10 にしてさらに 5 エポック) を出発点に、`augment_digits` でずらした画像を
 # 訓練データに加えて学習する関数 `train_final_model` を書いてください。何枚の拡張画像を加えるか、`noise_std` をいくつにするか、
@@ -1572,7 +1836,12 @@ with Properties() as test:
             all(np.all(np.isfinite(value)) for value in final_model["params"].values()),
             "パラメータに nan または inf があります。学習率が大きすぎて発散していませんか。",
         )
-    if builds_on({"演習 5 (augment_digits)": public_test_augment_digits}):
+    earlier = {
+        "演習 4 (sample_config)": public_test_sample_config,
+        "演習 5 (random_search)": public_test_random_search,
+        "演習 7 (augment_digits)": public_test_augment_digits,
+    }
+    if builds_on(earlier):
         with test.property("digits のテスト正解率が 97% 以上 (x_test)"):
             test_accuracy = final_network.accuracy(x_test, t_test)
             check_true(test_accuracy >= 0.97, f"テスト正解率 {test_accuracy:.3f} が 0.97 に届いていません。")
@@ -1602,7 +1871,8 @@ print("公開テスト: OK")
 # - バッチ正規化とドロップアウトだけが学習モードと推論モードで振る舞いを変えるので、`train_flg` はこの 2 つに渡す。勾配は学習モードで計算する。
 #   バッチ正規化の直前のバイアスの勾配は 0 になる (不要なパラメータ)。
 # - `Trainer` は、エポックごとの並べ替え、ミニバッチの更新、損失と正解率の記録をまとめ、どのネットワーク・最適化手法にも使える。
-# - ハイパーパラメータは検証データで選び、テストデータは最後に 1 回だけ使う。学習率や $\lambda$ は対数スケールでランダムに探す。
+# - ハイパーパラメータは検証データで選び、テストデータは最後に 1 回だけ使う。学習率や $\lambda$ は対数スケール (指数を一様に選ぶ) で
+#   ランダムに探す。探索は「候補を引く」「評価する」「良い順に並べる」に分け、評価の方法は関数として渡すと、学習をせずにテストできる。
 #   検証データが少ないと検証正解率の差は誤差に埋もれやすい。
 # - 選んだ設定で訓練データ全体を使って学習し直し、仕上げに学習率を下げる (学習率の減衰) と、止める場所による揺れが小さくなる。
 # - 推論に必要なのは `params` だけではない。バッチ正規化の移動平均も保存する (PyTorch の `state_dict` のバッファ)。

@@ -13,6 +13,12 @@ _ORDER = "order = np.random.default_rng(seed).permutation(n)  # one permutation 
 _SPLIT = "val, train = order[:n_val], order[n_val:]"
 _AVERAGE = "return np.mean([softmax(scores) for scores in scores_list], axis=0)  # softmax first, then the mean over k"
 _EPOCHS = "        for _ in bar:\n            order = self.rng.permutation(n)\n"
+_LR = "lr = float(10 ** rng.uniform(-3.5, -2.5))  # the exponent is uniform: log scale"
+_LAMBDA = "weight_decay_lambda = float(10 ** rng.uniform(-6, -3))"
+_SEARCH_RNG = "    search_rng = np.random.default_rng(seed)\n"
+_TRIALS = "for trial in range(1, n_trials + 1):"
+_RECORD = 'results.append({"trial": trial, "config": config, **evaluate(config)})'
+_SORT = 'results.sort(key=lambda result: (-result["val_acc"], result["trial"]))  # best first; ties: the earlier trial'
 
 VARIANTS = [
     # ---------------------------------------------------------------- mistakes
@@ -297,7 +303,144 @@ VARIANTS = [
         breaks=("test_multilayer_net_forward",),
         hint="rng",
     ),
-    # ---------------------------------------------------------------- data augmentation (exercises 5 and 6)
+    # ---------------------------------------------------------------- random search (exercises 4 and 5)
+    Variant(
+        "sample_linear_scale",
+        "sample_config",
+        (
+            (_LR, "lr = float(rng.uniform(10**-3.5, 10**-2.5))"),
+            (_LAMBDA, "weight_decay_lambda = float(rng.uniform(1e-6, 1e-3))"),
+        ),
+        "学習率と λ を、指数ではなく値そのものから一様に引く (線形スケール。対数スケールを忘れる)",
+        "learning rate and lambda drawn uniformly on a linear scale (the log scale forgotten)",
+        breaks=("test_sample_config",),
+        hint="線形スケール",
+    ),
+    Variant(
+        "sample_global_random",
+        "sample_config",
+        (
+            (_LR, "lr = float(10 ** np.random.uniform(-3.5, -2.5))"),
+            (_LAMBDA, "weight_decay_lambda = float(10 ** np.random.uniform(-6, -3))"),
+        ),
+        "引数の rng を使わず np.random.uniform で引く (同じ状態の rng でも設定が変わる)",
+        "configs drawn with np.random.uniform instead of the rng passed in",
+        breaks=("test_sample_config",),
+        hint="rng からだけ引いて",
+    ),
+    Variant(
+        "search_ascending",
+        "random_search",
+        ((_SORT, 'results.sort(key=lambda result: (result["val_acc"], result["trial"]))'),),
+        "結果を val_acc の低い順に並べる (最終モデルも、いちばん悪い設定で学習することになる)",
+        "results sorted by val_acc ascending (so the final model is trained with the worst config)",
+        breaks=("test_random_search", "test_final_model"),
+        hint="低い順",
+    ),
+    Variant(
+        "search_trials_from_zero",
+        "random_search",
+        ((_TRIALS, "for trial in range(n_trials):"),),
+        "試行番号を 0 から数える",
+        "trial numbers counted from 0",
+        breaks=("test_random_search",),
+        hint="1 から数えます",
+    ),
+    Variant(
+        "search_rng_per_trial",
+        "random_search",
+        (
+            (_SEARCH_RNG, ""),
+            ("config = sample_config(search_rng)", "config = sample_config(np.random.default_rng(seed))"),
+        ),
+        "試行ごとに np.random.default_rng(seed) を作り直す (どの試行も同じ設定になる)",
+        "a new np.random.default_rng(seed) for every trial (every trial gets the same config)",
+        breaks=("test_random_search",),
+        hint="作り直さず",
+    ),
+    Variant(
+        "search_sorted_by_fit_acc",
+        "random_search",
+        ((_SORT, 'results.sort(key=lambda result: (-result["fit_acc"], result["trial"]))'),),
+        "学習用の正解率 fit_acc の高い順に並べる (検証正解率で選ばない)",
+        "results sorted by the accuracy on the fitted data instead of the validation accuracy",
+        breaks=("test_random_search",),
+        hint="fit_acc で並べています",
+    ),
+    Variant(
+        "search_ties_reversed",
+        "random_search",
+        ((_SORT, 'results.sort(key=lambda result: (result["val_acc"], result["trial"]), reverse=True)'),),
+        "(val_acc, trial) の組で大きい順に並べる (同点の試行が、試行番号の大きい順になる)",
+        "results sorted by (val_acc, trial) descending, so that ties come last trial first",
+        breaks=("test_random_search",),
+        hint="同点",
+    ),
+    Variant(
+        "search_evaluates_twice",
+        "random_search",
+        ((_RECORD, "print(f\"試行 {trial}: 検証正解率 {evaluate(config)['val_acc']:.3f}\")\n        " + _RECORD),),
+        "途中経過を表示するために、同じ設定で evaluate をもう一度呼ぶ (評価が 2 回になる)",
+        "evaluate called a second time on the same config to print the progress",
+        breaks=("test_random_search",),
+        hint="1 つの設定につき",
+    ),
+    Variant(
+        "sample_lambda_first",
+        "sample_config",
+        ((_LR + "\n    " + _LAMBDA, _LAMBDA + "\n    " + _LR),),
+        "λ の指数を先に、学習率の指数を後に引く (乱数の引き方が違うので、表の値は模範解答と変わる)",
+        "lambda drawn before the learning rate (other draws, so another table than the model answer's)",
+        correct=True,
+    ),
+    Variant(
+        "sample_exponents_at_once",
+        "sample_config",
+        (
+            (
+                _LR + "\n    " + _LAMBDA,
+                "u, v = rng.uniform([-3.5, -6.0], [-2.5, -3.0])  # both exponents in one call\n"
+                "    lr, weight_decay_lambda = float(10.0**u), float(10.0**v)",
+            ),
+        ),
+        "2 つの指数を rng.uniform の 1 回の呼び出しで引く",
+        "both exponents drawn in one call of rng.uniform with arrays of bounds",
+        correct=True,
+    ),
+    Variant(
+        "sample_scaled_random",
+        "sample_config",
+        (
+            (_LR, "lr = float(np.power(10.0, -3.5 + rng.random()))"),
+            (_LAMBDA, "weight_decay_lambda = float(np.power(10.0, -6.0 + 3.0 * rng.random()))"),
+        ),
+        "rng.random() を範囲の幅に伸ばして指数にし、np.power で累乗する",
+        "exponents from rng.random() scaled to the range, powers with np.power",
+        correct=True,
+    ),
+    Variant(
+        "search_sorted_reverse_stable",
+        "random_search",
+        ((_SORT, 'results = sorted(results, key=lambda result: result["val_acc"], reverse=True)  # stable'),),
+        "sorted(..., key=val_acc, reverse=True) で並べる (安定な並べ替えなので、同点は試行の順に残る)",
+        "sorted(..., key=val_acc, reverse=True): a stable sort keeps ties in trial order",
+        correct=True,
+    ),
+    Variant(
+        "search_draws_first",
+        "random_search",
+        (
+            (
+                _TRIALS + "\n        config = sample_config(search_rng)\n",
+                "configs = [sample_config(search_rng) for _ in range(n_trials)]  # every draw first\n"
+                "    for trial, config in enumerate(configs, start=1):\n",
+            ),
+        ),
+        "設定を先に全部引いてから、順に評価する",
+        "every config drawn first, then evaluated in turn",
+        correct=True,
+    ),
+    # ---------------------------------------------------------------- data augmentation (exercises 7 and 8)
     Variant(
         "augment_roll_wraps",
         "augment_digits",

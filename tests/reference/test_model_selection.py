@@ -1,9 +1,10 @@
-"""train_validation_split (a partition that keeps the pairs) and average_probabilities (PyTorch oracle)."""
+"""train_validation_split (a partition that keeps the pairs), the random search (sample_config, random_search)
+and average_probabilities (PyTorch oracle)."""
 
 import numpy as np
 import pytest
 
-from course.reference import average_probabilities, train_validation_split
+from course.reference import average_probabilities, random_search, sample_config, train_validation_split
 
 
 @pytest.mark.parametrize(("n", "ratio"), [(10, 0.3), (1437, 0.2), (7, 0.5), (1, 0.5)])
@@ -56,3 +57,43 @@ def test_average_of_one_model_is_its_softmax_and_rows_sum_to_one():
     np.testing.assert_allclose(single.sum(axis=1), 1.0, rtol=1e-12)
     two = average_probabilities([np.array([[0.0, 0.0]]), np.array([[np.log(3.0), 0.0]])])
     np.testing.assert_allclose(two, [[(0.5 + 0.75) / 2, (0.5 + 0.25) / 2]], rtol=1e-12)  # by hand
+
+
+def test_sample_config_draws_exponents_uniformly_within_the_ranges():
+    configs = [sample_config(np.random.default_rng(seed)) for seed in range(4000)]
+    assert all(sorted(c) == ["hidden_size_list", "lr", "use_batchnorm", "weight_decay_lambda"] for c in configs)
+    assert all(c["hidden_size_list"] == [100, 100] and c["use_batchnorm"] is True for c in configs)
+    assert configs[0]["hidden_size_list"] is not configs[1]["hidden_size_list"]  # a new list each call
+    for key, low, high in [("lr", -3.5, -2.5), ("weight_decay_lambda", -6.0, -3.0)]:
+        exponents = np.log10([c[key] for c in configs])
+        assert low - 1e-12 <= exponents.min() and exponents.max() < high + 1e-12
+        # Kolmogorov-Smirnov distance to the uniform law of the exponent; P(> 0.04) < 2 exp(-2·4000·0.04²) ≈ 6e-6
+        u = np.sort((exponents - low) / (high - low))
+        n = len(u)
+        assert max(np.max(np.arange(1, n + 1) / n - u), np.max(u - np.arange(n) / n)) < 0.04
+        assert 0.45 < np.mean(exponents < (low + high) / 2) < 0.55  # a linear scale puts ~24 % (lr) below the middle
+
+
+def test_sample_config_depends_only_on_the_generator_state():
+    assert sample_config(np.random.default_rng(3)) == sample_config(np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    assert sample_config(rng) != sample_config(rng)
+
+
+def test_random_search_evaluates_each_draw_once_and_sorts_best_first():
+    scores = [0.90, 0.93, 0.95, 0.93, 0.88]  # a tie between trials 2 and 4
+    evaluated = []
+
+    def evaluate(config):
+        evaluated.append(config)
+        return {"val_acc": scores[len(evaluated) - 1], "extra": len(evaluated)}
+
+    results = random_search(evaluate, n_trials=5, seed=7)
+    rng = np.random.default_rng(7)
+    drawn = [sample_config(rng) for _ in range(5)]  # one generator for the whole search
+    assert evaluated == drawn
+    assert [r["trial"] for r in results] == [3, 2, 4, 1, 5]  # best first, the tie in trial order
+    for r in results:
+        assert r["config"] == drawn[r["trial"] - 1]
+        assert (r["val_acc"], r["extra"]) == (scores[r["trial"] - 1], r["trial"])
+    assert random_search(lambda config: {"val_acc": 0.5}, n_trials=3, seed=7)[0]["config"] == drawn[0]

@@ -18,6 +18,7 @@ warmup_lr clip_grads_by_norm
 l2_penalty l2_penalty_grad l1_penalty l1_penalty_grad elastic_net_penalty elastic_net_penalty_grad
 max_norm xavier_std he_std EarlyStopping
 TwoLayerNet MultiLayerNet MultiLayerNetExtend Trainer train_validation_split average_probabilities
+sample_config random_search
 SimpleNet train_two_layer_net OPTIMIZERS BatchNormCache augment_digits train_final_model
 expected_initial_loss overfit_tiny_subset
 """.split()

@@ -10,7 +10,12 @@ result can be compared exactly, call by call (running statistics of batch norm i
 given code (model solutions of earlier chapters), so nothing needs to be substituted.
 
 The ``Trainer`` is driven through the helper ``train_two_layer_net_with_trainer`` with the
-given ``TwoLayerNet``: a mistake in ``MultiLayerNetExtend`` costs nothing there. The final model
+given ``TwoLayerNet``: a mistake in ``MultiLayerNetExtend`` costs nothing there. Likewise ``random_search``
+is driven through the helper ``random_search_with_scores``, which sends plain data only (accuracies and configs)
+and, for the call, puts a stand-in in place of the learner's ``sample_config`` (it draws one number from the
+generator it is given, so the draws show which generator the search used): a mistake in ``sample_config`` costs
+nothing there. ``sample_config`` is called through ``sample_configs_with_seed`` (a generator cannot cross the
+sandbox boundary, a seed can) and graded on properties (ranges, log scale, same state same config). The final model
 is read from ``final_model`` (``export_model(final_network)``, plain arrays), rebuilt with the
 reference network and evaluated here in inference mode.
 
@@ -27,11 +32,11 @@ import numpy as np
 
 from course import evaluation_digits
 from course import reference as ref
-from course.checks import CheckFailure, check_array, check_true
+from course.checks import PROPERTY_LIST_HEADING, CheckFailure, check_array, check_true
 from course.data import load_digits
 
 from ..runner import Handle, Runner
-from . import check_learner_accepts, check_learner_raises, learner_copy, properties
+from . import check_learner_accepts, check_learner_raises, learner_copy, needs_unless_all, properties
 
 RTOL, ATOL = 1e-7, 1e-10
 GRADED_ACCURACY = 0.97
@@ -1033,6 +1038,354 @@ def check_train_validation_split(run: Runner, rng: np.random.Generator) -> None:
         )
 
 
+# ---------------------------------------------------------------------------- random search
+_CONFIG_KEYS = ["hidden_size_list", "lr", "use_batchnorm", "weight_decay_lambda"]
+_EXPONENTS = {"lr": (-3.5, -2.5), "weight_decay_lambda": (-6.0, -3.0)}
+_NAMES = {"lr": "学習率", "weight_decay_lambda": "λ"}
+_SAMPLE_DRAWS = 3000
+# The Dvoretzky-Kiefer-Wolfowitz inequality (Massart's constant): the largest gap between the empirical distribution
+# function of n independent draws and their true one exceeds eps with probability at most 2 exp(-2 n eps^2). With
+# n = 3000 and eps = 0.065 that is 2 exp(-25.35) < 2e-11 per exponent: a correct sample_config fails one of the two
+# checks with probability < 1e-10. Forgetting the log scale gives a gap of about 0.26 (the public test uses the same
+# bound).
+_UNIFORM_GAP = 0.065
+_SAMPLE_CONFIG = {
+    "form": "返す辞書のキーと、固定の値 (hidden_size_list = [100, 100]、use_batchnorm = True)",
+    "range": "lr と λ は範囲の中の float",
+    "uniform": "指数 log10(lr)、log10(λ) は一様に散らばる (対数スケール)",
+    "seeded": "同じ状態の rng なら同じ設定",
+}
+
+
+def _uniform_gap(values: np.ndarray, law: Any) -> float:
+    """Kolmogorov-Smirnov statistic: the largest gap between the empirical distribution function of ``values`` and
+    ``law`` (the distribution function, vectorised)."""
+    u = law(np.sort(values))
+    n = len(u)
+    return float(max(np.max(np.arange(1, n + 1) / n - u), np.max(u - np.arange(n) / n)))
+
+
+def _draw_configs(run: Runner, seed: int, n: int) -> list:
+    """The learner's sample_config called n times on one generator of ``seed``, checked to be a list of n items."""
+    got = run.call("sample_configs_with_seed", seed, n)
+    check_true(
+        isinstance(got, tuple) and len(got) == n,
+        f"sample_config を {n} 回呼んだ結果を、設定のリストにできませんでした。",
+    )
+    return list(got)
+
+
+def _check_sample_form(run: Runner, rng: np.random.Generator, drawn: list) -> None:
+    """One call of _SAMPLE_DRAWS configs (recorded in ``drawn``); every one a dict of the four keys with the fixed
+    values."""
+    seed = _seed(rng)
+    configs = _draw_configs(run, seed, _SAMPLE_DRAWS)
+    drawn.append((seed, configs))
+    where = f"np.random.default_rng({seed}) から sample_config で引いた設定"
+    for config in configs:
+        check_true(isinstance(config, dict), f"{where}: 設定は辞書で返してください ({type(config).__name__})。")
+        check_true(
+            sorted(config) == _CONFIG_KEYS, f"{where}: 設定のキーは {_CONFIG_KEYS} の 4 つです: {sorted(config)}"
+        )
+        hidden, batchnorm = config["hidden_size_list"], config["use_batchnorm"]
+        check_true(
+            isinstance(hidden, (tuple, np.ndarray)) and list(hidden) == [100, 100],
+            f"{where}: hidden_size_list は [100, 100] に固定します ({hidden!r})。",
+        )
+        check_true(
+            isinstance(batchnorm, (bool, np.bool_)) and bool(batchnorm),
+            f"{where}: use_batchnorm は True に固定します ({batchnorm!r})。",
+        )
+
+
+def _exponent_values(drawn: list, key: str) -> np.ndarray:
+    """The values of ``key`` in every config drawn, checked to be plain numbers."""
+    _, configs = drawn[0]
+    values = [config.get(key) if isinstance(config, dict) else None for config in configs]
+    check_true(
+        all(isinstance(value, (float, np.floating)) and not isinstance(value, bool) for value in values),
+        f"sample_config の設定の '{key}' は 1 つの数 (float) にしてください (配列や None ではなく)。",
+    )
+    return np.array(values, dtype=np.float64)
+
+
+def _check_sample_range(drawn: list) -> None:
+    values = {key: _exponent_values(drawn, key) for key in _EXPONENTS}
+    for key, (low, high) in _EXPONENTS.items():
+        got = values[key]
+        lower, upper = 10.0**low, 10.0**high
+        if got.min() >= lower * (1 - 1e-12) and got.max() <= upper * (1 + 1e-12):  # rounding at the ends
+            continue
+        hint = f"{_NAMES[key]}は 10 の {low} 乗 ({lower:.3g}) 以上、10 の {high} 乗 ({upper:.3g}) 未満です。"
+        if np.all((got >= low) & (got <= high)):
+            hint += " 指数そのものを入れています。10 をその指数で累乗した値にします。"
+        elif np.all(got > 0) and np.all((np.log(got) >= low) & (np.log(got) <= high)):
+            hint += " np.exp で累乗しています (e が底)。10 を底にします。"
+        else:
+            other = "weight_decay_lambda" if key == "lr" else "lr"
+            other_low, other_high = _EXPONENTS[other]
+            if np.all((got >= 10.0**other_low) & (got <= 10.0**other_high)):
+                hint += " 学習率と λ の範囲が入れ替わっていませんか。"
+        raise CheckFailure(
+            f"sample_config の{_NAMES[key]}が範囲の外です (最小 {got.min():.3g}、最大 {got.max():.3g})。{hint}"
+        )
+
+
+def _check_sample_uniform(drawn: list) -> None:
+    for key, (low, high) in _EXPONENTS.items():
+        got = _exponent_values(drawn, key)
+        exponents = np.log10(got)
+        gap = _uniform_gap(exponents, lambda e, low=low, high=high: np.clip((e - low) / (high - low), 0.0, 1.0))
+        if gap <= _UNIFORM_GAP:
+            continue
+        below = float(np.mean(exponents < (low + high) / 2))
+        lower, upper = 10.0**low, 10.0**high
+        linear = _uniform_gap(got, lambda v, lower=lower, upper=upper: np.clip((v - lower) / (upper - lower), 0, 1))
+        if len(np.unique(got)) == 1:
+            hint = (
+                "どの設定も同じ値です。呼ぶたびに、引数の rng から新しく乱数を引き、新しい辞書で返します "
+                "(同じ辞書を使い回すと、前に返した設定まで書き換わります)。"
+            )
+        elif linear <= _UNIFORM_GAP:
+            hint = (
+                f"{_NAMES[key]}そのものを一様に選んでいます (線形スケール)。対数スケールでは、指数を一様に選び、"
+                "10 をその指数で累乗します。"
+            )
+        else:
+            hint = "指数を一様乱数で選んでいますか。"
+        raise CheckFailure(
+            f"sample_config の{_NAMES[key]}の指数 (log10) が {low} 〜 {high} に一様に散らばっていません "
+            f"({len(got)} 個の設定で、分布のずれ {gap:.3f}、許容 {_UNIFORM_GAP}。指数が範囲の下半分に入った割合は "
+            f"{below:.0%}、一様なら 50%)。{hint}"
+        )
+
+
+def _check_sample_seeded(run: Runner, drawn: list, rng: np.random.Generator) -> None:
+    """The same generator state gives the same configs: the first few of the recorded call again, and a fresh seed
+    twice."""
+    seed, configs = drawn[0]
+    again = _draw_configs(run, seed, 4)
+    fresh = _seed(rng)
+    first, second = _draw_configs(run, fresh, 4), _draw_configs(run, fresh, 4)
+    check_true(
+        again == configs[:4] and first == second,
+        "同じ seed で作った rng から、違う設定が出ました。乱数は引数の rng からだけ引いてください "
+        "(np.random.uniform や、seed なしの np.random.default_rng() は rng とは別の乱数です)。",
+    )
+
+
+def check_sample_config(run: Runner, rng: np.random.Generator) -> None:
+    """The docstring's properties on draws from a fresh seed: the four keys and the fixed values, lr and lambda in
+    their ranges, their exponents uniform (a Kolmogorov-Smirnov bound, see _UNIFORM_GAP), the same generator state
+    giving the same configs. Any order of draws, any generator method is accepted."""
+    drawn: list = []  # filled by the first property: (seed, the configs of that call)
+    with properties(run) as sample:
+        sample.check(_SAMPLE_CONFIG["form"], _check_sample_form, run, rng.spawn(1)[0], drawn)
+        needs = needs_unless_all(drawn, 1, _SAMPLE_CONFIG["form"])
+        sample.check(_SAMPLE_CONFIG["range"], _check_sample_range, drawn, needs=needs)
+        sample.check(_SAMPLE_CONFIG["uniform"], _check_sample_uniform, drawn, needs=needs)
+        sample.check(_SAMPLE_CONFIG["seeded"], _check_sample_seeded, run, drawn, rng.spawn(1)[0], needs=needs)
+
+
+_RANDOM_SEARCH = {
+    "calls": "sample_config で設定を引き、それぞれを evaluate で 1 回ずつ評価する",
+    "rng": "乱数は np.random.default_rng(seed) で作った 1 つの生成器から引く",
+    "records": "結果の各要素: trial (1 から)、config、evaluate の値",
+    "order": "val_acc の高い順、同点なら試行番号の小さい順",
+}
+
+
+def _search_orders(accuracies: list[tuple[float, float]]) -> dict[str, list[int]]:
+    """The order of the trials (numbers from 1) that the right sort and each classic mistake give."""
+    trials = range(1, len(accuracies) + 1)
+    fit = {k: accuracies[k - 1][0] for k in trials}
+    val = {k: accuracies[k - 1][1] for k in trials}
+    return {
+        "expected": sorted(trials, key=lambda k: (-val[k], k)),
+        "ascending": sorted(trials, key=lambda k: (val[k], k)),
+        "ties reversed": sorted(trials, key=lambda k: (-val[k], -k)),
+        "fit_acc": sorted(trials, key=lambda k: (-fit[k], k)),
+        "unsorted": list(trials),
+    }
+
+
+_ORDER_HINTS = {
+    "ascending": "val_acc の低い順になっています。高い順 (良い順) に並べてください。",
+    "ties reversed": "同点の試行の順番が逆です。val_acc が同じなら試行番号の小さい順にします。",
+    "fit_acc": "学習用の正解率 fit_acc で並べています。検証正解率 val_acc で並べてください。",
+    "unsorted": "結果が試行の順のままです。val_acc の高い順に並べてください。",
+}
+
+
+def _search_case(rng: np.random.Generator) -> dict:
+    """Inputs of one search: n trials whose validation accuracies (multiples of 1/287, as on digits) hold a tie, fit
+    accuracies all different, and orders of the classic mistakes that differ from each other and from the right one
+    (so that each mistake gets its own diagnostic, whatever the draw)."""
+    n = int(rng.integers(6, 10))
+    for _ in range(1000):
+        val = rng.integers(250, 288, size=n) / 287
+        first, second = rng.choice(n, size=2, replace=False)
+        val[second] = val[first]  # a tie
+        fit = rng.permutation(np.arange(n)) / 400 + 0.97
+        accuracies = [(float(f), float(v)) for f, v in zip(fit, val, strict=True)]
+        orders = [tuple(order) for order in _search_orders(accuracies).values()]
+        if len(set(orders)) == len(orders):
+            break
+    config_rng = np.random.default_rng(_seed(rng))
+    configs = [ref.sample_config(config_rng) for _ in range(n)]  # all different (continuous draws)
+    return dict(n=n, seed=_seed(rng), accuracies=accuracies, configs=configs)
+
+
+def _check_search_calls(run: Runner, cases: list, records: list) -> None:
+    """One call per case through random_search_with_scores (recorded in ``records``): sample_config called n times,
+    evaluate called once per config, with the configs in the order drawn."""
+    for case in cases:
+        n = case["n"]
+        got = run.call(
+            "random_search_with_scores", learner_copy(case["accuracies"]), learner_copy(case["configs"]), case["seed"]
+        )
+        check_true(isinstance(got, tuple) and len(got) == 3, "random_search_with_scores の戻り値が読めません。")
+        results, evaluated, drawn = got
+        records.append(dict(case, results=results, evaluated=list(evaluated), drawn=list(drawn)))
+    for record in records:
+        n, evaluated, drawn = record["n"], record["evaluated"], record["drawn"]
+        where = f"random_search(evaluate, n_trials={n}, seed={record['seed']})"
+        check_true(
+            len(drawn) == n,
+            f"{where}: sample_config を {len(drawn)} 回呼んでいます。試行ごとに 1 回、全部で n_trials 回です。",
+        )
+        hint = " 1 つの設定につき evaluate を 1 回だけ呼び、返った辞書を使い回します。" if len(evaluated) > n else ""
+        check_true(
+            len(evaluated) == n,
+            f"{where}: evaluate を {len(evaluated)} 回呼んでいます。n_trials 回 (1 つの設定につき 1 回) です。{hint}",
+        )
+        expected = [_plain(config) for config in record["configs"]]
+        check_true(
+            [_plain(config) for config in evaluated] == expected,
+            f"{where}: evaluate には、sample_config が返した設定をそのまま、引いた順に渡してください。",
+        )
+
+
+def _plain(value: Any) -> Any:
+    """Plain data with lists and tuples alike (the sandbox returns tuples), to compare configs."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _check_search_rng(records: list) -> None:
+    for record in records:
+        n, seed, drawn = record["n"], record["seed"], record["drawn"]
+        where = f"random_search(evaluate, n_trials={n}, seed={seed})"
+        expected = np.random.default_rng(seed).random(n).tolist()
+        check_true(
+            None not in drawn,
+            f"{where}: sample_config には、np.random.default_rng(seed) で作った乱数生成器 (np.random.Generator) を"
+            "渡してください。",
+        )
+        check_true(
+            len(drawn) < 2 or drawn != [expected[0]] * len(drawn),
+            f"{where}: どの試行でも同じ乱数が引かれています。乱数生成器を試行ごとに作り直さず、最初に 1 つだけ作って"
+            "すべての試行で使います。",
+        )
+        check_true(
+            drawn == expected[: len(drawn)],
+            f"{where}: sample_config に渡す乱数生成器は、引数の seed から np.random.default_rng(seed) で作ってください "
+            "(seed を使わないと、同じ seed でも探索の結果が変わります)。",
+        )
+
+
+def _identified(record: dict) -> list[int]:
+    """The trial (number from 1) of each result, found by its config; fails when the results cannot be read."""
+    results, n = record["results"], record["n"]
+    where = f"random_search(evaluate, n_trials={n}, seed={record['seed']})"
+    check_true(
+        isinstance(results, tuple) and len(results) == n and all(isinstance(r, dict) for r in results),
+        f"{where}: 戻り値は、試行ごとの辞書 {n} 個のリストにしてください。",
+    )
+    configs = [_plain(config) for config in record["configs"]]
+    found = []
+    for result in results:
+        config = _plain(result.get("config"))
+        check_true(
+            config in configs,
+            f"{where}: 結果の 'config' に、sample_config が返したどの設定でもないものがあります。"
+            "評価した設定をそのまま入れてください。",
+        )
+        found.append(configs.index(config) + 1)
+    return found
+
+
+def _check_search_records(records: list) -> None:
+    keys = ["config", "fit_acc", "trial", "val_acc"]
+    for record in records:
+        n, accuracies = record["n"], record["accuracies"]
+        where = f"random_search(evaluate, n_trials={n}, seed={record['seed']})"
+        found = _identified(record)
+        results = record["results"]
+        check_true(
+            all(sorted(result) == keys for result in results),
+            f"{where}: 結果の辞書のキーは 'trial'、'config' と、evaluate が返した辞書のキー (ここでは 'fit_acc'、"
+            f"'val_acc') です: {sorted(results[0])}",
+        )
+        trials = [result["trial"] for result in results]
+        hint = " 試行番号は 1 から数えます。" if sorted(trials) == list(range(n)) else ""
+        check_true(
+            sorted(trials) == list(range(1, n + 1)),
+            f"{where}: 試行番号 trial は 1 から {n} までのはずですが、{sorted(trials)} です。{hint}",
+        )
+        for result, k in zip(results, found, strict=True):
+            check_true(
+                result["trial"] == k,
+                f"{where}: 試行 {result['trial']} の 'config' が、{result['trial']} 番目に引いた設定ではありません。",
+            )
+            check_true(
+                (result["fit_acc"], result["val_acc"]) == accuracies[k - 1],
+                f"{where}: 試行 {k} の 'fit_acc'、'val_acc' が、その試行で evaluate が返した値と違います。",
+            )
+
+
+def _check_search_order(records: list) -> None:
+    for record in records:
+        where = f"random_search(evaluate, n_trials={record['n']}, seed={record['seed']})"
+        order = _identified(record)
+        orders = _search_orders(record["accuracies"])
+        if order == orders["expected"]:
+            continue
+        hint = next((_ORDER_HINTS[name] for name, wrong in orders.items() if wrong == order and name != "expected"), "")
+        raise CheckFailure(
+            f"{where}: 結果の並びが違います。val_acc の高い順、同点なら試行番号の小さい順です "
+            f"(試行番号で書くと、期待 {orders['expected']}、実際 {order})。{hint}"
+        )
+
+
+def check_random_search(run: Runner, rng: np.random.Generator) -> None:
+    """random_search through random_search_with_scores: a stand-in sample_config (it draws one number from the
+    generator it is given, then returns the next config the check chose) and a stand-in evaluate (the accuracies the
+    check chose), so that the learner's sample_config plays no part. Two searches with ties in val_acc."""
+    cases = [_search_case(rng.spawn(1)[0]) for _ in range(2)]
+    records: list = []  # filled by the first property: each case with what the call returned and recorded
+    with properties(run) as search:
+        search.check(_RANDOM_SEARCH["calls"], _check_search_calls, run, cases, records)
+        needs = needs_unless_all(records, len(cases), _RANDOM_SEARCH["calls"])
+        search.check(_RANDOM_SEARCH["rng"], _check_search_rng, records, needs=needs)
+        search.check(_RANDOM_SEARCH["records"], _check_search_records, records, needs=needs)
+        search.check(_RANDOM_SEARCH["order"], _check_search_order, records, needs=needs)
+
+
+def _search_failure(run: Runner, rng: np.random.Generator) -> CheckFailure | None:
+    """The first failure of sample_config or random_search (exercises 4 and 5), None when both hold: a search that
+    picks the wrong config can explain a final model below the mark."""
+    for check in (check_sample_config, check_random_search):
+        try:
+            check(run, rng.spawn(1)[0])
+        except CheckFailure as failure:
+            return CheckFailure(str(failure).split(PROPERTY_LIST_HEADING, 1)[0].strip())
+    return None
+
+
 # ---------------------------------------------------------------------------- final model
 def _rebuild(model: Any) -> tuple[ref.MultiLayerNetExtend, str]:
     """The reference network (inference) from an export_model dict, checked for shape and content."""
@@ -1108,20 +1461,34 @@ def _read_final_model(run: Runner, built: list) -> None:
     built.append(_rebuild(model))
 
 
-def _check_test_accuracy(built: list) -> None:
+def _blame_search(message: str, run: Runner, rng: np.random.Generator) -> str:
+    """``message`` with the first failure of exercises 4 and 5 appended, when they fail on their own: the final
+    model is trained with the config that the learner's search put first (best_config = results[0]["config"])."""
+    failure = _search_failure(run, rng)
+    if failure is not None:
+        message += (
+            "\n最終モデルは、あなたの探索 (演習 4 の sample_config と演習 5 の random_search) が"
+            "先頭に置いた設定で学習します。"
+            f"探索が正しくないことも原因かもしれません: {failure}"
+        )
+    return message
+
+
+def _check_test_accuracy(run: Runner, rng: np.random.Generator, built: list) -> None:
     net, description = built[0]
     (_, _), (x_test, t_test) = load_digits()
     accuracy = net.accuracy(x_test, t_test)
-    check_true(
-        accuracy >= GRADED_ACCURACY,
-        f"final_model ({description}) から組み立てたネットワークの digits のテスト正解率 (推論モード) "
-        f"は {accuracy:.1%} で、"
-        f"{GRADED_ACCURACY:.0%} に届いていません。MultiLayerNetExtend と Trainer の隠しテストに通っているか、"
-        "学習が進んでいるか (学習曲線) を確かめてください。",
-    )
+    if accuracy < GRADED_ACCURACY:
+        message = (
+            f"final_model ({description}) から組み立てたネットワークの digits のテスト正解率 (推論モード) "
+            f"は {accuracy:.1%} で、"
+            f"{GRADED_ACCURACY:.0%} に届いていません。MultiLayerNetExtend と Trainer の隠しテストに通っているか、"
+            "学習が進んでいるか (学習曲線) を確かめてください。"
+        )
+        raise CheckFailure(_blame_search(message, run, rng))
 
 
-def _check_shifted_accuracy(run: Runner, rng: np.random.Generator, built: list) -> None:
+def _check_shifted_accuracy(run: Runner, rng: np.random.Generator, blame_rng: np.random.Generator, built: list) -> None:
     net, description = built[0]
     (_, _), (x_test, t_test) = load_digits()
     # five shifted, noisy copies of the test data (1800 images): the accuracy varies less from one learner's
@@ -1139,8 +1506,8 @@ def _check_shifted_accuracy(run: Runner, rng: np.random.Generator, built: list) 
         # blame exercise 5 only when it fails on its own
         failure = _augment_digits_failure(run, np.random.default_rng(_seed(rng)))
         if failure is not None:
-            message += f"\nあなたの augment_digits (演習 5) が正しくないことも原因かもしれません: {failure}"
-        raise CheckFailure(message)
+            message += f"\nあなたの augment_digits (演習 7) が正しくないことも原因かもしれません: {failure}"
+        raise CheckFailure(_blame_search(message, run, blame_rng))
 
 
 def check_final_model(run: Runner, rng: np.random.Generator) -> None:
@@ -1148,14 +1515,24 @@ def check_final_model(run: Runner, rng: np.random.Generator) -> None:
     data and SHIFTED_ACCURACY on test images shifted and noisy as the public set, drawn afresh per learner."""
     built: list = []  # filled by the first property: the reference network of the final model, its description
     model = "final_model から推論用のネットワークを組み立てられる (パラメータの形状と値)"
+    # streams of their own for the checks of the search that a failure runs (spawning leaves rng's draws as they are)
+    test_blame, shifted_blame = rng.spawn(2)
     with properties(run) as final:
         final.check(model, _read_final_model, run, built)
-        final.check(f"digits のテスト正解率が {GRADED_ACCURACY:.0%} 以上", _check_test_accuracy, built, needs=[model])
+        final.check(
+            f"digits のテスト正解率が {GRADED_ACCURACY:.0%} 以上",
+            _check_test_accuracy,
+            run,
+            test_blame,
+            built,
+            needs=[model],
+        )
         final.check(
             f"ずらしてノイズを加えたテスト画像での正解率が {SHIFTED_ACCURACY:.0%} 以上",
             _check_shifted_accuracy,
             run,
             rng,
+            shifted_blame,
             built,
             needs=[model],
         )
@@ -1444,6 +1821,8 @@ CHECKS = {
     "trainer": check_trainer,
     "trainer_rules": check_trainer_rules,
     "train_validation_split": check_train_validation_split,
+    "sample_config": check_sample_config,
+    "random_search": check_random_search,
     "average_probabilities": check_average_probabilities,
     "augment_digits": check_augment_digits,
     "final_model": check_final_model,
