@@ -108,10 +108,12 @@ def generate_release(assignment: str, source_root: Path, out_root: Path) -> Path
 
 
 def build_all(assignments: list[str] | None = None, root: Path = REPO_ROOT) -> list[BuildReport]:
-    """Regenerate source_notebooks/ and release/ under ``root`` for the given assignments (and the
+    """Regenerate source_notebooks/ and release/ under ``root`` for the given assignments (and the data
+    modules of the learner package: the default digits split, :mod:`autograder.digits_split`, and the
     capstone's public evaluation set, :mod:`autograder.evaluation_data`)."""
-    from . import evaluation_data
+    from . import digits_split, evaluation_data
 
+    digits_split.write(root / "course" / "digits_split.py")
     evaluation_data.write(root / "course" / "evaluation_digits.py")
     reports = []
     for assignment in assignments or assignment_ids():
@@ -137,9 +139,10 @@ def check_drift(assignments: list[str] | None = None, root: Path = REPO_ROOT) ->
     Source notebooks are compared cell by cell without outputs (their stored outputs are
     checked by nbval); release notebooks are compared in full.
     """
-    from . import evaluation_data
+    from . import digits_split, evaluation_data
 
-    problems = evaluation_data.drift(root / "course" / "evaluation_digits.py")
+    problems = digits_split.drift(root / "course" / "digits_split.py")
+    problems += evaluation_data.drift(root / "course" / "evaluation_digits.py")
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
         for assignment in assignments or assignment_ids():

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .quick_exit import skip_final_collection
+
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
     from .bundle import build_learner_bundle
@@ -359,3 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return args.func(args)
+
+
+def command() -> int:
+    """The ``autograder`` command and ``python -m autograder``: :func:`main`, then a quick exit."""
+    code = main()
+    skip_final_collection()
+    return code

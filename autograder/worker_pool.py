@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from .model import Submission, SubmissionResult
+from .quick_exit import skip_final_collection
 
 #: Address space of one trusted grading process (its sandboxes have their own limits). The
 #: worker parses notebooks (bounded by the notebook size cap) and decodes replies (bounded
@@ -58,7 +59,8 @@ def _serve(conn: Connection, grade: Callable[[Submission], SubmissionResult], me
     while True:
         try:
             job = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the parent is done with this worker
+            skip_final_collection()
             return
         try:
             result: SubmissionResult | _Failure = grade(job)

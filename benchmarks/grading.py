@@ -159,9 +159,12 @@ def run_stock(template: Path, submissions: Path, work: Path, log: Path) -> Gradi
     )
 
 
-def run_ours(submissions: Path, out: Path, workers: int, log: Path, fresh: bool = True) -> GradingRun:
+def run_ours(
+    submissions: Path, out: Path, workers: int, log: Path, fresh: bool = True, sample_every: float = 0.1
+) -> GradingRun:
     """``autograder grade --force`` of ``submissions`` into ``out``: emptied first (``fresh``), or kept, as
-    an instructor's next run in the same folder finds it (the course already prepared there)."""
+    an instructor's next run in the same folder finds it (the course already prepared there).
+    ``sample_every``: seconds between two samples of the process tree's memory."""
     if out.exists() and fresh:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +174,7 @@ def run_ours(submissions: Path, out: Path, workers: int, log: Path, fresh: bool 
     cell_log = out.parent / f"{out.name}-cells.log"
     cell_log.unlink(missing_ok=True)
     env = subprocess_env(**{CELL_LOG_ENV: str(cell_log)})
-    measured = run_measured(argv, env=env, cwd=REPO_ROOT, log=log, group=_worker_groups)
+    measured = run_measured(argv, env=env, cwd=REPO_ROOT, log=log, group=_worker_groups, interval=sample_every)
     if measured.returncode != 0:
         raise RuntimeError(f"autograder grade run failed (exit {measured.returncode}); see {log}")
     data = read_json(result_path)
@@ -205,9 +208,16 @@ class SmallBatches:
         return [run.measured.seconds - run.cells for run in self.single if run.measured]
 
     def speedups(self) -> list[float]:
-        """Wall time of the batch with 1 worker over that with 2, run by run (same repeat)."""
+        """Per repeat, the wall time of the batch with 1 worker over that with 2: each repeat runs them in
+        the order 1, 2, 2, 1 workers, and the ratio is of the sums, so that a machine that gets faster or
+        slower during a repeat (as shared machines do) favours neither."""
         one, two = self.batch_runs.get(1, []), self.batch_runs.get(2, [])
-        return [a.measured.seconds / b.measured.seconds for a, b in zip(one, two, strict=False)]
+        pairs = min(len(one), len(two)) // 2
+        return [
+            sum(run.measured.seconds for run in one[2 * i : 2 * i + 2])
+            / sum(run.measured.seconds for run in two[2 * i : 2 * i + 2])
+            for i in range(pairs)
+        ]
 
 
 def _correct_class(root: Path, chapter: str, learners: int) -> Path:
@@ -227,17 +237,25 @@ def _correct_class(root: Path, chapter: str, learners: int) -> Path:
     return root
 
 
+#: Seconds between two memory samples in the small-batch runs: they report times only, and sampling the
+#: process tree ten times a second would take CPU from the run it times (about 3% of a core).
+SMALL_BATCH_SAMPLE_SECONDS = 1.0
+
+
 def small_batches(work: Path, chapter: str, batch: int, repeats: int, log: Path) -> SmallBatches:
     """One notebook with one worker, and ``batch`` notebooks with one and (on 2 cores or more) two workers,
-    each into an output folder of its own that a warm-up run prepared (not recorded)."""
+    each into an output folder of its own that a warm-up run prepared (not recorded). Each repeat runs
+    the batch with 1, 2, 2 and 1 workers (see :meth:`SmallBatches.speedups`)."""
     one, many = _correct_class(work / "one", chapter, 1), _correct_class(work / "many", chapter, batch)
     result = SmallBatches(chapter, batch)
-    plan = [("single", one, 1), ("batch", many, 1)] + ([("batch", many, 2)] if (os.cpu_count() or 1) >= 2 else [])
-    for kind, submissions, workers in plan:  # warm-up: prepares each output folder
+    worker_counts = [1, 2, 2, 1] if (os.cpu_count() or 1) >= 2 else [1]
+    plan = [("single", one, 1)] + [("batch", many, workers) for workers in worker_counts]
+    for kind, submissions, workers in dict.fromkeys(plan):  # warm-up: prepares each output folder
         run_ours(submissions, work / f"out-{kind}-{workers}", workers, log)
     for _ in range(repeats):
         for kind, submissions, workers in plan:
-            run = run_ours(submissions, work / f"out-{kind}-{workers}", workers, log, fresh=False)
+            out = work / f"out-{kind}-{workers}"
+            run = run_ours(submissions, out, workers, log, fresh=False, sample_every=SMALL_BATCH_SAMPLE_SECONDS)
             (result.single if kind == "single" else result.batch_runs.setdefault(workers, [])).append(run)
     return result
 
@@ -438,7 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stock":
         _main_stock(args.course, args.json)
     elif args.command == "ours":
+        from autograder.quick_exit import skip_final_collection
+
         _main_ours(args.submissions, args.out, args.workers, args.json)
+        skip_final_collection()  # as the ``autograder`` command does
     else:
         _main_probe(args.work, args.repeats, args.json)
     return 0

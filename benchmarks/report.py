@@ -275,7 +275,8 @@ def render(report: Report) -> str:
         add("")
         add(
             f"Small batches, into an output folder an earlier run prepared (late submissions; correct notebooks "
-            f"of {small.chapter}; whole command, process start to reports written; median of {len(small.single)}):"
+            f"of {small.chapter}; whole command, process start to reports written; median over {len(small.single)} "
+            "repeats):"
         )
         add("")
         add("| Run | Seconds | Of which cells and checks | Beyond them |")
@@ -293,7 +294,8 @@ def render(report: Report) -> str:
             add("")
             add(
                 f"{small.batch} notebooks with 2 workers instead of 1: **{Stats(small.speedups()).fmt(2)}×** faster "
-                "(ratio of the two runs of each repeat)."
+                "(per repeat, the batch ran with 1, 2, 2 and 1 workers; ratio of the sums of the runs with 1 and "
+                "with 2, so that the machine's drift during a repeat favours neither)."
             )
     if report.probe:
         p = report.probe

@@ -204,3 +204,48 @@ def test_minibatch_errors():
         sample_minibatch(x, np.zeros(4), 2, np.random.default_rng(0))
     with pytest.raises(TypeError, match="default_rng"):
         sample_minibatch(x, t, 2, 0)
+
+
+# ------------------------------------------------------------- the stored default split
+
+
+def _sklearn_split(test_size: int, seed: int):
+    """scikit-learn's own split of its digits: the oracle of load_digits(normalize=False)."""
+    from sklearn.model_selection import train_test_split
+
+    d = sklearn.datasets.load_digits()
+    x_train, x_test, t_train, t_test = train_test_split(
+        d.data, d.target, test_size=test_size, stratify=d.target, random_state=seed
+    )
+    return (x_train, t_train), (x_test, t_test)
+
+
+@pytest.mark.parametrize("test_size, seed", [(360, 0), (100, 3)])  # the stored split, and one scikit-learn makes
+def test_split_is_scikit_learns_train_test_split(test_size, seed):
+    ours = load_digits(normalize=False, test_size=test_size, seed=seed)
+    theirs = _sklearn_split(test_size, seed)
+    for (x, t), (x_expected, t_expected) in zip(ours, theirs, strict=True):
+        assert np.array_equal(x, x_expected) and x.dtype == np.float64
+        assert np.array_equal(t, t_expected) and t.dtype == np.int64
+
+
+def test_default_digits_load_without_importing_scikit_learn():
+    """Importing scikit-learn takes about 0.7 s, in every graded notebook; the default split needs none."""
+    import subprocess
+    import sys
+
+    code = "import sys; from course.data import load_digits; load_digits(); print('sklearn' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_changed_split_module_is_drift(tmp_path):
+    from autograder import digits_split
+
+    path = tmp_path / "course" / "digits_split.py"
+    path.parent.mkdir()
+    assert digits_split.drift(path)  # missing
+    digits_split.write(path)
+    assert digits_split.drift(path) == []
+    path.write_text(path.read_text(encoding="utf-8").replace('"1346 295', '"295 1346'), encoding="utf-8")
+    assert digits_split.drift(path)
