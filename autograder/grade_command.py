@@ -46,14 +46,12 @@ from .worker_session import remove_scratch
 
 RESULTS_DIR = ".results"
 WORK_DIR = ".work"
-#: What the gradebook and the report figures import after grading (about a second of a small batch);
-#: imported while the sandboxes grade, when this process only waits for them.
+#: What the gradebook imports after grading (about half a second); imported while the sandboxes
+#: grade, when this process only waits for them. (The report's figures are inline SVG: no matplotlib.)
 LATER_IMPORTS = (
     "nbgrader.api",
     "nbgrader.preprocessors",
     "sqlalchemy.exc",
-    "matplotlib.figure",
-    "matplotlib.backends.backend_agg",
 )
 
 

@@ -1,7 +1,7 @@
 """The last step of a grading process that is about to exit: skip Python's final garbage collection.
 
 When the interpreter shuts down it collects garbage over every object it still holds. In a
-process that has loaded nbgrader, SQLAlchemy and matplotlib (the grader) or NumPy and the hidden
+process that has loaded nbgrader, nbconvert and SQLAlchemy (the grader) or NumPy and the hidden
 checks (a grading worker) that takes 0.3–0.5 s, paid once per ``autograder grade`` run and once
 per worker, while the run's results are already written. Objects frozen with :func:`gc.freeze`
 are skipped by it. Everything else of the shutdown still happens: ``atexit`` handlers run, the

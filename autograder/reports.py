@@ -39,15 +39,15 @@ Decisions:
   assignment replaces an earlier one.
 - Every file is written atomically (temporary file in the same folder + ``os.replace``) and
   only when its content changes, so re-running with the same results changes nothing (no
-  timestamps inside: the PNG figures carry no date either).
-- Pages are self-contained (inline CSS, figures as base64 PNG, no scripts, no external
-  assets); everything that came from a learner or a diagnostic is HTML-escaped. A feedback
-  page shows only our ``message`` strings: never the tests' source, inputs or checking code.
+  timestamps inside, the figures included).
+- Pages are self-contained (inline CSS, figures as inline SVG drawn by :mod:`autograder.report_figures`,
+  so that grading never imports matplotlib; no scripts, no external assets); everything that
+  came from a learner or a diagnostic is HTML-escaped. A feedback page shows only our
+  ``message`` strings: never the tests' source, inputs or checking code.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
@@ -62,6 +62,7 @@ from course.checks import PROPERTY_LIST_HEADING
 from .assignment import AssignmentSpec, load_assignment
 from .files import atomic_write
 from .model import ExerciseResult, SubmissionResult
+from .report_figures import FONT_FAMILY, Chart, Series, histogram, side_by_side, stacked_bars
 from .report_text import OMITTED, escape_html, exercise_titles, inline_markdown_html, inline_markdown_text, shorten
 from .safe_names import safe_name
 
@@ -401,8 +402,7 @@ def class_summary_markdown(results: list[SubmissionResult], specs: dict[str, Ass
 _BASE_CSS = """
 :root { --ok: #1a7f37; --part: #9a6700; --ng: #cf222e; --wait: #57606a; --line: #d0d7de; }
 * { box-sizing: border-box; }
-body { font-family: "Hiragino Kaku Gothic ProN", "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", Meiryo,
-       IPAexGothic, sans-serif; margin: 0 auto; max-width: 1100px; padding: 24px; color: #1f2328; line-height: 1.6; }
+body { font-family: FONT_FAMILY; margin: 0 auto; max-width: 1100px; padding: 24px; color: #1f2328; line-height: 1.6; }
 h1 { font-size: 1.6em; border-bottom: 2px solid var(--line); padding-bottom: .3em; }
 h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid var(--line); padding-bottom: .2em; }
 table { border-collapse: collapse; margin: .5em 0 1em; }
@@ -420,7 +420,7 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9em; b
 .problems h2 { margin-top: .3em; }
 .ok { color: var(--ok); } .partial { color: var(--part); } .ng { color: var(--ng); } .wait { color: var(--wait); }
 .missing { color: var(--ng); font-weight: bold; }
-"""
+""".replace("FONT_FAMILY", FONT_FAMILY)  # one font stack for the pages and the SVG text of the figures
 
 _FEEDBACK_CSS = """
 table.totals th { min-width: 12em; }
@@ -438,7 +438,7 @@ table.totals tr.total td, table.totals tr.total th { font-size: 1.15em; font-wei
 """
 
 _REPORT_CSS = """
-figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figure { margin: 1em 0; } figure svg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: #57606a; font-size: .9em; }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 16px; min-width: 150px; }
@@ -598,17 +598,9 @@ def _exercise_stats(results: list[SubmissionResult], spec: AssignmentSpec | None
     return list(stats.values())
 
 
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _img(png: str, alt: str, caption: str) -> str:
-    return (
-        f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{png}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
-    )
+def _figure(chart: Chart, label: str, caption: str) -> str:
+    """A chart as an inline SVG figure (``label``: its accessible name) with its caption."""
+    return f"<figure>{chart.svg(label)}<figcaption>{_e(caption)}</figcaption></figure>"
 
 
 _STATUS_LABELS = [
@@ -617,62 +609,51 @@ _STATUS_LABELS = [
     ("zero", "0 点 (zero)", "#cf222e"),
     ("pending", "採点待ち (manual)", "#8c959f"),
 ]
+#: The bins of the autograded percentages: 10 bins of 10% over 0–100 (100% in the last one).
+_PERCENT_EDGES = [i * 10 for i in range(11)]
 
 
-def _distribution_figure(assignment: str, stats: list[_ExerciseStats], percents: list[float]) -> str:
-    from matplotlib.figure import Figure
-
-    from course.plotting import use_japanese_font
-
-    use_japanese_font()
-    height = max(3.0, 0.45 * len(stats) + 1.6)
-    fig = Figure(figsize=(11, height), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
-    labels = [s.grade_id for s in stats]
-    y = list(range(len(stats)))
-    starts = [0] * len(stats)
-    for status, label, color in _STATUS_LABELS:
-        counts = [s.counts[status] for s in stats]
-        if any(counts):
-            left.barh(y, counts, left=starts, color=color, label=label, edgecolor="white")
-        starts = [a + b for a, b in zip(starts, counts)]
-    left.set_yticks(y, labels)
-    left.invert_yaxis()
-    left.set_xlabel("提出数")
-    left.set_title(f"{assignment}: 演習ごとの得点 (score per exercise)")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, fontsize=8, frameon=False)
-    left.grid(True, axis="x", alpha=0.3)
-    right.hist(percents, bins=[i * 10 for i in range(11)], color="#0969da", edgecolor="white")
-    right.set_xlim(0, 100)
-    right.set_xlabel("自動採点の得点率 (%)")
-    right.set_ylabel("人数")
-    right.set_title("自動採点分の分布 (autograded score)")
-    right.grid(True, axis="y", alpha=0.3)
-    right.yaxis.get_major_locator().set_params(integer=True)
-    left.xaxis.get_major_locator().set_params(integer=True)
-    return _png(fig)
+def _percent_counts(percents: list[float]) -> list[int]:
+    """How many percentages fall in each bin of :data:`_PERCENT_EDGES` (the last bin includes 100)."""
+    counts = [0] * (len(_PERCENT_EDGES) - 1)
+    for p in percents:
+        counts[min(max(int(p // 10), 0), len(counts) - 1)] += 1
+    return counts
 
 
-def _runs_figure(results: list[SubmissionResult], assignments: list[str]) -> str:
-    from matplotlib.figure import Figure
+def _distribution_figure(assignment: str, stats: list[_ExerciseStats], percents: list[float]) -> Chart:
+    """Left: per exercise, the submissions at full, partial, zero and pending; right: the autograded percentages."""
+    series = [
+        Series(label, color, [s.counts[status] for s in stats])
+        for status, label, color in _STATUS_LABELS
+        if any(s.counts[status] for s in stats)
+    ]
+    left = stacked_bars(
+        [s.grade_id for s in stats],
+        series,
+        title=f"{assignment}: 演習ごとの得点 (score per exercise)",
+        x_label="提出数",
+        width=620,
+    )
+    right = histogram(
+        _percent_counts(percents),
+        _PERCENT_EDGES,
+        title="自動採点分の分布 (autograded score)",
+        x_label="自動採点の得点率 (%)",
+        y_label="人数",
+        color="#0969da",
+        width=420,
+        height=max(240.0, left.height),
+    )
+    return side_by_side([left, right])
 
-    from course.plotting import use_japanese_font
 
-    use_japanese_font()
+def _runs_figure(results: list[SubmissionResult], assignments: list[str]) -> Chart:
+    """Per assignment, the submissions that ran and those that did not."""
     ran = [sum(1 for r in results if r.assignment == a and r.ran) for a in assignments]
     failed = [sum(1 for r in results if r.assignment == a and not r.ran) for a in assignments]
-    fig = Figure(figsize=(8, max(2.2, 0.5 * len(assignments) + 1.4)), layout="constrained")
-    ax = fig.subplots()
-    y = list(range(len(assignments)))
-    ax.barh(y, ran, color="#2da44e", label="実行できた (ran)")
-    ax.barh(y, failed, left=ran, color="#cf222e", label="実行できなかった (failed)")
-    ax.set_yticks(y, assignments)
-    ax.invert_yaxis()
-    ax.set_xlabel("提出数")
-    ax.set_title("課題ごとの提出と実行結果")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2, fontsize=8, frameon=False)
-    return _png(fig)
+    series = [Series("実行できた (ran)", "#2da44e", ran), Series("実行できなかった (failed)", "#cf222e", failed)]
+    return stacked_bars(assignments, series, title="課題ごとの提出と実行結果", x_label="提出数", width=800)
 
 
 @dataclass
@@ -714,23 +695,14 @@ def _frequent_diagnostics(results: list[SubmissionResult]) -> tuple[list[_Diagno
     return diagnostics[:TOP_DIAGNOSTICS], len(diagnostics)
 
 
-def _diagnostics_figure(top: list[_Diagnostic]) -> str:
-    from matplotlib.figure import Figure
-
-    from course.plotting import use_japanese_font
-
-    use_japanese_font()
+def _diagnostics_figure(top: list[_Diagnostic]) -> Chart:
+    """The counts of the 10 most frequent diagnostics, labelled with their number in the table below."""
     shown = top[:10]
-    fig = Figure(figsize=(8, 0.4 * len(shown) + 1.4), layout="constrained")
-    ax = fig.subplots()
-    y = list(range(len(shown)))
-    ax.barh(y, [d.count for d in shown], color="#8250df")
-    ax.set_yticks(y, [f"#{i + 1} {d.assignment}/{d.grade_id}" for i, d in enumerate(shown)])
-    ax.invert_yaxis()
-    ax.set_xlabel("件数")
-    ax.set_title("よくある診断メッセージ (番号は下の表)")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    return _png(fig)
+    labels = [f"#{i + 1} {d.assignment}/{d.grade_id}" for i, d in enumerate(shown)]
+    series = [Series("件数", "#8250df", [d.count for d in shown])]
+    return stacked_bars(
+        labels, series, title="よくある診断メッセージ (番号は下の表)", x_label="件数", width=800, legend=False
+    )
 
 
 def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
@@ -780,7 +752,7 @@ def _report_body(
     )
     if results:
         parts.append(
-            _img(
+            _figure(
                 _runs_figure(results, assignments),
                 "課題ごとの提出と実行結果",
                 "課題ごとの提出数と、実行できなかった提出の数。",
@@ -808,7 +780,7 @@ def _report_body(
                 parts.append("<p>この課題の提出はありません (no submissions)。</p>")
             if stats:
                 parts.append(
-                    _img(
+                    _figure(
                         _distribution_figure(assignment, stats, percents),
                         f"{assignment} の得点分布",
                         "左: 演習ごとの満点・部分点・0 点・採点待ちの提出数。"
@@ -840,7 +812,7 @@ def _report_body(
         top, kinds = _frequent_diagnostics(results)
         if top:
             parts.append(
-                _img(_diagnostics_figure(top), "よくある診断メッセージ", "件数の多い診断メッセージ (上位 10 件)。")
+                _figure(_diagnostics_figure(top), "よくある診断メッセージ", "件数の多い診断メッセージ (上位 10 件)。")
             )
             rows = []
             for i, d in enumerate(top):

@@ -1,10 +1,11 @@
 """The files written into OUT: CSV (exact rows), feedback pages, the class report."""
 
-import base64
 import csv
 import html
 import re
-import warnings
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -32,6 +33,7 @@ from course.hidden.runner import LocalRunner
 ASSIGNMENT = "ch01_activation"
 HOSTILE = '<script>alert("x")</script>'
 HIDDEN_DIR = Path(course.hidden.__file__).parent
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
@@ -335,21 +337,42 @@ def test_feedback_never_shows_hidden_inputs_or_checking_code(tmp_path, spec):
         assert cell.source.splitlines()[0] not in page
 
 
-def _pngs(page: str) -> list[bytes]:
-    return [base64.b64decode(b) for b in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)]
+def _svgs(page: str) -> list[ET.Element]:
+    """The inline SVG figures of a page, each parsed as XML (so each is well-formed, its text escaped)."""
+    figures = re.findall(r"<figure><svg\b.*?</svg><figcaption>", page, flags=re.DOTALL)
+    assert len(figures) == page.count("<svg") == page.count("<figure>"), "every figure is one inline SVG"
+    return [ET.fromstring(f.removeprefix("<figure>").removesuffix("<figcaption>")) for f in figures]
+
+
+def _bars(svg: ET.Element, color: str) -> list[tuple[int, float, float]]:
+    """(data-count, width, height) of the bars of one colour."""
+    return [
+        (int(r.get("data-count")), float(r.get("width")), float(r.get("height")))
+        for r in svg.iter(f"{SVG}rect")
+        if r.get("fill") == color and r.get("data-count") is not None
+    ]
 
 
 def test_report_with_results(tmp_path, spec):
     results = [*hand_results(), _real_result(spec, "carol", _buggy_namespace())]
     discovery = f"3 件の提出を見つけました。無視したファイル: notes.txt {HOSTILE}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a missing Japanese glyph is a UserWarning of matplotlib
-        path = write_report(results, {ASSIGNMENT: spec}, discovery, tmp_path / "report.html", "bubblewrap (名前空間)")
+    path = write_report(results, {ASSIGNMENT: spec}, discovery, tmp_path / "report.html", "bubblewrap (名前空間)")
     page = path.read_text(encoding="utf-8")
     assert "<script" not in page and page.count("&lt;script&gt;") >= 3  # discovery, message, problem
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "self-contained"
-    pngs = _pngs(page)
-    assert len(pngs) == 3 and all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    svgs = _svgs(page)
+    assert len(svgs) == 3  # runs, the assignment's distribution, diagnostics
+    for svg in svgs:
+        assert svg.tag == f"{SVG}svg" and svg.get("role") == "img" and svg.get("aria-label")
+        assert svg[0].tag == f"{SVG}title" and svg[0].text == svg.get("aria-label")
+        assert svg.get("viewBox") and "max-width: 100%" in svg.get("style")
+        assert "IPAexGothic" in svg.get("font-family")  # the page's font stack
+        for element in svg.iter():
+            assert element.tag.removeprefix(SVG) not in ("script", "a", "image", "use", "foreignObject")
+            assert not any("href" in name or "on" == name[:2] for name in element.attrib), element.attrib
+    texts = [" ".join(t.itertext()) for svg in svgs for t in svg.iter(f"{SVG}text")]
+    for label in ["提出数", "実行できた (ran)", f"{ASSIGNMENT}: 演習ごとの得点 (score per exercise)", "人数"]:
+        assert label in texts
     assert "3 件の提出を見つけました" in page and "bubblewrap (名前空間)" in page
     assert "XOR が定義されていません" in page  # a frequent diagnostic
     failed = page.split("実行できなかった提出 (failed to run)")[1].split("<h3>")[0]
@@ -357,6 +380,66 @@ def test_report_with_results(tmp_path, spec):
     totals = page.split("学生ごとの合計 (totals)")[1]
     assert totals.index("alice") < totals.index("bob") < totals.index("carol")
     assert 'href="feedback/alice/ch01_activation.html"' in totals
+
+
+def test_report_bars_are_proportional_to_the_counts(tmp_path):
+    scores = {"s1": 1.0, "s2": 1.0, "s3": 1.0, "s4": 0.0}  # test_gates: 3 full, 1 zero; others partial
+    results = [
+        SubmissionResult(
+            s,
+            ASSIGNMENT,
+            "",
+            "",
+            [ExerciseResult("test_gates", g, 1.0, "" if g else "違います"), ExerciseResult("test_xor", 0.5, 1.0, "x")],
+            ran=s != "s4",
+        )
+        for s, g in scores.items()
+    ]
+    runs, distribution, diagnostics = _svgs(write_report(results, {}, "", tmp_path / "r.html", "").read_text("utf-8"))
+    (full,) = _bars(distribution, "#2da44e")
+    (zero,) = _bars(distribution, "#cf222e")
+    (partial,) = _bars(distribution, "#d4a72c")
+    assert (full[0], zero[0], partial[0]) == (3, 1, 4)
+    assert full[1] == pytest.approx(3 * zero[1], rel=1e-4) and partial[1] == pytest.approx(4 * zero[1], rel=1e-4)
+    # the histogram of the autograded percentages: s4 at 25% (bin 20–30), three at 75% (bin 70–80)
+    columns = sorted(_bars(distribution, "#0969da"))
+    assert [c[0] for c in columns] == [1, 3] and columns[1][2] == pytest.approx(3 * columns[0][2], rel=1e-4)
+    ((ran, ran_width, _),) = _bars(runs, "#2da44e")
+    ((failed, failed_width, _),) = _bars(runs, "#cf222e")
+    assert (ran, failed) == (3, 1) and ran_width == pytest.approx(3 * failed_width, rel=1e-4)
+    counts = sorted(_bars(diagnostics, "#8250df"))
+    assert [c[0] for c in counts] == [1, 4] and counts[1][1] == pytest.approx(4 * counts[0][1], rel=1e-4)
+    ticks = [t.text for t in runs.iter(f"{SVG}text") if (t.text or "").isdigit()]
+    assert ticks == [str(i) for i in range(len(ticks))] and len(ticks) >= 4  # integer ticks 0, 1, 2, 3…
+
+
+def test_report_figures_escape_hostile_names(tmp_path):
+    assignment = "a<b>&\"c'"
+    grade_id = f"test_{HOSTILE}&amp;"
+    result = SubmissionResult("s1", assignment, "", "", [ExerciseResult(grade_id, 0.0, 1.0, f"{HOSTILE} 違います")])
+    page = write_report([result], {}, "", tmp_path / "report.html", "").read_text(encoding="utf-8")
+    assert "<script" not in page
+    svgs = _svgs(page)  # parsing would fail on an unescaped < & or "
+    assert len(svgs) == 3
+    texts = [" ".join(t.itertext()) for svg in svgs for t in svg.iter(f"{SVG}text")]
+    assert assignment in texts and grade_id in texts and f"#1 {assignment}/{grade_id}" in texts
+    assert any(assignment in svg.get("aria-label") for svg in svgs)
+    assert "test_&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in page.split("<svg")[2]
+
+
+def test_writing_the_report_does_not_import_matplotlib(tmp_path):
+    code = (
+        "import sys\n"
+        "from autograder.model import ExerciseResult, SubmissionResult\n"
+        "from autograder.reports import write_report\n"
+        "r = SubmissionResult('s1', 'a1', '', '', [ExerciseResult('t', 0.0, 1.0, 'x')], ran=False)\n"
+        f"write_report([r], {{}}, '', {str(tmp_path / 'report.html')!r}, '')\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+    assert (tmp_path / "report.html").read_text(encoding="utf-8").count("<svg") == 3
 
 
 def test_report_counts_diagnostics_that_differ_only_in_numbers_together(tmp_path):
@@ -409,18 +492,9 @@ def test_report_counts_failed_properties_and_groups_diagnostics_by_their_cause(t
 
 
 def test_report_without_results(tmp_path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        page = write_report([], {}, "提出物が見つかりません", tmp_path / "report.html", "rlimits").read_text("utf-8")
+    page = write_report([], {}, "提出物が見つかりません", tmp_path / "report.html", "rlimits").read_text("utf-8")
     assert "採点結果はありません (0 件)" in page and "提出物が見つかりません" in page and "rlimits" in page
-    assert _pngs(page) == []
-
-
-def test_report_figures_use_the_japanese_font(tmp_path, spec):
-    import matplotlib
-
-    write_report(hand_results(), {ASSIGNMENT: spec}, "", tmp_path / "report.html", "")
-    assert matplotlib.rcParams["font.family"][0] == "IPAexGothic"
+    assert "<svg" not in page and "<figure" not in page and "<img" not in page
 
 
 # --------------------------------------------------------------------------- honest reports (issue 12)
