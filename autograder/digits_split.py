@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import generated_drift, write_generated
+
 #: The default arguments of ``course.data.load_digits`` whose split is stored.
 TEST_SIZE = 360
 SEED = 0
@@ -56,15 +58,9 @@ def render() -> str:
 
 def write(path: Path = MODULE) -> bool:
     """Write the module when its content changed; True if it did."""
-    text = render()
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.write_text(text, encoding="utf-8")
-    return True
+    return write_generated(path, render())
 
 
 def drift(path: Path = MODULE) -> list[str]:
     """Problems for ``build --check``: the committed module is missing or differs from :func:`render`."""
-    if not path.exists() or path.read_text(encoding="utf-8") != render():
-        return [f"{path.relative_to(path.parent.parent)} differs from autograder/digits_split.py"]
-    return []
+    return generated_drift(path, render(), "autograder/digits_split.py")

@@ -17,6 +17,8 @@ import numpy as np
 
 from course.data import load_digits
 
+from .files import generated_drift, write_generated
+
 #: The generator seed of the public set, and its transformation (the same as the hidden check's).
 PUBLIC_SEED = 20260101
 MAX_SHIFT = 1
@@ -54,15 +56,9 @@ def render() -> str:
 
 def write(path: Path = MODULE) -> bool:
     """Write the module when its content changed; True if it did."""
-    text = render()
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.write_text(text, encoding="utf-8")
-    return True
+    return write_generated(path, render())
 
 
 def drift(path: Path = MODULE) -> list[str]:
     """Problems for ``build --check``: the committed module is missing or differs from :func:`render`."""
-    if not path.exists() or path.read_text(encoding="utf-8") != render():
-        return [f"{path.relative_to(path.parent.parent)} differs from autograder/evaluation_data.py"]
-    return []
+    return generated_drift(path, render(), "autograder/evaluation_data.py")
